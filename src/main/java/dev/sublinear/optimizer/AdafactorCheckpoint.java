@@ -1,0 +1,154 @@
+package dev.sublinear.optimizer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The binary form of Adafactor's state: a header, then per parameter its id, step count, layout
+ * and state arrays in DJL's own NDArray encoding (which carries shape and type).
+ */
+final class AdafactorCheckpoint {
+
+    private static final int MAGIC = 0x534c4146; // "SLAF"
+    private static final int VERSION = 1;
+    private static final int MAX_ARRAYS = 3;
+
+    private AdafactorCheckpoint() {}
+
+    static void write(OutputStream out, Map<String, ParameterState> states) throws IOException {
+        DataOutputStream data = new DataOutputStream(out);
+        data.writeInt(MAGIC);
+        data.writeInt(VERSION);
+        data.writeInt(states.size());
+        for (Map.Entry<String, ParameterState> e : states.entrySet()) {
+            ParameterState state = e.getValue();
+            data.writeUTF(e.getKey());
+            data.writeInt(state.step());
+            data.writeBoolean(state.secondMoment.factored());
+            data.writeBoolean(state.momentum != null);
+            List<NDArray> arrays = state.arrays();
+            data.writeInt(arrays.size());
+            for (NDArray array : arrays) {
+                byte[] encoded = array.encode();
+                data.writeInt(encoded.length);
+                data.write(encoded);
+            }
+        }
+        data.flush();
+    }
+
+    static Map<String, Entry> read(InputStream in) throws IOException {
+        DataInputStream data = new DataInputStream(in);
+        if (data.readInt() != MAGIC) {
+            throw new IOException("not an Adafactor state: bad magic number");
+        }
+        int version = data.readInt();
+        if (version != VERSION) {
+            throw new IOException("unsupported Adafactor state version " + version);
+        }
+        int count = data.readInt();
+        if (count < 0) {
+            throw new IOException("corrupt Adafactor state: " + count + " parameters");
+        }
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            String id = data.readUTF();
+            int step = data.readInt();
+            boolean factored = data.readBoolean();
+            boolean momentum = data.readBoolean();
+            int arrayCount = data.readInt();
+            if (step < 0 || arrayCount < 1 || arrayCount > MAX_ARRAYS) {
+                throw new IOException("corrupt Adafactor state for " + id);
+            }
+            List<byte[]> arrays = new ArrayList<>(arrayCount);
+            for (int a = 0; a < arrayCount; a++) {
+                int length = data.readInt();
+                if (length < 0) {
+                    throw new IOException("corrupt Adafactor state for " + id);
+                }
+                byte[] encoded = data.readNBytes(length);
+                if (encoded.length != length) {
+                    throw new IOException("truncated Adafactor state for " + id);
+                }
+                arrays.add(encoded);
+            }
+            entries.put(id, new Entry(step, factored, momentum, arrays));
+        }
+        return entries;
+    }
+
+    /** One parameter's saved state, kept in encoded form until the parameter's device is known. */
+    record Entry(int step, boolean factored, boolean momentum, List<byte[]> arrays) {
+
+        ParameterState restore(
+                String id,
+                Shape shape,
+                DataType type,
+                boolean expectFactored,
+                boolean expectMomentum,
+                NDManager manager) {
+            if (factored != expectFactored || momentum != expectMomentum) {
+                throw new IllegalArgumentException(
+                        "saved Adafactor state of "
+                                + id
+                                + " has factored="
+                                + factored
+                                + ", momentum="
+                                + momentum
+                                + " but this optimizer and parameter need factored="
+                                + expectFactored
+                                + ", momentum="
+                                + expectMomentum);
+            }
+            List<Shape> expected = new ArrayList<>();
+            if (factored) {
+                expected.addAll(List.of(FactoredSecondMoment.stateShapes(shape)));
+            } else {
+                expected.add(shape);
+            }
+            if (momentum) {
+                expected.add(shape);
+            }
+            if (expected.size() != arrays.size()) {
+                throw new IllegalArgumentException("saved Adafactor state of " + id + " has the wrong arrays");
+            }
+            List<NDArray> decoded = new ArrayList<>();
+            for (int i = 0; i < arrays.size(); i++) {
+                NDArray array = NDArray.decode(manager, arrays.get(i));
+                decoded.add(array);
+                if (!array.getShape().equals(expected.get(i)) || array.getDataType() != DataType.FLOAT32) {
+                    decoded.forEach(NDArray::close);
+                    throw new IllegalArgumentException(
+                            "saved Adafactor state of "
+                                    + id
+                                    + " does not fit the parameter of shape "
+                                    + shape
+                                    + ": found "
+                                    + array.getShape()
+                                    + " "
+                                    + array.getDataType()
+                                    + ", expected "
+                                    + expected.get(i)
+                                    + " float32");
+                }
+            }
+            SecondMoment moment =
+                    factored
+                            ? new FactoredSecondMoment(decoded.get(0), decoded.get(1))
+                            : new FullSecondMoment(decoded.get(0));
+            NDArray m = momentum ? decoded.get(decoded.size() - 1) : null;
+            return new ParameterState(shape, type, moment, m, step);
+        }
+    }
+}
