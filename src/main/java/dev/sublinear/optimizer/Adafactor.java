@@ -12,6 +12,7 @@ import ai.djl.training.tracker.ParameterTracker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -111,6 +112,18 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         float rho = relativeStepSize(parameterId, t);
         float beta2 = 1f - (float) Math.pow(t, -decayRate);
 
+        if (CpuStep.applies(weight, grad)) {
+            ByteBuffer view = CpuStep.writableView(weight);
+            if (view != null) {
+                float clip = clipGrad > 0 ? clipGrad : 0f;
+                CpuStep.Scalars scalars = new CpuStep.Scalars(rescaleGrad, clip, beta2, epsilon1);
+                float[] figures = CpuStep.run(view, grad, state, scalars, rho, cpuOptions);
+                EngineSupport.zeroGradient(weight);
+                state.record(figures[0], figures[1]);
+                return;
+            }
+        }
+
         NDArray x = toFloat32(weight);
         float gradScale = rescaleGrad;
         NDArray g = toFloat32(grad);
@@ -140,6 +153,38 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         EngineSupport.zeroGradient(weight);
         state.record(alpha, updateRms, device.manager);
     }
+
+    /** The options as the fused CPU path reads them. */
+    private final CpuStep.Options cpuOptions =
+            new CpuStep.Options() {
+                @Override
+                public float alpha(double sumSquaresOfX, long size, float rho) {
+                    if (!scaleParameter) {
+                        return rho;
+                    }
+                    return (float) (Math.max(epsilon2, Math.sqrt(sumSquaresOfX / size)) * rho);
+                }
+
+                @Override
+                public float clipThreshold() {
+                    return clipThreshold;
+                }
+
+                @Override
+                public float beta1() {
+                    return beta1;
+                }
+
+                @Override
+                public float weightDecay() {
+                    return getWeightDecay();
+                }
+
+                @Override
+                public boolean scaleParameter() {
+                    return scaleParameter;
+                }
+            };
 
     /** rho_t: the relative step min(1e-2 or 1e-6 t, 1/sqrt(t)), or the tracker's rate. */
     private float relativeStepSize(String parameterId, int t) {
@@ -278,12 +323,19 @@ public class Adafactor extends Optimizer implements AutoCloseable {
     }
 
     /**
-     * Bytes of the reusable work buffers (one per device, the size of the largest parameter).
+     * Bytes of the reusable work buffers: for the engine-op path one per device, the size of the
+     * largest parameter; for the fused CPU path a few vectors per factored parameter.
      *
      * @return the scratch bytes
      */
     public long scratchBytes() {
-        return devices.values().stream().mapToLong(d -> d.scratch.bytes()).sum();
+        long bytes = devices.values().stream().mapToLong(d -> d.scratch.bytes()).sum();
+        for (Map<Device, ParameterState> perDevice : states.values()) {
+            for (ParameterState state : perDevice.values()) {
+                bytes += state.workspaceBytes();
+            }
+        }
+        return bytes;
     }
 
     /**
@@ -329,7 +381,7 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         Map<String, List<Map.Entry<String, ParameterState>>> byDevice = new TreeMap<>();
         for (Map.Entry<String, Map<Device, ParameterState>> e : new TreeMap<>(states).entrySet()) {
             for (Map.Entry<Device, ParameterState> d : e.getValue().entrySet()) {
-                if (d.getValue().lastAlpha() != null) {
+                if (d.getValue().step() > 0) {
                     byDevice.computeIfAbsent(d.getKey().toString(), k -> new ArrayList<>())
                             .add(Map.entry(e.getKey(), d.getValue()));
                 }
@@ -351,15 +403,35 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         return StepDiagnostics.of(new ArrayList<>(result.values()));
     }
 
+    /** {alpha, RMS(U)} per state, with one device-to-host transfer for those still on the device. */
     private static float[] readScalars(List<Map.Entry<String, ParameterState>> states) {
-        NDList scalars = new NDList(states.size() * 2);
-        for (Map.Entry<String, ParameterState> s : states) {
-            scalars.add(s.getValue().lastAlpha());
-            scalars.add(s.getValue().lastUpdateRms());
+        float[] values = new float[states.size() * 2];
+        NDList onDevice = new NDList();
+        for (int i = 0; i < states.size(); i++) {
+            ParameterState s = states.get(i).getValue();
+            if (s.figuresOnDevice()) {
+                onDevice.add(s.lastAlpha());
+                onDevice.add(s.lastUpdateRms());
+            } else {
+                values[2 * i] = s.hostAlpha();
+                values[2 * i + 1] = s.hostUpdateRms();
+            }
         }
-        try (NDArray stacked = NDArrays.stack(scalars)) {
-            return stacked.toFloatArray();
+        if (onDevice.isEmpty()) {
+            return values;
         }
+        float[] read;
+        try (NDArray stacked = NDArrays.stack(onDevice)) {
+            read = stacked.toFloatArray();
+        }
+        int next = 0;
+        for (int i = 0; i < states.size(); i++) {
+            if (states.get(i).getValue().figuresOnDevice()) {
+                values[2 * i] = read[next++];
+                values[2 * i + 1] = read[next++];
+            }
+        }
+        return values;
     }
 
     /**

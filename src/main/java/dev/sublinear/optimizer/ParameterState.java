@@ -19,6 +19,9 @@ final class ParameterState {
     private int step;
     private NDArray lastAlpha;
     private NDArray lastUpdateRms;
+    private float hostAlpha;
+    private float hostUpdateRms;
+    private CpuStep.Workspace workspace;
 
     ParameterState(Shape shape, DataType dataType, SecondMoment secondMoment, NDArray momentum, int step) {
         this.shape = shape;
@@ -62,14 +65,32 @@ final class ParameterState {
 
     /** Keeps this step's 0-d alpha and update RMS (still on the device) in {@code owner}. */
     void record(NDArray alpha, NDArray updateRms, NDManager owner) {
-        if (lastAlpha != null) {
-            lastAlpha.close();
-            lastUpdateRms.close();
-        }
+        dropDeviceFigures();
         alpha.attach(owner);
         updateRms.attach(owner);
         lastAlpha = alpha;
         lastUpdateRms = updateRms;
+    }
+
+    /** Keeps this step's alpha and update RMS computed on the host. */
+    void record(float alpha, float updateRms) {
+        dropDeviceFigures();
+        hostAlpha = alpha;
+        hostUpdateRms = updateRms;
+    }
+
+    private void dropDeviceFigures() {
+        if (lastAlpha != null) {
+            lastAlpha.close();
+            lastUpdateRms.close();
+            lastAlpha = null;
+            lastUpdateRms = null;
+        }
+    }
+
+    /** Whether the latest figures are still on the device (read them with one transfer). */
+    boolean figuresOnDevice() {
+        return lastAlpha != null;
     }
 
     NDArray lastAlpha() {
@@ -78,5 +99,25 @@ final class ParameterState {
 
     NDArray lastUpdateRms() {
         return lastUpdateRms;
+    }
+
+    float hostAlpha() {
+        return hostAlpha;
+    }
+
+    float hostUpdateRms() {
+        return hostUpdateRms;
+    }
+
+    /** The fused CPU path's work buffers, sized for this parameter and split. */
+    CpuStep.Workspace workspace(long rows, long columns, int chunks) {
+        if (workspace == null || !workspace.fits(rows, columns, chunks)) {
+            workspace = new CpuStep.Workspace(rows, columns, chunks);
+        }
+        return workspace;
+    }
+
+    long workspaceBytes() {
+        return workspace == null ? 0 : workspace.bytes();
     }
 }

@@ -1,0 +1,260 @@
+package dev.sublinear.bench;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Adam;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.util.PairList;
+import dev.sublinear.optimizer.Adafactor;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * Times one optimizer step through DJL's real path, {@code Trainer.step()} (parameter store, the
+ * parameter server's gradient copy, the optimizer's update), for Adafactor, DJL's Adam and an
+ * in-place axpy, on one parameter per model. The three trainers take turns step by step in one
+ * JVM so that machine noise hits them alike; the gradient is refilled (untimed) before each step.
+ *
+ * <p>Run: {@code ./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark} (optional argument: rounds).
+ */
+public final class OptimizerStepBenchmark {
+
+    private static final Shape[] SHAPES = {
+        new Shape(1024, 1024), new Shape(4096, 1024), new Shape(32768, 512), new Shape(1024)
+    };
+    private static final NDIndex ALL = new NDIndex(":");
+
+    private OptimizerStepBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("OPT_OUT_TRACKING", "true");
+        Engine engine = Engine.getEngine("PyTorch");
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 25;
+        int warmup = 20;
+
+        StringBuilder table = new StringBuilder();
+        table.append("| shape | Adafactor ms | Adam ms | axpy ms | Adafactor / Adam | Adafactor / axpy |")
+                .append(" Adafactor state | Adam state |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Shape shape : shapes()) {
+            List<Contender> contenders = new ArrayList<>();
+            contenders.add(new Contender("Adafactor", shape, () -> Adafactor.builder().build()));
+            contenders.add(new Contender("Adam", shape, () -> Adam.builder().build()));
+            contenders.add(new Contender("axpy", shape, AxpyOptimizer::new));
+            try {
+                for (int i = 0; i < warmup; i++) {
+                    for (Contender c : contenders) {
+                        c.timedStep();
+                    }
+                }
+                long[][] times = new long[contenders.size()][rounds];
+                for (int r = 0; r < rounds; r++) {
+                    for (int k = 0; k < contenders.size(); k++) {
+                        // rotate who goes first so no contender always follows the same one
+                        int index = (k + r) % contenders.size();
+                        times[index][r] = contenders.get(index).timedStep();
+                    }
+                }
+                double adafactor = median(times[0]);
+                double adam = median(times[1]);
+                double axpy = median(times[2]);
+                Adafactor optimizer = (Adafactor) contenders.get(0).optimizer;
+                table.append(
+                        String.format(
+                                Locale.ROOT,
+                                "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |%n",
+                                shape,
+                                adafactor,
+                                adam,
+                                axpy,
+                                adafactor / adam,
+                                adafactor / axpy,
+                                bytes(optimizer.stateBytes()),
+                                bytes(2L * Float.BYTES * shape.size())));
+                System.out.println(table.substring(table.lastIndexOf("| (")).trim());
+            } finally {
+                for (Contender c : contenders) {
+                    c.close();
+                }
+            }
+        }
+
+        String body =
+                "## Optimizer step through `Trainer.step()`\n\n"
+                        + "Median milliseconds of one step over "
+                        + rounds
+                        + " interleaved rounds (after "
+                        + warmup
+                        + " warm-up rounds), one parameter per model. Adam is DJL's fused `Adam`"
+                        + " (defaults); axpy is a minimal in-place optimizer (`W -= lr * G`, then the"
+                        + " gradient zeroed), the floor any optimizer pays through this path. Every"
+                        + " column includes what `Trainer.step()` itself does (the parameter server"
+                        + " copies the gradient). Adafactor runs with the paper's defaults (factored,"
+                        + " relative step, parameter scaling, update clipping).\n\n"
+                        + "Measured "
+                        + LocalDate.now()
+                        + " on "
+                        + BenchReport.machine()
+                        + ", "
+                        + engine.getEngineName()
+                        + " "
+                        + engine.getVersion()
+                        + ", CPU.\n\n"
+                        + table
+                        + "\nCommand: `./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
+                        + " -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark`\n";
+        BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "optimizer-step", body);
+        System.out.println("wrote docs/benchmarks.md");
+    }
+
+    /** The shapes to run: all, or those named by -Dshapes=1024x1024,1024 (for profiling one). */
+    private static List<Shape> shapes() {
+        String only = System.getProperty("shapes");
+        if (only == null) {
+            return List.of(SHAPES);
+        }
+        List<Shape> chosen = new ArrayList<>();
+        for (String spec : only.split(",")) {
+            chosen.add(new Shape(Arrays.stream(spec.split("x")).mapToLong(Long::parseLong).toArray()));
+        }
+        return chosen;
+    }
+
+    private static double median(long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2] / 1e6;
+    }
+
+    private static String bytes(long bytes) {
+        if (bytes >= 1 << 20) {
+            return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
+        }
+        if (bytes >= 1 << 10) {
+            return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+        }
+        return bytes + " B";
+    }
+
+    /** One model with one parameter of the given shape, trained by one optimizer. */
+    private static final class Contender implements AutoCloseable {
+        final Optimizer optimizer;
+        private final Model model;
+        private final Trainer trainer;
+        private final NDArray weight;
+        private final NDArray source;
+
+        Contender(String name, Shape shape, Supplier<Optimizer> optimizerFactory) {
+            optimizer = optimizerFactory.get();
+            model = Model.newInstance(name);
+            model.setBlock(new SingleParameterBlock(shape));
+            trainer =
+                    model.newTrainer(
+                            new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
+            trainer.initialize(new Shape(1));
+            weight = model.getBlock().getParameters().get("weight").getArray();
+            NDManager manager = model.getNDManager();
+            source = manager.randomNormal(0f, 1e-2f, shape, DataType.FLOAT32);
+            // One real backward pass so the parameter has a gradient tensor to refill.
+            try (GradientCollector collector = trainer.newGradientCollector()) {
+                NDArray out =
+                        trainer.forward(new NDList(manager.ones(new Shape(1)))).singletonOrThrow();
+                collector.backward(out.sum());
+            }
+        }
+
+        long timedStep() {
+            try (NDArray gradient = weight.getGradient()) {
+                gradient.set(ALL, source);
+            }
+            long start = System.nanoTime();
+            trainer.step();
+            return System.nanoTime() - start;
+        }
+
+        @Override
+        public void close() {
+            if (optimizer instanceof AutoCloseable) {
+                try {
+                    ((AutoCloseable) optimizer).close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            trainer.close();
+            model.close();
+        }
+    }
+
+    /** A block whose output is its one parameter times the input, summed. */
+    private static final class SingleParameterBlock extends AbstractBlock {
+        private final Parameter weight;
+
+        SingleParameterBlock(Shape shape) {
+            weight =
+                    addParameter(
+                            Parameter.builder()
+                                    .setName("weight")
+                                    .setType(Parameter.Type.WEIGHT)
+                                    .optShape(shape)
+                                    .build());
+            // Xavier needs two dimensions; a vector parameter starts from a plain normal.
+            if (shape.dimension() < 2) {
+                weight.setInitializer(new NormalInitializer(0.1f));
+            }
+        }
+
+        @Override
+        protected NDList forwardInternal(
+                ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDArray w = store.getValue(weight, inputs.head().getDevice(), training);
+            return new NDList(w.sum().mul(inputs.head()));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return inputShapes;
+        }
+    }
+
+    /** W -= lr * G in place on the gradient copy the parameter server hands over. */
+    private static final class AxpyOptimizer extends Optimizer {
+        AxpyOptimizer() {
+            super(new Builder());
+        }
+
+        @Override
+        public void update(String parameterId, NDArray weight, NDArray grad) {
+            weight.subi(grad.muli(1e-3f));
+            ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) weight);
+        }
+
+        private static final class Builder extends OptimizerBuilder<Builder> {
+            @Override
+            protected Builder self() {
+                return this;
+            }
+        }
+    }
+}
