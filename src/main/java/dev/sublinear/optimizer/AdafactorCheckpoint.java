@@ -128,6 +128,7 @@ final class AdafactorCheckpoint {
                 NDArray array = NDArray.decode(manager, arrays.get(i));
                 decoded.add(array);
                 if (!array.getShape().equals(expected.get(i)) || array.getDataType() != DataType.FLOAT32) {
+                    String found = array.getShape() + " " + array.getDataType();
                     decoded.forEach(NDArray::close);
                     throw new IllegalArgumentException(
                             "saved Adafactor state of "
@@ -135,9 +136,7 @@ final class AdafactorCheckpoint {
                                     + " does not fit the parameter of shape "
                                     + shape
                                     + ": found "
-                                    + array.getShape()
-                                    + " "
-                                    + array.getDataType()
+                                    + found
                                     + ", expected "
                                     + expected.get(i)
                                     + " float32");

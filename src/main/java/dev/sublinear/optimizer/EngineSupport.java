@@ -51,6 +51,11 @@ final class EngineSupport {
 
     /** Copies {@code source} into {@code target} in place (same shape), with no temporary. */
     static void copyInto(NDArray target, NDArray source) {
-        target.set(ALL, source);
+        if (target.getShape().dimension() == 0) {
+            // a 0-d tensor cannot be sliced; its 1-element view can
+            target.reshape(1).set(ALL, source.reshape(1));
+        } else {
+            target.set(ALL, source);
+        }
     }
 }
