@@ -89,7 +89,9 @@ public class Adafactor extends Optimizer implements AutoCloseable {
     @Override
     public void update(String parameterId, NDArray weight, NDArray grad) {
         boolean gradMode = EngineSupport.disableGradMode(weight);
-        try (NDManager step = weight.getManager().newSubManager()) {
+        // On several GPUs DJL attaches parameter copies to a manager of another device: temporaries
+        // and scalars must be created on the weight's own device.
+        try (NDManager step = weight.getManager().newSubManager(weight.getDevice())) {
             DeviceResources device = resources(weight);
             ParameterState state = state(parameterId, weight, device);
             weight.tempAttach(step);
