@@ -2,7 +2,7 @@
  * Fused CPU kernels for dev.sublinear.optimizer.Adafactor.
  *
  * Each function works on a range of rows (factored) or elements (full) of float32 tensors held in
- * direct buffers, so Java can split one parameter across threads. The point is the number of passes
+ * direct buffers (the caller passes the whole tensor today). The point is the number of passes
  * over memory: composing library ops costs about 16 passes of the weight per step; these kernels
  * make 3 reads of the gradient, 1 read-modify-write of the weight and nothing else.
  *

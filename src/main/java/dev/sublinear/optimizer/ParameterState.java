@@ -110,9 +110,9 @@ final class ParameterState {
     }
 
     /** The fused CPU path's work buffers, sized for this parameter and split. */
-    CpuStep.Workspace workspace(long rows, long columns, int chunks) {
-        if (workspace == null || !workspace.fits(rows, columns, chunks)) {
-            workspace = new CpuStep.Workspace(rows, columns, chunks);
+    CpuStep.Workspace workspace(long rows, long columns) {
+        if (workspace == null || !workspace.fits(rows, columns)) {
+            workspace = new CpuStep.Workspace(rows, columns);
         }
         return workspace;
     }

@@ -50,54 +50,14 @@ public final class OptimizerStepBenchmark {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
         Engine engine = Engine.getEngine("PyTorch");
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 25;
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 31;
         int warmup = 20;
 
-        StringBuilder table = new StringBuilder();
-        table.append("| shape | Adafactor ms | Adam ms | axpy ms | Adafactor / Adam | Adafactor / axpy |")
-                .append(" Adafactor state | Adam state |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        StringBuilder fused = table();
+        StringBuilder engineOps = table();
         for (Shape shape : shapes()) {
-            List<Contender> contenders = new ArrayList<>();
-            contenders.add(new Contender("Adafactor", shape, () -> Adafactor.builder().build()));
-            contenders.add(new Contender("Adam", shape, () -> Adam.builder().build()));
-            contenders.add(new Contender("axpy", shape, AxpyOptimizer::new));
-            try {
-                for (int i = 0; i < warmup; i++) {
-                    for (Contender c : contenders) {
-                        c.timedStep();
-                    }
-                }
-                long[][] times = new long[contenders.size()][rounds];
-                for (int r = 0; r < rounds; r++) {
-                    for (int k = 0; k < contenders.size(); k++) {
-                        // rotate who goes first so no contender always follows the same one
-                        int index = (k + r) % contenders.size();
-                        times[index][r] = contenders.get(index).timedStep();
-                    }
-                }
-                double adafactor = median(times[0]);
-                double adam = median(times[1]);
-                double axpy = median(times[2]);
-                Adafactor optimizer = (Adafactor) contenders.get(0).optimizer;
-                table.append(
-                        String.format(
-                                Locale.ROOT,
-                                "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |%n",
-                                shape,
-                                adafactor,
-                                adam,
-                                axpy,
-                                adafactor / adam,
-                                adafactor / axpy,
-                                bytes(optimizer.stateBytes()),
-                                bytes(2L * Float.BYTES * shape.size())));
-                System.out.println(table.substring(table.lastIndexOf("| (")).trim());
-            } finally {
-                for (Contender c : contenders) {
-                    c.close();
-                }
-            }
+            measure(shape, false, rounds, warmup, fused);
+            measure(shape, true, rounds, warmup, engineOps);
         }
 
         String body =
@@ -121,11 +81,71 @@ public final class OptimizerStepBenchmark {
                         + " "
                         + engine.getVersion()
                         + ", CPU.\n\n"
-                        + table
+                        + fused
+                        + "\nThe same with Adafactor's fused CPU kernels turned off (engine operations:"
+                        + " what GPUs, half-precision parameters and jars built without a C compiler"
+                        + " use), in its own interleaved run:\n\n"
+                        + engineOps
                         + "\nCommand: `./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
                         + " -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark`\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "optimizer-step", body);
         System.out.println("wrote docs/benchmarks.md");
+    }
+
+    private static StringBuilder table() {
+        return new StringBuilder()
+                .append("| shape | Adafactor ms | Adam ms | axpy ms | Adafactor / Adam | Adafactor / axpy |")
+                .append(" Adafactor state | Adam state |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    }
+
+    /** Interleaves Adafactor, Adam and axpy on one shape and appends a row of medians to {@code table}. */
+    private static void measure(Shape shape, boolean engineOps, int rounds, int warmup, StringBuilder table) {
+        List<Contender> contenders = new ArrayList<>();
+        Contender adafactorContender = new Contender("Adafactor", shape, () -> Adafactor.builder().build());
+        if (engineOps) {
+            adafactorContender.properties = new String[] {"sublinear.adafactor.cpuKernels", "false"};
+        }
+        contenders.add(adafactorContender);
+        contenders.add(new Contender("Adam", shape, () -> Adam.builder().build()));
+        contenders.add(new Contender("axpy", shape, AxpyOptimizer::new));
+        try {
+            for (int i = 0; i < warmup; i++) {
+                for (Contender c : contenders) {
+                    c.timedStep();
+                }
+            }
+            long[][] times = new long[contenders.size()][rounds];
+            for (int r = 0; r < rounds; r++) {
+                for (int k = 0; k < contenders.size(); k++) {
+                    // rotate who goes first so no contender always follows the same one
+                    int index = (k + r) % contenders.size();
+                    times[index][r] = contenders.get(index).timedStep();
+                }
+            }
+            double adafactor = median(times[0]);
+            double adam = median(times[1]);
+            double axpy = median(times[2]);
+            Adafactor optimizer = (Adafactor) adafactorContender.optimizer;
+            String row =
+                    String.format(
+                            Locale.ROOT,
+                            "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |%n",
+                            shape,
+                            adafactor,
+                            adam,
+                            axpy,
+                            adafactor / adam,
+                            adafactor / axpy,
+                            bytes(optimizer.stateBytes()),
+                            bytes(2L * Float.BYTES * shape.size()));
+            table.append(row);
+            System.out.print((engineOps ? "engine ops " : "fused      ") + row);
+        } finally {
+            for (Contender c : contenders) {
+                c.close();
+            }
+        }
     }
 
     /** The shapes to run: all, or those named by -Dshapes=1024x1024,1024 (for profiling one). */
@@ -160,6 +180,8 @@ public final class OptimizerStepBenchmark {
     /** One model with one parameter of the given shape, trained by one optimizer. */
     private static final class Contender implements AutoCloseable {
         final Optimizer optimizer;
+        /** A system property set while this contender steps (name, value), or null. */
+        String[] properties;
         private final Model model;
         private final Trainer trainer;
         private final NDArray weight;
@@ -188,9 +210,18 @@ public final class OptimizerStepBenchmark {
             try (NDArray gradient = weight.getGradient()) {
                 gradient.set(ALL, source);
             }
-            long start = System.nanoTime();
-            trainer.step();
-            return System.nanoTime() - start;
+            if (properties != null) {
+                System.setProperty(properties[0], properties[1]);
+            }
+            try {
+                long start = System.nanoTime();
+                trainer.step();
+                return System.nanoTime() - start;
+            } finally {
+                if (properties != null) {
+                    System.clearProperty(properties[0]);
+                }
+            }
         }
 
         @Override
