@@ -1,0 +1,34 @@
+package dev.sublinear.config;
+
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import java.nio.file.Path;
+import java.util.Set;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * The service's own settings, under {@code sublinear.*}. Validated at start-up: a bad value stops
+ * the process with a message naming the property.
+ *
+ * @param roles what this process does: {@code api} (the HTTP edge), {@code worker} (trains jobs),
+ *     or both (the default, one machine)
+ * @param dataDir where the embedded database and artifacts live (default {@code ./data})
+ */
+@Validated
+@ConfigurationProperties("sublinear")
+public record SublinearProperties(
+        @NotEmpty @DefaultValue({"api", "worker"}) Set<Role> roles,
+        @NotNull @DefaultValue("./data") Path dataDir) {
+
+    /** A role a process can take. */
+    public enum Role {
+        API,
+        WORKER
+    }
+
+    public boolean has(Role role) {
+        return roles.contains(role);
+    }
+}

@@ -1,0 +1,2 @@
+/** Configuration records and wiring; the only package that may depend on all the others. */
+package dev.sublinear.config;

@@ -1,0 +1,91 @@
+package dev.sublinear;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dependency arrows of design.md: api/worker -> jobs -> training -> optimizer. The optimizer and
+ * the training layer never import Spring, so DJL users can take them alone; the API never sees DJL.
+ */
+class ArchitectureTest {
+
+    private static final JavaClasses CLASSES =
+            new ClassFileImporter()
+                    .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                    .importPackages("dev.sublinear");
+
+    @Test
+    void optimizerDependsOnDjlAndTheJdkOnly() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.sublinear.optimizer..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "org.springframework..",
+                        "dev.sublinear.training..",
+                        "dev.sublinear.jobs..",
+                        "dev.sublinear.worker..",
+                        "dev.sublinear.api..",
+                        "dev.sublinear.storage..",
+                        "dev.sublinear.config..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void trainingNeverImportsSpringOrOuterLayers() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.sublinear.training..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "org.springframework..",
+                        "dev.sublinear.jobs..",
+                        "dev.sublinear.worker..",
+                        "dev.sublinear.api..",
+                        "dev.sublinear.config..")
+                .allowEmptyShould(true)
+                .check(CLASSES);
+    }
+
+    @Test
+    void jobsNeverDependOnWorkersOrTheApi() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.sublinear.jobs..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("dev.sublinear.worker..", "dev.sublinear.api..", "dev.sublinear.config..")
+                .allowEmptyShould(true)
+                .check(CLASSES);
+    }
+
+    @Test
+    void apiNeverSeesDjlNorTheTrainingLayer() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.sublinear.api..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("ai.djl..", "dev.sublinear.training..", "dev.sublinear.optimizer..", "dev.sublinear.worker..")
+                .allowEmptyShould(true)
+                .check(CLASSES);
+    }
+
+    @Test
+    void storageDependsOnTheJdkOnly() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.sublinear.storage..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("org.springframework..", "ai.djl..", "dev.sublinear.jobs..", "dev.sublinear.training..")
+                .allowEmptyShould(true)
+                .check(CLASSES);
+    }
+}
