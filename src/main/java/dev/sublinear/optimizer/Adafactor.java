@@ -150,7 +150,9 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         x.subi(s);
 
         if (x != weight) {
-            EngineSupport.copyInto(weight, x.toType(weight.getDataType(), false));
+            // the copy rounds to the parameter's type; no conversion to a half type is requested
+            // from DJL, whose PyTorch binding has none for bfloat16
+            EngineSupport.copyInto(weight, x);
         }
         EngineSupport.zeroGradient(weight);
         state.record(alpha, updateRms, device.manager);
