@@ -1,0 +1,75 @@
+package dev.sublinear.training.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * Multi-head self-attention in which a position sees itself, the positions before it, and no
+ * padding. Inputs: hidden states [B, T, d] and a mask [B, T] (1 for tokens, 0 for padding).
+ */
+final class CausalSelfAttention extends AbstractBlock {
+
+    /** Added to the scores of forbidden pairs; softmax turns it into 0 without NaN from -inf. */
+    private static final float FORBIDDEN = -1e9f;
+
+    private final int width;
+    private final int heads;
+    private final Linear projectQkv;
+    private final Linear projectOut;
+
+    CausalSelfAttention(int width, int heads) {
+        this.width = width;
+        this.heads = heads;
+        this.projectQkv = addChildBlock("qkv", Linear.builder().setUnits(3L * width).build());
+        this.projectOut = addChildBlock("out", Linear.builder().setUnits(width).build());
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);
+        NDArray mask = inputs.get(1);
+        long batch = x.getShape().get(0);
+        long length = x.getShape().get(1);
+        int headWidth = width / heads;
+
+        NDList qkv = projectQkv.forward(store, new NDList(x), training).singletonOrThrow().split(3, 2);
+        Shape split = new Shape(batch, length, heads, headWidth);
+        NDArray q = qkv.get(0).reshape(split).transpose(0, 2, 1, 3);
+        NDArray k = qkv.get(1).reshape(split).transpose(0, 2, 1, 3);
+        NDArray v = qkv.get(2).reshape(split).transpose(0, 2, 1, 3);
+
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(headWidth));
+        scores = scores.add(attentionBias(x.getManager(), mask, length));
+        NDArray attended = scores.softmax(-1).matMul(v);
+        NDArray merged = attended.transpose(0, 2, 1, 3).reshape(batch, length, width);
+        return projectOut.forward(store, new NDList(merged), training);
+    }
+
+    /** 0 where query i may attend key j (j &lt;= i, j not padding), FORBIDDEN elsewhere: [B, 1, T, T]. */
+    private static NDArray attentionBias(NDManager manager, NDArray mask, long length) {
+        NDArray positions = manager.arange(0, (int) length, 1, DataType.INT32, mask.getDevice());
+        NDArray causal = positions.reshape(1, length).lte(positions.reshape(length, 1)).toType(DataType.FLOAT32, false);
+        NDArray keys = mask.reshape(mask.getShape().get(0), 1, 1, length);
+        NDArray allowed = causal.reshape(1, 1, length, length).mul(keys);
+        return allowed.sub(1f).mul(-FORBIDDEN);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        projectQkv.initialize(manager, dataType, inputShapes[0]);
+        projectOut.initialize(manager, dataType, inputShapes[0]);
+    }
+}

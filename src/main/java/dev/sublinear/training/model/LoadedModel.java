@@ -1,0 +1,281 @@
+package dev.sublinear.training.model;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.XavierInitializer;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import dev.sublinear.training.NoGrad;
+import dev.sublinear.training.data.ByteTokenizer;
+import dev.sublinear.training.data.Encoder;
+import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.data.Tokenizer;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A model in memory: its DJL {@link Model} and block, its config and tokenizer. Saved as a
+ * directory of {@code config.json} (architecture, tokenizer, labels) and {@code model.params}
+ * (DJL's parameter format): self-describing, loadable for inference or further training.
+ */
+public final class LoadedModel implements AutoCloseable {
+
+    public static final String CONFIG_FILE = "config.json";
+    public static final String PARAMETERS_FILE = "model.params";
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+    /** PyTorch's random generator is process-wide: initialisations from a seed take turns. */
+    private static final Object SEEDED_INIT = new Object();
+
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final Model model;
+
+    private LoadedModel(ModelConfig config, Model model) {
+        this.config = config;
+        this.tokenizer = tokenizer(config.tokenizer());
+        this.model = model;
+    }
+
+    /** A new model of {@code config}, its parameters initialised from {@code seed}. */
+    public static LoadedModel create(ModelConfig config, long seed, Device device) {
+        Model model = Model.newInstance("sublinear", device);
+        model.setBlock(block(config));
+        synchronized (SEEDED_INIT) {
+            Engine.getEngine("PyTorch").setRandomSeed((int) seed);
+            // Xavier for the linear layers; the embeddings keep their own N(0, 0.02)
+            model.getBlock().setInitializer(
+                    new XavierInitializer(),
+                    p -> p.getType() == ai.djl.nn.Parameter.Type.WEIGHT && !p.getName().endsWith("embedding"));
+            model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, inputShapes(config));
+        }
+        return new LoadedModel(config, model);
+    }
+
+    /** Loads a model saved by {@link #save}. */
+    public static LoadedModel load(Path directory, Device device) throws IOException {
+        ModelConfig config = readConfig(directory.resolve(CONFIG_FILE));
+        try (InputStream in = Files.newInputStream(directory.resolve(PARAMETERS_FILE))) {
+            return load(config, in, device);
+        }
+    }
+
+    /** Loads parameters saved by {@link #writeParameters} into a new model of {@code config}. */
+    public static LoadedModel load(ModelConfig config, InputStream parameters, Device device) throws IOException {
+        Model model = Model.newInstance("sublinear", device);
+        model.setBlock(block(config));
+        model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, inputShapes(config));
+        try {
+            model.getBlock().loadParameters(model.getNDManager(), new DataInputStream(parameters));
+        } catch (MalformedModelException | RuntimeException e) {
+            model.close();
+            throw new IOException("model parameters do not fit the configuration: " + e.getMessage(), e);
+        }
+        return new LoadedModel(config, model);
+    }
+
+    public static ModelConfig readConfig(Path file) throws IOException {
+        try {
+            ModelConfig config = GSON.fromJson(Files.readString(file, StandardCharsets.UTF_8), ModelConfig.class);
+            if (config == null) {
+                throw new IOException(file.getFileName() + " is empty");
+            }
+            // the compact constructor's checks do not run under Gson: run them
+            return new ModelConfig(config.task(), config.tokenizer(), config.vocabularySize(), config.contextLength(),
+                    config.layers(), config.width(), config.heads(), config.mlpWidth(), config.labels());
+        } catch (RuntimeException e) {
+            throw new IOException(file.getFileName() + " is not a valid model configuration: " + e.getMessage(), e);
+        }
+    }
+
+    public void save(Path directory) throws IOException {
+        Files.createDirectories(directory);
+        Files.writeString(directory.resolve(CONFIG_FILE), GSON.toJson(config), StandardCharsets.UTF_8);
+        try (OutputStream out = Files.newOutputStream(directory.resolve(PARAMETERS_FILE))) {
+            writeParameters(out);
+        }
+    }
+
+    public void writeParameters(OutputStream out) throws IOException {
+        DataOutputStream data = new DataOutputStream(out);
+        model.getBlock().saveParameters(data);
+        data.flush();
+    }
+
+    public String configJson() {
+        return GSON.toJson(config);
+    }
+
+    public static ModelConfig parseConfig(String json) {
+        return GSON.fromJson(json, ModelConfig.class);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Block block() {
+        return model.getBlock();
+    }
+
+    /** Parameter elements of the model. */
+    public long parameterCount() {
+        return model.getBlock().getParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+    }
+
+    /**
+     * Continues {@code prompt}: greedy when temperature is 0, else sampled from softmax(logits / T)
+     * with {@code seed}. Stops at end of sequence or after {@code maxTokens}.
+     */
+    public String generate(String prompt, int maxTokens, float temperature, long seed) {
+        requireTask(TaskType.CAUSAL_LM);
+        Encoder encoder = new Encoder(tokenizer, config.contextLength(), config.labels());
+        int[] context = encoder.promptForGeneration(prompt);
+        int[] generated = new int[maxTokens];
+        int count = 0;
+        Random random = new Random(seed);
+        try (NoGrad ignored = NoGrad.enter(); NDManager manager = model.getNDManager().newSubManager()) {
+            ParameterStore store = new ParameterStore(manager, false);
+            for (; count < maxTokens; count++) {
+                float[] logits;
+                try (NDManager step = manager.newSubManager()) {
+                    NDList inputs = inputs(step, context);
+                    NDArray out = model.getBlock().forward(store, inputs, false).singletonOrThrow();
+                    logits = out.get(0, context.length - 1).toFloatArray();
+                }
+                int next = temperature <= 0 ? argmax(logits) : sample(logits, temperature, random);
+                if (next == tokenizer.eosId()) {
+                    break;
+                }
+                generated[count] = next;
+                context = append(context, next, config.contextLength());
+            }
+        }
+        return tokenizer.decode(java.util.Arrays.copyOf(generated, count));
+    }
+
+    /** Label probabilities of {@code text}, in the model's label order. */
+    public Map<String, Float> classify(String text) {
+        requireTask(TaskType.CLASSIFICATION);
+        Encoder encoder = new Encoder(tokenizer, config.contextLength(), config.labels());
+        int[] tokens = encoder.textForClassification(text);
+        try (NoGrad ignored = NoGrad.enter(); NDManager manager = model.getNDManager().newSubManager()) {
+            ParameterStore store = new ParameterStore(manager, false);
+            float[] probabilities = model.getBlock().forward(store, inputs(manager, tokens), false)
+                    .singletonOrThrow().softmax(-1).toFloatArray();
+            Map<String, Float> result = new LinkedHashMap<>();
+            for (int i = 0; i < probabilities.length; i++) {
+                result.put(config.labels().get(i), probabilities[i]);
+            }
+            return result;
+        }
+    }
+
+    private void requireTask(TaskType task) {
+        if (config.task() != task) {
+            throw new IllegalStateException("this model is for " + config.task().id() + ", not " + task.id());
+        }
+    }
+
+    private static NDList inputs(NDManager manager, int[] tokens) {
+        long[] ids = new long[tokens.length];
+        float[] mask = new float[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            ids[i] = tokens[i];
+            mask[i] = 1f;
+        }
+        return new NDList(
+                manager.create(ids, new Shape(1, tokens.length)), manager.create(mask, new Shape(1, tokens.length)));
+    }
+
+    private static int[] append(int[] context, int token, int limit) {
+        int[] next;
+        if (context.length < limit) {
+            next = java.util.Arrays.copyOf(context, context.length + 1);
+        } else {
+            next = new int[limit];
+            System.arraycopy(context, 1, next, 0, limit - 1);
+        }
+        next[next.length - 1] = token;
+        return next;
+    }
+
+    private static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static int sample(float[] logits, float temperature, Random random) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double[] weights = new double[logits.length];
+        double total = 0;
+        for (int i = 0; i < logits.length; i++) {
+            weights[i] = Math.exp((logits[i] - max) / temperature);
+            total += weights[i];
+        }
+        double pick = random.nextDouble() * total;
+        for (int i = 0; i < weights.length; i++) {
+            pick -= weights[i];
+            if (pick <= 0) {
+                return i;
+            }
+        }
+        return weights.length - 1;
+    }
+
+    static Shape[] inputShapes(ModelConfig config) {
+        Shape tokens = new Shape(1, config.contextLength());
+        return new Shape[] {tokens, tokens};
+    }
+
+    private static Block block(ModelConfig config) {
+        return config.task() == TaskType.CLASSIFICATION
+                ? new TransformerClassifier(config)
+                : new TransformerLanguageModel(config);
+    }
+
+    private static Tokenizer tokenizer(String type) {
+        if (ByteTokenizer.TYPE.equals(type)) {
+            return new ByteTokenizer();
+        }
+        throw new IllegalArgumentException("unknown tokenizer '" + type + "'");
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

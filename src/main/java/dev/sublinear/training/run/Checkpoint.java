@@ -1,0 +1,107 @@
+package dev.sublinear.training.run;
+
+import com.google.gson.Gson;
+import dev.sublinear.optimizer.Adafactor;
+import dev.sublinear.training.model.LoadedModel;
+import dev.sublinear.training.model.ModelConfig;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * A checkpoint: a zip of the model (config and parameters), the optimizer's state, and where the
+ * run stood. There is no random state to save: batches are a function of (seed, epoch, index) and
+ * the models have no dropout.
+ */
+final class Checkpoint {
+
+    static final String STATE = "state.json";
+    static final String PARAMETERS = LoadedModel.PARAMETERS_FILE;
+    static final String CONFIG = LoadedModel.CONFIG_FILE;
+    static final String OPTIMIZER = "optimizer.state";
+    private static final Gson GSON = new Gson();
+    /** Largest entry read back (a checkpoint of lm-small is about 45 MB). */
+    private static final long MAX_ENTRY_BYTES = 2L << 30;
+
+    /** Where the run stood. */
+    record Position(int step, int epoch, int batchIndex, long trainedTokens, List<Float> losses, String optimizer) {}
+
+    private Checkpoint() {}
+
+    static String name(int step) {
+        return String.format("step-%08d", step);
+    }
+
+    static void write(CheckpointStore store, String name, LoadedModel model, Object optimizer, Position position)
+            throws IOException {
+        store.write(name, out -> {
+            ZipOutputStream zip = new ZipOutputStream(out);
+            entry(zip, STATE, GSON.toJson(position).getBytes(StandardCharsets.UTF_8));
+            entry(zip, CONFIG, model.configJson().getBytes(StandardCharsets.UTF_8));
+            zip.putNextEntry(new ZipEntry(PARAMETERS));
+            model.writeParameters(zip);
+            zip.closeEntry();
+            if (optimizer instanceof Adafactor adafactor) {
+                zip.putNextEntry(new ZipEntry(OPTIMIZER));
+                adafactor.saveState(zip);
+                zip.closeEntry();
+            }
+            zip.finish();
+        });
+    }
+
+    /** A checkpoint read back into memory. */
+    record Contents(Position position, ModelConfig config, byte[] parameters, byte[] optimizerState) {
+
+        InputStream parametersStream() {
+            return new ByteArrayInputStream(parameters);
+        }
+    }
+
+    static Contents read(CheckpointStore store, String name) throws IOException {
+        Map<String, byte[]> entries = new HashMap<>();
+        try (ZipInputStream zip = new ZipInputStream(store.open(name))) {
+            ZipEntry e;
+            while ((e = zip.getNextEntry()) != null) {
+                entries.put(e.getName(), readLimited(zip, e.getName()));
+            }
+        }
+        for (String required : new String[] {STATE, CONFIG, PARAMETERS}) {
+            if (!entries.containsKey(required)) {
+                throw new IOException("checkpoint " + name + " has no " + required);
+            }
+        }
+        Position position = GSON.fromJson(new String(entries.get(STATE), StandardCharsets.UTF_8), Position.class);
+        ModelConfig config = LoadedModel.parseConfig(new String(entries.get(CONFIG), StandardCharsets.UTF_8));
+        return new Contents(position, config, entries.get(PARAMETERS), entries.get(OPTIMIZER));
+    }
+
+    private static void entry(ZipOutputStream zip, String name, byte[] bytes) throws IOException {
+        zip.putNextEntry(new ZipEntry(name));
+        zip.write(bytes);
+        zip.closeEntry();
+    }
+
+    private static byte[] readLimited(InputStream in, String entry) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[1 << 16];
+        long total = 0;
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            total += n;
+            if (total > MAX_ENTRY_BYTES) {
+                throw new IOException("checkpoint entry " + entry + " is larger than " + MAX_ENTRY_BYTES + " bytes");
+            }
+            out.write(buffer, 0, n);
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,391 @@
+package dev.sublinear.training.run;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.util.cuda.CudaUtils;
+import dev.sublinear.optimizer.Adafactor;
+import dev.sublinear.optimizer.StepDiagnostics;
+import dev.sublinear.training.NoGrad;
+import dev.sublinear.training.data.DatasetReader;
+import dev.sublinear.training.data.Encoder;
+import dev.sublinear.training.data.Encoder.Encoded;
+import dev.sublinear.training.data.InvalidDataException;
+import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.data.TrainingData;
+import dev.sublinear.training.model.LoadedModel;
+import dev.sublinear.training.model.ModelCatalog;
+import dev.sublinear.training.model.ModelConfig;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs one training spec to completion, cancellation or pause: validates the data, builds or loads
+ * the model, trains with DJL's {@link Trainer} (micro-batches split across the devices, gradient
+ * accumulation, the spec's optimizer), validates, checkpoints, and reports every step.
+ */
+public final class TrainingRun {
+
+    /** Fewer training examples than this is not a fine-tuning set. */
+    static final int MIN_TRAINING_EXAMPLES = 2;
+
+    private final TrainingSpec spec;
+    private final RunControl control;
+    private final TrainingListener listener;
+
+    public TrainingRun(TrainingSpec spec, RunControl control, TrainingListener listener) {
+        this.spec = spec;
+        this.control = control;
+        this.listener = listener;
+    }
+
+    /**
+     * Runs.
+     *
+     * @throws InvalidDataException the data is unusable (the user's error, with line numbers)
+     * @throws TrainingFailedException training could not go on (a non-finite loss or update)
+     * @throws IOException reading data or writing checkpoints failed
+     */
+    public RunOutcome run() throws InvalidDataException, TrainingFailedException, IOException {
+        Checkpoint.Contents resume = spec.resumeFrom() == null ? null : Checkpoint.read(spec.checkpoints(), spec.resumeFrom());
+        Checkpoint.Contents base = null;
+        if (resume == null && spec.baseModel() instanceof ModelSource.FromCheckpoint from) {
+            base = Checkpoint.read(from.store(), from.name());
+        }
+        ModelConfig config = plannedConfig(resume, base);
+        TrainingData data = readData(config);
+        data.warnings().forEach(listener::onWarning);
+        if (resume == null && spec.baseModel() instanceof ModelSource.Catalog && config.task() == TaskType.CLASSIFICATION) {
+            config = config.withTask(TaskType.CLASSIFICATION, data.labels());
+        }
+        checkLabels(config, data);
+        try (LoadedModel model = startingModel(config, resume != null ? resume : base)) {
+            Encoder encoder = new Encoder(model.tokenizer(), config.contextLength(), config.labels());
+            Batches training = new Batches(encode(encoder, data.training()), spec.hyperparameters().batchSize(),
+                    spec.seed(), model.tokenizer().padId(), true);
+            Batches validation = new Batches(encode(encoder, data.validation()), spec.hyperparameters().batchSize(),
+                    spec.seed(), model.tokenizer().padId(), false);
+            int totalSteps = totalSteps(training);
+            Optimizer optimizer = spec.optimizer().build(totalSteps);
+            if (resume != null && resume.optimizerState() != null && optimizer instanceof Adafactor adafactor) {
+                adafactor.loadState(new ByteArrayInputStream(resume.optimizerState()));
+            }
+            Loss loss = config.task() == TaskType.CAUSAL_LM ? new MaskedCrossEntropy() : Loss.softmaxCrossEntropyLoss();
+            DefaultTrainingConfig trainingConfig =
+                    new DefaultTrainingConfig(loss).optOptimizer(optimizer).optDevices(devices());
+            try (Trainer trainer = model.model().newTrainer(trainingConfig)) {
+                return new Loop(model, trainer, optimizer, training, validation, totalSteps, resume).run();
+            } finally {
+                if (optimizer instanceof AutoCloseable closeable) {
+                    try {
+                        closeable.close();
+                    } catch (Exception e) {
+                        throw new IOException("closing the optimizer failed", e);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The architecture the run will train, known before the data (a catalog classifier's labels come later). */
+    private ModelConfig plannedConfig(Checkpoint.Contents resume, Checkpoint.Contents base) throws IOException {
+        if (resume != null) {
+            return resume.config();
+        }
+        ModelSource source = spec.baseModel();
+        ModelConfig config;
+        if (source instanceof ModelSource.Catalog catalog) {
+            TaskType task = ModelCatalog.taskOf(catalog.name());
+            // placeholder labels: the training file's replace them once it is read
+            config = ModelCatalog.get(catalog.name(), List.of("label-a", "label-b"))
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "no model '" + catalog.name() + "' in the catalog " + ModelCatalog.names()));
+            if (task != spec.task()) {
+                throw new IllegalArgumentException(
+                        "model " + catalog.name() + " is for " + task.id() + ", the job is " + spec.task().id());
+            }
+            return config;
+        }
+        config = source instanceof ModelSource.Saved saved
+                ? LoadedModel.readConfig(saved.directory().resolve(LoadedModel.CONFIG_FILE))
+                : base.config();
+        if (config.task() != spec.task()) {
+            throw new IllegalArgumentException(
+                    "the base model is for " + config.task().id() + ", the job is " + spec.task().id());
+        }
+        return config;
+    }
+
+    private LoadedModel startingModel(ModelConfig config, Checkpoint.Contents contents) throws IOException {
+        Device device = devices()[0];
+        if (contents != null) {
+            return LoadedModel.load(contents.config(), contents.parametersStream(), device);
+        }
+        if (spec.baseModel() instanceof ModelSource.Saved saved) {
+            return LoadedModel.load(saved.directory(), device);
+        }
+        return LoadedModel.create(config, spec.seed(), device);
+    }
+
+    private TrainingData readData(ModelConfig config) throws IOException, InvalidDataException {
+        DatasetReader reader = new DatasetReader(spec.task(), new dev.sublinear.training.data.ByteTokenizer(),
+                config.contextLength(), MIN_TRAINING_EXAMPLES);
+        try (InputStream training = Files.newInputStream(spec.trainingFile());
+                InputStream validation = spec.validationFile() == null ? null : Files.newInputStream(spec.validationFile())) {
+            return reader.read(training, validation);
+        }
+    }
+
+    private static void checkLabels(ModelConfig config, TrainingData data) throws InvalidDataException {
+        if (config.task() == TaskType.CLASSIFICATION && !config.labels().equals(data.labels())) {
+            throw new InvalidDataException(List.of(new dev.sublinear.training.data.DataProblem("training", 0, "label",
+                    "has the labels " + data.labels() + " but the base model predicts " + config.labels())));
+        }
+    }
+
+    private static List<Encoded> encode(Encoder encoder, List<dev.sublinear.training.data.Example> examples) {
+        List<Encoded> encoded = new ArrayList<>(examples.size());
+        examples.forEach(e -> encoded.add(encoder.encode(e)));
+        return encoded;
+    }
+
+    private int totalSteps(Batches training) {
+        Hyperparameters h = spec.hyperparameters();
+        int perEpoch = (training.perEpoch() + h.gradientAccumulation() - 1) / h.gradientAccumulation();
+        int total = perEpoch * h.epochs();
+        return h.maxSteps() > 0 ? Math.min(total, h.maxSteps()) : total;
+    }
+
+    private Device[] devices() {
+        return spec.devices() == null || spec.devices().length == 0 ? new Device[] {Device.cpu()} : spec.devices();
+    }
+
+    /** The training loop and its bookkeeping. */
+    private final class Loop {
+        private final LoadedModel model;
+        private final Trainer trainer;
+        private final Optimizer optimizer;
+        private final Batches training;
+        private final Batches validation;
+        private final int totalSteps;
+        private final List<Float> losses = new ArrayList<>();
+        private final long startNanos = System.nanoTime();
+        private int step;
+        private int epoch = 1;
+        private int batchIndex;
+        private long trainedTokens;
+        private float lastValidLoss = Float.NaN;
+        private String lastCheckpoint;
+        private int firstStepOfThisProcess;
+
+        Loop(LoadedModel model, Trainer trainer, Optimizer optimizer, Batches training, Batches validation,
+                int totalSteps, Checkpoint.Contents resume) {
+            this.model = model;
+            this.trainer = trainer;
+            this.optimizer = optimizer;
+            this.training = training;
+            this.validation = validation;
+            this.totalSteps = totalSteps;
+            if (resume != null) {
+                Checkpoint.Position p = resume.position();
+                step = p.step();
+                epoch = p.epoch();
+                batchIndex = p.batchIndex();
+                trainedTokens = p.trainedTokens();
+                losses.addAll(p.losses());
+                lastCheckpoint = spec.resumeFrom();
+            }
+            firstStepOfThisProcess = step;
+        }
+
+        RunOutcome run() throws TrainingFailedException, IOException {
+            Hyperparameters h = spec.hyperparameters();
+            if (step == 0) {
+                evaluate(); // where the model starts: the curve's first point
+            }
+            while (step < totalSteps) {
+                if (control.cancelRequested()) {
+                    return outcome(RunOutcome.Status.CANCELLED);
+                }
+                if (control.pauseRequested()) {
+                    checkpoint();
+                    return outcome(RunOutcome.Status.PAUSED);
+                }
+                if (!trainStep()) {
+                    break;
+                }
+                if (h.evalIntervalSteps() > 0 && step % h.evalIntervalSteps() == 0 && step < totalSteps) {
+                    evaluate();
+                }
+                if (h.checkpointIntervalSteps() > 0 && step % h.checkpointIntervalSteps() == 0 && step < totalSteps) {
+                    checkpoint();
+                }
+            }
+            evaluate();
+            checkpoint();
+            if (spec.outputDirectory() != null) {
+                model.save(spec.outputDirectory());
+            }
+            return outcome(RunOutcome.Status.COMPLETED);
+        }
+
+        /** One optimizer step over gradientAccumulation micro-batches; false when the data ran out. */
+        private boolean trainStep() throws TrainingFailedException {
+            int accumulation = spec.hyperparameters().gradientAccumulation();
+            long begin = System.nanoTime();
+            double lossSum = 0;
+            int micro = 0;
+            long tokens = 0;
+            try (GradientCollector collector = trainer.newGradientCollector()) {
+                for (; micro < accumulation; micro++) {
+                    if (batchIndex >= training.perEpoch()) {
+                        if (epoch >= spec.hyperparameters().epochs()) {
+                            break;
+                        }
+                        epoch++;
+                        batchIndex = 0;
+                    }
+                    List<Encoded> batch = training.batch(epoch, batchIndex++);
+                    try (NDManager scope = trainer.getManager().newSubManager()) {
+                        Batches.Arrays arrays = Batches.toArrays(scope, batch, model.tokenizer().padId());
+                        lossSum += forwardBackward(collector, scope, arrays, accumulation);
+                        tokens += arrays.tokens();
+                    }
+                }
+            }
+            if (micro == 0) {
+                return false;
+            }
+            float loss = (float) (lossSum / micro);
+            if (!Float.isFinite(loss)) {
+                // stop before the step: the weights and the last checkpoint stay as they were
+                throw new TrainingFailedException("training loss became " + loss + " at step " + (step + 1), step + 1);
+            }
+            trainer.step();
+            step++;
+            trainedTokens += tokens;
+            losses.add(loss);
+            report(loss, tokens, System.nanoTime() - begin);
+            return true;
+        }
+
+        /** Forward and backward of one micro-batch, split over the devices; returns its loss. */
+        private double forwardBackward(GradientCollector collector, NDManager scope, Batches.Arrays arrays, int accumulation) {
+            Device[] devices = trainer.getDevices();
+            int pieces = Math.min(devices.length, arrays.rows());
+            double loss = 0;
+            for (int p = 0; p < pieces; p++) {
+                int from = arrays.rows() * p / pieces;
+                int to = arrays.rows() * (p + 1) / pieces;
+                Batches.Arrays piece = pieces == 1 ? arrays : arrays.slice(scope.newSubManager(devices[p]), from, to);
+                NDList predictions = trainer.forward(piece.inputs(), piece.labels());
+                NDArray pieceLoss = trainer.getLoss().evaluate(piece.labels(), predictions);
+                double weight = (double) (to - from) / arrays.rows();
+                collector.backward(pieceLoss.mul(weight / accumulation));
+                loss += pieceLoss.getFloat() * weight;
+            }
+            return loss;
+        }
+
+        private void report(float loss, long tokens, long nanos) throws TrainingFailedException {
+            float stepSize;
+            float updateRms = Float.NaN;
+            float clipRate = Float.NaN;
+            long state;
+            long adam;
+            if (optimizer instanceof Adafactor adafactor) {
+                StepDiagnostics d = adafactor.diagnostics();
+                if (!Float.isFinite(d.meanUpdateRms())) {
+                    throw new TrainingFailedException("the update became non-finite at step " + step
+                            + " (a gradient was infinite or NaN)", step);
+                }
+                stepSize = d.meanAlpha();
+                updateRms = d.meanUpdateRms();
+                clipRate = d.clipRate();
+                state = adafactor.stateBytes();
+                adam = adafactor.adamEquivalentBytes();
+            } else {
+                stepSize = spec.optimizer().learningRate();
+                adam = 8L * model.parameterCount() * trainer.getDevices().length;
+                state = adam;
+            }
+            double elapsed = (System.nanoTime() - startNanos) / 1e9;
+            int doneHere = step - firstStepOfThisProcess;
+            double eta = doneHere == 0 ? Double.NaN : elapsed / doneHere * (totalSteps - step);
+            Runtime rt = Runtime.getRuntime();
+            listener.onStep(new StepReport(step, totalSteps, epoch, loss, stepSize, updateRms, clipRate,
+                    tokens / (nanos / 1e9), elapsed, eta, state, adam, 4L * model.parameterCount(),
+                    rt.totalMemory() - rt.freeMemory(), ProcessMemory.residentBytes(), gpuBytes()));
+        }
+
+        private long gpuBytes() {
+            Device device = trainer.getDevices()[0];
+            return device.isGpu() ? CudaUtils.getGpuMemory(device).getUsed() : -1;
+        }
+
+        private void evaluate() {
+            if (validation.isEmpty()) {
+                return;
+            }
+            double lossSum = 0;
+            long weightSum = 0;
+            long correct = 0;
+            long rows = 0;
+            boolean classification = model.config().task() == TaskType.CLASSIFICATION;
+            try (NoGrad ignored = NoGrad.enter()) {
+                for (int b = 0; b < validation.perEpoch(); b++) {
+                    List<Encoded> batch = validation.batch(1, b);
+                    try (NDManager scope = trainer.getManager().newSubManager()) {
+                        Batches.Arrays arrays = Batches.toArrays(scope, batch, model.tokenizer().padId());
+                        NDList predictions = trainer.evaluate(arrays.inputs());
+                        float loss = trainer.getLoss().evaluate(arrays.labels(), predictions).getFloat();
+                        // weight each batch by what its loss averages over: target tokens or rows
+                        long weight = classification
+                                ? arrays.rows()
+                                : (long) arrays.labels().get(1).sum().getFloat();
+                        lossSum += (double) loss * weight;
+                        weightSum += weight;
+                        if (classification) {
+                            NDArray predicted = predictions.singletonOrThrow().argMax(-1);
+                            correct += predicted.eq(arrays.labels().singletonOrThrow()).sum().getLong();
+                            rows += arrays.rows();
+                        }
+                    }
+                }
+            }
+            lastValidLoss = (float) (lossSum / Math.max(weightSum, 1));
+            float accuracy = classification ? (float) correct / rows : Float.NaN;
+            listener.onEvaluation(new EvaluationReport(step, lastValidLoss, accuracy));
+        }
+
+        private void checkpoint() throws IOException {
+            String name = Checkpoint.name(step);
+            Checkpoint.write(spec.checkpoints(), name, model, optimizer,
+                    new Checkpoint.Position(step, epoch, batchIndex, trainedTokens, losses, spec.optimizer().type().name()));
+            lastCheckpoint = name;
+            listener.onCheckpoint(name, step, spec.checkpoints().size(name));
+            List<String> names = spec.checkpoints().list();
+            for (int i = 0; i < names.size() - spec.hyperparameters().keepCheckpoints(); i++) {
+                if (!names.get(i).equals(name)) {
+                    spec.checkpoints().delete(names.get(i));
+                }
+            }
+        }
+
+        private RunOutcome outcome(RunOutcome.Status status) {
+            float last = losses.isEmpty() ? Float.NaN : losses.get(losses.size() - 1);
+            return new RunOutcome(status, step, last, lastValidLoss, List.copyOf(losses), trainedTokens, lastCheckpoint);
+        }
+    }
+}
