@@ -446,10 +446,24 @@ public class Adafactor extends Optimizer implements AutoCloseable {
      * @throws IOException if writing fails
      */
     public void saveState(OutputStream out) throws IOException {
+        saveState(out, Map.of());
+    }
+
+    /**
+     * Like {@link #saveState(OutputStream)}, writing each parameter under a stable name. DJL's
+     * parameter ids are random per process; a checkpoint meant for another process should name
+     * parameters by their path in the block (see {@code Block.getParameters()}).
+     *
+     * @param out the stream; not closed
+     * @param names parameter id to the name written for it; ids not in the map are written as is
+     * @throws IOException if writing fails
+     */
+    public void saveState(OutputStream out, Map<String, String> names) throws IOException {
         Map<String, ParameterState> primary = new TreeMap<>();
         for (Map.Entry<String, Map<Device, ParameterState>> e : states.entrySet()) {
             // Every device of a parameter applies the same aggregated gradient: one copy suffices.
-            e.getValue().values().stream().findFirst().ifPresent(s -> primary.put(e.getKey(), s));
+            String name = names.getOrDefault(e.getKey(), e.getKey());
+            e.getValue().values().stream().findFirst().ifPresent(s -> primary.put(name, s));
         }
         AdafactorCheckpoint.write(out, primary);
     }
@@ -463,11 +477,25 @@ public class Adafactor extends Optimizer implements AutoCloseable {
      * @throws IllegalStateException if this optimizer has already taken a step
      */
     public void loadState(InputStream in) throws IOException {
+        loadState(in, Map.of());
+    }
+
+    /**
+     * Like {@link #loadState(InputStream)}, for state saved under stable names.
+     *
+     * @param in the stream; not closed
+     * @param ids the name written for a parameter to its id in this process; names not in the map
+     *     are taken as ids
+     * @throws IOException if reading fails or the data is not an Adafactor state
+     */
+    public void loadState(InputStream in, Map<String, String> ids) throws IOException {
         if (!states.isEmpty()) {
             throw new IllegalStateException("loadState must come before the first update");
         }
         restored.clear();
-        restored.putAll(AdafactorCheckpoint.read(in));
+        for (Map.Entry<String, AdafactorCheckpoint.Entry> e : AdafactorCheckpoint.read(in).entrySet()) {
+            restored.put(ids.getOrDefault(e.getKey(), e.getKey()), e.getValue());
+        }
     }
 
     /** Frees the state and scratch arrays. */

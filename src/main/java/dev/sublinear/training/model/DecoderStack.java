@@ -62,7 +62,10 @@ final class DecoderStack extends AbstractBlock {
         NDArray tokenTable = store.getValue(tokenEmbedding, tokens.getDevice(), training);
         NDArray positionTable = store.getValue(positionEmbedding, tokens.getDevice(), training);
         NDArray h = Embedding.embedding(tokens, tokenTable, SparseFormat.DENSE).singletonOrThrow();
-        h = h.add(positionTable.get(new NDIndex("0:{}", length)));
+        NDArray positions = positionTable.get(new NDIndex("0:{}", length));
+        // a slice of a parameter belongs to the model's manager: move it to this forward's scope
+        positions.attach(tokens.getManager());
+        h = h.add(positions);
         for (DecoderLayer layer : layers) {
             h = layer.forward(store, new NDList(h, mask), training).singletonOrThrow();
         }

@@ -143,6 +143,36 @@ public final class LoadedModel implements AutoCloseable {
         return model.getBlock();
     }
 
+    /** Each parameter's id in this process to its stable path in the block. */
+    public Map<String, String> parameterNames() {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : model.getBlock().getParameters()) {
+            names.put(p.getValue().getId(), p.getKey());
+        }
+        return names;
+    }
+
+    /** Each parameter's stable path in the block to its id in this process. */
+    public Map<String, String> parameterIds() {
+        Map<String, String> ids = new LinkedHashMap<>();
+        parameterNames().forEach((id, name) -> ids.put(name, id));
+        return ids;
+    }
+
+    /** Whether every parameter is finite (one host read per parameter). */
+    public boolean parametersFinite() {
+        for (ai.djl.nn.Parameter p : model.getBlock().getParameters().values()) {
+            try (NDManager scope = model.getNDManager().newSubManager()) {
+                NDArray array = p.getArray();
+                array.tempAttach(scope);
+                if (!Float.isFinite(array.sum().getFloat())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** Parameter elements of the model. */
     public long parameterCount() {
         return model.getBlock().getParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();

@@ -21,7 +21,7 @@ import java.util.zip.ZipOutputStream;
  * run stood. There is no random state to save: batches are a function of (seed, epoch, index) and
  * the models have no dropout.
  */
-final class Checkpoint {
+public final class Checkpoint {
 
     static final String STATE = "state.json";
     static final String PARAMETERS = LoadedModel.PARAMETERS_FILE;
@@ -35,6 +35,12 @@ final class Checkpoint {
     record Position(int step, int epoch, int batchIndex, long trainedTokens, List<Float> losses, String optimizer) {}
 
     private Checkpoint() {}
+
+    /** The model saved in checkpoint {@code name}: for inference, download or a new run. */
+    public static LoadedModel loadModel(CheckpointStore store, String name, ai.djl.Device device) throws IOException {
+        Contents contents = read(store, name);
+        return LoadedModel.load(contents.config(), contents.parametersStream(), device);
+    }
 
     static String name(int step) {
         return String.format("step-%08d", step);
@@ -51,7 +57,7 @@ final class Checkpoint {
             zip.closeEntry();
             if (optimizer instanceof Adafactor adafactor) {
                 zip.putNextEntry(new ZipEntry(OPTIMIZER));
-                adafactor.saveState(zip);
+                adafactor.saveState(zip, model.parameterNames());
                 zip.closeEntry();
             }
             zip.finish();

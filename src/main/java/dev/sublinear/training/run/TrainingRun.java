@@ -79,11 +79,17 @@ public final class TrainingRun {
             int totalSteps = totalSteps(training);
             Optimizer optimizer = spec.optimizer().build(totalSteps);
             if (resume != null && resume.optimizerState() != null && optimizer instanceof Adafactor adafactor) {
-                adafactor.loadState(new ByteArrayInputStream(resume.optimizerState()));
+                adafactor.loadState(new ByteArrayInputStream(resume.optimizerState()), model.parameterIds());
             }
             Loss loss = config.task() == TaskType.CAUSAL_LM ? new MaskedCrossEntropy() : Loss.softmaxCrossEntropyLoss();
             DefaultTrainingConfig trainingConfig =
                     new DefaultTrainingConfig(loss).optOptimizer(optimizer).optDevices(devices());
+            // parameters loaded from a file come without gradients attached; a fresh model has them
+            for (ai.djl.nn.Parameter p : model.block().getParameters().values()) {
+                if (p.requiresGradient() && !p.getArray().hasGradient()) {
+                    p.getArray().setRequiresGradient(true);
+                }
+            }
             try (Trainer trainer = model.model().newTrainer(trainingConfig)) {
                 return new Loop(model, trainer, optimizer, training, validation, totalSteps, resume).run();
             } finally {
@@ -369,7 +375,11 @@ public final class TrainingRun {
             listener.onEvaluation(new EvaluationReport(step, lastValidLoss, accuracy));
         }
 
-        private void checkpoint() throws IOException {
+        private void checkpoint() throws IOException, TrainingFailedException {
+            if (!model.parametersFinite()) {
+                // never write a checkpoint that cannot be trained from: the last good one stays
+                throw new TrainingFailedException("the parameters became non-finite after step " + step, step);
+            }
             String name = Checkpoint.name(step);
             Checkpoint.write(spec.checkpoints(), name, model, optimizer,
                     new Checkpoint.Position(step, epoch, batchIndex, trainedTokens, losses, spec.optimizer().type().name()));
