@@ -46,7 +46,11 @@ final class CausalSelfAttention extends AbstractBlock {
         NDArray k = qkv.get(1).reshape(split).transpose(0, 2, 1, 3);
         NDArray v = qkv.get(2).reshape(split).transpose(0, 2, 1, 3);
 
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(headWidth));
+        // The scale is an array owned by this forward's manager, not a Number: DJL turns a Number
+        // into a tensor over a Java buffer and frees it after the op, but autograd keeps it for
+        // the backward pass, which then reads freed memory (NaN gradients, depending on GC).
+        NDArray scale = x.getManager().create((float) (1 / Math.sqrt(headWidth)));
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale);
         scores = scores.add(attentionBias(x.getManager(), mask, length));
         NDArray attended = scores.softmax(-1).matMul(v);
         NDArray merged = attended.transpose(0, 2, 1, 3).reshape(batch, length, width);

@@ -14,7 +14,7 @@ import java.util.Random;
  * Fixed-size batches over encoded examples, reshuffled each epoch from the seed alone, so that a
  * position (epoch, batch) names the same examples in every run: resuming needs nothing more.
  */
-final class Batches {
+public final class Batches {
 
     private final List<Encoded> examples;
     private final int batchSize;
@@ -22,7 +22,7 @@ final class Batches {
     private final int padId;
     private final boolean shuffle;
 
-    Batches(List<Encoded> examples, int batchSize, long seed, int padId, boolean shuffle) {
+    public Batches(List<Encoded> examples, int batchSize, long seed, int padId, boolean shuffle) {
         this.examples = examples;
         this.batchSize = batchSize;
         this.seed = seed;
@@ -30,7 +30,7 @@ final class Batches {
         this.shuffle = shuffle;
     }
 
-    int perEpoch() {
+    public int perEpoch() {
         return (examples.size() + batchSize - 1) / batchSize;
     }
 
@@ -39,7 +39,7 @@ final class Batches {
     }
 
     /** The examples of batch {@code index} (from 0) of epoch {@code epoch} (from 1). */
-    List<Encoded> batch(int epoch, int index) {
+    public List<Encoded> batch(int epoch, int index) {
         List<Integer> order = new ArrayList<>(examples.size());
         for (int i = 0; i < examples.size(); i++) {
             order.add(i);
@@ -58,7 +58,7 @@ final class Batches {
      * Padded arrays: inputs = (tokens [B, T] int64, mask [B, T]); labels = (targets [B, T] int64,
      * loss mask [B, T]) for causal LM, or (label [B] int64) for classification.
      */
-    static Arrays toArrays(NDManager manager, List<Encoded> batch, int padId) {
+    public static Arrays toArrays(NDManager manager, List<Encoded> batch, int padId) {
         int rows = batch.size();
         int length = batch.stream().mapToInt(Encoded::length).max().orElse(1);
         long[] tokens = new long[rows * length];
@@ -94,7 +94,7 @@ final class Batches {
     }
 
     /** A batch on a device. */
-    record Arrays(NDList inputs, NDList labels, long tokens, int rows) {
+    public record Arrays(NDList inputs, NDList labels, long tokens, int rows) {
 
         /** Rows [from, to) of every array, moved to {@code manager}'s device. */
         Arrays slice(NDManager manager, int from, int to) {

@@ -6,6 +6,7 @@ package dev.sublinear.training.run;
  * @param step optimizer steps done
  * @param totalSteps steps the run will take
  * @param epoch current epoch (from 1)
+ * @param tokens tokens (causal LM) or examples' tokens (classification) trained in this step
  * @param trainLoss mean loss of the step's micro-batches
  * @param stepSize Adafactor's mean alpha_t, or the learning rate of Adam/AdamW
  * @param updateRms Adafactor's mean RMS of the unclipped update (NaN for others)
@@ -24,6 +25,7 @@ public record StepReport(
         int step,
         int totalSteps,
         int epoch,
+        long tokens,
         float trainLoss,
         float stepSize,
         float updateRms,

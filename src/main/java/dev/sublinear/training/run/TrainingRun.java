@@ -29,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs one training spec to completion, cancellation or pause: validates the data, builds or loads
@@ -298,7 +299,9 @@ public final class TrainingRun {
                 NDList predictions = trainer.forward(piece.inputs(), piece.labels());
                 NDArray pieceLoss = trainer.getLoss().evaluate(piece.labels(), predictions);
                 double weight = (double) (to - from) / arrays.rows();
-                collector.backward(pieceLoss.mul(weight / accumulation));
+                // an array in the batch's scope, alive until after backward (see CausalSelfAttention)
+                NDArray factor = scope.create((float) (weight / accumulation));
+                collector.backward(pieceLoss.mul(factor));
                 loss += pieceLoss.getFloat() * weight;
             }
             return loss;
@@ -313,8 +316,13 @@ public final class TrainingRun {
             if (optimizer instanceof Adafactor adafactor) {
                 StepDiagnostics d = adafactor.diagnostics();
                 if (!Float.isFinite(d.meanUpdateRms())) {
+                    Map<String, String> names = model.parameterNames();
+                    String which = d.parameters().stream()
+                            .filter(p -> !Float.isFinite(p.updateRms()))
+                            .map(p -> names.getOrDefault(p.parameterId(), p.parameterId()) + " (RMS " + p.updateRms() + ")")
+                            .collect(java.util.stream.Collectors.joining(", "));
                     throw new TrainingFailedException("the update became non-finite at step " + step
-                            + " (a gradient was infinite or NaN)", step);
+                            + " (a gradient was infinite or NaN) in " + which, step);
                 }
                 stepSize = d.meanAlpha();
                 updateRms = d.meanUpdateRms();
@@ -330,7 +338,7 @@ public final class TrainingRun {
             int doneHere = step - firstStepOfThisProcess;
             double eta = doneHere == 0 ? Double.NaN : elapsed / doneHere * (totalSteps - step);
             Runtime rt = Runtime.getRuntime();
-            listener.onStep(new StepReport(step, totalSteps, epoch, loss, stepSize, updateRms, clipRate,
+            listener.onStep(new StepReport(step, totalSteps, epoch, tokens, loss, stepSize, updateRms, clipRate,
                     tokens / (nanos / 1e9), elapsed, eta, state, adam, 4L * model.parameterCount(),
                     rt.totalMemory() - rt.freeMemory(), ProcessMemory.residentBytes(), gpuBytes()));
         }
