@@ -16,6 +16,8 @@ final class ParameterState {
     /** The momentum M, or null when beta1 = 0. */
     final NDArray momentum;
 
+    /** The state arrays never change size: their bytes are counted once (DJL shape reads are JNI calls). */
+    private final long stateBytes;
     private int step;
     private NDArray lastAlpha;
     private NDArray lastUpdateRms;
@@ -29,6 +31,11 @@ final class ParameterState {
         this.secondMoment = secondMoment;
         this.momentum = momentum;
         this.step = step;
+        long bytes = 0;
+        for (NDArray array : arrays()) {
+            bytes += array.size() * array.getDataType().getNumOfBytes();
+        }
+        this.stateBytes = bytes;
     }
 
     /** Advances the step count; the first update is t = 1. */
@@ -49,12 +56,9 @@ final class ParameterState {
         return arrays;
     }
 
+    /** Bytes of the state arrays held (their sizes are fixed when the state is created). */
     long stateBytes() {
-        long bytes = 0;
-        for (NDArray array : arrays()) {
-            bytes += array.size() * array.getDataType().getNumOfBytes();
-        }
-        return bytes;
+        return stateBytes;
     }
 
     void tempAttachTo(NDManager step) {

@@ -50,7 +50,7 @@ import java.util.Locale;
  */
 public final class TrainingThroughputBenchmark {
 
-    private static final int STEPS = 60;
+    private static final int STEPS = 150;
     private static final int BATCH = 16;
     private static final long SEED = 7;
 
@@ -60,7 +60,7 @@ public final class TrainingThroughputBenchmark {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
         Engine engine = Engine.getEngine("PyTorch");
-        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         Path dir = Files.createTempDirectory("throughput");
         Path train = SyntheticData.reversal(dir.resolve("train.jsonl"), BATCH * STEPS, 1);
 

@@ -9,10 +9,24 @@ final class ProcessMemory {
 
     private static final Path STATUS = Path.of("/proc/self/status");
 
+    /** Reading procfs costs a fraction of a millisecond: sample at most this often. */
+    private static final long SAMPLE_NANOS = 1_000_000_000L;
+    private static long sampledAt = Long.MIN_VALUE;
+    private static long sampled = -1;
+
     private ProcessMemory() {}
 
-    /** Resident bytes, or -1 where the platform does not say (not Linux). */
-    static long residentBytes() {
+    /** Resident bytes (sampled at most once a second), or -1 where the platform does not say. */
+    static synchronized long residentBytes() {
+        long now = System.nanoTime();
+        if (sampledAt == Long.MIN_VALUE || now - sampledAt > SAMPLE_NANOS) {
+            sampled = read();
+            sampledAt = now;
+        }
+        return sampled;
+    }
+
+    private static long read() {
         if (!Files.isReadable(STATUS)) {
             return -1;
         }

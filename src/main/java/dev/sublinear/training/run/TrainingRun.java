@@ -195,6 +195,10 @@ public final class TrainingRun {
         private float lastValidLoss = Float.NaN;
         private String lastCheckpoint;
         private int firstStepOfThisProcess;
+        /** Fixed for the run; counted once (DJL shape reads are JNI calls). */
+        private final long parameterCount;
+        private long optimizerStateBytes = -1;
+        private long adamEquivalentBytes;
 
         Loop(LoadedModel model, Trainer trainer, Optimizer optimizer, Batches training, Batches validation,
                 int totalSteps, Checkpoint.Contents resume) {
@@ -214,6 +218,7 @@ public final class TrainingRun {
                 lastCheckpoint = spec.resumeFrom();
             }
             firstStepOfThisProcess = step;
+            parameterCount = model.parameterCount();
         }
 
         RunOutcome run() throws TrainingFailedException, IOException {
@@ -299,9 +304,13 @@ public final class TrainingRun {
                 NDList predictions = trainer.forward(piece.inputs(), piece.labels());
                 NDArray pieceLoss = trainer.getLoss().evaluate(piece.labels(), predictions);
                 double weight = (double) (to - from) / arrays.rows();
-                // an array in the batch's scope, alive until after backward (see CausalSelfAttention)
-                NDArray factor = scope.create((float) (weight / accumulation));
-                collector.backward(pieceLoss.mul(factor));
+                if (pieces == 1 && accumulation == 1) {
+                    collector.backward(pieceLoss);
+                } else {
+                    // an array in the batch's scope, alive until after backward (see CausalSelfAttention)
+                    NDArray factor = scope.create((float) (weight / accumulation));
+                    collector.backward(pieceLoss.mul(factor));
+                }
                 loss += pieceLoss.getFloat() * weight;
             }
             return loss;
@@ -327,11 +336,16 @@ public final class TrainingRun {
                 stepSize = d.meanAlpha();
                 updateRms = d.meanUpdateRms();
                 clipRate = d.clipRate();
-                state = adafactor.stateBytes();
-                adam = adafactor.adamEquivalentBytes();
+                if (optimizerStateBytes < 0) {
+                    // every parameter has its state after the first step, and it never changes size
+                    optimizerStateBytes = adafactor.stateBytes();
+                    adamEquivalentBytes = adafactor.adamEquivalentBytes();
+                }
+                state = optimizerStateBytes;
+                adam = adamEquivalentBytes;
             } else {
                 stepSize = spec.optimizer().learningRate();
-                adam = 8L * model.parameterCount() * trainer.getDevices().length;
+                adam = 8L * parameterCount * trainer.getDevices().length;
                 state = adam;
             }
             double elapsed = (System.nanoTime() - startNanos) / 1e9;
@@ -339,7 +353,7 @@ public final class TrainingRun {
             double eta = doneHere == 0 ? Double.NaN : elapsed / doneHere * (totalSteps - step);
             Runtime rt = Runtime.getRuntime();
             listener.onStep(new StepReport(step, totalSteps, epoch, tokens, loss, stepSize, updateRms, clipRate,
-                    tokens / (nanos / 1e9), elapsed, eta, state, adam, 4L * model.parameterCount(),
+                    tokens / (nanos / 1e9), elapsed, eta, state, adam, 4L * parameterCount,
                     rt.totalMemory() - rt.freeMemory(), ProcessMemory.residentBytes(), gpuBytes()));
         }
 
