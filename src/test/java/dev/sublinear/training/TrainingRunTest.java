@@ -65,6 +65,30 @@ class TrainingRunTest {
     }
 
     @Test
+    void adamAndAdamwTrainThroughTheSameLayer() throws Exception {
+        Path train = SyntheticData.reversal(dir.resolve("train.jsonl"), 200, 1);
+        Path valid = SyntheticData.reversal(dir.resolve("valid.jsonl"), 24, 2);
+        for (OptimizerConfig optimizer : List.of(
+                OptimizerConfig.adam(3e-3f).withSchedule(OptimizerConfig.Schedule.COSINE, 3e-3f, 5),
+                new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.LINEAR, 3e-3f, 5, 0.9f, 0.8f, 1f,
+                        true, false, 1e-30f, 1e-3f, true, 1, 0.01f))) {
+            List<EvaluationReport> evaluations = new ArrayList<>();
+            TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, valid,
+                    new Hyperparameters(2, 16, 25, 1, 0, 0, 1), optimizer, new Device[] {Device.cpu()}, 7,
+                    new DirectoryCheckpointStore(dir.resolve(optimizer.type() + "-ckpt")), null, null);
+            RunOutcome outcome = new TrainingRun(spec, new RunControl(), new TrainingListener() {
+                @Override
+                public void onEvaluation(EvaluationReport report) {
+                    evaluations.add(report);
+                }
+            }).run();
+            assertEquals(25, outcome.steps());
+            assertTrue(evaluations.get(evaluations.size() - 1).validLoss() < 0.7f * evaluations.get(0).validLoss(),
+                    optimizer.type() + ": " + evaluations);
+        }
+    }
+
+    @Test
     void classifierLearns() throws Exception {
         Path train = SyntheticData.initials(dir.resolve("train.jsonl"), 300, 3);
         Path valid = SyntheticData.initials(dir.resolve("valid.jsonl"), 60, 4);

@@ -117,7 +117,7 @@ public record OptimizerConfig(
         };
     }
 
-    private ParameterTracker tracker(int totalSteps) {
+    ParameterTracker tracker(int totalSteps) {
         int decaySteps = Math.max(1, totalSteps - warmupSteps);
         Tracker main = switch (schedule) {
             case CONSTANT, RELATIVE -> Tracker.fixed(learningRate);

@@ -1,0 +1,103 @@
+package dev.sublinear.training.model;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * A model as one file: a zip of {@code config.json} (architecture, tokenizer, labels) and
+ * {@code model.params} (DJL parameters). Archives come from users, so reading one trusts nothing:
+ * only those two names, no directories or paths, each once, within a size limit.
+ */
+public final class ModelArchive {
+
+    private static final Set<String> ENTRIES = Set.of(LoadedModel.CONFIG_FILE, LoadedModel.PARAMETERS_FILE);
+    private static final long CONFIG_LIMIT = 1 << 20;
+
+    private ModelArchive() {}
+
+    /** Writes {@code model} as an archive. */
+    public static void write(LoadedModel model, OutputStream out) throws IOException {
+        ZipOutputStream zip = new ZipOutputStream(out);
+        zip.putNextEntry(new ZipEntry(LoadedModel.CONFIG_FILE));
+        zip.write(model.configJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        zip.closeEntry();
+        zip.putNextEntry(new ZipEntry(LoadedModel.PARAMETERS_FILE));
+        model.writeParameters(zip);
+        zip.closeEntry();
+        zip.finish();
+    }
+
+    /**
+     * Extracts an archive into {@code directory} (created, must be empty or absent) and checks its
+     * configuration, so that {@link LoadedModel#load(Path, ai.djl.Device)} can read it.
+     *
+     * @param maxBytes the most the extracted files may take together
+     * @throws InvalidArchiveException what is wrong with the archive, in plain words
+     */
+    public static void extract(InputStream in, Path directory, long maxBytes) throws IOException {
+        Files.createDirectories(directory);
+        Set<String> seen = new HashSet<>();
+        long total = 0;
+        try (ZipInputStream zip = new ZipInputStream(in)) {
+            ZipEntry entry;
+            while ((entry = zip.getNextEntry()) != null) {
+                String name = entry.getName();
+                if (!ENTRIES.contains(name)) {
+                    throw new InvalidArchiveException("unexpected entry '" + name + "': a model archive holds only "
+                            + LoadedModel.CONFIG_FILE + " and " + LoadedModel.PARAMETERS_FILE + ", at its top level");
+                }
+                if (!seen.add(name)) {
+                    throw new InvalidArchiveException("entry '" + name + "' appears twice");
+                }
+                long limit = name.equals(LoadedModel.CONFIG_FILE) ? CONFIG_LIMIT : maxBytes - total;
+                total += copyLimited(zip, directory.resolve(name), limit, name);
+            }
+        } catch (ZipException e) {
+            throw new InvalidArchiveException("not a valid zip file (" + e.getMessage() + ")");
+        }
+        for (String required : ENTRIES) {
+            if (!seen.contains(required)) {
+                throw new InvalidArchiveException("missing " + required);
+            }
+        }
+        try {
+            LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE));
+        } catch (IOException e) {
+            throw new InvalidArchiveException(e.getMessage());
+        }
+    }
+
+    private static long copyLimited(InputStream in, Path target, long limit, String name) throws IOException {
+        long written = 0;
+        byte[] buffer = new byte[1 << 16];
+        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                written += n;
+                if (written > limit) {
+                    throw new InvalidArchiveException(
+                            "entry '" + name + "' unpacks to more than the allowed " + limit + " bytes");
+                }
+                out.write(buffer, 0, n);
+            }
+        }
+        return written;
+    }
+
+    /** An archive that is not a usable model: the user's error. */
+    public static final class InvalidArchiveException extends IOException {
+        public InvalidArchiveException(String message) {
+            super("invalid model archive: " + message);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.sublinear.training.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.training.optimizer.Adam;
+import ai.djl.training.optimizer.AdamW;
+import ai.djl.training.tracker.ParameterTracker;
+import dev.sublinear.optimizer.Adafactor;
+import org.junit.jupiter.api.Test;
+
+class OptimizerConfigTest {
+
+    private static final float LR = 1e-2f;
+
+    @Test
+    void constantWithWarmupRisesLinearlyThenHolds() {
+        ParameterTracker t = OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.CONSTANT, LR, 10).tracker(100);
+        assertEquals(LR * 5 / 10, t.getNewValue("p", 5), 1e-6f);
+        assertEquals(LR, t.getNewValue("p", 10), 1e-6f);
+        assertEquals(LR, t.getNewValue("p", 90), 1e-6f);
+    }
+
+    @Test
+    void linearAndCosineDecayToZeroByTheLastStep() {
+        ParameterTracker linear = OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.LINEAR, LR, 0).tracker(100);
+        assertEquals(LR / 2, linear.getNewValue("p", 50), 1e-5f);
+        assertEquals(0f, linear.getNewValue("p", 100), 1e-6f);
+        ParameterTracker cosine = OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.COSINE, LR, 0).tracker(100);
+        assertEquals(LR / 2, cosine.getNewValue("p", 50), 1e-4f);
+        assertTrue(cosine.getNewValue("p", 100) < 1e-6f);
+    }
+
+    @Test
+    void buildsEachOptimizer() {
+        assertInstanceOf(Adafactor.class, OptimizerConfig.adafactor().build(10));
+        assertInstanceOf(Adafactor.class,
+                OptimizerConfig.adafactor().withSchedule(OptimizerConfig.Schedule.COSINE, LR, 2).build(10));
+        assertInstanceOf(Adam.class, OptimizerConfig.adam(LR).build(10));
+        OptimizerConfig adamw = new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.CONSTANT, LR, 0,
+                0.9f, 0.8f, 1f, true, false, 1e-30f, 1e-3f, true, 1, 0.01f);
+        assertInstanceOf(AdamW.class, adamw.build(10));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.RELATIVE, LR, 0).build(10));
+        assertTrue(e.getMessage().contains("relative"), e.getMessage());
+    }
+}
