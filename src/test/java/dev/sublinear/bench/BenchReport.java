@@ -36,6 +36,13 @@ final class BenchReport {
         Files.writeString(file, text, StandardCharsets.UTF_8);
     }
 
+    /** Starts PyTorch offline on the calling (main) thread, as the application does. */
+    static ai.djl.engine.Engine startEngine() {
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("OPT_OUT_TRACKING", "true");
+        return ai.djl.engine.Engine.getEngine("PyTorch");
+    }
+
     static String machine() throws IOException {
         String cpu = "unknown CPU";
         Path info = Path.of("/proc/cpuinfo");

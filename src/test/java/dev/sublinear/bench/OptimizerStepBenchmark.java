@@ -47,9 +47,7 @@ public final class OptimizerStepBenchmark {
     private OptimizerStepBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("ai.djl.offline", "true");
-        System.setProperty("OPT_OUT_TRACKING", "true");
-        Engine engine = Engine.getEngine("PyTorch");
+        Engine engine = BenchReport.startEngine();
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 31;
         int warmup = 20;
 

@@ -57,9 +57,7 @@ public final class TrainingThroughputBenchmark {
     private TrainingThroughputBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("ai.djl.offline", "true");
-        System.setProperty("OPT_OUT_TRACKING", "true");
-        Engine engine = Engine.getEngine("PyTorch");
+        Engine engine = BenchReport.startEngine();
         int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         Path dir = Files.createTempDirectory("throughput");
         Path train = SyntheticData.reversal(dir.resolve("train.jsonl"), BATCH * STEPS, 1);
