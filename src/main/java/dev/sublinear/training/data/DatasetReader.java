@@ -1,0 +1,274 @@
+package dev.sublinear.training.data;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads and validates JSONL training and validation files for a task, before any training: every
+ * problem is reported with its file and line, and the files are rejected as a whole if any is found.
+ */
+public final class DatasetReader {
+
+    /** Past this many problems a file is clearly not for this task: stop collecting. */
+    private static final int MAX_PROBLEMS = 1000;
+
+    private final TaskType task;
+    private final Tokenizer tokenizer;
+    private final int contextLength;
+    private final int minTrainingExamples;
+
+    public DatasetReader(TaskType task, Tokenizer tokenizer, int contextLength, int minTrainingExamples) {
+        this.task = task;
+        this.tokenizer = tokenizer;
+        this.contextLength = contextLength;
+        this.minTrainingExamples = minTrainingExamples;
+    }
+
+    /**
+     * Validates a training file and an optional validation file.
+     *
+     * @throws InvalidDataException with every problem found (line-numbered)
+     */
+    public TrainingData read(InputStream training, InputStream validation) throws IOException, InvalidDataException {
+        List<DataProblem> problems = new ArrayList<>();
+        List<DataProblem> warnings = new ArrayList<>();
+        List<Example> trainingExamples = parse("training", training, problems, warnings);
+        List<Example> validationExamples =
+                validation == null ? List.of() : parse("validation", validation, problems, warnings);
+
+        if (trainingExamples.size() < minTrainingExamples && problems.isEmpty()) {
+            problems.add(new DataProblem("training", 0, null,
+                    "has " + trainingExamples.size() + " example(s); at least " + minTrainingExamples + " are needed"));
+        }
+        List<String> labels = List.of();
+        if (task == TaskType.CLASSIFICATION) {
+            Set<String> seen = new LinkedHashSet<>();
+            trainingExamples.forEach(e -> seen.add(((Example.Labeled) e).label()));
+            labels = seen.stream().sorted().toList();
+            if (labels.size() < 2 && problems.isEmpty()) {
+                problems.add(new DataProblem("training", 0, "label", "has " + labels.size()
+                        + " distinct label(s); classification needs at least 2"));
+            }
+            for (Example e : validationExamples) {
+                String label = ((Example.Labeled) e).label();
+                if (!seen.contains(label)) {
+                    problems.add(new DataProblem("validation", e.line(), "label",
+                            "label '" + label + "' does not occur in the training file"));
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidDataException(problems);
+        }
+        return new TrainingData(task, trainingExamples, validationExamples, labels, warnings);
+    }
+
+    private List<Example> parse(String file, InputStream in, List<DataProblem> problems, List<DataProblem> warnings)
+            throws IOException {
+        List<Example> examples = new ArrayList<>();
+        int lineNumber = 0;
+        for (byte[] raw : new LineSplitter(in)) {
+            lineNumber++;
+            if (problems.size() >= MAX_PROBLEMS) {
+                break;
+            }
+            String line;
+            try {
+                line = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(raw))
+                        .toString();
+            } catch (CharacterCodingException e) {
+                problems.add(new DataProblem(file, lineNumber, null, "is not valid UTF-8"));
+                continue;
+            }
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonObject object = parseObject(file, lineNumber, line, problems);
+            if (object != null) {
+                Example example = task == TaskType.CAUSAL_LM
+                        ? lmExample(file, lineNumber, object, problems)
+                        : labeledExample(file, lineNumber, object, problems);
+                if (example != null) {
+                    checkLength(file, example, problems, warnings);
+                    examples.add(example);
+                }
+            }
+        }
+        return examples;
+    }
+
+    private static JsonObject parseObject(String file, int line, String text, List<DataProblem> problems) {
+        try {
+            JsonReader reader = new JsonReader(new StringReader(text));
+            reader.setStrictness(Strictness.STRICT);
+            JsonElement element = JsonParser.parseReader(reader);
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                problems.add(new DataProblem(file, line, null, "has text after the JSON object"));
+                return null;
+            }
+            if (!element.isJsonObject()) {
+                problems.add(new DataProblem(file, line, null, "is not a JSON object"));
+                return null;
+            }
+            return element.getAsJsonObject();
+        } catch (JsonParseException | IOException | IllegalStateException e) {
+            problems.add(new DataProblem(file, line, null, "is not valid JSON (" + firstSentence(e) + ")"));
+            return null;
+        }
+    }
+
+    private static Example lmExample(String file, int line, JsonObject o, List<DataProblem> problems) {
+        boolean pair = o.has("prompt") || o.has("completion");
+        int before = problems.size();
+        unexpectedFields(file, line, o, pair ? Set.of("prompt", "completion") : Set.of("text"),
+                "prompt and completion, or text", problems);
+        if (pair) {
+            if (o.has("text")) {
+                return null;
+            }
+            String prompt = string(file, line, o, "prompt", true, problems);
+            String completion = string(file, line, o, "completion", false, problems);
+            return problems.size() == before ? new Example.Completion(line, prompt, completion) : null;
+        }
+        String text = string(file, line, o, "text", false, problems);
+        return problems.size() == before ? new Example.Text(line, text) : null;
+    }
+
+    private static Example labeledExample(String file, int line, JsonObject o, List<DataProblem> problems) {
+        int before = problems.size();
+        unexpectedFields(file, line, o, Set.of("text", "label"), "text and label", problems);
+        String text = string(file, line, o, "text", false, problems);
+        String label = string(file, line, o, "label", false, problems);
+        return problems.size() == before ? new Example.Labeled(line, text, label) : null;
+    }
+
+    private static void unexpectedFields(
+            String file, int line, JsonObject o, Set<String> allowed, String expected, List<DataProblem> problems) {
+        for (Map.Entry<String, JsonElement> e : o.entrySet()) {
+            if (!allowed.contains(e.getKey())) {
+                problems.add(new DataProblem(file, line, e.getKey(), "is not expected here (expected " + expected + ")"));
+            }
+        }
+    }
+
+    private static String string(
+            String file, int line, JsonObject o, String field, boolean mayBeEmpty, List<DataProblem> problems) {
+        JsonElement value = o.get(field);
+        if (value == null || value.isJsonNull()) {
+            problems.add(new DataProblem(file, line, field, "is missing"));
+            return null;
+        }
+        if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
+            problems.add(new DataProblem(file, line, field, "must be a string"));
+            return null;
+        }
+        String s = value.getAsString();
+        if (!mayBeEmpty && s.isBlank()) {
+            problems.add(new DataProblem(file, line, field, "is empty"));
+            return null;
+        }
+        return s;
+    }
+
+    private void checkLength(String file, Example example, List<DataProblem> problems, List<DataProblem> warnings) {
+        int tokens;
+        if (example instanceof Example.Completion c) {
+            int prompt = 2 + tokenizer.encode(c.prompt()).length; // BOS prompt SEP
+            if (prompt >= contextLength) {
+                problems.add(new DataProblem(file, c.line(), "prompt", "fills the model's context of "
+                        + contextLength + " tokens and leaves no room for the completion"));
+                return;
+            }
+            tokens = prompt + tokenizer.encode(c.completion()).length + 1;
+        } else if (example instanceof Example.Text t) {
+            tokens = tokenizer.encode(t.text()).length + 2;
+        } else {
+            tokens = tokenizer.encode(((Example.Labeled) example).text()).length + 1;
+        }
+        int limit = example instanceof Example.Labeled ? contextLength : contextLength + 1;
+        if (tokens > limit) {
+            warnings.add(new DataProblem(file, example.line(), null,
+                    "is " + tokens + " tokens long and is truncated to the model's context of " + contextLength));
+        }
+    }
+
+    private static String firstSentence(Exception e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int cut = m.indexOf(" See https");
+        return cut > 0 ? m.substring(0, cut) : m;
+    }
+
+    /** Splits a stream into lines of raw bytes ('\n', with an optional '\r' before it). */
+    private static final class LineSplitter implements Iterable<byte[]> {
+        private final InputStream in;
+
+        LineSplitter(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public java.util.Iterator<byte[]> iterator() {
+            return new java.util.Iterator<>() {
+                private byte[] next = read();
+
+                @Override
+                public boolean hasNext() {
+                    return next != null;
+                }
+
+                @Override
+                public byte[] next() {
+                    byte[] current = next;
+                    next = read();
+                    return current;
+                }
+            };
+        }
+
+        private byte[] read() {
+            try {
+                ByteArrayOutputStream line = new ByteArrayOutputStream();
+                int b;
+                boolean any = false;
+                while ((b = in.read()) != -1) {
+                    any = true;
+                    if (b == '\n') {
+                        break;
+                    }
+                    line.write(b);
+                }
+                if (!any) {
+                    return null;
+                }
+                byte[] bytes = line.toByteArray();
+                if (bytes.length > 0 && bytes[bytes.length - 1] == '\r') {
+                    return java.util.Arrays.copyOf(bytes, bytes.length - 1);
+                }
+                return bytes;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+}
