@@ -259,32 +259,43 @@ public final class TrainingRun {
             double lossSum = 0;
             int micro = 0;
             long tokens = 0;
-            try (GradientCollector collector = trainer.newGradientCollector()) {
-                for (; micro < accumulation; micro++) {
-                    if (batchIndex >= training.perEpoch()) {
-                        if (epoch >= spec.hyperparameters().epochs()) {
-                            break;
+            // Batch arrays and activations are freed after the optimizer step, not before: freeing
+            // them first returns memory that the step's gradient copies then fault in again.
+            List<NDManager> scopes = new ArrayList<>(accumulation);
+            try {
+                try (GradientCollector collector = trainer.newGradientCollector()) {
+                    for (; micro < accumulation; micro++) {
+                        if (batchIndex >= training.perEpoch()) {
+                            if (epoch >= spec.hyperparameters().epochs()) {
+                                break;
+                            }
+                            epoch++;
+                            batchIndex = 0;
                         }
-                        epoch++;
-                        batchIndex = 0;
-                    }
-                    List<Encoded> batch = training.batch(epoch, batchIndex++);
-                    try (NDManager scope = trainer.getManager().newSubManager()) {
+                        List<Encoded> batch = training.batch(epoch, batchIndex++);
+                        NDManager scope = trainer.getManager().newSubManager();
+                        scopes.add(scope);
                         Batches.Arrays arrays = Batches.toArrays(scope, batch, model.tokenizer().padId());
                         lossSum += forwardBackward(collector, scope, arrays, accumulation);
                         tokens += arrays.tokens();
                     }
                 }
+                if (micro > 0) {
+                    float stepLoss = (float) (lossSum / micro);
+                    if (!Float.isFinite(stepLoss)) {
+                        // stop before the step: the weights and the last checkpoint stay as they were
+                        throw new TrainingFailedException(
+                                "training loss became " + stepLoss + " at step " + (step + 1), step + 1);
+                    }
+                    trainer.step();
+                }
+            } finally {
+                scopes.forEach(NDManager::close);
             }
             if (micro == 0) {
                 return false;
             }
             float loss = (float) (lossSum / micro);
-            if (!Float.isFinite(loss)) {
-                // stop before the step: the weights and the last checkpoint stay as they were
-                throw new TrainingFailedException("training loss became " + loss + " at step " + (step + 1), step + 1);
-            }
-            trainer.step();
             step++;
             trainedTokens += tokens;
             losses.add(loss);
