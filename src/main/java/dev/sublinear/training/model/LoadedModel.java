@@ -93,14 +93,8 @@ public final class LoadedModel implements AutoCloseable {
 
     public static ModelConfig readConfig(Path file) throws IOException {
         try {
-            ModelConfig config = GSON.fromJson(Files.readString(file, StandardCharsets.UTF_8), ModelConfig.class);
-            if (config == null) {
-                throw new IOException(file.getFileName() + " is empty");
-            }
-            // the compact constructor's checks do not run under Gson: run them
-            return new ModelConfig(config.task(), config.tokenizer(), config.vocabularySize(), config.contextLength(),
-                    config.layers(), config.width(), config.heads(), config.mlpWidth(), config.labels());
-        } catch (RuntimeException e) {
+            return parseConfig(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
             throw new IOException(file.getFileName() + " is not a valid model configuration: " + e.getMessage(), e);
         }
     }
@@ -123,8 +117,27 @@ public final class LoadedModel implements AutoCloseable {
         return GSON.toJson(config);
     }
 
+    /**
+     * Parses and checks a configuration.
+     *
+     * @throws IllegalArgumentException if the JSON is not a valid configuration
+     */
     public static ModelConfig parseConfig(String json) {
-        return GSON.fromJson(json, ModelConfig.class);
+        ModelConfig config;
+        try {
+            config = GSON.fromJson(json, ModelConfig.class);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        if (config == null) {
+            throw new IllegalArgumentException("empty configuration");
+        }
+        if (config.task() == null || config.tokenizer() == null) {
+            throw new IllegalArgumentException("task and tokenizer are required");
+        }
+        // Gson fills records without running the compact constructor's checks: run them
+        return new ModelConfig(config.task(), config.tokenizer(), config.vocabularySize(), config.contextLength(),
+                config.layers(), config.width(), config.heads(), config.mlpWidth(), config.labels());
     }
 
     public ModelConfig config() {

@@ -86,7 +86,12 @@ public final class Checkpoint {
             }
         }
         Position position = GSON.fromJson(new String(entries.get(STATE), StandardCharsets.UTF_8), Position.class);
-        ModelConfig config = LoadedModel.parseConfig(new String(entries.get(CONFIG), StandardCharsets.UTF_8));
+        ModelConfig config;
+        try {
+            config = LoadedModel.parseConfig(new String(entries.get(CONFIG), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("checkpoint " + name + " has an invalid model configuration: " + e.getMessage(), e);
+        }
         return new Contents(position, config, entries.get(PARAMETERS), entries.get(OPTIMIZER));
     }
 

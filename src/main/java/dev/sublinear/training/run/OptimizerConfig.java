@@ -82,11 +82,6 @@ public record OptimizerConfig(
                 scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
     }
 
-    public OptimizerConfig withWeightDecay(float value) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, decayRate, clipThreshold,
-                scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, value);
-    }
-
     /** Builds the optimizer for a run of {@code totalSteps} optimizer steps. */
     public Optimizer build(int totalSteps) {
         if (schedule == Schedule.RELATIVE && type != Type.ADAFACTOR) {

@@ -36,9 +36,4 @@ public record TrainingSpec(
         return new TrainingSpec(task, baseModel, trainingFile, validationFile, hyperparameters, optimizer, devices, seed,
                 checkpoints, checkpoint, outputDirectory);
     }
-
-    public TrainingSpec withHyperparameters(Hyperparameters h) {
-        return new TrainingSpec(task, baseModel, trainingFile, validationFile, h, optimizer, devices, seed,
-                checkpoints, resumeFrom, outputDirectory);
-    }
 }
