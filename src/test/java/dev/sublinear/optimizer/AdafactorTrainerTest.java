@@ -19,7 +19,6 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.initializer.NormalInitializer;
-import ai.djl.training.loss.Loss;
 import ai.djl.util.Pair;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -145,7 +144,7 @@ class AdafactorTrainerTest {
         model.getNDManager().getEngine().setRandomSeed(11);
         Trainer trainer =
                 model.newTrainer(
-                        new DefaultTrainingConfig(Loss.l2Loss())
+                        new DefaultTrainingConfig(new MeanSquaredError())
                                 .optOptimizer(optimizer)
                                 .optInitializer(new NormalInitializer(0.1f), Parameter.Type.WEIGHT));
         trainer.initialize(new Shape(16, 8));

@@ -14,7 +14,6 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Adam;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -34,7 +33,7 @@ class AdafactorTrainingTest {
         float[] adafactor = train(Adafactor.builder().build());
         float[] adam = train(Adam.builder().optLearningRateTracker(Tracker.fixed(1e-2f)).build());
         System.out.printf(
-                "MLP regression, validation L2 loss: Adafactor %.5f -> %.5f, Adam %.5f -> %.5f%n",
+                "MLP regression, validation MSE: Adafactor %.5f -> %.5f, Adam %.5f -> %.5f%n",
                 adafactor[0], adafactor[1], adam[0], adam[1]);
         assertTrue(adafactor[1] < 0.2f * adafactor[0], "Adafactor cut the loss by 5x or more");
         assertTrue(adafactor[1] <= 2f * adam[1], "Adafactor within 2x of Adam's final loss");
@@ -62,7 +61,7 @@ class AdafactorTrainingTest {
             try (Model model = Model.newInstance("mlp")) {
                 model.setBlock(block);
                 try (Trainer trainer =
-                        model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer))) {
+                        model.newTrainer(new DefaultTrainingConfig(new MeanSquaredError()).optOptimizer(optimizer))) {
                     trainer.initialize(new Shape(32, FEATURES));
                     NDArray xValid = x.get("384:");
                     NDArray yValid = y.get("384:");
@@ -76,7 +75,7 @@ class AdafactorTrainingTest {
 
     private static float validationLoss(Trainer trainer, NDArray x, NDArray y) {
         NDArray prediction = trainer.evaluate(new NDList(x)).singletonOrThrow();
-        return Loss.l2Loss().evaluate(new NDList(y), new NDList(prediction)).getFloat();
+        return new MeanSquaredError().evaluate(new NDList(y), new NDList(prediction)).getFloat();
     }
 
     private static ArrayDataset dataset(NDArray x, NDArray y) {
