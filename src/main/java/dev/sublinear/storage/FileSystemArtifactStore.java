@@ -1,0 +1,186 @@
+package dev.sublinear.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Artifacts as files under a root folder. A write goes to a temporary file beside its target, is
+ * forced to disk, then renamed over it; its SHA-256 is kept in a sidecar file written the same way.
+ */
+public final class FileSystemArtifactStore implements ArtifactStore {
+
+    private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+    private static final String CHECKSUM_SUFFIX = ".sha256";
+    private static final String TEMPORARY_PREFIX = ".writing-";
+    private static final int MAX_KEY_LENGTH = 512;
+
+    private final Path root;
+
+    public FileSystemArtifactStore(Path root) throws IOException {
+        this.root = Files.createDirectories(root).toAbsolutePath().normalize();
+    }
+
+    @Override
+    public ArtifactInfo put(String key, InputStream content, long maxBytes) throws IOException {
+        Path target = resolve(key);
+        Files.createDirectories(target.getParent());
+        Path temporary = Files.createTempFile(target.getParent(), TEMPORARY_PREFIX, ".tmp");
+        try {
+            MessageDigest digest = sha256();
+            long written = 0;
+            byte[] buffer = new byte[1 << 16];
+            try (OutputStream out = Files.newOutputStream(temporary, StandardOpenOption.WRITE)) {
+                int n;
+                while ((n = content.read(buffer)) > 0) {
+                    written += n;
+                    if (written > maxBytes) {
+                        throw new ArtifactTooLargeException(key, maxBytes);
+                    }
+                    digest.update(buffer, 0, n);
+                    out.write(buffer, 0, n);
+                }
+            }
+            force(temporary);
+            String checksum = HexFormat.of().formatHex(digest.digest());
+            Path checksumFile = checksumFile(target);
+            Path checksumTemporary = Files.createTempFile(target.getParent(), TEMPORARY_PREFIX, ".tmp");
+            try {
+                Files.writeString(checksumTemporary, checksum);
+                force(checksumTemporary);
+                move(checksumTemporary, checksumFile);
+            } finally {
+                Files.deleteIfExists(checksumTemporary);
+            }
+            move(temporary, target);
+            return new ArtifactInfo(key, written, checksum, Files.getLastModifiedTime(target).toInstant());
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    @Override
+    public InputStream open(String key) throws IOException {
+        return Files.newInputStream(resolve(key));
+    }
+
+    @Override
+    public Optional<ArtifactInfo> info(String key) throws IOException {
+        Path file = resolve(key);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        return Optional.of(info(key, file));
+    }
+
+    @Override
+    public boolean delete(String key) throws IOException {
+        Path file = resolve(key);
+        Files.deleteIfExists(checksumFile(file));
+        return Files.deleteIfExists(file);
+    }
+
+    @Override
+    public List<ArtifactInfo> list(String prefix) throws IOException {
+        if (!prefix.isEmpty()) {
+            validate(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
+        }
+        List<ArtifactInfo> found = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                if (!Files.isRegularFile(file) || name.startsWith(TEMPORARY_PREFIX) || name.endsWith(CHECKSUM_SUFFIX)) {
+                    continue;
+                }
+                String key = root.relativize(file).toString().replace('\\', '/');
+                if (key.startsWith(prefix)) {
+                    found.add(info(key, file));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        found.sort((a, b) -> a.key().compareTo(b.key()));
+        return found;
+    }
+
+    @Override
+    public boolean writable() {
+        try {
+            Path probe = Files.createTempFile(root, TEMPORARY_PREFIX, ".probe");
+            Files.delete(probe);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private ArtifactInfo info(String key, Path file) throws IOException {
+        Path checksumFile = checksumFile(file);
+        String checksum = Files.exists(checksumFile) ? Files.readString(checksumFile).trim() : null;
+        return new ArtifactInfo(key, Files.size(file), checksum, Files.getLastModifiedTime(file).toInstant());
+    }
+
+    /** The file of a key; refuses keys that could leave the root. */
+    private Path resolve(String key) {
+        validate(key);
+        Path file = root.resolve(key).normalize();
+        if (!file.startsWith(root) || file.equals(root)) {
+            throw new IllegalArgumentException("invalid artifact key '" + key + "'");
+        }
+        return file;
+    }
+
+    private static void validate(String key) {
+        if (key == null || key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("invalid artifact key: empty or longer than " + MAX_KEY_LENGTH);
+        }
+        for (String segment : key.split("/", -1)) {
+            if (!SEGMENT.matcher(segment).matches() || segment.endsWith(CHECKSUM_SUFFIX)) {
+                throw new IllegalArgumentException("invalid artifact key '" + key + "': segment '" + segment
+                        + "' must be letters, digits, '.', '_' or '-', not start with '.' or '-'");
+            }
+        }
+    }
+
+    private static Path checksumFile(Path file) {
+        return file.resolveSibling(file.getFileName() + CHECKSUM_SUFFIX);
+    }
+
+    private static void force(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.sublinear.storage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FileSystemArtifactStoreTest {
+
+    @TempDir
+    Path root;
+
+    @Test
+    void storesReadsListsAndDeletes() throws Exception {
+        ArtifactStore store = new FileSystemArtifactStore(root.resolve("artifacts"));
+        byte[] content = "hello artifacts".getBytes(StandardCharsets.UTF_8);
+        ArtifactInfo info = store.put("tenant-1/files/file-abc.jsonl", new ByteArrayInputStream(content), 1000);
+        assertEquals(content.length, info.bytes());
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content)), info.sha256());
+        try (InputStream in = store.open("tenant-1/files/file-abc.jsonl")) {
+            assertArrayEquals(content, in.readAllBytes());
+        }
+        store.put("tenant-1/files/file-def.jsonl", new ByteArrayInputStream(new byte[3]), 1000);
+        store.put("tenant-2/files/file-xyz.jsonl", new ByteArrayInputStream(new byte[5]), 1000);
+        assertEquals(List.of("tenant-1/files/file-abc.jsonl", "tenant-1/files/file-def.jsonl"),
+                store.list("tenant-1/").stream().map(ArtifactInfo::key).toList());
+        assertEquals(info.sha256(), store.info("tenant-1/files/file-abc.jsonl").orElseThrow().sha256());
+        assertTrue(store.delete("tenant-1/files/file-abc.jsonl"));
+        assertFalse(store.delete("tenant-1/files/file-abc.jsonl"));
+        assertTrue(store.info("tenant-1/files/file-abc.jsonl").isEmpty());
+        assertThrows(NoSuchFileException.class, () -> store.open("tenant-1/files/file-abc.jsonl"));
+        assertTrue(store.writable());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"../escape", "a/../../escape", "/etc/passwd", "a//b", "", ".hidden", "a/b/", "a\\b",
+        "x.sha256", "-dash", "a/ b"})
+    void refusesKeysThatCouldEscapeOrCollide(String key) throws Exception {
+        ArtifactStore store = new FileSystemArtifactStore(root.resolve("artifacts"));
+        assertThrows(IllegalArgumentException.class,
+                () -> store.put(key, new ByteArrayInputStream(new byte[1]), 10));
+        assertTrue(Files.notExists(root.resolve("escape")));
+    }
+
+    @Test
+    void tooLargeOrFailedWritesLeaveNothingAndKeepThePreviousVersion() throws Exception {
+        ArtifactStore store = new FileSystemArtifactStore(root.resolve("artifacts"));
+        store.put("models/m.params", new ByteArrayInputStream(new byte[] {1, 2, 3}), 10);
+        assertThrows(ArtifactTooLargeException.class,
+                () -> store.put("models/m.params", new ByteArrayInputStream(new byte[11]), 10));
+        InputStream failing = new InputStream() {
+            private int left = 5;
+
+            @Override
+            public int read() throws IOException {
+                if (left-- == 0) {
+                    throw new IOException("connection reset");
+                }
+                return 7;
+            }
+        };
+        assertThrows(IOException.class, () -> store.put("models/m.params", failing, 100));
+        try (InputStream in = store.open("models/m.params")) {
+            assertArrayEquals(new byte[] {1, 2, 3}, in.readAllBytes(), "the previous version is intact");
+        }
+        try (Stream<Path> files = Files.list(root.resolve("artifacts/models"))) {
+            assertEquals(List.of("m.params", "m.params.sha256"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
+        }
+    }
+}
