@@ -14,18 +14,25 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param roles what this process does: {@code api} (the HTTP edge), {@code worker} (trains jobs),
  *     or both (the default, one machine)
- * @param dataDir where the embedded database and artifacts live (default {@code ./data})
+ * @param dataDir where the embedded database, artifacts and scratch space live (default {@code ./data})
+ * @param artifactsDir the artifact store: files, checkpoints, models (default {@code <data-dir>/artifacts});
+ *     in a cluster, a volume every API and worker process mounts
  */
 @Validated
 @ConfigurationProperties("sublinear")
 public record SublinearProperties(
         @NotEmpty @DefaultValue({"api", "worker"}) Set<Role> roles,
-        @NotNull @DefaultValue("./data") Path dataDir) {
+        @NotNull @DefaultValue("./data") Path dataDir,
+        Path artifactsDir) {
 
     /** A role a process can take. */
     public enum Role {
         API,
         WORKER
+    }
+
+    public Path artifacts() {
+        return artifactsDir != null ? artifactsDir : dataDir.resolve("artifacts");
     }
 
     public boolean has(Role role) {

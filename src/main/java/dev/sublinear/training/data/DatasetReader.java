@@ -214,9 +214,13 @@ public final class DatasetReader {
     }
 
     private static String firstSentence(Exception e) {
+        // Gson's messages carry its class name, advice for programmers and a link: keep what the user needs
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int cut = m.indexOf(" See https");
-        return cut > 0 ? m.substring(0, cut) : m;
+        m = m.replaceAll("(?s)\\s*See https.*$", "")
+                .replaceFirst("^[a-z.]+\\.[A-Za-z]+Exception: ", "")
+                .replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON")
+                .replaceFirst(" path \\$.*$", "");
+        return m;
     }
 
     /** Splits a stream into lines of raw bytes ('\n', with an optional '\r' before it). */

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
@@ -34,6 +35,17 @@ public final class ModelArchive {
         zip.putNextEntry(new ZipEntry(LoadedModel.PARAMETERS_FILE));
         model.writeParameters(zip);
         zip.closeEntry();
+        zip.finish();
+    }
+
+    /** Writes a model saved by {@link LoadedModel#save(Path)} as an archive, without loading it. */
+    public static void write(Path directory, OutputStream out) throws IOException {
+        ZipOutputStream zip = new ZipOutputStream(out);
+        for (String name : List.of(LoadedModel.CONFIG_FILE, LoadedModel.PARAMETERS_FILE)) {
+            zip.putNextEntry(new ZipEntry(name));
+            Files.copy(directory.resolve(name), zip);
+            zip.closeEntry();
+        }
         zip.finish();
     }
 

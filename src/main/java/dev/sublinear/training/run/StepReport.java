@@ -7,6 +7,7 @@ package dev.sublinear.training.run;
  * @param totalSteps steps the run will take
  * @param epoch current epoch (from 1)
  * @param tokens tokens (causal LM) or examples' tokens (classification) trained in this step
+ * @param trainedTokens tokens trained since the run began, counting steps before a resume
  * @param trainLoss mean loss of the step's micro-batches
  * @param stepSize Adafactor's mean alpha_t, or the learning rate of Adam/AdamW
  * @param updateRms Adafactor's mean RMS of the unclipped update (NaN for others)
@@ -26,6 +27,7 @@ public record StepReport(
         int totalSteps,
         int epoch,
         long tokens,
+        long trainedTokens,
         float trainLoss,
         float stepSize,
         float updateRms,

@@ -363,7 +363,7 @@ public final class TrainingRun {
             int doneHere = step - firstStepOfThisProcess;
             double eta = doneHere == 0 ? Double.NaN : elapsed / doneHere * (totalSteps - step);
             Runtime rt = Runtime.getRuntime();
-            listener.onStep(new StepReport(step, totalSteps, epoch, tokens, loss, stepSize, updateRms, clipRate,
+            listener.onStep(new StepReport(step, totalSteps, epoch, tokens, trainedTokens, loss, stepSize, updateRms, clipRate,
                     tokens / (nanos / 1e9), elapsed, eta, state, adam, 4L * parameterCount,
                     rt.totalMemory() - rt.freeMemory(), ProcessMemory.residentBytes(), gpuBytes()));
         }

@@ -1,0 +1,208 @@
+package dev.sublinear.api;
+
+import dev.sublinear.jobs.ConflictException;
+import dev.sublinear.jobs.InvalidRequestException;
+import dev.sublinear.jobs.NotFoundException;
+import dev.sublinear.storage.ArtifactTooLargeException;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.validation.FieldError;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.multipart.support.MissingServletRequestPartException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.databind.exc.InvalidNullException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+/**
+ * Every error as RFC 9457 problem+json with a {@code code} and the {@code param} at fault (a JSON
+ * path in snake_case, a query parameter, a header or a form field). Bad input is never a 500, and a
+ * 500 never carries a stack trace.
+ */
+@RestControllerAdvice
+class Problems extends ResponseEntityExceptionHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
+    private static final Pattern CAMEL = Pattern.compile("([a-z0-9])([A-Z])");
+
+    static ProblemDetail problem(HttpStatusCode status, String code, String param, String detail) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
+        p.setProperty("code", code);
+        p.setProperty("param", param);
+        return p;
+    }
+
+    @ExceptionHandler(NotFoundException.class)
+    ProblemDetail notFound(NotFoundException e) {
+        return problem(HttpStatus.NOT_FOUND, "not_found", e.param(), e.getMessage());
+    }
+
+    @ExceptionHandler(InvalidRequestException.class)
+    ProblemDetail invalid(InvalidRequestException e) {
+        boolean conflict = e instanceof ConflictException;
+        ProblemDetail p = problem(conflict ? HttpStatus.CONFLICT : HttpStatus.BAD_REQUEST,
+                conflict ? "conflict" : "invalid_request", e.param(), e.getMessage());
+        if (!e.details().isEmpty()) {
+            p.setProperty("errors", e.details());
+        }
+        return p;
+    }
+
+    @ExceptionHandler(ArtifactTooLargeException.class)
+    ProblemDetail tooLarge(ArtifactTooLargeException e) {
+        return problem(HttpStatus.CONTENT_TOO_LARGE, "file_too_large", "file",
+                "the file is larger than the limit of " + e.limit() + " bytes");
+    }
+
+    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+    ProblemDetail typeMismatch(MethodArgumentTypeMismatchException e) {
+        return problem(HttpStatus.BAD_REQUEST, "invalid_request", e.getName(),
+                "'" + e.getValue() + "' is not a valid value for " + e.getName());
+    }
+
+    @ExceptionHandler(Exception.class)
+    ProblemDetail unexpected(Exception e) {
+        LOG.error("Unexpected error", e);
+        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", null,
+                "the service failed to handle the request; it has been logged");
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        List<FieldError> errors = e.getBindingResult().getFieldErrors();
+        List<String> lines = errors.stream()
+                .map(f -> snake(f.getField()) + ": " + f.getDefaultMessage() + " (was " + f.getRejectedValue() + ")")
+                .sorted()
+                .toList();
+        String param = errors.isEmpty() ? null : snake(errors.stream().map(FieldError::getField).sorted().findFirst().get());
+        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "invalid_request", param,
+                lines.isEmpty() ? "the request body is invalid" : String.join("; ", lines));
+        p.setProperty("errors", lines);
+        return ResponseEntity.badRequest().body(p);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        List<String> lines = e.getParameterValidationResults().stream()
+                .flatMap(r -> r.getResolvableErrors().stream().map(err -> name(r.getMethodParameter().getParameterName(),
+                        r.getMethodParameter()) + ": " + err.getDefaultMessage() + " (was " + r.getArgument() + ")"))
+                .toList();
+        String param = e.getParameterValidationResults().isEmpty() ? null
+                : name(e.getParameterValidationResults().get(0).getMethodParameter().getParameterName(),
+                        e.getParameterValidationResults().get(0).getMethodParameter());
+        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "invalid_request", param, String.join("; ", lines));
+        p.setProperty("errors", lines);
+        return ResponseEntity.badRequest().body(p);
+    }
+
+    private static String name(String javaName, org.springframework.core.MethodParameter parameter) {
+        var requestParam = parameter.getParameterAnnotation(org.springframework.web.bind.annotation.RequestParam.class);
+        if (requestParam != null && !requestParam.name().isEmpty()) {
+            return requestParam.name();
+        }
+        return snake(javaName);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        Throwable cause = e.getMostSpecificCause();
+        ProblemDetail p;
+        if (cause instanceof UnrecognizedPropertyException u) {
+            p = problem(HttpStatus.BAD_REQUEST, "unknown_field", path(u),
+                    "unknown field '" + path(u) + "'; known fields here: " + u.getKnownPropertyIds().stream()
+                            .map(Object::toString).sorted().collect(Collectors.joining(", ")));
+        } else if (cause instanceof InvalidNullException n) {
+            p = problem(HttpStatus.BAD_REQUEST, "invalid_type", path(n), "'" + path(n) + "' must not be null");
+        } else if (cause instanceof MismatchedInputException m && !m.getPath().isEmpty()) {
+            String type = m.getTargetType() == null ? "another type" : describe(m.getTargetType());
+            p = problem(HttpStatus.BAD_REQUEST, "invalid_type", path(m), "'" + path(m) + "' must be " + type);
+        } else if (cause instanceof JacksonException j) {
+            TokenStreamLocation at = j.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            p = problem(HttpStatus.BAD_REQUEST, "invalid_json", j.getPath().isEmpty() ? null : path(j),
+                    "the request body is not valid JSON" + where + ": " + j.getOriginalMessage());
+        } else {
+            p = problem(HttpStatus.BAD_REQUEST, "invalid_json", null,
+                    "the request body is missing or unreadable; send a JSON object");
+        }
+        return ResponseEntity.badRequest().body(p);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMissingServletRequestParameter(MissingServletRequestParameterException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        return ResponseEntity.badRequest().body(problem(HttpStatus.BAD_REQUEST, "invalid_request",
+                e.getParameterName(), "the parameter '" + e.getParameterName() + "' is required"));
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMissingServletRequestPart(MissingServletRequestPartException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        return ResponseEntity.badRequest().body(problem(HttpStatus.BAD_REQUEST, "invalid_request",
+                e.getRequestPartName(), "the multipart form needs a '" + e.getRequestPartName() + "' part"));
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(problem(HttpStatus.CONTENT_TOO_LARGE,
+                "file_too_large", "file", "the upload is larger than the limit of " + e.getMaxUploadSize() + " bytes"));
+    }
+
+    private static String path(JacksonException e) {
+        StringBuilder b = new StringBuilder();
+        for (JacksonException.Reference r : e.getPath()) {
+            if (r.getPropertyName() != null) {
+                b.append(b.isEmpty() ? "" : ".").append(r.getPropertyName());
+            } else if (r.getIndex() >= 0) {
+                b.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return b.toString();
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "an integer";
+        }
+        if (type == Double.class || type == double.class || type == Float.class || type == float.class) {
+            return "a number";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (java.util.Map.class.isAssignableFrom(type) || type.isRecord()) {
+            return "an object";
+        }
+        return "a " + type.getSimpleName().toLowerCase(Locale.ROOT);
+    }
+
+    static String snake(String path) {
+        return CAMEL.matcher(path).replaceAll("$1_$2").toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.sublinear.api;
+
+import dev.sublinear.jobs.WorkerService;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code /v1/workers}: the workers registered with the job store and what they run. */
+@RestController
+@RequestMapping("/v1/workers")
+class WorkersController {
+
+    private final WorkerService workers;
+    private final Tenant tenant;
+
+    WorkersController(WorkerService workers, Tenant tenant) {
+        this.workers = workers;
+        this.tenant = tenant;
+    }
+
+    @GetMapping
+    ListObject<WorkerObject> list() {
+        return ListObject.of(workers.list(tenant.current()).stream()
+                .map(w -> new WorkerObject(w.worker().id(), "worker", w.worker().host(),
+                        w.devices().stream().map(d -> new WorkerObject.Device(d.name(), d.total(), d.used())).toList(),
+                        w.runningJobs(), w.worker().lastHeartbeat() / 1000, w.worker().startedAt() / 1000, w.status()))
+                .toList(), false, WorkerObject::id);
+    }
+}

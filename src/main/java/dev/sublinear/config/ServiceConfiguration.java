@@ -1,0 +1,36 @@
+package dev.sublinear.config;
+
+import dev.sublinear.jobs.LocalDirectories;
+import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.storage.FileSystemArtifactStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The job service's shared pieces: the clock, the artifact store and local scratch directories. */
+@Configuration(proxyBeanMethods = false)
+class ServiceConfiguration {
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean
+    ArtifactStore artifactStore(SublinearProperties properties, DataDirectory dataDirectory) {
+        Path root = properties.artifacts().toAbsolutePath().normalize();
+        try {
+            return new FileSystemArtifactStore(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("sublinear.artifacts-dir " + root + " cannot be used", e);
+        }
+    }
+
+    @Bean
+    LocalDirectories localDirectories(DataDirectory dataDirectory) {
+        return new LocalDirectories(dataDirectory.path().resolve("work"), dataDirectory.path().resolve("cache/models"));
+    }
+}

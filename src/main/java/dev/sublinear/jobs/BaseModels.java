@@ -1,0 +1,51 @@
+package dev.sublinear.jobs;
+
+import dev.sublinear.training.model.ModelCatalog;
+import org.springframework.stereotype.Component;
+
+/** Resolves a {@code model} field: a catalog name, {@code ft:…}, {@code ftckpt-…} or an uploaded {@code file-…}. */
+@Component
+public class BaseModels {
+
+    private final ModelStore models;
+    private final CheckpointRecords checkpoints;
+    private final FileStore files;
+    private final JobStore jobs;
+
+    public BaseModels(ModelStore models, CheckpointRecords checkpoints, FileStore files, JobStore jobs) {
+        this.models = models;
+        this.checkpoints = checkpoints;
+        this.files = files;
+        this.jobs = jobs;
+    }
+
+    /** @throws InvalidRequestException naming {@code param} when the tenant has no such model */
+    public BaseModel resolve(String tenantId, String model, String param) {
+        if (ModelCatalog.names().contains(model)) {
+            return new BaseModel.Catalog(model, ModelCatalog.taskOf(model));
+        }
+        if (model.startsWith("ft:")) {
+            return models.find(tenantId, model).<BaseModel>map(BaseModel.FineTuned::new)
+                    .orElseThrow(() -> unknown(model, param));
+        }
+        if (model.startsWith("ftckpt-")) {
+            CheckpointRecord c = checkpoints.find(tenantId, model).orElseThrow(() -> unknown(model, param));
+            JobRecord job = jobs.find(tenantId, c.jobId()).orElseThrow(() -> unknown(model, param));
+            return new BaseModel.FromCheckpoint(c, job.task());
+        }
+        if (model.startsWith("file-")) {
+            FileRecord f = files.find(tenantId, model).orElseThrow(() -> unknown(model, param));
+            if (!FileRecord.MODEL.equals(f.purpose()) || !f.usable()) {
+                throw new InvalidRequestException(param, "file " + model + " is not a usable model archive (purpose '"
+                        + f.purpose() + "', status '" + f.status() + "')");
+            }
+            return new BaseModel.Uploaded(f, f.tasks().iterator().next());
+        }
+        throw unknown(model, param);
+    }
+
+    private static InvalidRequestException unknown(String model, String param) {
+        return new InvalidRequestException(param, "no model '" + model + "': use a catalog model "
+                + ModelCatalog.names() + ", a fine-tuned model (ft:…), a checkpoint (ftckpt-…) or an uploaded model file");
+    }
+}

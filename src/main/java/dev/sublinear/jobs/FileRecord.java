@@ -1,0 +1,40 @@
+package dev.sublinear.jobs;
+
+import dev.sublinear.training.data.TaskType;
+import java.util.Set;
+
+/**
+ * An uploaded file.
+ *
+ * @param status {@code processed} (usable) or {@code error} (see statusDetails)
+ * @param statusDetails line-numbered problems, or null
+ * @param tasks the tasks a fine-tune file's examples suit
+ * @param createdAt epoch milliseconds
+ */
+public record FileRecord(
+        String id,
+        String tenantId,
+        String filename,
+        String purpose,
+        long bytes,
+        String sha256,
+        String status,
+        String statusDetails,
+        Set<TaskType> tasks,
+        String artifactKey,
+        long createdAt) {
+
+    public static final String FINE_TUNE = "fine-tune";
+    public static final String MODEL = "model";
+    public static final String PROCESSED = "processed";
+    public static final String ERROR = "error";
+
+    /** The tasks' ids ("causal-lm", "classification"), sorted. */
+    public java.util.List<String> taskIds() {
+        return tasks.stream().map(TaskType::id).sorted().toList();
+    }
+
+    public boolean usable() {
+        return PROCESSED.equals(status);
+    }
+}

@@ -1,0 +1,164 @@
+package dev.sublinear.jobs;
+
+import dev.sublinear.storage.ArtifactInfo;
+import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.data.ByteTokenizer;
+import dev.sublinear.training.data.DataProblem;
+import dev.sublinear.training.data.DatasetReader;
+import dev.sublinear.training.data.InvalidDataException;
+import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.model.LoadedModel;
+import dev.sublinear.training.model.ModelArchive;
+import dev.sublinear.training.model.ModelCatalog;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.springframework.stereotype.Service;
+
+/**
+ * Uploads, validation and deletion of files. A fine-tune file is checked against every task at
+ * upload, so that a job can be refused at creation when its file does not suit its task; a model
+ * file is unpacked and its configuration checked.
+ */
+@Service
+public class FileService {
+
+    /** Problems listed in status_details; the rest are counted. */
+    private static final int LISTED_PROBLEMS = 20;
+
+    private final FileStore files;
+    private final JobStore jobs;
+    private final ArtifactStore artifacts;
+    private final JobsProperties properties;
+    private final Clock clock;
+    private final int longestContext;
+
+    public FileService(FileStore files, JobStore jobs, ArtifactStore artifacts, JobsProperties properties, Clock clock) {
+        this.files = files;
+        this.jobs = jobs;
+        this.artifacts = artifacts;
+        this.properties = properties;
+        this.clock = clock;
+        this.longestContext = ModelCatalog.names().stream()
+                .mapToInt(n -> ModelCatalog.get(n, List.of("a", "b")).orElseThrow().contextLength())
+                .max()
+                .orElseThrow();
+    }
+
+    public FileRecord upload(String tenantId, String filename, String purpose, InputStream content) throws IOException {
+        if (!FileRecord.FINE_TUNE.equals(purpose) && !FileRecord.MODEL.equals(purpose)) {
+            throw new InvalidRequestException("purpose",
+                    "purpose must be '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL + "', not '" + purpose + "'");
+        }
+        if (filename == null || filename.isBlank() || filename.length() > 512) {
+            throw new InvalidRequestException("file", "the file part needs a file name of 1 to 512 characters");
+        }
+        String id = Ids.next("file");
+        String key = "tenants/" + tenantId + "/files/" + id;
+        ArtifactInfo info = artifacts.put(key, content, properties.maxFileBytes());
+        if (info.bytes() == 0) {
+            artifacts.delete(key);
+            throw new InvalidRequestException("file", "the file is empty");
+        }
+        Validation validation = FileRecord.FINE_TUNE.equals(purpose) ? validateExamples(key) : validateModel(key);
+        FileRecord record = new FileRecord(id, tenantId, filename, purpose, info.bytes(), info.sha256(),
+                validation.tasks().isEmpty() ? FileRecord.ERROR : FileRecord.PROCESSED, validation.details(),
+                validation.tasks(), key, clock.millis());
+        files.insert(record);
+        return record;
+    }
+
+    public FileRecord get(String tenantId, String id) {
+        return files.find(tenantId, id).orElseThrow(() -> new NotFoundException("file", id, "file_id"));
+    }
+
+    public InputStream content(FileRecord file) throws IOException {
+        return artifacts.open(file.artifactKey());
+    }
+
+    public Page<FileRecord> list(String tenantId, String purpose, String after, int limit) {
+        return files.list(tenantId, purpose, after, limit);
+    }
+
+    /** Deletes a file that no unfinished job needs. */
+    public void delete(String tenantId, String id) throws IOException {
+        FileRecord file = get(tenantId, id);
+        List<String> users = jobs.unfinishedJobsUsing(tenantId, id);
+        if (!users.isEmpty()) {
+            throw new ConflictException("file_id", "file " + id + " is in use by unfinished job(s) " + users
+                    + "; cancel them or wait until they end");
+        }
+        files.delete(tenantId, id);
+        artifacts.delete(file.artifactKey());
+    }
+
+    private record Validation(Set<TaskType> tasks, String details) {}
+
+    private Validation validateExamples(String key) throws IOException {
+        Set<TaskType> suited = EnumSet.noneOf(TaskType.class);
+        Map<TaskType, List<DataProblem>> problems = new TreeMap<>();
+        for (TaskType task : TaskType.values()) {
+            DatasetReader reader = new DatasetReader(task, new ByteTokenizer(), longestContext, 1);
+            try (InputStream in = artifacts.open(key)) {
+                reader.read(in, null);
+                suited.add(task);
+            } catch (InvalidDataException e) {
+                problems.put(task, e.problems());
+            }
+        }
+        if (!suited.isEmpty()) {
+            return new Validation(suited, null);
+        }
+        // the task whose format the file is closest to explains best what is wrong
+        Map.Entry<TaskType, List<DataProblem>> closest = problems.entrySet().stream()
+                .min(Comparator.comparingInt(e -> e.getValue().size()))
+                .orElseThrow();
+        return new Validation(suited, describe(closest.getKey(), closest.getValue()));
+    }
+
+    static String describe(TaskType task, List<DataProblem> problems) {
+        Stream<String> listed = problems.stream().limit(LISTED_PROBLEMS)
+                .map(p -> (p.line() > 0 ? "line " + p.line() : "file")
+                        + (p.field() != null ? ", field '" + p.field() + "'" : "") + ": " + p.message());
+        String more = problems.size() > LISTED_PROBLEMS ? "\n… and " + (problems.size() - LISTED_PROBLEMS) + " more" : "";
+        return "not a valid " + task.id() + " file (" + problems.size() + " problem(s)):\n"
+                + listed.collect(Collectors.joining("\n")) + more;
+    }
+
+    private Validation validateModel(String key) throws IOException {
+        Path directory = Files.createTempDirectory("sublinear-model-check");
+        try (InputStream in = artifacts.open(key)) {
+            ModelArchive.extract(in, directory, properties.maxFileBytes() * 4);
+            TaskType task = LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE)).task();
+            return new Validation(EnumSet.of(task), null);
+        } catch (ModelArchive.InvalidArchiveException | IllegalArgumentException e) {
+            return new Validation(EnumSet.noneOf(TaskType.class), "not a model archive: " + e.getMessage());
+        } finally {
+            deleteTree(directory);
+        }
+    }
+
+    static void deleteTree(Path directory) {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + directory, e);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.sublinear.jobs;
+
+import dev.sublinear.training.data.TaskType;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** The {@code files} table. Every read is scoped to a tenant. */
+@Repository
+public class FileStore {
+
+    private static final RowMapper<FileRecord> ROW = (rs, n) -> new FileRecord(
+            rs.getString("id"),
+            rs.getString("tenant_id"),
+            rs.getString("filename"),
+            rs.getString("purpose"),
+            rs.getLong("bytes"),
+            rs.getString("sha256"),
+            rs.getString("status"),
+            rs.getString("status_details"),
+            rs.getString("tasks").isEmpty()
+                    ? java.util.Set.of()
+                    : Arrays.stream(rs.getString("tasks").split(",")).map(TaskType::fromId).collect(Collectors.toSet()),
+            rs.getString("artifact_key"),
+            rs.getLong("created_at"));
+
+    private final JdbcClient jdbc;
+
+    public FileStore(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public void insert(FileRecord f) {
+        jdbc.sql("""
+                INSERT INTO files (id, tenant_id, filename, purpose, bytes, sha256, status, status_details, tasks,
+                                   artifact_key, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                .params(f.id(), f.tenantId(), f.filename(), f.purpose(), f.bytes(), f.sha256(), f.status(),
+                        f.statusDetails(), f.tasks().stream().map(TaskType::id).sorted().collect(Collectors.joining(",")),
+                        f.artifactKey(), f.createdAt())
+                .update();
+    }
+
+    public Optional<FileRecord> find(String tenantId, String id) {
+        return jdbc.sql("SELECT * FROM files WHERE tenant_id = ? AND id = ?").params(tenantId, id).query(ROW).optional();
+    }
+
+    /** Newest first, after the file {@code after} (exclusive) when given. */
+    public Page<FileRecord> list(String tenantId, String purpose, String after, int limit) {
+        String cursor = after == null ? "" : " AND (created_at < ? OR (created_at = ? AND id < ?))";
+        String purposeFilter = purpose == null ? "" : " AND purpose = ?";
+        var spec = jdbc.sql("SELECT * FROM files WHERE tenant_id = ?" + purposeFilter + cursor
+                + " ORDER BY created_at DESC, id DESC LIMIT ?").param(tenantId);
+        if (purpose != null) {
+            spec = spec.param(purpose);
+        }
+        if (after != null) {
+            FileRecord anchor = find(tenantId, after).orElseThrow(() -> new NotFoundException("file", after, "after"));
+            spec = spec.param(anchor.createdAt()).param(anchor.createdAt()).param(anchor.id());
+        }
+        List<FileRecord> rows = spec.param(limit + 1).query(ROW).list();
+        return Page.of(rows, limit);
+    }
+
+    public boolean delete(String tenantId, String id) {
+        return jdbc.sql("DELETE FROM files WHERE tenant_id = ? AND id = ?").params(tenantId, id).update() == 1;
+    }
+}

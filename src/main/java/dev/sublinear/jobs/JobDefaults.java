@@ -1,0 +1,91 @@
+package dev.sublinear.jobs;
+
+import java.util.Map;
+
+/**
+ * Fills in what a request left out, and refuses combinations that make no sense together. The
+ * Adafactor defaults are the paper's (and {@link dev.sublinear.optimizer.Adafactor}'s).
+ */
+final class JobDefaults {
+
+    static final int EPOCHS = 3;
+    static final int BATCH_SIZE = 8;
+    static final int CHECKPOINT_INTERVAL = 100;
+
+    private JobDefaults() {}
+
+    static JobSettings resolve(JobRequest request, long seed) {
+        JobRequest.HyperparameterRequest h = request.hyperparameters() != null
+                ? request.hyperparameters()
+                : new JobRequest.HyperparameterRequest(null, null, null, null, null, null, null, null);
+        JobRequest.OptimizerRequest o = request.optimizer() != null
+                ? request.optimizer()
+                : new JobRequest.OptimizerRequest(null, null, null, null, null, null, null, null, null, null, null, null);
+        String type = or(o.type(), "adafactor");
+        boolean adafactor = type.equals("adafactor");
+        if (!adafactor) {
+            for (var adafactorOnly : Map.of("decay_rate", o.decayRate() != null, "clip_threshold", o.clipThreshold() != null,
+                    "relative_step", o.relativeStep() != null, "scale_parameter", o.scaleParameter() != null,
+                    "warmup_init", o.warmupInit() != null, "epsilon1", o.epsilon1() != null,
+                    "epsilon2", o.epsilon2() != null, "factored", o.factored() != null,
+                    "min_dim_size_to_factor", o.minDimSizeToFactor() != null).entrySet()) {
+                if (adafactorOnly.getValue()) {
+                    throw new InvalidRequestException("optimizer." + adafactorOnly.getKey(),
+                            adafactorOnly.getKey() + " is an Adafactor option; the optimizer is " + type);
+                }
+            }
+            if (type.equals("adam") && o.weightDecay() != null && o.weightDecay() != 0) {
+                throw new InvalidRequestException("optimizer.weight_decay",
+                        "adam has no decoupled weight decay; use adamw or adafactor");
+            }
+        }
+        // Adafactor computes its own step size unless given a learning rate
+        boolean relativeStep = adafactor && or(o.relativeStep(), h.learningRate() == null);
+        if (relativeStep && h.learningRate() != null) {
+            throw new InvalidRequestException("hyperparameters.learning_rate",
+                    "learning_rate conflicts with optimizer.relative_step = true (Adafactor's own step size);"
+                            + " leave one out");
+        }
+        if (adafactor && !relativeStep && h.learningRate() == null) {
+            throw new InvalidRequestException("hyperparameters.learning_rate",
+                    "optimizer.relative_step = false needs hyperparameters.learning_rate");
+        }
+        boolean warmupInit = or(o.warmupInit(), false);
+        if (warmupInit && !relativeStep) {
+            throw new InvalidRequestException("optimizer.warmup_init", "warmup_init applies only to the relative step size");
+        }
+        if (relativeStep && h.warmupSteps() != null && h.warmupSteps() > 0) {
+            throw new InvalidRequestException("hyperparameters.warmup_steps",
+                    "warmup_steps needs a learning_rate; Adafactor's relative step warms up by itself (see warmup_init)");
+        }
+        Double learningRate = relativeStep ? null : (h.learningRate() != null ? h.learningRate() : 1e-3);
+        JobSettings.Hyperparameters hyperparameters = new JobSettings.Hyperparameters(
+                or(h.nEpochs(), EPOCHS),
+                or(h.batchSize(), BATCH_SIZE),
+                learningRate,
+                or(h.maxSteps(), 0),
+                or(h.warmupSteps(), 0),
+                or(h.gradientAccumulation(), 1),
+                or(h.evalIntervalSteps(), 0),
+                or(h.checkpointIntervalSteps(), CHECKPOINT_INTERVAL));
+        JobSettings.Optimizer optimizer = new JobSettings.Optimizer(
+                type,
+                or(o.beta1(), adafactor ? 0.0 : 0.9),
+                or(o.decayRate(), 0.8),
+                or(o.clipThreshold(), 1.0),
+                relativeStep,
+                or(o.scaleParameter(), true),
+                warmupInit,
+                or(o.epsilon1(), 1e-30),
+                or(o.epsilon2(), 1e-3),
+                or(o.factored(), true),
+                or(o.minDimSizeToFactor(), 1),
+                or(o.weightDecay(), 0.0));
+        return new JobSettings(hyperparameters, optimizer, seed, request.suffix(),
+                request.metadata() == null ? Map.of() : Map.copyOf(request.metadata()));
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+}

@@ -1,0 +1,180 @@
+package dev.sublinear.jobs;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.IntFunction;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Claims, leases and heartbeats in one place. A worker claims a queued job under a row lock
+ * ({@code FOR UPDATE SKIP LOCKED}: concurrent claimers skip each other's rows instead of waiting)
+ * and holds it by a lease its heartbeat renews. Every write a worker makes to a job it runs is
+ * fenced by (worker, attempt): a worker whose lease expired and whose job went to another can no
+ * longer change it.
+ */
+@Repository
+public class JobQueue {
+
+    private final JdbcClient jdbc;
+    private final TransactionTemplate transactions;
+    private final JobStore jobs;
+
+    public JobQueue(JdbcClient jdbc, TransactionTemplate transactions, JobStore jobs) {
+        this.jdbc = jdbc;
+        this.transactions = transactions;
+        this.jobs = jobs;
+    }
+
+    /** Who holds a job: the fence every worker write carries. */
+    public record Holder(String jobId, String workerId, int attempt) {}
+
+    /**
+     * Takes the best queued job that needs at most {@code maxGpus} GPUs (0: one device of any kind),
+     * highest priority first, then oldest.
+     *
+     * @param devicesFor the devices the worker gives a job needing that many GPUs
+     */
+    public Optional<JobRecord> claim(String workerId, int maxGpus, IntFunction<String> devicesFor, long now,
+            Duration lease) {
+        return transactions.execute(status -> {
+            Optional<Candidate> candidate = jdbc.sql("""
+                    SELECT id, gpus FROM jobs WHERE status = 'queued' AND gpus <= ?
+                    ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                    .param(maxGpus)
+                    .query((rs, n) -> new Candidate(rs.getString("id"), rs.getInt("gpus")))
+                    .optional();
+            if (candidate.isEmpty()) {
+                return Optional.<JobRecord>empty();
+            }
+            Candidate c = candidate.get();
+            int updated = jdbc.sql("""
+                    UPDATE jobs SET status = 'running', worker_id = ?, devices = ?, attempt = attempt + 1,
+                                    lease_expires_at = ?, started_at = COALESCE(started_at, ?), eta_seconds = NULL
+                    WHERE id = ? AND status = 'queued'""")
+                    .params(workerId, devicesFor.apply(c.gpus()), now + lease.toMillis(), now, c.id())
+                    .update();
+            return updated == 1 ? jobs.find(c.id()) : Optional.<JobRecord>empty();
+        });
+    }
+
+    private record Candidate(String id, int gpus) {}
+
+    /**
+     * Renews the lease of a job the worker holds.
+     *
+     * @return the action requested by the client (cancel, pause, or none), or empty if the worker
+     *     no longer holds the job
+     */
+    public Optional<String> renew(Holder holder, long now, Duration lease) {
+        int updated = jdbc.sql("UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND worker_id = ? AND attempt = ?"
+                        + " AND status = 'running'")
+                .params(now + lease.toMillis(), holder.jobId(), holder.workerId(), holder.attempt())
+                .update();
+        if (updated == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(jdbc.sql("SELECT COALESCE(requested_action, '') FROM jobs WHERE id = ?")
+                .param(holder.jobId()).query(String.class).single());
+    }
+
+    /** Records progress; false if the worker no longer holds the job. */
+    public boolean progress(Holder h, int step, int totalSteps, Double etaSeconds, long trainedTokens, long stateBytes,
+            long adamEquivalentBytes, long parameterBytes) {
+        return jdbc.sql("""
+                UPDATE jobs SET step = ?, total_steps = ?, eta_seconds = ?, trained_tokens = ?, state_bytes = ?,
+                                adam_equivalent_bytes = ?, parameter_bytes = ?
+                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
+                .params(step, totalSteps, etaSeconds, trainedTokens, stateBytes, adamEquivalentBytes, parameterBytes,
+                        h.jobId(), h.workerId(), h.attempt())
+                .update() == 1;
+    }
+
+    public boolean checkpointed(Holder h, String checkpointName) {
+        return jdbc.sql("UPDATE jobs SET latest_checkpoint = ? WHERE id = ? AND worker_id = ? AND attempt = ?"
+                        + " AND status = 'running'")
+                .params(checkpointName, h.jobId(), h.workerId(), h.attempt())
+                .update() == 1;
+    }
+
+    /** The run succeeded and its model is registered. */
+    public boolean succeed(Holder h, String fineTunedModel, int step, long trainedTokens, long now) {
+        return jdbc.sql("""
+                UPDATE jobs SET status = 'succeeded', fine_tuned_model = ?, step = ?, trained_tokens = ?, eta_seconds = 0,
+                                finished_at = ?, lease_expires_at = NULL, requested_action = NULL
+                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
+                .params(fineTunedModel, step, trainedTokens, now, h.jobId(), h.workerId(), h.attempt())
+                .update() == 1;
+    }
+
+    public boolean fail(Holder h, String code, String message, String param, long now) {
+        return jdbc.sql("""
+                UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, error_param = ?, finished_at = ?,
+                                lease_expires_at = NULL, requested_action = NULL
+                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
+                .params(code, message, param, now, h.jobId(), h.workerId(), h.attempt())
+                .update() == 1;
+    }
+
+    public boolean cancelled(Holder h, long now) {
+        return jdbc.sql("""
+                UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL, requested_action = NULL
+                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
+                .params(now, h.jobId(), h.workerId(), h.attempt())
+                .update() == 1;
+    }
+
+    /** Gives a job up without ending it: to {@code paused} (the client asked) or {@code queued} (the worker stops). */
+    public boolean release(Holder h, JobStatus to) {
+        return jdbc.sql("""
+                UPDATE jobs SET status = ?, worker_id = NULL, devices = NULL, lease_expires_at = NULL,
+                                requested_action = NULL, eta_seconds = NULL
+                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
+                .params(to.id(), h.jobId(), h.workerId(), h.attempt())
+                .update() == 1;
+    }
+
+    /** Running jobs whose lease ran out: their worker is gone. */
+    public List<JobRecord> expired(long now) {
+        return jdbc.sql("SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < ?")
+                .param(now).query(String.class).list()
+                .stream().map(jobs::find).flatMap(Optional::stream).toList();
+    }
+
+    /**
+     * Takes a job away from a worker whose lease expired: back to the queue (or paused or cancelled
+     * if the client had asked), or failed after its last attempt. False if something else changed
+     * it first.
+     */
+    public boolean expire(JobRecord job, long now) {
+        String sql = "UPDATE jobs SET status = ?, worker_id = NULL, devices = NULL, lease_expires_at = NULL,"
+                + " requested_action = NULL, eta_seconds = NULL, error_code = ?, error_message = ?, finished_at = ?"
+                + " WHERE id = ? AND status = 'running' AND worker_id = ? AND attempt = ? AND lease_expires_at < ?";
+        JobStatus to;
+        String code = null;
+        String message = null;
+        if (JobRecord.CANCEL.equals(job.requestedAction())) {
+            to = JobStatus.CANCELLED;
+        } else if (JobRecord.PAUSE.equals(job.requestedAction())) {
+            to = JobStatus.PAUSED;
+        } else if (job.attempt() >= job.maxAttempts()) {
+            to = JobStatus.FAILED;
+            code = "platform_error";
+            message = "the job's worker stopped responding on each of its " + job.maxAttempts() + " attempts";
+        } else {
+            to = JobStatus.QUEUED;
+        }
+        return jdbc.sql(sql)
+                .params(to.id(), code, message, to.terminal() ? now : null, job.id(), job.workerId(), job.attempt(), now)
+                .update() == 1;
+    }
+
+    /** Jobs a worker holds according to the store. */
+    public List<JobRecord> heldBy(String workerId) {
+        return jdbc.sql("SELECT id FROM jobs WHERE status = 'running' AND worker_id = ?")
+                .param(workerId).query(String.class).list()
+                .stream().map(jobs::find).flatMap(Optional::stream).toList();
+    }
+}

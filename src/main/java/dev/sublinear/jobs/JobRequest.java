@@ -1,0 +1,60 @@
+package dev.sublinear.jobs;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import java.util.Map;
+
+/**
+ * A request to fine-tune, as a client sends it: every field but {@code model} and
+ * {@code trainingFile} may be left out and takes its default. Ranges are checked here; the rest
+ * (files, model, fit) by {@link JobService}.
+ */
+public record JobRequest(
+        @NotBlank @Size(max = 300) String model,
+        @NotBlank @Size(max = 64) String trainingFile,
+        @Size(max = 64) String validationFile,
+        @Pattern(regexp = "causal-lm|classification", message = "must be causal-lm or classification") String task,
+        @Valid HyperparameterRequest hyperparameters,
+        @Valid OptimizerRequest optimizer,
+        @Valid ResourceRequest resources,
+        @Min(-100) @Max(100) Integer priority,
+        @Min(0) Long seed,
+        @Pattern(regexp = "[a-z0-9][a-z0-9-]{0,39}", message = "must be 1 to 40 lower-case letters, digits or '-'")
+                String suffix,
+        @Size(max = 16) Map<@Size(min = 1, max = 64) String, @Size(max = 512) String> metadata) {
+
+    /** Training length and pieces; null fields take their defaults. */
+    public record HyperparameterRequest(
+            @Min(1) @Max(1000) Integer nEpochs,
+            @Min(1) @Max(1024) Integer batchSize,
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("10") Double learningRate,
+            @Min(0) @Max(10_000_000) Integer maxSteps,
+            @Min(0) @Max(1_000_000) Integer warmupSteps,
+            @Min(1) @Max(1024) Integer gradientAccumulation,
+            @Min(0) @Max(10_000_000) Integer evalIntervalSteps,
+            @Min(0) @Max(10_000_000) Integer checkpointIntervalSteps) {}
+
+    /** The optimizer and its options (Adafactor's by default); null fields take their defaults. */
+    public record OptimizerRequest(
+            @Pattern(regexp = "adafactor|adam|adamw", message = "must be adafactor, adam or adamw") String type,
+            @DecimalMin("0") @DecimalMax(value = "1", inclusive = false) Double beta1,
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double decayRate,
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1000") Double clipThreshold,
+            Boolean relativeStep,
+            Boolean scaleParameter,
+            Boolean warmupInit,
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("0.1") Double epsilon1,
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double epsilon2,
+            Boolean factored,
+            @Min(1) @Max(1_000_000_000) Integer minDimSizeToFactor,
+            @DecimalMin("0") @DecimalMax("1") Double weightDecay) {}
+
+    /** What the job needs of a worker: 0 GPUs means one device of any kind (a GPU where the worker has one). */
+    public record ResourceRequest(@Min(0) @Max(64) Integer gpus) {}
+}

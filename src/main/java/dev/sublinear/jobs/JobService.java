@@ -1,0 +1,235 @@
+package dev.sublinear.jobs;
+
+import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.data.ByteTokenizer;
+import dev.sublinear.training.data.DataProblem;
+import dev.sublinear.training.data.DatasetReader;
+import dev.sublinear.training.data.InvalidDataException;
+import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.model.ModelCatalog;
+import dev.sublinear.training.model.ModelConfig;
+import dev.sublinear.training.run.OptimizerConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.stereotype.Service;
+
+/**
+ * Creating jobs (every check a client can be told about up front) and the client's side of the
+ * status machine: cancel, pause, resume.
+ */
+@Service
+public class JobService {
+
+    private static final SecureRandom SEEDS = new SecureRandom();
+
+    private final JobStore jobs;
+    private final FileStore files;
+    private final EventStore events;
+    private final WorkerStore workers;
+    private final BaseModels baseModels;
+    private final ArtifactStore artifacts;
+    private final JobsProperties properties;
+    private final Clock clock;
+
+    public JobService(JobStore jobs, FileStore files, EventStore events, WorkerStore workers, BaseModels baseModels,
+            ArtifactStore artifacts, JobsProperties properties, Clock clock) {
+        this.jobs = jobs;
+        this.files = files;
+        this.events = events;
+        this.workers = workers;
+        this.baseModels = baseModels;
+        this.artifacts = artifacts;
+        this.properties = properties;
+        this.clock = clock;
+    }
+
+    /** Creates a job, or returns the one created earlier with the same idempotency key. */
+    public JobRecord create(String tenantId, JobRequest request, String idempotencyKey) throws IOException {
+        if (idempotencyKey != null) {
+            Optional<JobRecord> earlier = jobs.findByIdempotencyKey(tenantId, idempotencyKey);
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+        }
+        BaseModel base = baseModels.resolve(tenantId, request.model(), "model");
+        TaskType task = request.task() == null ? base.task() : TaskType.fromId(request.task());
+        if (task != base.task()) {
+            throw new InvalidRequestException("task", "model " + request.model() + " is for " + base.task().id()
+                    + ", not " + task.id());
+        }
+        FileRecord training = fineTuneFile(tenantId, request.trainingFile(), "training_file", task);
+        FileRecord validation = request.validationFile() == null
+                ? null
+                : fineTuneFile(tenantId, request.validationFile(), "validation_file", task);
+        JobSettings settings = JobDefaults.resolve(request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53));
+        checkOptimizer(settings);
+        int gpus = request.resources() == null || request.resources().gpus() == null ? 0 : request.resources().gpus();
+        checkFits(gpus);
+        checkExamples(task, base, training, validation);
+
+        JobRecord job = new JobRecord(Ids.next("ftjob"), tenantId, request.model(), training.id(),
+                validation == null ? null : validation.id(), task, settings, gpus,
+                request.priority() == null ? 0 : request.priority(), JobStatus.QUEUED, null, null, null, 0,
+                properties.maxAttempts(), null, 0, 0, null, 0, null, null, null, null, null, null, null, null,
+                clock.millis(), null, null);
+        try {
+            jobs.insert(job, idempotencyKey);
+        } catch (DuplicateKeyException e) {
+            // a concurrent retry with the same key won the race: its job is the answer
+            return jobs.findByIdempotencyKey(tenantId, idempotencyKey).orElseThrow(() -> e);
+        }
+        events.info(job.id(), "status", "Job created: " + task.id() + " on " + request.model() + ", queued");
+        return jobs.find(job.id()).orElseThrow();
+    }
+
+    public JobRecord get(String tenantId, String id) {
+        return jobs.find(tenantId, id).orElseThrow(() -> new NotFoundException("fine-tuning job", id, "fine_tuning_job_id"));
+    }
+
+    public Page<JobRecord> list(String tenantId, String status, String after, int limit) {
+        return jobs.list(tenantId, status == null ? null : JobStatus.fromId(status), after, limit);
+    }
+
+    public int queuePosition(JobRecord job) {
+        return jobs.queuePosition(job);
+    }
+
+    /** Cancels now if no worker holds the job; otherwise asks its worker, which stops within a step. */
+    public JobRecord cancel(String tenantId, String id) {
+        JobRecord job = get(tenantId, id);
+        long now = clock.millis();
+        switch (job.status()) {
+            case QUEUED, PAUSED, VALIDATING_FILES -> {
+                if (jobs.transition(id, job.status(), JobStatus.CANCELLED, now)) {
+                    events.info(id, "status", "Job cancelled");
+                    return get(tenantId, id);
+                }
+                return cancel(tenantId, id); // it moved meanwhile: decide again
+            }
+            case RUNNING -> {
+                if (jobs.request(id, JobRecord.CANCEL)) {
+                    events.info(id, "status", "Cancellation requested; the worker stops after the current step");
+                }
+                return get(tenantId, id);
+            }
+            default -> throw new ConflictException("fine_tuning_job_id", "job " + id + " already " + job.status().id());
+        }
+    }
+
+    /** Pauses a queued job at once, a running one at its next checkpoint (written on purpose). */
+    public JobRecord pause(String tenantId, String id) {
+        JobRecord job = get(tenantId, id);
+        switch (job.status()) {
+            case QUEUED -> {
+                if (jobs.transition(id, JobStatus.QUEUED, JobStatus.PAUSED, clock.millis())) {
+                    events.info(id, "status", "Job paused");
+                    return get(tenantId, id);
+                }
+                return pause(tenantId, id);
+            }
+            case RUNNING -> {
+                if (jobs.request(id, JobRecord.PAUSE)) {
+                    events.info(id, "status", "Pause requested; the worker checkpoints and stops after the current step");
+                }
+                return get(tenantId, id);
+            }
+            case PAUSED -> {
+                return job;
+            }
+            default -> throw new ConflictException("fine_tuning_job_id", "job " + id + " is " + job.status().id()
+                    + " and cannot be paused");
+        }
+    }
+
+    /** Puts a paused job back in the queue; it resumes from its newest checkpoint. */
+    public JobRecord resume(String tenantId, String id) {
+        JobRecord job = get(tenantId, id);
+        if (job.status() == JobStatus.QUEUED || job.status() == JobStatus.RUNNING) {
+            return job;
+        }
+        if (job.status() != JobStatus.PAUSED || !jobs.transition(id, JobStatus.PAUSED, JobStatus.QUEUED, clock.millis())) {
+            throw new ConflictException("fine_tuning_job_id", "job " + id + " is " + job.status().id()
+                    + "; only a paused job can be resumed");
+        }
+        events.info(id, "status", "Job resumed; queued"
+                + (job.latestCheckpoint() != null ? " to continue from " + job.latestCheckpoint() : ""));
+        return get(tenantId, id);
+    }
+
+    private FileRecord fineTuneFile(String tenantId, String id, String param, TaskType task) {
+        FileRecord f = files.find(tenantId, id)
+                .orElseThrow(() -> new InvalidRequestException(param, "no file '" + id + "'"));
+        if (!FileRecord.FINE_TUNE.equals(f.purpose())) {
+            throw new InvalidRequestException(param, "file " + id + " has purpose '" + f.purpose() + "', not 'fine-tune'");
+        }
+        if (!f.usable()) {
+            throw new InvalidRequestException(param, "file " + id + " did not pass validation: " + f.statusDetails());
+        }
+        if (!f.tasks().contains(task)) {
+            throw new InvalidRequestException(param, "file " + id + " holds " + f.tasks().iterator().next().id()
+                    + " examples, not " + task.id() + " ones");
+        }
+        return f;
+    }
+
+    private static void checkOptimizer(JobSettings settings) {
+        OptimizerConfig config = TrainingSettings.optimizer(settings);
+        try {
+            Object optimizer = config.build(1000);
+            if (optimizer instanceof AutoCloseable c) {
+                c.close();
+            }
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("optimizer", e.getMessage());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void checkFits(int gpus) {
+        List<WorkerRecord> seen = workers.seenSince(clock.millis() - properties.workerRetention().toMillis());
+        if (seen.isEmpty()) {
+            throw new InvalidRequestException("resources.gpus", "no worker has registered in the last "
+                    + properties.workerRetention() + "; start a worker (sublinear.roles=worker) before submitting jobs");
+        }
+        int most = seen.stream().mapToInt(WorkerRecord::gpus).max().orElse(0);
+        if (gpus > most) {
+            throw new InvalidRequestException("resources.gpus", "the job asks for " + gpus
+                    + " GPU(s) but the largest registered worker has " + most);
+        }
+    }
+
+    /** Checks the examples against the task and the model's context window, with line numbers. */
+    private void checkExamples(TaskType task, BaseModel base, FileRecord training, FileRecord validation)
+            throws IOException {
+        int contextLength = base instanceof BaseModel.Catalog c
+                ? ModelCatalog.get(c.name(), List.of("a", "b")).map(ModelConfig::contextLength).orElseThrow()
+                : Integer.MAX_VALUE;
+        DatasetReader reader = new DatasetReader(task, new ByteTokenizer(), Math.min(contextLength, 1 << 20), 2);
+        try (InputStream t = artifacts.open(training.artifactKey());
+                InputStream v = validation == null ? null : artifacts.open(validation.artifactKey())) {
+            reader.read(t, v);
+        } catch (InvalidDataException e) {
+            DataProblem first = e.problems().get(0);
+            String param = "validation".equals(first.file()) ? "validation_file" : "training_file";
+            throw new InvalidRequestException(param, FileService.describe(task, e.problems()),
+                    e.problems().stream().map(DataProblem::toString).limit(100).toList());
+        }
+    }
+
+    /** Events, oldest first. */
+    public Page<JobEvent> events(String tenantId, String id, String after, int limit) {
+        get(tenantId, id);
+        return events.page(id, after, limit);
+    }
+
+    public Map<String, Long> countByStatus() {
+        return jobs.countByStatus();
+    }
+}

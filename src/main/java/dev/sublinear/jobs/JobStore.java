@@ -1,0 +1,162 @@
+package dev.sublinear.jobs;
+
+import dev.sublinear.training.data.TaskType;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The {@code jobs} table as clients and the status machine see it. Claims, leases and a worker's
+ * writes to a job it holds are in {@link JobQueue}.
+ */
+@Repository
+public class JobStore {
+
+    static final String UNFINISHED = "('validating_files', 'queued', 'running', 'paused')";
+
+    private final JdbcClient jdbc;
+    private final JsonMapper json;
+    private final RowMapper<JobRecord> row = this::map;
+
+    public JobStore(JdbcClient jdbc, JsonMapper json) {
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    public void insert(JobRecord j, String idempotencyKey) {
+        jdbc.sql("""
+                INSERT INTO jobs (id, tenant_id, model, training_file, validation_file, task, spec, gpus, priority,
+                                  status, idempotency_key, attempt, max_attempts, step, total_steps, trained_tokens,
+                                  created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?)""")
+                .params(j.id(), j.tenantId(), j.model(), j.trainingFile(), j.validationFile(), j.task().id(),
+                        json.writeValueAsString(j.settings()), j.gpus(), j.priority(), j.status().id(), idempotencyKey,
+                        j.maxAttempts(), j.createdAt())
+                .update();
+    }
+
+    public Optional<JobRecord> find(String tenantId, String id) {
+        return jdbc.sql("SELECT * FROM jobs WHERE tenant_id = ? AND id = ?").params(tenantId, id).query(row).optional();
+    }
+
+    /** Any tenant's job: for workers and the lease reaper, never for client requests. */
+    public Optional<JobRecord> find(String id) {
+        return jdbc.sql("SELECT * FROM jobs WHERE id = ?").param(id).query(row).optional();
+    }
+
+    public Optional<JobRecord> findByIdempotencyKey(String tenantId, String key) {
+        return jdbc.sql("SELECT * FROM jobs WHERE tenant_id = ? AND idempotency_key = ?")
+                .params(tenantId, key).query(row).optional();
+    }
+
+    /** Newest first, after job {@code after} (exclusive) when given. */
+    public Page<JobRecord> list(String tenantId, JobStatus status, String after, int limit) {
+        String filter = status == null ? "" : " AND status = ?";
+        String cursor = after == null ? "" : " AND (created_at < ? OR (created_at = ? AND id < ?))";
+        var spec = jdbc.sql("SELECT * FROM jobs WHERE tenant_id = ?" + filter + cursor
+                + " ORDER BY created_at DESC, id DESC LIMIT ?").param(tenantId);
+        if (status != null) {
+            spec = spec.param(status.id());
+        }
+        if (after != null) {
+            JobRecord anchor = find(tenantId, after).orElseThrow(() -> new NotFoundException("job", after, "after"));
+            spec = spec.param(anchor.createdAt()).param(anchor.createdAt()).param(anchor.id());
+        }
+        return Page.of(spec.param(limit + 1).query(row).list(), limit);
+    }
+
+    /** Unfinished jobs of the tenant that read file {@code fileId}. */
+    public List<String> unfinishedJobsUsing(String tenantId, String fileId) {
+        return jdbc.sql("SELECT id FROM jobs WHERE tenant_id = ? AND status IN " + UNFINISHED
+                        + " AND (training_file = ? OR validation_file = ? OR model = ?) ORDER BY id")
+                .params(tenantId, fileId, fileId, fileId).query(String.class).list();
+    }
+
+    /** Jobs ahead of a queued one in the order workers claim (among those any worker could take first). */
+    public int queuePosition(JobRecord job) {
+        return jdbc.sql("""
+                SELECT COUNT(*) FROM jobs WHERE status = 'queued'
+                  AND (priority > ? OR (priority = ? AND (created_at < ? OR (created_at = ? AND id < ?))))""")
+                .params(job.priority(), job.priority(), job.createdAt(), job.createdAt(), job.id())
+                .query(Integer.class).single();
+    }
+
+    /** Moves a job from one status to another; false if it was no longer in {@code from}. */
+    public boolean transition(String id, JobStatus from, JobStatus to, long now) {
+        String finished = to.terminal() ? ", finished_at = ?" : "";
+        var spec = jdbc.sql("UPDATE jobs SET status = ?, requested_action = NULL" + finished
+                + " WHERE id = ? AND status = ?").param(to.id());
+        if (to.terminal()) {
+            spec = spec.param(now);
+        }
+        return spec.param(id).param(from.id()).update() == 1;
+    }
+
+    /** Marks a running job for the worker to cancel or pause at its next heartbeat. */
+    public boolean request(String id, String action) {
+        return jdbc.sql("UPDATE jobs SET requested_action = ? WHERE id = ? AND status = 'running'")
+                .params(action, id).update() == 1;
+    }
+
+    public boolean fail(String id, JobStatus from, String code, String message, String param, long now) {
+        return jdbc.sql("""
+                UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, error_param = ?, finished_at = ?,
+                                requested_action = NULL, worker_id = NULL, lease_expires_at = NULL
+                WHERE id = ? AND status = ?""")
+                .params(code, message, param, now, id, from.id()).update() == 1;
+    }
+
+    /** Counts by status, for metrics. */
+    public Map<String, Long> countByStatus() {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        jdbc.sql("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+                .query((ResultSet rs) -> {
+                    while (rs.next()) {
+                        counts.put(rs.getString("status"), rs.getLong("n"));
+                    }
+                    return counts;
+                });
+        return counts;
+    }
+
+    private JobRecord map(ResultSet rs, int n) throws SQLException {
+        return new JobRecord(
+                rs.getString("id"),
+                rs.getString("tenant_id"),
+                rs.getString("model"),
+                rs.getString("training_file"),
+                rs.getString("validation_file"),
+                TaskType.fromId(rs.getString("task")),
+                json.readValue(rs.getString("spec"), JobSettings.class),
+                rs.getInt("gpus"),
+                rs.getInt("priority"),
+                JobStatus.valueOf(rs.getString("status").toUpperCase(java.util.Locale.ROOT)),
+                rs.getString("requested_action"),
+                rs.getString("worker_id"),
+                rs.getString("devices"),
+                rs.getInt("attempt"),
+                rs.getInt("max_attempts"),
+                rs.getObject("lease_expires_at", Long.class),
+                rs.getInt("step"),
+                rs.getInt("total_steps"),
+                rs.getObject("eta_seconds", Double.class),
+                rs.getLong("trained_tokens"),
+                rs.getObject("state_bytes", Long.class),
+                rs.getObject("adam_equivalent_bytes", Long.class),
+                rs.getObject("parameter_bytes", Long.class),
+                rs.getString("latest_checkpoint"),
+                rs.getString("fine_tuned_model"),
+                rs.getString("error_code"),
+                rs.getString("error_message"),
+                rs.getString("error_param"),
+                rs.getLong("created_at"),
+                rs.getObject("started_at", Long.class),
+                rs.getObject("finished_at", Long.class));
+    }
+}

@@ -1,0 +1,98 @@
+package dev.sublinear.jobs;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** The {@code job_metrics} table: one row per optimizer step, read back downsampled. */
+@Repository
+public class MetricStore {
+
+    private static final RowMapper<MetricPoint> ROW = (rs, n) -> new MetricPoint(
+            rs.getInt("step"),
+            rs.getObject("train_loss", Double.class),
+            rs.getObject("valid_loss", Double.class),
+            rs.getObject("valid_accuracy", Double.class),
+            rs.getObject("learning_rate", Double.class),
+            rs.getObject("update_rms", Double.class),
+            rs.getObject("clip_rate", Double.class),
+            rs.getObject("tokens_per_second", Double.class),
+            rs.getObject("resident_bytes", Long.class));
+
+    private final JdbcClient jdbc;
+    private final Clock clock;
+
+    public MetricStore(JdbcClient jdbc, Clock clock) {
+        this.jdbc = jdbc;
+        this.clock = clock;
+    }
+
+    public void add(String jobId, List<MetricPoint> points) {
+        long now = clock.millis();
+        for (MetricPoint p : points) {
+            jdbc.sql("""
+                    INSERT INTO job_metrics (job_id, step, train_loss, valid_loss, valid_accuracy, learning_rate,
+                                             update_rms, clip_rate, tokens_per_second, resident_bytes, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                    .params(jobId, p.step(), p.trainLoss(), p.validLoss(), p.validAccuracy(), p.learningRate(),
+                            p.updateRms(), p.clipRate(), p.tokensPerSecond(), p.residentBytes(), now)
+                    .update();
+        }
+    }
+
+    /** Records a validation result on the step it was taken at. */
+    public void evaluation(String jobId, int step, double validLoss, Double accuracy) {
+        jdbc.sql("UPDATE job_metrics SET valid_loss = ?, valid_accuracy = ? WHERE job_id = ? AND step = ?")
+                .params(validLoss, accuracy, jobId, step).update();
+    }
+
+    public int count(String jobId) {
+        return jdbc.sql("SELECT COUNT(*) FROM job_metrics WHERE job_id = ?").param(jobId).query(Integer.class).single();
+    }
+
+    /** Forgets steps after {@code step}: a resumed attempt trains them again. */
+    public void truncateAfter(String jobId, int step) {
+        jdbc.sql("DELETE FROM job_metrics WHERE job_id = ? AND step > ?").params(jobId, step).update();
+    }
+
+    /**
+     * The series, at most {@code maxPoints} long: a longer one is cut into equal runs of steps and
+     * each run is represented by its last step, with its training loss the run's mean so that the
+     * curve keeps its level, and with any validation result of the run.
+     */
+    public List<MetricPoint> series(String jobId, int maxPoints) {
+        List<MetricPoint> all = jdbc.sql("SELECT * FROM job_metrics WHERE job_id = ? ORDER BY step")
+                .param(jobId).query(ROW).list();
+        if (all.size() <= maxPoints) {
+            return all;
+        }
+        List<MetricPoint> out = new ArrayList<>(maxPoints);
+        double per = (double) all.size() / maxPoints;
+        for (int b = 0; b < maxPoints; b++) {
+            int from = (int) Math.round(b * per);
+            int to = (int) Math.round((b + 1) * per);
+            double loss = 0;
+            int count = 0;
+            Double valid = null;
+            Double accuracy = null;
+            for (int i = from; i < to; i++) {
+                MetricPoint p = all.get(i);
+                if (p.trainLoss() != null) {
+                    loss += p.trainLoss();
+                    count++;
+                }
+                if (p.validLoss() != null) {
+                    valid = p.validLoss();
+                    accuracy = p.validAccuracy();
+                }
+            }
+            MetricPoint last = all.get(to - 1);
+            out.add(new MetricPoint(last.step(), count == 0 ? null : loss / count, valid, accuracy, last.learningRate(),
+                    last.updateRms(), last.clipRate(), last.tokensPerSecond(), last.residentBytes()));
+        }
+        return out;
+    }
+}

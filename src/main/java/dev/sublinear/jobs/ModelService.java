@@ -1,0 +1,163 @@
+package dev.sublinear.jobs;
+
+import ai.djl.Device;
+import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.model.LoadedModel;
+import dev.sublinear.training.model.ModelArchive;
+import dev.sublinear.training.model.ModelCatalog;
+import jakarta.annotation.PreDestroy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.stereotype.Service;
+
+/**
+ * Models a tenant can use: catalog architectures and its fine-tuned models; and inference with
+ * them. Loaded models are kept in a small LRU cache, on the CPU (inference is for trying a model
+ * out, not for serving traffic).
+ */
+@Service
+public class ModelService {
+
+    /** Models kept loaded at once. */
+    private static final int CACHED = 4;
+    private static final long MAX_MODEL_BYTES = 8L << 30;
+
+    private final ModelStore models;
+    private final JobStore jobs;
+    private final ArtifactStore artifacts;
+    private final LocalDirectories directories;
+    private final Map<String, LoadedModel> loaded = new LinkedHashMap<>(16, 0.75f, true);
+
+    public ModelService(ModelStore models, JobStore jobs, ArtifactStore artifacts, LocalDirectories directories) {
+        this.models = models;
+        this.jobs = jobs;
+        this.artifacts = artifacts;
+        this.directories = directories;
+    }
+
+    /** A model as clients see it: {@code ownedBy} is "sublinear" for the catalog, the tenant otherwise. */
+    public record ModelInfo(String id, TaskType task, String ownedBy, long createdAt, String baseModel, String jobId) {
+
+        public String taskId() {
+            return task.id();
+        }
+    }
+
+    public List<ModelInfo> list(String tenantId) {
+        List<ModelInfo> catalog = ModelCatalog.names().stream()
+                .map(n -> new ModelInfo(n, ModelCatalog.taskOf(n), "sublinear", 0, null, null))
+                .toList();
+        List<ModelInfo> fineTuned = models.list(tenantId).stream().map(ModelService::info).toList();
+        return java.util.stream.Stream.concat(catalog.stream(), fineTuned.stream()).toList();
+    }
+
+    public ModelInfo get(String tenantId, String id) {
+        if (ModelCatalog.names().contains(id)) {
+            return new ModelInfo(id, ModelCatalog.taskOf(id), "sublinear", 0, null, null);
+        }
+        return models.find(tenantId, id).map(ModelService::info)
+                .orElseThrow(() -> new NotFoundException("model", id, "model"));
+    }
+
+    public void delete(String tenantId, String id) throws IOException {
+        if (ModelCatalog.names().contains(id)) {
+            throw new ConflictException("model", "catalog model " + id + " cannot be deleted");
+        }
+        ModelRecord model = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
+        List<String> users = jobs.unfinishedJobsUsing(tenantId, id);
+        if (!users.isEmpty()) {
+            throw new ConflictException("model", "model " + id + " is the base of unfinished job(s) " + users);
+        }
+        models.delete(tenantId, id);
+        artifacts.delete(model.artifactKey());
+        synchronized (loaded) {
+            LoadedModel m = loaded.remove(id);
+            if (m != null) {
+                synchronized (m) {
+                    m.close();
+                }
+            }
+        }
+    }
+
+    /** The archive of a fine-tuned model. */
+    public InputStream content(String tenantId, String id) throws IOException {
+        ModelRecord model = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
+        return artifacts.open(model.artifactKey());
+    }
+
+    public String complete(String tenantId, String id, String prompt, int maxTokens, float temperature, long seed)
+            throws IOException {
+        LoadedModel model = load(tenantId, id, TaskType.CAUSAL_LM);
+        synchronized (model) {
+            return model.generate(prompt, maxTokens, temperature, seed);
+        }
+    }
+
+    public Map<String, Float> predict(String tenantId, String id, String text) throws IOException {
+        LoadedModel model = load(tenantId, id, TaskType.CLASSIFICATION);
+        synchronized (model) {
+            return model.classify(text);
+        }
+    }
+
+    private LoadedModel load(String tenantId, String id, TaskType task) throws IOException {
+        ModelInfo info = get(tenantId, id);
+        if (info.task() != task) {
+            throw new InvalidRequestException("model", "model " + id + " is for " + info.task().id()
+                    + (task == TaskType.CAUSAL_LM ? "; use /predictions" : "; use /completions"));
+        }
+        String key = tenantId + "/" + id;
+        synchronized (loaded) {
+            LoadedModel m = loaded.get(key);
+            if (m != null) {
+                return m;
+            }
+            m = info.ownedBy().equals("sublinear") ? catalogModel(id) : fineTuned(tenantId, id);
+            loaded.put(key, m);
+            if (loaded.size() > CACHED) {
+                var eldest = loaded.entrySet().iterator().next();
+                loaded.remove(eldest.getKey());
+                synchronized (eldest.getValue()) {
+                    eldest.getValue().close();
+                }
+            }
+            return m;
+        }
+    }
+
+    private static LoadedModel catalogModel(String name) {
+        // an untrained architecture: answers are noise, but clients can try the endpoint before training
+        return LoadedModel.create(ModelCatalog.get(name, List.of("label-a", "label-b")).orElseThrow(), 0, Device.cpu());
+    }
+
+    private LoadedModel fineTuned(String tenantId, String id) throws IOException {
+        ModelRecord record = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
+        Path directory = directories.models().resolve(record.jobId());
+        if (!Files.exists(directory.resolve(LoadedModel.PARAMETERS_FILE))) {
+            FileService.deleteTree(directory);
+            try (InputStream in = artifacts.open(record.artifactKey())) {
+                ModelArchive.extract(in, directory, MAX_MODEL_BYTES);
+            }
+        }
+        return LoadedModel.load(directory, Device.cpu());
+    }
+
+    private static ModelInfo info(ModelRecord m) {
+        return new ModelInfo(m.id(), m.task(), m.tenantId(), m.createdAt(), m.baseModel(), m.jobId());
+    }
+
+    @PreDestroy
+    void close() {
+        synchronized (loaded) {
+            loaded.values().forEach(LoadedModel::close);
+            loaded.clear();
+        }
+    }
+}

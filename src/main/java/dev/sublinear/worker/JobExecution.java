@@ -1,0 +1,279 @@
+package dev.sublinear.worker;
+
+import ai.djl.Device;
+import dev.sublinear.jobs.JobQueue;
+import dev.sublinear.jobs.JobRecord;
+import dev.sublinear.jobs.JobStatus;
+import dev.sublinear.jobs.MetricPoint;
+import dev.sublinear.jobs.ModelRecord;
+import dev.sublinear.training.data.DataProblem;
+import dev.sublinear.training.data.InvalidDataException;
+import dev.sublinear.training.run.EvaluationReport;
+import dev.sublinear.training.run.RunControl;
+import dev.sublinear.training.run.RunOutcome;
+import dev.sublinear.training.run.StepReport;
+import dev.sublinear.training.run.TrainingFailedException;
+import dev.sublinear.training.run.TrainingListener;
+import dev.sublinear.training.run.TrainingRun;
+import dev.sublinear.training.run.TrainingSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One attempt at one job on this worker. The training thread runs {@link #run()}; the worker's
+ * heartbeat thread calls {@link #heartbeat()}, which flushes buffered metrics, renews the lease and
+ * passes the client's cancel or pause to the run. Steps never wait for the database.
+ */
+final class JobExecution implements TrainingListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobExecution.class);
+
+    private final JobRunner runner;
+    final JobRecord job;
+    final JobQueue.Holder holder;
+    final List<Device> devices;
+    private final Duration lease;
+    private final RunControl control = new RunControl();
+    private final List<MetricPoint> pending = new ArrayList<>();
+    private final ArtifactCheckpointStore checkpointStore;
+    private final Path workDirectory;
+    private volatile StepReport latest;
+    private volatile boolean lost;
+    private volatile boolean cancelRequested;
+    private volatile boolean pauseRequested;
+    private volatile boolean requeueRequested;
+    private final long startedNanos = System.nanoTime();
+
+    JobExecution(JobRunner runner, JobRecord job, String workerId, List<Device> devices, Duration lease) {
+        this.runner = runner;
+        this.job = job;
+        this.holder = new JobQueue.Holder(job.id(), workerId, job.attempt());
+        this.devices = devices;
+        this.lease = lease;
+        this.workDirectory = runner.workDirectory(job);
+        this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), workDirectory.resolve("scratch"),
+                name -> runner.checkpoints.delete(job.id(), name));
+    }
+
+    /** Trains and records the outcome; never throws. */
+    void run() {
+        try {
+            String where = devices.stream().map(DeviceInventory::name).collect(Collectors.joining(", "));
+            runner.events.info(job.id(), "status", "Attempt " + job.attempt() + " started on worker " + holder.workerId()
+                    + " (" + where + ")" + (job.latestCheckpoint() != null ? ", resuming from " + job.latestCheckpoint() : ""));
+            if (job.latestCheckpoint() != null) {
+                runner.metrics.truncateAfter(job.id(), stepOf(job.latestCheckpoint()));
+            }
+            TrainingSpec spec = runner.spec(job, devices, workDirectory, checkpointStore);
+            RunOutcome outcome = new TrainingRun(spec, control, this).run();
+            flush();
+            finish(outcome, spec);
+        } catch (InvalidDataException e) {
+            List<DataProblem> problems = e.problems();
+            String param = "validation".equals(problems.get(0).file()) ? "validation_file" : "training_file";
+            userError("invalid_file", problems.stream().limit(20).map(DataProblem::toString)
+                    .collect(Collectors.joining("; ")), param);
+        } catch (TrainingFailedException e) {
+            userError("training_diverged", e.getMessage()
+                    + " (try a smaller learning_rate or clip_threshold, or check the data)", "hyperparameters");
+        } catch (IllegalArgumentException e) {
+            userError("invalid_job", e.getMessage(), "model");
+        } catch (Exception | Error e) {
+            platformError(e);
+        } finally {
+            deleteWorkDirectory();
+        }
+    }
+
+    private void finish(RunOutcome outcome, TrainingSpec spec) throws IOException {
+        if (lost) {
+            runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt()
+                    + " stopped: the worker lost its lease and another attempt owns the job", null);
+            return;
+        }
+        long now = runner.clock.millis();
+        switch (outcome.status()) {
+            case COMPLETED -> {
+                ModelRecord model = runner.registerModel(job, spec.outputDirectory());
+                if (runner.queue.succeed(holder, model.id(), outcome.steps(), outcome.trainedTokens(), now)) {
+                    runner.events.info(job.id(), "status", "Job succeeded after " + outcome.steps() + " steps: "
+                            + model.id() + String.format(" (train loss %.4f%s)", outcome.lastTrainLoss(),
+                            Float.isNaN(outcome.lastValidLoss()) ? "" : String.format(", valid loss %.4f", outcome.lastValidLoss())));
+                } else {
+                    runner.models.delete(job.tenantId(), model.id());
+                    runner.artifacts.delete(model.artifactKey());
+                }
+            }
+            case CANCELLED -> {
+                if (runner.queue.cancelled(holder, now)) {
+                    runner.events.info(job.id(), "status", "Job cancelled at step " + outcome.steps());
+                }
+            }
+            case PAUSED -> {
+                JobStatus to = requeueRequested && !pauseRequested ? JobStatus.QUEUED : JobStatus.PAUSED;
+                if (runner.queue.release(holder, to)) {
+                    runner.events.info(job.id(), "status", to == JobStatus.PAUSED
+                            ? "Job paused at step " + outcome.steps() + " (checkpoint " + outcome.lastCheckpoint() + ")"
+                            : "Worker " + holder.workerId() + " is stopping: job requeued at step " + outcome.steps()
+                                    + " (checkpoint " + outcome.lastCheckpoint() + ")");
+                }
+            }
+        }
+    }
+
+    private void userError(String code, String message, String param) {
+        flushQuietly();
+        if (!lost && runner.queue.fail(holder, code, message, param, runner.clock.millis())) {
+            runner.events.add(job.id(), "error", "status", "Job failed: " + message, null);
+        }
+    }
+
+    /** Not the user's fault: retried on another attempt while attempts remain. */
+    private void platformError(Throwable e) {
+        LOG.error("Job {} attempt {} failed on the platform side", job.id(), job.attempt(), e);
+        flushQuietly();
+        if (lost) {
+            return;
+        }
+        String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+        try {
+            if (job.attempt() < job.maxAttempts() && runner.queue.release(holder, JobStatus.QUEUED)) {
+                runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt() + " failed (" + message
+                        + "); requeued to resume from the newest checkpoint", null);
+            } else if (runner.queue.fail(holder, "platform_error", message, null, runner.clock.millis())) {
+                runner.events.add(job.id(), "error", "status", "Job failed on attempt " + job.attempt() + ": " + message, null);
+            }
+        } catch (RuntimeException storeDown) {
+            // the lease will expire and another worker (or this one) will retry the job
+            LOG.error("Cannot record the failure of job {}", job.id(), storeDown);
+        }
+    }
+
+    /** Heartbeat: report progress, renew the lease, pass on the client's requests. */
+    void heartbeat() {
+        flush();
+        Optional<String> action = runner.queue.renew(holder, runner.clock.millis(), lease);
+        if (action.isEmpty()) {
+            if (!lost) {
+                LOG.warn("Job {} attempt {}: lease lost; stopping the run", job.id(), job.attempt());
+            }
+            lost = true;
+            control.cancel();
+        } else if (JobRecord.CANCEL.equals(action.get()) && !cancelRequested) {
+            cancelRequested = true;
+            control.cancel();
+        } else if (JobRecord.PAUSE.equals(action.get()) && !pauseRequested) {
+            pauseRequested = true;
+            control.pause();
+        }
+    }
+
+    /** The worker is stopping: checkpoint and go back to the queue. */
+    void requeue() {
+        requeueRequested = true;
+        control.pause();
+    }
+
+    private void flush() {
+        List<MetricPoint> points;
+        synchronized (pending) {
+            points = List.copyOf(pending);
+            pending.clear();
+        }
+        if (!points.isEmpty()) {
+            runner.metrics.add(job.id(), points);
+        }
+        StepReport r = latest;
+        if (r != null && !lost) {
+            runner.queue.progress(holder, r.step(), r.totalSteps(), Double.isFinite(r.etaSeconds()) ? r.etaSeconds() : null, r.trainedTokens(), r.optimizerStateBytes(),
+                    r.adamEquivalentBytes(), r.parameterBytes());
+        }
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            LOG.warn("Job {}: metrics not flushed", job.id(), e);
+        }
+    }
+
+    // TrainingListener, on the training thread
+
+    @Override
+    public void onStep(StepReport r) {
+        latest = r;
+        synchronized (pending) {
+            pending.add(new MetricPoint(r.step(), finite(r.trainLoss()), null, null, finite(r.stepSize()),
+                    finite(r.updateRms()), finite(r.clipRate()), finite(r.tokensPerSecond()), r.residentBytes()));
+        }
+    }
+
+    @Override
+    public void onEvaluation(EvaluationReport r) {
+        Double accuracy = finite(r.accuracy());
+        synchronized (pending) {
+            for (int i = 0; i < pending.size(); i++) {
+                MetricPoint p = pending.get(i);
+                if (p.step() == r.step()) {
+                    pending.set(i, new MetricPoint(p.step(), p.trainLoss(), finite(r.validLoss()), accuracy,
+                            p.learningRate(), p.updateRms(), p.clipRate(), p.tokensPerSecond(), p.residentBytes()));
+                    return;
+                }
+            }
+        }
+        runner.metrics.evaluation(job.id(), r.step(), r.validLoss(), accuracy);
+    }
+
+    @Override
+    public void onCheckpoint(String name, int step, long bytes) {
+        StepReport r = latest;
+        runner.recordCheckpoint(job, checkpointStore, name, step, bytes, r == null ? null : finite(r.trainLoss()), null);
+        if (runner.queue.checkpointed(holder, name)) {
+            runner.events.info(job.id(), "checkpoint", "Checkpoint " + name + " written at step " + step + " ("
+                    + bytes + " bytes)");
+        }
+    }
+
+    @Override
+    public void onWarning(DataProblem warning) {
+        runner.events.add(job.id(), "warn", "data_warning", warning.toString(), null);
+    }
+
+    /** The step the last report was for, for metrics. */
+    StepReport latest() {
+        return latest;
+    }
+
+    double secondsRunning() {
+        return (System.nanoTime() - startedNanos) / 1e9;
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    private static int stepOf(String checkpointName) {
+        return Integer.parseInt(checkpointName.substring(checkpointName.lastIndexOf('-') + 1));
+    }
+
+    private void deleteWorkDirectory() {
+        try (Stream<Path> paths = Files.walk(workDirectory)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("Cannot delete {}", workDirectory, e);
+        }
+    }
+}

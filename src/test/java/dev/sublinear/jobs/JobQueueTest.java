@@ -1,0 +1,212 @@
+package dev.sublinear.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.sublinear.testing.TestDatabases;
+import dev.sublinear.testing.TestDatabases.Database;
+import dev.sublinear.training.data.TaskType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Claims, leases and fencing against both databases the service runs on. */
+class JobQueueTest {
+
+    private static final Duration LEASE = Duration.ofSeconds(10);
+
+    private HikariDataSource dataSource;
+    private JobStore jobs;
+    private JobQueue queue;
+
+    static Stream<Database> databases() {
+        return Stream.of(TestDatabases.h2(), TestDatabases.postgres());
+    }
+
+    private void open(Database database) {
+        dataSource = database.migratedDataSource();
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        JsonMapper json = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
+        jobs = new JobStore(jdbc, json);
+        queue = new JobQueue(jdbc, new TransactionTemplate(new DataSourceTransactionManager(dataSource)), jobs);
+    }
+
+    @AfterEach
+    void close() {
+        dataSource.close();
+    }
+
+    private void insert(String id, int priority, int gpus, long createdAt, int maxAttempts) {
+        JobSettings settings = new JobSettings(
+                new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
+                new JobSettings.Optimizer("adafactor", 0, 0.8, 1, true, true, false, 1e-30, 1e-3, true, 1, 0),
+                1, null, Map.of());
+        jobs.insert(new JobRecord(id, "t", "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, gpus, priority,
+                JobStatus.QUEUED, null, null, null, 0, maxAttempts, null, 0, 0, null, 0, null, null, null, null, null, null,
+                null, null, createdAt, null, null), null);
+    }
+
+    private Optional<JobRecord> claim(String worker, int maxGpus, long now) {
+        return queue.claim(worker, maxGpus, gpus -> gpus == 0 ? "cpu" : "gpu:0", now, LEASE);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void claimsTheHighestPriorityFirstThenTheOldest(Database database) {
+        open(database);
+        insert("ftjob-old-low", 0, 0, 1000, 3);
+        insert("ftjob-new-high", 5, 0, 3000, 3);
+        insert("ftjob-old-high", 5, 0, 2000, 3);
+        insert("ftjob-oldest-low", 0, 0, 500, 3);
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            order.add(claim("w", 0, 10_000).orElseThrow().id());
+        }
+        assertThat(order).containsExactly("ftjob-old-high", "ftjob-new-high", "ftjob-oldest-low", "ftjob-old-low");
+        assertThat(claim("w", 0, 10_000)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void claimsOnlyJobsThatFitTheFreeDevices(Database database) {
+        open(database);
+        insert("ftjob-two-gpus", 9, 2, 1000, 3);
+        insert("ftjob-any-device", 0, 0, 2000, 3);
+        // a CPU worker (or one free GPU) cannot take the two-GPU job, however high its priority
+        assertThat(claim("cpu-worker", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-any-device");
+        assertThat(claim("one-free-gpu", 1, 5000)).isEmpty();
+        JobRecord big = claim("two-free-gpus", 2, 5000).orElseThrow();
+        assertThat(big.id()).isEqualTo("ftjob-two-gpus");
+        assertThat(big.status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(big.workerId()).isEqualTo("two-free-gpus");
+        assertThat(big.attempt()).isEqualTo(1);
+        assertThat(big.leaseExpiresAt()).isEqualTo(5000 + LEASE.toMillis());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void concurrentClaimersNeverTakeTheSameJob(Database database) throws Exception {
+        open(database);
+        int jobCount = 60;
+        for (int i = 0; i < jobCount; i++) {
+            insert(String.format("ftjob-%03d", i), i % 3, 0, 1000 + i, 3);
+        }
+        int workers = 8;
+        Map<String, String> claimedBy = new ConcurrentHashMap<>();
+        List<String> duplicates = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            String worker = "worker-" + w;
+            done.add(pool.submit(() -> {
+                start.await();
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                // an empty claim can mean "every row was locked by someone else": go on until all are taken
+                while (claimedBy.size() < jobCount && System.nanoTime() < deadline) {
+                    Optional<JobRecord> job = claim(worker, 0, 5000);
+                    if (job.isPresent() && claimedBy.putIfAbsent(job.get().id(), worker) != null) {
+                        duplicates.add(job.get().id());
+                    }
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> f : done) {
+            f.get();
+        }
+        pool.shutdown();
+        assertThat(duplicates).isEmpty();
+        assertThat(claimedBy).hasSize(jobCount);
+        assertThat(Set.copyOf(claimedBy.values())).hasSizeGreaterThan(1);
+        for (String id : claimedBy.keySet()) {
+            JobRecord job = jobs.find(id).orElseThrow();
+            assertThat(job.attempt()).isEqualTo(1);
+            assertThat(job.workerId()).isEqualTo(claimedBy.get(id));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void anExpiredLeaseRequeuesTheJobAndFencesOutItsOldWorker(Database database) {
+        open(database);
+        insert("ftjob-a", 0, 0, 1000, 3);
+        JobRecord first = claim("w1", 0, 10_000).orElseThrow();
+        JobQueue.Holder w1 = new JobQueue.Holder(first.id(), "w1", 1);
+        assertThat(queue.renew(w1, 15_000, LEASE)).contains("");
+        assertThat(queue.expired(24_000)).isEmpty();
+        assertThat(queue.expired(25_001)).extracting(JobRecord::id).containsExactly("ftjob-a");
+
+        assertThat(queue.expire(jobs.find("ftjob-a").orElseThrow(), 25_001)).isTrue();
+        JobRecord requeued = jobs.find("ftjob-a").orElseThrow();
+        assertThat(requeued.status()).isEqualTo(JobStatus.QUEUED);
+        assertThat(requeued.workerId()).isNull();
+
+        JobRecord second = claim("w2", 0, 26_000).orElseThrow();
+        assertThat(second.attempt()).isEqualTo(2);
+        // the first worker comes back from a long pause: none of its writes land
+        assertThat(queue.renew(w1, 26_500, LEASE)).isEmpty();
+        assertThat(queue.progress(w1, 7, 10, 1.0, 100, 1, 2, 3)).isFalse();
+        assertThat(queue.checkpointed(w1, "step-00000007")).isFalse();
+        assertThat(queue.succeed(w1, "ft:x", 10, 100, 27_000)).isFalse();
+        assertThat(queue.release(w1, JobStatus.QUEUED)).isFalse();
+        JobQueue.Holder w2 = new JobQueue.Holder("ftjob-a", "w2", 2);
+        assertThat(queue.progress(w2, 3, 10, 1.0, 30, 1, 2, 3)).isTrue();
+        assertThat(queue.succeed(w2, "ft:lm-tiny::ftjob-a", 10, 100, 28_000)).isTrue();
+        JobRecord done = jobs.find("ftjob-a").orElseThrow();
+        assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(done.fineTunedModel()).isEqualTo("ft:lm-tiny::ftjob-a");
+        assertThat(done.finishedAt()).isEqualTo(28_000);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aJobWhoseWorkersKeepDyingFailsAfterItsLastAttempt(Database database) {
+        open(database);
+        insert("ftjob-b", 0, 0, 1000, 2);
+        long now = 10_000;
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            assertThat(claim("w" + attempt, 0, now)).isPresent();
+            now += LEASE.toMillis() + 1;
+            assertThat(queue.expire(queue.expired(now).get(0), now)).isTrue();
+        }
+        JobRecord failed = jobs.find("ftjob-b").orElseThrow();
+        assertThat(failed.status()).isEqualTo(JobStatus.FAILED);
+        assertThat(failed.errorCode()).isEqualTo("platform_error");
+        assertThat(failed.attempt()).isEqualTo(2);
+        assertThat(claim("w3", 0, now)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aCancelRequestedBeforeTheWorkerDiedIsHonoured(Database database) {
+        open(database);
+        insert("ftjob-c", 0, 0, 1000, 3);
+        claim("w1", 0, 10_000).orElseThrow();
+        assertThat(jobs.request("ftjob-c", JobRecord.CANCEL)).isTrue();
+        JobQueue.Holder w1 = new JobQueue.Holder("ftjob-c", "w1", 1);
+        assertThat(queue.renew(w1, 11_000, LEASE)).contains(JobRecord.CANCEL);
+        long later = 11_000 + LEASE.toMillis() + 1;
+        assertThat(queue.expire(queue.expired(later).get(0), later)).isTrue();
+        assertThat(jobs.find("ftjob-c").orElseThrow().status()).isEqualTo(JobStatus.CANCELLED);
+    }
+}
