@@ -263,6 +263,7 @@ public final class TrainingRun {
             // them first returns memory that the step's gradient copies then fault in again.
             List<NDManager> scopes = new ArrayList<>(accumulation);
             try {
+                GradientCollection.LOCK.lock();
                 try (GradientCollector collector = trainer.newGradientCollector()) {
                     for (; micro < accumulation; micro++) {
                         if (batchIndex >= training.perEpoch()) {
@@ -279,6 +280,8 @@ public final class TrainingRun {
                         lossSum += forwardBackward(collector, scope, arrays, accumulation);
                         tokens += arrays.tokens();
                     }
+                } finally {
+                    GradientCollection.LOCK.unlock();
                 }
                 if (micro > 0) {
                     float stepLoss = (float) (lossSum / micro);
