@@ -161,7 +161,7 @@ final class JobExecution implements TrainingListener {
 
     /** Heartbeat: report progress, renew the lease, pass on the client's requests. */
     void heartbeat() {
-        flush();
+        // renew first: a slow metrics flush must not cost the lease
         Optional<String> action = runner.queue.renew(holder, runner.clock.millis(), lease);
         if (action.isEmpty()) {
             if (!lost) {
@@ -176,6 +176,7 @@ final class JobExecution implements TrainingListener {
             pauseRequested = true;
             control.pause();
         }
+        flush();
     }
 
     /** The worker is stopping: checkpoint and go back to the queue. */

@@ -30,14 +30,14 @@ public final class RunningService implements AutoCloseable {
 
     public static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** Timings short enough for tests: a dead worker's job moves on within about two seconds. */
+    /** Timings short enough for tests: a dead worker's job moves on within about three seconds, with room for a loaded CI machine. */
     public static final List<String> FAST = List.of(
             "--sublinear.worker.heartbeat-interval=200ms",
-            "--sublinear.worker.lease-duration=1500ms",
+            "--sublinear.worker.lease-duration=3s",
             "--sublinear.worker.poll-interval=100ms",
             "--sublinear.worker.shutdown-grace=20s",
             "--sublinear.jobs.reaper-interval=250ms",
-            "--sublinear.jobs.worker-timeout=1500ms");
+            "--sublinear.jobs.worker-timeout=3s");
 
     private final ConfigurableApplicationContext context;
     private final HttpClient http = HttpClient.newHttpClient();
