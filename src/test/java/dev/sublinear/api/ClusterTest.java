@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
 import dev.sublinear.testing.TestDatabases;
-import dev.sublinear.testing.WorkerProcess;
+import dev.sublinear.testing.ServiceProcess;
 import dev.sublinear.training.SyntheticData;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,7 +88,7 @@ class ClusterTest {
         TestDatabases.Database database = TestDatabases.postgres();
         String shared = "--sublinear.artifacts-dir=" + dir.resolve("artifacts");
         try (RunningService api = RunningService.start(dir.resolve("api"), database, shared, "--sublinear.roles=api");
-                WorkerProcess doomed = WorkerProcess.start(dir.resolve("doomed"), database, shared,
+                ServiceProcess doomed = ServiceProcess.start(dir.resolve("doomed"), database, shared,
                         "--sublinear.roles=worker", "--sublinear.worker.id=doomed")) {
             awaitWorker(api, "doomed", doomed);
             String file = api.uploadFile(SyntheticData.reversal(dir.resolve("train.jsonl"), 48, 1), "fine-tune");
@@ -128,7 +128,7 @@ class ClusterTest {
         }
     }
 
-    private static void awaitWorker(RunningService api, String id, WorkerProcess process) throws Exception {
+    private static void awaitWorker(RunningService api, String id, ServiceProcess process) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (System.nanoTime() < deadline) {
             for (JsonNode w : api.get("/v1/workers").expect(200).json().get("data")) {
