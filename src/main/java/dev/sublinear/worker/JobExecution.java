@@ -52,7 +52,8 @@ final class JobExecution implements TrainingListener {
     private volatile boolean cancelRequested;
     private volatile boolean pauseRequested;
     private volatile boolean requeueRequested;
-    private final long startedNanos = System.nanoTime();
+    private volatile int firstStep = -1;
+    private volatile long firstStepNanos;
 
     JobExecution(JobRunner runner, JobRecord job, String workerId, List<Device> devices, Duration lease) {
         this.runner = runner;
@@ -213,6 +214,10 @@ final class JobExecution implements TrainingListener {
 
     @Override
     public void onStep(StepReport r) {
+        if (firstStep < 0) {
+            firstStepNanos = System.nanoTime();
+            firstStep = r.step();
+        }
         latest = r;
         synchronized (pending) {
             pending.add(new MetricPoint(r.step(), finite(r.trainLoss()), null, null, finite(r.stepSize()),
@@ -256,8 +261,11 @@ final class JobExecution implements TrainingListener {
         return latest;
     }
 
-    double secondsRunning() {
-        return (System.nanoTime() - startedNanos) / 1e9;
+    /** Optimizer steps per second in this attempt, since its first step (so setup and a resume's start do not count). */
+    double stepsPerSecond() {
+        StepReport r = latest;
+        long nanos = System.nanoTime() - firstStepNanos;
+        return r == null || r.step() == firstStep || nanos <= 0 ? 0 : (r.step() - firstStep) / (nanos / 1e9);
     }
 
     private static Double finite(double v) {

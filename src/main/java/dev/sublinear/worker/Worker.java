@@ -198,8 +198,7 @@ public class Worker implements SmartLifecycle {
         gauge("sublinear.worker.optimizer.state.bytes", e -> e.latest() == null ? 0 : e.latest().optimizerStateBytes());
         gauge("sublinear.worker.optimizer.adam.equivalent.bytes",
                 e -> e.latest() == null ? 0 : e.latest().adamEquivalentBytes());
-        gauge("sublinear.worker.steps.per.second",
-                e -> e.latest() == null || e.secondsRunning() == 0 ? 0 : e.latest().step() / e.secondsRunning());
+        gauge("sublinear.worker.steps.per.second", JobExecution::stepsPerSecond);
         Gauge.builder("sublinear.worker.device.utilisation", devices, DeviceInventory::utilisation)
                 .description("fraction of this worker's devices running a job")
                 .register(meters);
