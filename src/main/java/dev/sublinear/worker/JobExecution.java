@@ -49,6 +49,9 @@ final class JobExecution implements TrainingListener {
     private final Path workDirectory;
     private volatile StepReport latest;
     private volatile boolean lost;
+    /** Set once this attempt's final write landed: the job is no longer ours to renew. */
+    private volatile boolean ended;
+    private final Object endLock = new Object();
     private volatile boolean cancelRequested;
     private volatile boolean pauseRequested;
     private volatile boolean requeueRequested;
@@ -106,7 +109,7 @@ final class JobExecution implements TrainingListener {
         switch (outcome.status()) {
             case COMPLETED -> {
                 ModelRecord model = runner.registerModel(job, spec.outputDirectory());
-                if (runner.queue.succeed(holder, model.id(), outcome.steps(), outcome.trainedTokens(), now)) {
+                if (end(() -> runner.queue.succeed(holder, model.id(), outcome.steps(), outcome.trainedTokens(), now))) {
                     runner.events.info(job.id(), "status", "Job succeeded after " + outcome.steps() + " steps: "
                             + model.id() + String.format(" (train loss %.4f%s)", outcome.lastTrainLoss(),
                             Float.isNaN(outcome.lastValidLoss()) ? "" : String.format(", valid loss %.4f", outcome.lastValidLoss())));
@@ -116,13 +119,13 @@ final class JobExecution implements TrainingListener {
                 }
             }
             case CANCELLED -> {
-                if (runner.queue.cancelled(holder, now)) {
+                if (end(() -> runner.queue.cancelled(holder, now))) {
                     runner.events.info(job.id(), "status", "Job cancelled at step " + outcome.steps());
                 }
             }
             case PAUSED -> {
                 JobStatus to = requeueRequested && !pauseRequested ? JobStatus.QUEUED : JobStatus.PAUSED;
-                if (runner.queue.release(holder, to)) {
+                if (end(() -> runner.queue.release(holder, to))) {
                     runner.events.info(job.id(), "status", to == JobStatus.PAUSED
                             ? "Job paused at step " + outcome.steps() + " (checkpoint " + outcome.lastCheckpoint() + ")"
                             : "Worker " + holder.workerId() + " is stopping: job requeued at step " + outcome.steps()
@@ -134,7 +137,7 @@ final class JobExecution implements TrainingListener {
 
     private void userError(String code, String message, String param) {
         flushQuietly();
-        if (!lost && runner.queue.fail(holder, code, message, param, runner.clock.millis())) {
+        if (!lost && end(() -> runner.queue.fail(holder, code, message, param, runner.clock.millis()))) {
             runner.events.add(job.id(), "error", "status", "Job failed: " + message, null);
         }
     }
@@ -148,10 +151,10 @@ final class JobExecution implements TrainingListener {
         }
         String message = e.getClass().getSimpleName() + ": " + e.getMessage();
         try {
-            if (job.attempt() < job.maxAttempts() && runner.queue.release(holder, JobStatus.QUEUED)) {
+            if (job.attempt() < job.maxAttempts() && end(() -> runner.queue.release(holder, JobStatus.QUEUED))) {
                 runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt() + " failed (" + message
                         + "); requeued to resume from the newest checkpoint", null);
-            } else if (runner.queue.fail(holder, "platform_error", message, null, runner.clock.millis())) {
+            } else if (end(() -> runner.queue.fail(holder, "platform_error", message, null, runner.clock.millis()))) {
                 runner.events.add(job.id(), "error", "status", "Job failed on attempt " + job.attempt() + ": " + message, null);
             }
         } catch (RuntimeException storeDown) {
@@ -160,10 +163,24 @@ final class JobExecution implements TrainingListener {
         }
     }
 
+    /** Makes the attempt's final write, never at the same time as a lease renewal. */
+    private boolean end(java.util.function.BooleanSupplier write) {
+        synchronized (endLock) {
+            ended = write.getAsBoolean();
+            return ended;
+        }
+    }
+
     /** Heartbeat: report progress, renew the lease, pass on the client's requests. */
     void heartbeat() {
-        // renew first: a slow metrics flush must not cost the lease
-        Optional<String> action = runner.queue.renew(holder, runner.clock.millis(), lease);
+        Optional<String> action;
+        synchronized (endLock) {
+            if (ended) {
+                return;
+            }
+            // renew first: a slow metrics flush must not cost the lease
+            action = runner.queue.renew(holder, runner.clock.millis(), lease);
+        }
         if (action.isEmpty()) {
             if (!lost) {
                 LOG.warn("Job {} attempt {}: lease lost; stopping the run", job.id(), job.attempt());
