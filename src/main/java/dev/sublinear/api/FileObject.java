@@ -1,11 +1,14 @@
 package dev.sublinear.api;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import dev.sublinear.jobs.FileRecord;
 import java.util.List;
 
 /** A file as clients see it. */
+@Schema(description = "An uploaded file. `status` is `processed` (usable) or `error` (see `status_details`).",
+        example = "{\"id\": \"file-abc123\", \"object\": \"file\", \"bytes\": 2602, \"filename\": \"train.jsonl\", \"purpose\": \"fine-tune\", \"status\": \"processed\", \"status_details\": null, \"tasks\": [\"causal-lm\"], \"sha256\": \"958f35dd…\", \"created_at\": 1795586213}")
 public record FileObject(String id, String object, long bytes, String filename, String purpose, String status,
-        String statusDetails, List<String> tasks, String sha256, long createdAt) {
+        @Schema(types = {"string", "null"}) String statusDetails, List<String> tasks, String sha256, long createdAt) {
 
     static FileObject of(FileRecord f) {
         return new FileObject(f.id(), "file", f.bytes(), f.filename(), f.purpose(), f.status(), f.statusDetails(),

@@ -1,5 +1,11 @@
 package dev.sublinear.api;
 
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import io.swagger.v3.oas.annotations.Operation;
 import dev.sublinear.jobs.FileRecord;
 import dev.sublinear.jobs.FileService;
 import dev.sublinear.jobs.InvalidRequestException;
@@ -7,7 +13,6 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Map;
 import org.springframework.core.io.InputStreamResource;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
@@ -27,6 +32,7 @@ import org.springframework.web.multipart.MultipartFile;
 
 /** {@code /v1/files}: uploads for fine-tuning data and model archives. */
 @RestController
+@Tag(name = "Files")
 @RequestMapping("/v1/files")
 class FilesController {
 
@@ -40,8 +46,16 @@ class FilesController {
 
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     @ResponseStatus(HttpStatus.CREATED)
-    FileObject upload(@RequestPart(name = "file", required = false) MultipartFile file,
-            @RequestParam(name = "purpose", required = false) String purpose) throws IOException {
+    @Operation(operationId = "createFile", summary = "Upload a file",
+            description = "Stores a file and validates it for its purpose. A `fine-tune` file is JSONL checked against"
+                    + " both tasks (`tasks` lists those it suits); a `model` file must be a model archive. Problems"
+                    + " appear in `status: error` and `status_details`, line by line.")
+    FileObject upload(
+            @Parameter(description = "The file's bytes") @RequestPart(name = "file", required = false)
+                    MultipartFile file,
+            @Parameter(description = "`fine-tune` (JSONL examples) or `model` (a model archive)",
+                    schema = @Schema(allowableValues = {"fine-tune", "model"}))
+                    @RequestPart(name = "purpose", required = false) String purpose) throws IOException {
         if (file == null) {
             throw new InvalidRequestException("file", "the multipart form needs a 'file' part");
         }
@@ -54,6 +68,7 @@ class FilesController {
     }
 
     @GetMapping
+    @Operation(operationId = "listFiles", summary = "List files", description = "The tenant's files, newest first.")
     ListObject<FileObject> list(@RequestParam(required = false) String purpose,
             @RequestParam(required = false) String after,
             @RequestParam(defaultValue = "20") @Min(1) @Max(100) int limit) {
@@ -61,11 +76,17 @@ class FilesController {
     }
 
     @GetMapping("/{file_id}")
+    @Operation(operationId = "retrieveFile", summary = "Get a file",
+            description = "The file's metadata and validation result.")
     FileObject get(@PathVariable("file_id") String id) {
         return FileObject.of(files.get(tenant.current(), id));
     }
 
     @GetMapping("/{file_id}/content")
+    @Operation(operationId = "downloadFile", summary = "Download a file's bytes",
+            description = "Exactly the bytes that were uploaded.")
+    @ApiResponse(responseCode = "200", description = "The bytes as uploaded",
+            content = @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary")))
     ResponseEntity<InputStreamResource> content(@PathVariable("file_id") String id) throws IOException {
         FileRecord file = files.get(tenant.current(), id);
         return ResponseEntity.ok()
@@ -77,8 +98,10 @@ class FilesController {
     }
 
     @DeleteMapping("/{file_id}")
-    Map<String, Object> delete(@PathVariable("file_id") String id) throws IOException {
+    @Operation(operationId = "deleteFile", summary = "Delete a file",
+            description = "Refused (409) while a queued, running or paused job uses the file.")
+    DeletedObject delete(@PathVariable("file_id") String id) throws IOException {
         files.delete(tenant.current(), id);
-        return Map.of("id", id, "object", "file", "deleted", true);
+        return new DeletedObject(id, "file", true);
     }
 }

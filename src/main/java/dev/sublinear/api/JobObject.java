@@ -1,5 +1,6 @@
 package dev.sublinear.api;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobSettings;
 import dev.sublinear.jobs.JobStatus;
@@ -8,12 +9,14 @@ import java.util.List;
 import java.util.Map;
 
 /** A fine-tuning job as clients see it ({@code object: "fine_tuning.job"}). */
+@Schema(description = "A fine-tuning job with its resolved settings and where it stands.",
+        example = "{\"id\": \"ftjob-abc123\", \"object\": \"fine_tuning.job\", \"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", \"task\": \"causal-lm\", \"status\": \"running\", \"progress\": {\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, \"eta_seconds\": 95.5}, \"worker\": \"node-1-x7\", \"devices\": [\"gpu:0\"], \"attempt\": 1, \"max_attempts\": 3, \"fine_tuned_model\": null, \"trained_tokens\": 48211, \"created_at\": 1795586217, \"started_at\": 1795586218}")
 public record JobObject(
         String id,
         String object,
         String model,
         String trainingFile,
-        String validationFile,
+        @Schema(types = {"string", "null"}) String validationFile,
         String task,
         String status,
         JobSettings.Hyperparameters hyperparameters,
@@ -21,27 +24,31 @@ public record JobObject(
         Resources resources,
         int priority,
         long seed,
-        String suffix,
+        @Schema(types = {"string", "null"}) String suffix,
         Map<String, String> metadata,
         Progress progress,
-        Integer queuePosition,
-        String worker,
-        List<String> devices,
+        @Schema(types = {"integer", "null"}) Integer queuePosition,
+        @Schema(types = {"string", "null"}) String worker,
+        @Schema(types = {"array", "null"}) List<String> devices,
         int attempt,
         int maxAttempts,
-        Error error,
-        String fineTunedModel,
+        @Schema(nullable = true) Error error,
+        @Schema(types = {"string", "null"}) String fineTunedModel,
         long trainedTokens,
-        String latestCheckpoint,
+        @Schema(types = {"string", "null"}) String latestCheckpoint,
         long createdAt,
-        Long startedAt,
-        Long finishedAt) {
+        @Schema(types = {"integer", "null"}) Long startedAt,
+        @Schema(types = {"integer", "null"}) Long finishedAt) {
 
+    @Schema(description = "What the job needs of a worker.", example = "{\"gpus\": 1}")
     public record Resources(int gpus) {}
 
-    public record Progress(int step, int totalSteps, double percent, Double etaSeconds) {}
+    @Schema(description = "Optimizer steps done of the total, and the estimated seconds to go while running.", example = "{\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, \"eta_seconds\": 95.5}")
+    public record Progress(int step, int totalSteps, double percent, @Schema(types = {"number", "null"}) Double etaSeconds) {}
 
-    public record Error(String code, String message, String param) {}
+    @Schema(description = "Why a job failed: `invalid_file`, `training_diverged`, `invalid_job` (the request's) or"
+            + " `platform_error` (the service's).", example = "{\"code\": \"invalid_file\", \"message\": \"training line 3: is not valid JSON\", \"param\": \"training_file\"}")
+    public record Error(String code, String message, @Schema(types = {"string", "null"}) String param) {}
 
     static JobObject of(JobRecord j, Integer queuePosition) {
         boolean running = j.status() == JobStatus.RUNNING;

@@ -1,5 +1,10 @@
 package dev.sublinear.api;
 
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import io.swagger.v3.oas.annotations.Operation;
 import dev.sublinear.jobs.ModelService;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
@@ -11,7 +16,6 @@ import jakarta.validation.constraints.Size;
 import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import org.springframework.core.io.InputStreamResource;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -25,6 +29,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /v1/models}: catalog and fine-tuned models, and trying them out. */
 @RestController
+@Tag(name = "Models")
 @RequestMapping("/v1/models")
 class ModelsController {
 
@@ -37,57 +42,80 @@ class ModelsController {
     }
 
     /** A prompt to continue. */
+    @Schema(description = "A prompt to continue.", example = "{\"prompt\": \"abc\", \"max_tokens\": 16, \"temperature\": 0}")
     record CompletionRequest(
             @NotNull @Size(max = 10_000) String prompt,
             @Min(1) @Max(1024) Integer maxTokens,
             @DecimalMin("0") @DecimalMax("5") Double temperature,
             @Min(0) Long seed) {}
 
-    record Choice(int index, String text, String finishReason) {}
+    @Schema(description = "One continuation.", example = "{\"index\": 0, \"text\": \"cba\"}")
+    record Choice(int index, String text) {}
 
+    @Schema(description = "The model's continuation.", example = "{\"object\": \"text_completion\", \"model\":"
+            + " \"ft:lm-tiny:demo:ftjob-abc\", \"choices\": [{\"index\": 0, \"text\": \"cba\"}]}")
     record Completion(String object, String model, List<Choice> choices) {}
 
     /** A text to classify. */
+    @Schema(description = "A text to classify.", example = "{\"text\": \"apple\"}")
     record PredictionRequest(@NotNull @Size(max = 10_000) String text) {}
 
+    @Schema(description = "A label's probability.", example = "{\"label\": \"vowel\", \"probability\": 0.97}")
     record Score(String label, double probability) {}
 
+    @Schema(description = "The most likely label and every label's probability.", example = "{\"object\":"
+            + " \"prediction\", \"model\": \"ft:cls-tiny::ftjob-abc\", \"label\": \"vowel\", \"scores\": [{\"label\":"
+            + " \"vowel\", \"probability\": 0.97}, {\"label\": \"consonant\", \"probability\": 0.03}]}")
     record Prediction(String object, String model, String label, List<Score> scores) {}
 
     @GetMapping
+    @Operation(operationId = "listModels", summary = "List models",
+            description = "Catalog architectures, then the tenant's fine-tuned models, newest first.")
     ListObject<ModelObject> list() {
         return ListObject.of(models.list(tenant.current()).stream().map(ModelObject::of).toList(), false,
                 ModelObject::id);
     }
 
     @GetMapping("/{model_id}")
+    @Operation(operationId = "retrieveModel", summary = "Get a model",
+            description = "A catalog architecture or one of the tenant's fine-tuned models.")
     ModelObject get(@PathVariable("model_id") String id) {
         return ModelObject.of(models.get(tenant.current(), id));
     }
 
     @DeleteMapping("/{model_id}")
-    Map<String, Object> delete(@PathVariable("model_id") String id) throws IOException {
+    @Operation(operationId = "deleteModel", summary = "Delete a fine-tuned model",
+            description = "Catalog models cannot be deleted; a model an unfinished job trains from neither (409).")
+    DeletedObject delete(@PathVariable("model_id") String id) throws IOException {
         models.delete(tenant.current(), id);
-        return Map.of("id", id, "object", "model", "deleted", true);
+        return new DeletedObject(id, "model", true);
     }
 
     @GetMapping("/{model_id}/content")
+    @Operation(operationId = "downloadModel", summary = "Download a fine-tuned model",
+            description = "A model archive (config.json and model.params); upload it elsewhere with purpose `model`.")
+    @ApiResponse(responseCode = "200", description = "The model archive",
+            content = @Content(mediaType = "application/zip", schema = @Schema(type = "string", format = "binary")))
     ResponseEntity<InputStreamResource> content(@PathVariable("model_id") String id) throws IOException {
         return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/zip"))
                 .body(new InputStreamResource(models.content(tenant.current(), id)));
     }
 
     @PostMapping("/{model_id}/completions")
+    @Operation(operationId = "createCompletion", summary = "Continue a prompt (causal-lm models)",
+            description = "Runs on the API process's CPU; for trying a model, not for serving traffic.")
     Completion complete(@PathVariable("model_id") String id, @Valid @RequestBody CompletionRequest request)
             throws IOException {
         int maxTokens = request.maxTokens() == null ? 64 : request.maxTokens();
         String text = models.complete(tenant.current(), id, request.prompt(), maxTokens,
                 request.temperature() == null ? 1f : request.temperature().floatValue(),
                 request.seed() == null ? System.nanoTime() : request.seed());
-        return new Completion("text_completion", id, List.of(new Choice(0, text, null)));
+        return new Completion("text_completion", id, List.of(new Choice(0, text)));
     }
 
     @PostMapping("/{model_id}/predictions")
+    @Operation(operationId = "createPrediction", summary = "Classify a text (classification models)",
+            description = "The most likely label and every label's probability; runs on the API process's CPU.")
     Prediction predict(@PathVariable("model_id") String id, @Valid @RequestBody PredictionRequest request)
             throws IOException {
         List<Score> scores = models.predict(tenant.current(), id, request.text()).entrySet().stream()

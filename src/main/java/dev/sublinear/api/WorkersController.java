@@ -1,5 +1,7 @@
 package dev.sublinear.api;
 
+import io.swagger.v3.oas.annotations.tags.Tag;
+import io.swagger.v3.oas.annotations.Operation;
 import dev.sublinear.jobs.WorkerService;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -7,6 +9,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /v1/workers}: the workers registered with the job store and what they run. */
 @RestController
+@Tag(name = "Workers")
 @RequestMapping("/v1/workers")
 class WorkersController {
 
@@ -19,6 +22,8 @@ class WorkersController {
     }
 
     @GetMapping
+    @Operation(operationId = "listWorkers", summary = "List workers",
+            description = "Every registered worker with its devices, their use, and the caller's jobs it runs.")
     ListObject<WorkerObject> list() {
         return ListObject.of(workers.list(tenant.current()).stream()
                 .map(w -> new WorkerObject(w.worker().id(), "worker", w.worker().host(),

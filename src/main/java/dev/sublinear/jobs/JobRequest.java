@@ -1,5 +1,6 @@
 package dev.sublinear.jobs;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
@@ -15,6 +16,8 @@ import java.util.Map;
  * {@code trainingFile} may be left out and takes its default. Ranges are checked here; the rest
  * (files, model, fit) by {@link JobService}.
  */
+@Schema(name = "JobRequest", description = "A fine-tuning request; only `model` and `training_file` are required.",
+        example = "{\"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", \"validation_file\": \"file-def456\", \"suffix\": \"demo\", \"hyperparameters\": {\"n_epochs\": 3, \"batch_size\": 8, \"eval_interval_steps\": 50}, \"optimizer\": {\"type\": \"adafactor\", \"beta1\": 0.0}, \"resources\": {\"gpus\": 1}, \"priority\": 5, \"metadata\": {\"team\": \"search\"}}")
 public record JobRequest(
         @NotBlank @Size(max = 300) String model,
         @NotBlank @Size(max = 64) String trainingFile,
@@ -30,6 +33,7 @@ public record JobRequest(
         @Size(max = 16) Map<@Size(min = 1, max = 64) String, @Size(max = 512) String> metadata) {
 
     /** Training length and pieces; null fields take their defaults. */
+    @Schema(description = "Training length and pieces; left-out fields take their defaults (see the API guide).", example = "{\"n_epochs\": 3, \"batch_size\": 8, \"max_steps\": 1000, \"eval_interval_steps\": 50, \"checkpoint_interval_steps\": 100}")
     public record HyperparameterRequest(
             @Min(1) @Max(1000) Integer nEpochs,
             @Min(1) @Max(1024) Integer batchSize,
@@ -41,6 +45,7 @@ public record JobRequest(
             @Min(0) @Max(10_000_000) Integer checkpointIntervalSteps) {}
 
     /** The optimizer and its options (Adafactor's by default); null fields take their defaults. */
+    @Schema(description = "The optimizer (Adafactor by default, with the paper's defaults) and its options.", example = "{\"type\": \"adafactor\", \"beta1\": 0.9, \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"weight_decay\": 0.01}")
     public record OptimizerRequest(
             @Pattern(regexp = "adafactor|adam|adamw", message = "must be adafactor, adam or adamw") String type,
             @DecimalMin("0") @DecimalMax(value = "1", inclusive = false) Double beta1,
@@ -56,5 +61,6 @@ public record JobRequest(
             @DecimalMin("0") @DecimalMax("1") Double weightDecay) {}
 
     /** What the job needs of a worker: 0 GPUs means one device of any kind (a GPU where the worker has one). */
+    @Schema(description = "What the job needs: 0 GPUs means one device of any kind.", example = "{\"gpus\": 1}")
     public record ResourceRequest(@Min(0) @Max(64) Integer gpus) {}
 }

@@ -1,5 +1,7 @@
 package dev.sublinear.jobs;
 
+import io.swagger.v3.oas.annotations.media.Schema;
+
 /**
  * One optimizer step's figures. NaN-free: fields a step has no value for are null.
  *
@@ -7,13 +9,14 @@ package dev.sublinear.jobs;
  * @param updateRms Adafactor's mean RMS of the unclipped update
  * @param clipRate fraction of parameters whose update was clipped
  */
+@Schema(description = "One optimizer step's figures; a field with no value at that step is null.", example = "{\"step\": 40, \"train_loss\": 2.24, \"valid_loss\": 2.31, \"valid_accuracy\": null, \"learning_rate\": 0.00198, \"update_rms\": 0.6, \"clip_rate\": 0.0, \"tokens_per_second\": 3557.5, \"resident_bytes\": 466227200}")
 public record MetricPoint(
         int step,
-        Double trainLoss,
-        Double validLoss,
-        Double validAccuracy,
-        Double learningRate,
-        Double updateRms,
-        Double clipRate,
-        Double tokensPerSecond,
-        Long residentBytes) {}
+        @Schema(types = {"number", "null"}) Double trainLoss,
+        @Schema(types = {"number", "null"}) Double validLoss,
+        @Schema(types = {"number", "null"}) Double validAccuracy,
+        @Schema(types = {"number", "null"}) Double learningRate,
+        @Schema(types = {"number", "null"}) Double updateRms,
+        @Schema(types = {"number", "null"}) Double clipRate,
+        @Schema(types = {"number", "null"}) Double tokensPerSecond,
+        @Schema(types = {"integer", "null"}) Long residentBytes) {}
