@@ -6,7 +6,6 @@ import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.info.Info;
-import io.swagger.v3.oas.models.info.License;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.IntegerSchema;
 import io.swagger.v3.oas.models.media.MediaType;
@@ -55,8 +54,7 @@ class OpenApiConfiguration {
                                 + " memory, checkpoints, pause/resume, inference on fine-tuned models and a workers"
                                 + " view. JSON is snake_case; times are UTC epoch seconds; lists are"
                                 + " {object, data, has_more, first_id, last_id} with cursor paging by `after` and"
-                                + " `limit`; errors are RFC 9457 problem+json naming the field at fault in `param`.")
-                        .license(new License().name("Proprietary")))
+                                + " `limit`; errors are RFC 9457 problem+json naming the field at fault in `param`."))
                 .servers(List.of(new Server().url("http://localhost:8080").description("the embedded defaults")))
                 .tags(List.of(
                         new Tag().name("Files").description("Training data and model archives"),
