@@ -3,6 +3,7 @@ package dev.sublinear.api;
 import dev.sublinear.jobs.ConflictException;
 import dev.sublinear.jobs.InvalidRequestException;
 import dev.sublinear.jobs.NotFoundException;
+import dev.sublinear.jobs.QuotaExceededException;
 import dev.sublinear.storage.ArtifactTooLargeException;
 import java.util.List;
 import java.util.Locale;
@@ -58,9 +59,15 @@ class Problems extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(InvalidRequestException.class)
     ProblemDetail invalid(InvalidRequestException e) {
-        boolean conflict = e instanceof ConflictException;
-        ProblemDetail p = problem(conflict ? HttpStatus.CONFLICT : HttpStatus.BAD_REQUEST,
-                conflict ? "conflict" : "invalid_request", e.param(), e.getMessage());
+        HttpStatus status = e instanceof ConflictException ? HttpStatus.CONFLICT
+                : e instanceof QuotaExceededException ? HttpStatus.TOO_MANY_REQUESTS
+                : HttpStatus.BAD_REQUEST;
+        String code = switch (status) {
+            case CONFLICT -> "conflict";
+            case TOO_MANY_REQUESTS -> "quota_exceeded";
+            default -> "invalid_request";
+        };
+        ProblemDetail p = problem(status, code, e.param(), e.getMessage());
         if (!e.details().isEmpty()) {
             p.setProperty("errors", e.details());
         }

@@ -1,17 +1,25 @@
 package dev.sublinear.api;
 
+import dev.sublinear.jobs.Tenants;
 import org.springframework.stereotype.Component;
+import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.context.request.RequestContextHolder;
 
-/**
- * Who a request acts for. Every store query is scoped by it. Until API keys exist (they come with
- * tenants and limits), every request acts for the one built-in tenant.
- */
+/** Who the current request acts for, as {@link ApiKeyFilter} established it from its API key. */
 @Component
 public class Tenant {
 
-    static final String DEFAULT = "default";
+    static final String PRINCIPAL = Tenant.class.getName() + ".principal";
 
     public String current() {
-        return DEFAULT;
+        return principal().tenantId();
+    }
+
+    Tenants.Principal principal() {
+        Object p = RequestContextHolder.currentRequestAttributes().getAttribute(PRINCIPAL, RequestAttributes.SCOPE_REQUEST);
+        if (p == null) {
+            throw new IllegalStateException("no authenticated principal on this request");
+        }
+        return (Tenants.Principal) p;
     }
 }

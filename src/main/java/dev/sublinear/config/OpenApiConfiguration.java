@@ -60,12 +60,16 @@ class OpenApiConfiguration {
                         new Tag().name("Files").description("Training data and model archives"),
                         new Tag().name("Fine-tuning").description("Jobs, their events, metrics and checkpoints"),
                         new Tag().name("Models").description("Catalog and fine-tuned models, and trying them"),
-                        new Tag().name("Workers").description("The workers that train jobs")))
+                        new Tag().name("Workers").description("The workers that train jobs"),
+                        new Tag().name("Limits").description("The caller's limits and usage"),
+                        new Tag().name("Admin").description("Tenants, API keys and limits (admin keys only)")))
                 .components(new Components()
                         .addSecuritySchemes("bearerAuth", new SecurityScheme()
                                 .type(SecurityScheme.Type.HTTP)
                                 .scheme("bearer")
-                                .description("An API key as `Authorization: Bearer <key>`.")))
+                                .description("An API key as `Authorization: Bearer <key>`; the key decides the tenant."
+                                        + " Missing or invalid: 401. A non-admin key on /v1/admin: 403. Over the"
+                                        + " tenant's request rate: 429 with Retry-After.")))
                 .security(List.of(new SecurityRequirement().addList("bearerAuth")));
     }
 

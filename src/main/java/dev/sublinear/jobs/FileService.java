@@ -41,14 +41,17 @@ public class FileService {
     private final JobStore jobs;
     private final ArtifactStore artifacts;
     private final JobsProperties properties;
+    private final Tenants tenants;
     private final Clock clock;
     private final int longestContext;
 
-    public FileService(FileStore files, JobStore jobs, ArtifactStore artifacts, JobsProperties properties, Clock clock) {
+    public FileService(FileStore files, JobStore jobs, ArtifactStore artifacts, JobsProperties properties,
+            Tenants tenants, Clock clock) {
         this.files = files;
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.properties = properties;
+        this.tenants = tenants;
         this.clock = clock;
         this.longestContext = ModelCatalog.names().stream()
                 .mapToInt(n -> ModelCatalog.get(n, List.of("a", "b")).orElseThrow().contextLength())
@@ -64,12 +67,31 @@ public class FileService {
         if (filename == null || filename.isBlank() || filename.length() > 512) {
             throw new InvalidRequestException("file", "the file part needs a file name of 1 to 512 characters");
         }
+        TenantLimits limits = tenants.limits(tenantId);
+        long storedBefore = tenants.usage(tenantId).storageBytes();
+        if (storedBefore >= limits.maxStorageBytes()) {
+            throw new QuotaExceededException("file", "the tenant stores " + storedBefore + " bytes, its limit"
+                    + " (max_storage_bytes " + limits.maxStorageBytes() + "); delete files or models first");
+        }
         String id = Ids.next("file");
         String key = "tenants/" + tenantId + "/files/" + id;
-        ArtifactInfo info = artifacts.put(key, content, properties.maxFileBytes());
+        ArtifactInfo info = artifacts.put(key, content, Math.min(properties.maxFileBytes(), limits.maxUploadBytes()));
         if (info.bytes() == 0) {
             artifacts.delete(key);
             throw new InvalidRequestException("file", "the file is empty");
+        }
+        if (storedBefore + info.bytes() > limits.maxStorageBytes()) {
+            artifacts.delete(key);
+            throw new QuotaExceededException("file", "storing " + info.bytes() + " more bytes would pass the tenant's"
+                    + " limit (max_storage_bytes " + limits.maxStorageBytes() + ", " + storedBefore + " used)");
+        }
+        if (FileRecord.FINE_TUNE.equals(purpose)) {
+            long lines = countLines(key);
+            if (lines > limits.maxUploadLines()) {
+                artifacts.delete(key);
+                throw new InvalidRequestException("file", "the file has " + lines + " lines; the limit is "
+                        + limits.maxUploadLines() + " (max_upload_lines)");
+            }
         }
         Validation validation = FileRecord.FINE_TUNE.equals(purpose) ? validateExamples(key) : validateModel(key);
         FileRecord record = new FileRecord(id, tenantId, filename, purpose, info.bytes(), info.sha256(),
@@ -101,6 +123,26 @@ public class FileService {
         }
         files.delete(tenantId, id);
         artifacts.delete(file.artifactKey());
+    }
+
+    private long countLines(String key) throws IOException {
+        long lines = 0;
+        boolean open = false;
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = artifacts.open(key)) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] == '\n') {
+                        lines++;
+                        open = false;
+                    } else {
+                        open = true;
+                    }
+                }
+            }
+        }
+        return open ? lines + 1 : lines;
     }
 
     private record Validation(Set<TaskType> tasks, String details) {}

@@ -21,11 +21,13 @@ public class JobQueue {
     private final JdbcClient jdbc;
     private final TransactionTemplate transactions;
     private final JobStore jobs;
+    private final LimitsProperties limits;
 
-    public JobQueue(JdbcClient jdbc, TransactionTemplate transactions, JobStore jobs) {
+    public JobQueue(JdbcClient jdbc, TransactionTemplate transactions, JobStore jobs, LimitsProperties limits) {
         this.jdbc = jdbc;
         this.transactions = transactions;
         this.jobs = jobs;
+        this.limits = limits;
     }
 
     /** Who holds a job: the fence every worker write carries. */
@@ -40,16 +42,22 @@ public class JobQueue {
     public Optional<JobRecord> claim(String workerId, int maxGpus, IntFunction<String> devicesFor, long now,
             Duration lease) {
         return transactions.execute(status -> {
+            // a tenant at its running-jobs limit is skipped: its jobs wait, others' go ahead
             Optional<Candidate> candidate = jdbc.sql("""
-                    SELECT id, gpus FROM jobs WHERE status = 'queued' AND gpus <= ?
+                    SELECT id, gpus, tenant_id FROM jobs WHERE status = 'queued' AND gpus <= ?
+                      AND (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = jobs.tenant_id AND r.status = 'running')
+                          < COALESCE((SELECT t.max_running_jobs FROM tenants t WHERE t.id = jobs.tenant_id), ?)
                     ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""")
-                    .param(maxGpus)
-                    .query((rs, n) -> new Candidate(rs.getString("id"), rs.getInt("gpus")))
+                    .params(maxGpus, limits.maxRunningJobs())
+                    .query((rs, n) -> new Candidate(rs.getString("id"), rs.getInt("gpus"), rs.getString("tenant_id")))
                     .optional();
             if (candidate.isEmpty()) {
                 return Optional.<JobRecord>empty();
             }
             Candidate c = candidate.get();
+            if (!underRunningLimit(c.tenantId())) {
+                return Optional.<JobRecord>empty();
+            }
             int updated = jdbc.sql("""
                     UPDATE jobs SET status = 'running', worker_id = ?, devices = ?, attempt = attempt + 1,
                                     lease_expires_at = ?, started_at = COALESCE(started_at, ?), eta_seconds = NULL
@@ -60,7 +68,20 @@ public class JobQueue {
         });
     }
 
-    private record Candidate(String id, int gpus) {}
+    /**
+     * Re-counts the tenant's running jobs under a lock on its row, so that concurrent claimers
+     * cannot together pass its limit.
+     */
+    private boolean underRunningLimit(String tenantId) {
+        Integer own = jdbc.sql("SELECT max_running_jobs FROM tenants WHERE id = ? FOR UPDATE").param(tenantId)
+                .query((rs, n) -> rs.getObject("max_running_jobs", Integer.class)).optional().orElse(null);
+        int limit = own != null ? own : limits.maxRunningJobs();
+        int running = jdbc.sql("SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status = 'running'").param(tenantId)
+                .query(Integer.class).single();
+        return running < limit;
+    }
+
+    private record Candidate(String id, int gpus, String tenantId) {}
 
     /**
      * Renews the lease of a job the worker holds.

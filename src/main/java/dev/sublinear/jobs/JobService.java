@@ -35,10 +35,11 @@ public class JobService {
     private final BaseModels baseModels;
     private final ArtifactStore artifacts;
     private final JobsProperties properties;
+    private final Tenants tenants;
     private final Clock clock;
 
     public JobService(JobStore jobs, FileStore files, EventStore events, WorkerStore workers, BaseModels baseModels,
-            ArtifactStore artifacts, JobsProperties properties, Clock clock) {
+            ArtifactStore artifacts, JobsProperties properties, Tenants tenants, Clock clock) {
         this.jobs = jobs;
         this.files = files;
         this.events = events;
@@ -46,6 +47,7 @@ public class JobService {
         this.baseModels = baseModels;
         this.artifacts = artifacts;
         this.properties = properties;
+        this.tenants = tenants;
         this.clock = clock;
     }
 
@@ -71,6 +73,7 @@ public class JobService {
         checkOptimizer(settings);
         int gpus = request.resources() == null || request.resources().gpus() == null ? 0 : request.resources().gpus();
         checkFits(gpus);
+        checkQuota(tenantId, gpus);
         checkExamples(task, base, training, validation);
 
         JobRecord job = new JobRecord(Ids.next("ftjob"), tenantId, request.model(), training.id(),
@@ -189,6 +192,23 @@ public class JobService {
             throw new InvalidRequestException("optimizer", e.getMessage());
         } catch (Exception e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private void checkQuota(String tenantId, int gpus) {
+        TenantLimits limits = tenants.limits(tenantId);
+        Tenants.Usage usage = tenants.usage(tenantId);
+        if (usage.queuedJobs() >= limits.maxQueuedJobs()) {
+            throw new QuotaExceededException(null, "the tenant has " + usage.queuedJobs() + " queued job(s), its limit"
+                    + " (max_queued_jobs " + limits.maxQueuedJobs() + "); wait for some to start or cancel some");
+        }
+        if (usage.gpus() + gpus > limits.maxGpus()) {
+            throw new QuotaExceededException("resources.gpus", "the tenant's unfinished jobs ask for " + usage.gpus()
+                    + " GPU(s); " + gpus + " more would pass its limit (max_gpus " + limits.maxGpus() + ")");
+        }
+        if (usage.storageBytes() >= limits.maxStorageBytes()) {
+            throw new QuotaExceededException(null, "the tenant stores " + usage.storageBytes() + " bytes, its limit"
+                    + " (max_storage_bytes " + limits.maxStorageBytes() + "); delete files or models first");
         }
     }
 

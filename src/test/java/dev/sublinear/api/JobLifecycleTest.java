@@ -227,8 +227,8 @@ class JobLifecycleTest {
     private static List<String> follow(String jobId) {
         List<String> lines = new ArrayList<>();
         try {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(service.baseUrl() + "/v1/fine_tuning/jobs/" + jobId
-                    + "/events")).header("Accept", "text/event-stream").build();
+            HttpRequest request = service.request("/v1/fine_tuning/jobs/" + jobId + "/events")
+                    .header("Accept", "text/event-stream").build();
             HttpResponse<InputStream> response = service.http().send(request, HttpResponse.BodyHandlers.ofInputStream());
             assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {

@@ -46,6 +46,7 @@ class OpenApiClientTest {
         service = RunningService.start(dir.resolve("data"), null);
         client = new ApiClient();
         client.updateBaseUri(service.baseUrl());
+        client.setRequestInterceptor(request -> request.header("Authorization", "Bearer " + RunningService.ADMIN_KEY));
     }
 
     @AfterAll

@@ -47,7 +47,8 @@ public final class JobServiceBenchmark {
             port = socket.getLocalPort();
         }
         // the service in its own JVM with default settings; this process only sends requests
-        try (ServiceProcess process = ServiceProcess.start(dir.resolve("data"), null, List.of(), "--server.port=" + port)) {
+        try (ServiceProcess process = ServiceProcess.start(dir.resolve("data"), null, List.of(), "--server.port=" + port,
+                "--sublinear.limits.requests-per-second=1000")) {
             ServiceClient service = new ServiceClient("http://127.0.0.1:" + port);
             awaitHealthy(service, process);
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("train.jsonl"), 48, 1), "fine-tune");
@@ -111,7 +112,7 @@ public final class JobServiceBenchmark {
     /** Latencies in milliseconds of GETs sent at {@link #RATE} per second for {@code length}. */
     private static double[] load(ServiceClient service, String jobId, Duration length) throws Exception {
         HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(16)).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(service.baseUrl() + "/v1/fine_tuning/jobs/" + jobId)).build();
+        HttpRequest request = service.request("/v1/fine_tuning/jobs/" + jobId).build();
         int total = (int) (length.toSeconds() * RATE);
         double[] latencies = new double[total];
         AtomicInteger failures = new AtomicInteger();

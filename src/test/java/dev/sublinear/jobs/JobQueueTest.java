@@ -32,6 +32,8 @@ import tools.jackson.databind.json.JsonMapper;
 class JobQueueTest {
 
     private static final Duration LEASE = Duration.ofSeconds(10);
+    /** The default running-jobs limit per tenant here: above every other test's needs. */
+    private static final int MAX_RUNNING = 1000;
 
     private HikariDataSource dataSource;
     private JobStore jobs;
@@ -46,7 +48,8 @@ class JobQueueTest {
         JdbcClient jdbc = JdbcClient.create(dataSource);
         JsonMapper json = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
         jobs = new JobStore(jdbc, json);
-        queue = new JobQueue(jdbc, new TransactionTemplate(new DataSourceTransactionManager(dataSource)), jobs);
+        queue = new JobQueue(jdbc, new TransactionTemplate(new DataSourceTransactionManager(dataSource)), jobs,
+                new LimitsProperties(MAX_RUNNING, 1000, 100, 1L << 40, 100, 1L << 30, 1_000_000));
     }
 
     @AfterEach
@@ -55,11 +58,15 @@ class JobQueueTest {
     }
 
     private void insert(String id, int priority, int gpus, long createdAt, int maxAttempts) {
+        insert(id, "t", priority, gpus, createdAt, maxAttempts);
+    }
+
+    private void insert(String id, String tenant, int priority, int gpus, long createdAt, int maxAttempts) {
         JobSettings settings = new JobSettings(
                 new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
                 new JobSettings.Optimizer("adafactor", 0, 0.8, 1, true, true, false, 1e-30, 1e-3, true, 1, 0),
                 1, null, Map.of());
-        jobs.insert(new JobRecord(id, "t", "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, gpus, priority,
+        jobs.insert(new JobRecord(id, tenant, "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, gpus, priority,
                 JobStatus.QUEUED, null, null, null, 0, maxAttempts, null, 0, 0, null, 0, null, null, null, null, null, null,
                 null, null, createdAt, null, null), null);
     }
@@ -99,6 +106,27 @@ class JobQueueTest {
         assertThat(big.workerId()).isEqualTo("two-free-gpus");
         assertThat(big.attempt()).isEqualTo(1);
         assertThat(big.leaseExpiresAt()).isEqualTo(5000 + LEASE.toMillis());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aTenantAtItsRunningLimitWaitsWhileOthersRun(Database database) {
+        open(database);
+        JdbcClient.create(dataSource).sql("INSERT INTO tenants (id, name, max_running_jobs, created_at) VALUES (?, ?, 2, 0)")
+                .params("small", "small").update();
+        for (int i = 0; i < 4; i++) {
+            insert("ftjob-small-" + i, "small", 9, 0, 1000 + i, 3);
+        }
+        insert("ftjob-other", "other", 0, 0, 5000, 3);
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            claim("w", 0, 10_000).ifPresent(j -> order.add(j.id()));
+        }
+        // the small tenant's two highest-priority jobs run, then the other tenant's; two stay queued
+        assertThat(order).containsExactly("ftjob-small-0", "ftjob-small-1", "ftjob-other");
+        assertThat(jobs.find("ftjob-small-2").orElseThrow().status()).isEqualTo(JobStatus.QUEUED);
+        assertThat(queue.succeed(new JobQueue.Holder("ftjob-small-0", "w", 1), "ft:x", 1, 1, 11_000)).isTrue();
+        assertThat(claim("w", 0, 12_000).orElseThrow().id()).isEqualTo("ftjob-small-2");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -22,11 +22,31 @@ public class ServiceClient {
 
     public static final JsonMapper JSON = JsonMapper.builder().build();
 
+    /** The admin key the test services are started with (it is also the default tenant's). */
+    public static final String ADMIN_KEY = "sl-test-admin-key-0123456789";
+
     private final HttpClient http = HttpClient.newHttpClient();
     private final String base;
+    private final String apiKey;
 
     public ServiceClient(String baseUrl) {
+        this(baseUrl, ADMIN_KEY);
+    }
+
+    public ServiceClient(String baseUrl, String apiKey) {
         this.base = baseUrl;
+        this.apiKey = apiKey;
+    }
+
+    /** The same service, spoken to with another API key (another tenant's, say). */
+    public ServiceClient as(String otherKey) {
+        return new ServiceClient(base, otherKey);
+    }
+
+    /** A request to {@code path} carrying this client's API key. */
+    public HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
+        return apiKey == null ? b : b.header("Authorization", "Bearer " + apiKey);
     }
 
     public String baseUrl() {
@@ -47,27 +67,27 @@ public class ServiceClient {
     }
 
     public Response get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).GET().build());
+        return send(request(path).GET().build());
     }
 
     public Response post(String path, String json) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+        return send(request(path).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
     public Response post(String path, String json, String idempotencyKey) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+        return send(request(path).header("Content-Type", "application/json")
                 .header("Idempotency-Key", idempotencyKey)
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
     public Response delete(String path) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE().build());
+        return send(request(path).DELETE().build());
     }
 
     public byte[] download(String path) {
         try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
+            HttpResponse<byte[]> r = http.send(request(path).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertThat(r.statusCode()).isEqualTo(200);
             return r.body();
@@ -83,7 +103,7 @@ public class ServiceClient {
                 + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n"
                 + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8);
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
-        return send(HttpRequest.newBuilder(URI.create(base + "/v1/files"))
+        return send(request("/v1/files")
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArrays(List.of(head, content, tail))).build());
     }

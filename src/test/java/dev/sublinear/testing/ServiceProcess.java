@@ -46,7 +46,8 @@ public final class ServiceProcess implements AutoCloseable {
             command.addAll(List.of("-Xmx1g", "-cp", System.getProperty("java.class.path"),
                     SublinearApplication.class.getName()));
         }
-        command.addAll(List.of("--sublinear.data-dir=" + dataDir, "--spring.main.banner-mode=off"));
+        command.addAll(List.of("--sublinear.data-dir=" + dataDir, "--spring.main.banner-mode=off",
+                "--sublinear.admin.key=" + ServiceClient.ADMIN_KEY));
         command.addAll(timings);
         if (database != null) {
             command.addAll(List.of(database.springArguments()));
