@@ -86,6 +86,12 @@ class Problems extends ResponseEntityExceptionHandler {
                 "'" + e.getValue() + "' is not a valid value for " + e.getName());
     }
 
+    @ExceptionHandler(org.springframework.web.multipart.MultipartException.class)
+    ProblemDetail multipart(org.springframework.web.multipart.MultipartException e) {
+        return problem(HttpStatus.BAD_REQUEST, "invalid_request", "file",
+                "the multipart body could not be read (truncated or malformed); send it again whole");
+    }
+
     @ExceptionHandler(Exception.class)
     ProblemDetail unexpected(Exception e) {
         LOG.error("Unexpected error", e);
@@ -142,6 +148,9 @@ class Problems extends ResponseEntityExceptionHandler {
                             .map(Object::toString).sorted().collect(Collectors.joining(", ")));
         } else if (cause instanceof InvalidNullException n) {
             p = problem(HttpStatus.BAD_REQUEST, "invalid_type", path(n), "'" + path(n) + "' must not be null");
+        } else if (cause instanceof tools.jackson.core.exc.InputCoercionException c && !c.getPath().isEmpty()) {
+            p = problem(HttpStatus.BAD_REQUEST, "invalid_type", path(c), "'" + path(c) + "' is out of range: "
+                    + c.getOriginalMessage());
         } else if (cause instanceof MismatchedInputException m && !m.getPath().isEmpty()) {
             String type = m.getTargetType() == null ? "another type" : describe(m.getTargetType());
             p = problem(HttpStatus.BAD_REQUEST, "invalid_type", path(m), "'" + path(m) + "' must be " + type);
@@ -176,6 +185,27 @@ class Problems extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(problem(HttpStatus.CONTENT_TOO_LARGE,
                 "file_too_large", "file", "the upload is larger than the limit of " + e.getMaxUploadSize() + " bytes"));
+    }
+
+    /** Spring MVC's own refusals (405, 406, 415, unknown paths, …) get a code too. */
+    @Override
+    protected ResponseEntity<Object> handleExceptionInternal(Exception e, Object body, HttpHeaders headers,
+            HttpStatusCode status, WebRequest request) {
+        if (body == null && e instanceof org.springframework.web.ErrorResponse error) {
+            body = error.updateAndGetBody(getMessageSource(), org.springframework.context.i18n.LocaleContextHolder.getLocale());
+        }
+        if (body instanceof ProblemDetail p && (p.getProperties() == null || !p.getProperties().containsKey("code"))) {
+            p.setProperty("code", switch (status.value()) {
+                case 404 -> "not_found";
+                case 405 -> "method_not_allowed";
+                case 406 -> "not_acceptable";
+                case 413 -> "file_too_large";
+                case 415 -> "unsupported_media_type";
+                default -> status.is5xxServerError() ? "internal_error" : "invalid_request";
+            });
+            p.setProperty("param", null);
+        }
+        return super.handleExceptionInternal(e, body, headers, status, request);
     }
 
     private static String path(JacksonException e) {

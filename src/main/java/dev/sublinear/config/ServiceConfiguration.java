@@ -29,6 +29,17 @@ class ServiceConfiguration {
         }
     }
 
+    /** Tomcat's own error pages become problem+json (see {@link ProblemErrorReportValve}). */
+    @Bean
+    org.springframework.boot.web.server.WebServerFactoryCustomizer<org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory>
+            problemErrorPages() {
+        return factory -> factory.addContextCustomizers(context -> {
+            if (context.getParent() instanceof org.apache.catalina.core.StandardHost host) {
+                host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
+            }
+        });
+    }
+
     @Bean
     LocalDirectories localDirectories(DataDirectory dataDirectory) {
         return new LocalDirectories(dataDirectory.path().resolve("work"), dataDirectory.path().resolve("cache/models"));

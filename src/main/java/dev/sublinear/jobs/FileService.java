@@ -34,8 +34,9 @@ import org.springframework.stereotype.Service;
 @Service
 public class FileService {
 
-    /** Problems listed in status_details; the rest are counted. */
+    /** Problems listed in a message; the rest are counted. */
     private static final int LISTED_PROBLEMS = 20;
+    private static final java.util.regex.Pattern SAFE_NAME = java.util.regex.Pattern.compile("[^/\\\\\\p{Cntrl}]+");
 
     private final FileStore files;
     private final JobStore jobs;
@@ -64,8 +65,12 @@ public class FileService {
             throw new InvalidRequestException("purpose",
                     "purpose must be '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL + "', not '" + purpose + "'");
         }
-        if (filename == null || filename.isBlank() || filename.length() > 512) {
-            throw new InvalidRequestException("file", "the file part needs a file name of 1 to 512 characters");
+        if (filename == null || filename.isBlank() || filename.length() > 255) {
+            throw new InvalidRequestException("file", "the file part needs a file name of 1 to 255 characters");
+        }
+        if (!SAFE_NAME.matcher(filename).matches() || filename.contains("..")) {
+            throw new InvalidRequestException("file", "the file name may not contain path separators, '..' or"
+                    + " control characters");
         }
         TenantLimits limits = tenants.limits(tenantId);
         long storedBefore = tenants.usage(tenantId).storageBytes();
@@ -94,9 +99,13 @@ public class FileService {
             }
         }
         Validation validation = FileRecord.FINE_TUNE.equals(purpose) ? validateExamples(key) : validateModel(key);
+        if (validation.tasks().isEmpty()) {
+            // nothing unusable is kept: the client learns every problem now, with its line
+            artifacts.delete(key);
+            throw new InvalidRequestException("file", validation.details(), validation.problems());
+        }
         FileRecord record = new FileRecord(id, tenantId, filename, purpose, info.bytes(), info.sha256(),
-                validation.tasks().isEmpty() ? FileRecord.ERROR : FileRecord.PROCESSED, validation.details(),
-                validation.tasks(), key, clock.millis());
+                FileRecord.PROCESSED, null, validation.tasks(), key, clock.millis());
         files.insert(record);
         return record;
     }
@@ -145,7 +154,7 @@ public class FileService {
         return open ? lines + 1 : lines;
     }
 
-    private record Validation(Set<TaskType> tasks, String details) {}
+    private record Validation(Set<TaskType> tasks, String details, List<String> problems) {}
 
     private Validation validateExamples(String key) throws IOException {
         Set<TaskType> suited = EnumSet.noneOf(TaskType.class);
@@ -160,13 +169,15 @@ public class FileService {
             }
         }
         if (!suited.isEmpty()) {
-            return new Validation(suited, null);
+            return new Validation(suited, null, List.of());
         }
         // the task whose format the file is closest to explains best what is wrong
         Map.Entry<TaskType, List<DataProblem>> closest = problems.entrySet().stream()
                 .min(Comparator.comparingInt(e -> e.getValue().size()))
                 .orElseThrow();
-        return new Validation(suited, describe(closest.getKey(), closest.getValue()));
+        return new Validation(suited, describe(closest.getKey(), closest.getValue()),
+                closest.getValue().stream().limit(100).map(p -> (p.line() > 0 ? "line " + p.line() : "file")
+                        + (p.field() != null ? ", field '" + p.field() + "'" : "") + ": " + p.message()).toList());
     }
 
     static String describe(TaskType task, List<DataProblem> problems) {
@@ -183,9 +194,10 @@ public class FileService {
         try (InputStream in = artifacts.open(key)) {
             ModelArchive.extract(in, directory, properties.maxFileBytes() * 4);
             TaskType task = LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE)).task();
-            return new Validation(EnumSet.of(task), null);
-        } catch (ModelArchive.InvalidArchiveException | IllegalArgumentException e) {
-            return new Validation(EnumSet.noneOf(TaskType.class), "not a model archive: " + e.getMessage());
+            return new Validation(EnumSet.of(task), null, List.of());
+        } catch (IOException | IllegalArgumentException e) {
+            // whatever stops the archive from unpacking (a truncated zip, a bomb, a bad entry) is the upload's fault
+            return new Validation(EnumSet.noneOf(TaskType.class), "not a model archive: " + e.getMessage(), List.of());
         } finally {
             deleteTree(directory);
         }

@@ -81,8 +81,12 @@ final class JobDefaults {
                 or(o.factored(), true),
                 or(o.minDimSizeToFactor(), 1),
                 or(o.weightDecay(), 0.0));
-        return new JobSettings(hyperparameters, optimizer, seed, request.suffix(),
-                request.metadata() == null ? Map.of() : Map.copyOf(request.metadata()));
+        return new JobSettings(hyperparameters, optimizer, seed, request.suffix(), metadata(request.metadata()));
+    }
+
+    /** Keys and values are size-checked by the request's constraints. */
+    private static Map<String, String> metadata(Map<String, String> metadata) {
+        return metadata == null ? Map.of() : Map.copyOf(metadata);
     }
 
     private static <T> T or(T value, T fallback) {

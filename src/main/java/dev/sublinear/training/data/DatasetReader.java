@@ -90,6 +90,10 @@ public final class DatasetReader {
             if (problems.size() >= MAX_PROBLEMS) {
                 break;
             }
+            if (raw == TOO_LONG) {
+                problems.add(new DataProblem(file, lineNumber, null, "is longer than " + MAX_LINE_BYTES + " bytes"));
+                continue;
+            }
             String line;
             try {
                 line = StandardCharsets.UTF_8.newDecoder()
@@ -224,11 +228,16 @@ public final class DatasetReader {
     }
 
     /** Splits a stream into lines of raw bytes ('\n', with an optional '\r' before it). */
+    /** Longest line read; a longer one is a problem, not a memory spike. */
+    static final int MAX_LINE_BYTES = 1 << 20;
+    /** What the line splitter returns for a line over {@link #MAX_LINE_BYTES}. */
+    private static final byte[] TOO_LONG = new byte[0];
+
     private static final class LineSplitter implements Iterable<byte[]> {
         private final InputStream in;
 
         LineSplitter(InputStream in) {
-            this.in = in;
+            this.in = in instanceof java.io.BufferedInputStream ? in : new java.io.BufferedInputStream(in, 1 << 16);
         }
 
         @Override
@@ -255,15 +264,23 @@ public final class DatasetReader {
                 ByteArrayOutputStream line = new ByteArrayOutputStream();
                 int b;
                 boolean any = false;
+                boolean tooLong = false;
                 while ((b = in.read()) != -1) {
                     any = true;
                     if (b == '\n') {
                         break;
                     }
-                    line.write(b);
+                    if (line.size() >= MAX_LINE_BYTES) {
+                        tooLong = true; // keep reading to the line's end, keeping nothing
+                    } else {
+                        line.write(b);
+                    }
                 }
                 if (!any) {
                     return null;
+                }
+                if (tooLong) {
+                    return TOO_LONG;
                 }
                 byte[] bytes = line.toByteArray();
                 if (bytes.length > 0 && bytes[bytes.length - 1] == '\r') {
