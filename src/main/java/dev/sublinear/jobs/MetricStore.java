@@ -30,9 +30,14 @@ public class MetricStore {
         this.clock = clock;
     }
 
+    /** Adds points; a step already stored (a retried flush) is left as it is. */
     public void add(String jobId, List<MetricPoint> points) {
         long now = clock.millis();
         for (MetricPoint p : points) {
+            if (jdbc.sql("SELECT COUNT(*) FROM job_metrics WHERE job_id = ? AND step = ?").params(jobId, p.step())
+                    .query(Integer.class).single() > 0) {
+                continue;
+            }
             jdbc.sql("""
                     INSERT INTO job_metrics (job_id, step, train_loss, valid_loss, valid_accuracy, learning_rate,
                                              update_rms, clip_rate, tokens_per_second, resident_bytes, created_at)

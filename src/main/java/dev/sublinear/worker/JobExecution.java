@@ -210,7 +210,15 @@ final class JobExecution implements TrainingListener {
             pending.clear();
         }
         if (!points.isEmpty()) {
-            runner.metrics.add(job.id(), points);
+            try {
+                runner.metrics.add(job.id(), points);
+            } catch (RuntimeException e) {
+                // the store is unreachable: keep the points for the next heartbeat
+                synchronized (pending) {
+                    pending.addAll(0, points);
+                }
+                throw e;
+            }
         }
         StepReport r = latest;
         if (r != null && !lost) {
