@@ -234,6 +234,8 @@ class HelmChartTest {
         assertThatThrownBy(() -> render(t -> t.set("persistence.accessModes[0]", "ReadWriteSometimes")))
                 .hasMessageContaining("accessModes");
         assertThatThrownBy(() -> render(t -> t.set("image.tag", "latest"))).hasMessageContaining("tag");
+        assertThatThrownBy(() -> render(t -> t.set("podSecurityContext.runAsUser", 0))).hasMessageContaining("runAsUser");
+        assertThatThrownBy(() -> render(t -> t.set("securityContext.runAsNonRoot", false))).hasMessageContaining("runAsNonRoot");
     }
 
     // ---------------------------------------------------------------- what the API and the workers share
