@@ -48,7 +48,15 @@ class ApiKeyFilter extends OncePerRequestFilter {
                     "send an API key as 'Authorization: Bearer <key>'");
             return;
         }
-        Optional<Tenants.Principal> principal = tenants.authenticate(header.substring(7).trim());
+        Optional<Tenants.Principal> principal;
+        try {
+            principal = tenants.authenticate(header.substring(7).trim());
+        } catch (org.springframework.dao.DataAccessException e) {
+            response.setHeader(HttpHeaders.RETRY_AFTER, "5");
+            write(response, request, HttpStatus.SERVICE_UNAVAILABLE, "unavailable",
+                    "the key store is unreachable for the moment; retry after a few seconds");
+            return;
+        }
         if (principal.isEmpty()) {
             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
             write(response, request, HttpStatus.UNAUTHORIZED, "unauthorized", "the API key is not valid or was revoked");

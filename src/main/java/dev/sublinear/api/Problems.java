@@ -92,6 +92,16 @@ class Problems extends ResponseEntityExceptionHandler {
                 "the multipart body could not be read (truncated or malformed); send it again whole");
     }
 
+    /** The database is unreachable for a moment (restarting, failing over): try again shortly. */
+    @ExceptionHandler({org.springframework.dao.DataAccessResourceFailureException.class,
+            org.springframework.dao.TransientDataAccessException.class})
+    ResponseEntity<ProblemDetail> unavailable(Exception e) {
+        LOG.warn("Store unavailable: {}", e.getMessage());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "5")
+                .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", null,
+                        "the job store is unreachable for the moment; retry after a few seconds"));
+    }
+
     @ExceptionHandler(Exception.class)
     ProblemDetail unexpected(Exception e) {
         LOG.error("Unexpected error", e);

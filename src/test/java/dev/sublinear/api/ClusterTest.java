@@ -111,6 +111,10 @@ class ClusterTest {
                 String events = api.get("/v1/fine_tuning/jobs/" + job + "/events?limit=200").expect(200).body();
                 assertThat(events).contains("Worker doomed stopped heartbeating during attempt 1",
                         "Attempt 2 started on worker rescuer", "resuming from step-");
+                // at most one checkpoint interval (10 steps) is trained again
+                Matcher resumed = Pattern.compile("resuming from step-(\\d+)").matcher(events);
+                assertThat(resumed.find()).isTrue();
+                assertThat(Integer.parseInt(resumed.group(1))).isGreaterThanOrEqualTo(stepAtKill - 10);
                 JsonNode metrics = api.get("/v1/fine_tuning/jobs/" + job + "/metrics?max_points=100000").json().get("data");
                 Set<Integer> steps = new HashSet<>();
                 for (JsonNode p : metrics) {
