@@ -12,7 +12,6 @@ import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -199,20 +198,7 @@ public class FileService {
             // whatever stops the archive from unpacking (a truncated zip, a bomb, a bad entry) is the upload's fault
             return new Validation(EnumSet.noneOf(TaskType.class), "not a model archive: " + e.getMessage(), List.of());
         } finally {
-            deleteTree(directory);
-        }
-    }
-
-    static void deleteTree(Path directory) {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + directory, e);
+            LocalDirectories.deleteTree(directory);
         }
     }
 }

@@ -141,7 +141,7 @@ public class ModelService {
         ModelRecord record = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
         Path directory = directories.models().resolve(record.jobId());
         if (!Files.exists(directory.resolve(LoadedModel.PARAMETERS_FILE))) {
-            FileService.deleteTree(directory);
+            LocalDirectories.deleteTree(directory);
             try (InputStream in = artifacts.open(record.artifactKey())) {
                 ModelArchive.extract(in, directory, MAX_MODEL_BYTES);
             }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.sublinear.jobs.JobQueue;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
+import dev.sublinear.jobs.LocalDirectories;
 import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.ModelRecord;
 import dev.sublinear.training.data.DataProblem;
@@ -17,15 +18,12 @@ import dev.sublinear.training.run.TrainingListener;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -302,11 +300,9 @@ final class JobExecution implements TrainingListener {
     }
 
     private void deleteWorkDirectory() {
-        try (Stream<Path> paths = Files.walk(workDirectory)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
+        try {
+            LocalDirectories.deleteTree(workDirectory);
+        } catch (java.io.UncheckedIOException e) {
             LOG.warn("Cannot delete {}", workDirectory, e);
         }
     }
