@@ -27,6 +27,7 @@ class RestartTest {
         String job;
         String eventsBefore;
         int stepAtStop;
+        JsonNode checkpointBefore;
         try (RunningService first = RunningService.start(data, null)) {
             file = first.uploadFile(training, "fine-tune");
             finished = first.createJob("""
@@ -38,6 +39,7 @@ class RestartTest {
                                          "checkpoint_interval_steps": 10}}""".formatted(file));
             first.awaitJob(job, j -> j.get("progress").get("step").asInt() >= 15, Duration.ofSeconds(120));
             eventsBefore = first.get("/v1/fine_tuning/jobs/" + job + "/events?limit=1000").json().get("data").toString();
+            checkpointBefore = first.get("/v1/fine_tuning/jobs/" + finished + "/checkpoints").json().get("data").get(0);
         }
         try (RunningService second = RunningService.start(data, null)) {
             JsonNode stopped = second.get("/v1/fine_tuning/jobs/" + job).expect(200).json();
@@ -56,6 +58,8 @@ class RestartTest {
                     .isEqualTo(200);
 
             assertThat(second.download("/v1/files/" + file + "/content")).isEqualTo(Files.readAllBytes(training));
+            assertThat(second.download("/v1/fine_tuning/jobs/" + finished + "/checkpoints/"
+                    + checkpointBefore.get("id").asString() + "/content")).hasSize(checkpointBefore.get("bytes").asInt());
             JsonNode earlier = second.get("/v1/fine_tuning/jobs/" + finished).expect(200).json();
             assertThat(earlier.get("status").asString()).isEqualTo("succeeded");
             second.post("/v1/models/" + earlier.get("fine_tuned_model").asString() + "/completions",

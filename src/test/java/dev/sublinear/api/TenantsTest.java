@@ -157,6 +157,18 @@ class TenantsTest {
     }
 
     @Test
+    void aTenantsStorageLimitHoldsAndNothingIsWrittenPastIt() {
+        ServiceClient dave = service.as(newTenant("dave", false));
+        service.send(service.request("/v1/admin/tenants/dave/limits").header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"max_storage_bytes\": 1000}")).build()).expect(200);
+        byte[] lines = "{\"text\": \"%s\"}\n".formatted("a".repeat(580)).getBytes(StandardCharsets.UTF_8);
+        dave.upload("one.jsonl", lines, "fine-tune").expect(201);
+        BadInputTest.assertProblem(dave.upload("two.jsonl", lines, "fine-tune"), 429, "file", "quota_exceeded");
+        assertThat(dave.get("/v1/files").json().get("data").size()).isEqualTo(1);
+        assertThat(dave.get("/v1/limits").json().get("usage").get("storage_bytes").asLong()).isEqualTo(lines.length);
+    }
+
+    @Test
     void limitsAreVisibleAndHold() throws Exception {
         ServiceClient carol = service.as(newTenant("carol", false));
         service.send(service.request("/v1/admin/tenants/carol/limits").header("Content-Type", "application/json")
