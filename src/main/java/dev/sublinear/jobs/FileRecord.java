@@ -6,8 +6,8 @@ import java.util.Set;
 /**
  * An uploaded file.
  *
- * @param status {@code processed} (usable) or {@code error} (see statusDetails)
- * @param statusDetails line-numbered problems, or null
+ * @param status {@code processed}: unusable uploads are refused, not stored (kept for OpenAI's shape)
+ * @param statusDetails always null for now (OpenAI's field; problems are reported when refusing)
  * @param tasks the tasks a fine-tune file's examples suit
  * @param createdAt epoch milliseconds
  */
@@ -27,7 +27,6 @@ public record FileRecord(
     public static final String FINE_TUNE = "fine-tune";
     public static final String MODEL = "model";
     public static final String PROCESSED = "processed";
-    public static final String ERROR = "error";
 
     /** The tasks' ids ("causal-lm", "classification"), sorted. */
     public java.util.List<String> taskIds() {
