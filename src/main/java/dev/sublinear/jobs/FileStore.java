@@ -2,7 +2,6 @@ package dev.sublinear.jobs;
 
 import dev.sublinear.training.data.TaskType;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.springframework.jdbc.core.RowMapper;
@@ -51,19 +50,10 @@ public class FileStore {
 
     /** Newest first, after the file {@code after} (exclusive) when given. */
     public Page<FileRecord> list(String tenantId, String purpose, String after, int limit) {
-        String cursor = after == null ? "" : " AND (created_at < ? OR (created_at = ? AND id < ?))";
-        String purposeFilter = purpose == null ? "" : " AND purpose = ?";
-        var spec = jdbc.sql("SELECT * FROM files WHERE tenant_id = ?" + purposeFilter + cursor
-                + " ORDER BY created_at DESC, id DESC LIMIT ?").param(tenantId);
-        if (purpose != null) {
-            spec = spec.param(purpose);
-        }
-        if (after != null) {
-            FileRecord anchor = find(tenantId, after).orElseThrow(() -> new NotFoundException("file", after, "after"));
-            spec = spec.param(anchor.createdAt()).param(anchor.createdAt()).param(anchor.id());
-        }
-        List<FileRecord> rows = spec.param(limit + 1).query(ROW).list();
-        return Page.of(rows, limit);
+        NewestFirst.Anchor anchor = after == null ? null : find(tenantId, after)
+                .map(f -> new NewestFirst.Anchor(f.createdAt(), f.id()))
+                .orElseThrow(() -> new NotFoundException("file", after, "after"));
+        return NewestFirst.page(jdbc, "files", tenantId, purpose == null ? null : "purpose", purpose, anchor, limit, ROW);
     }
 
     public boolean delete(String tenantId, String id) {

@@ -57,18 +57,11 @@ public class JobStore {
 
     /** Newest first, after job {@code after} (exclusive) when given. */
     public Page<JobRecord> list(String tenantId, JobStatus status, String after, int limit) {
-        String filter = status == null ? "" : " AND status = ?";
-        String cursor = after == null ? "" : " AND (created_at < ? OR (created_at = ? AND id < ?))";
-        var spec = jdbc.sql("SELECT * FROM jobs WHERE tenant_id = ?" + filter + cursor
-                + " ORDER BY created_at DESC, id DESC LIMIT ?").param(tenantId);
-        if (status != null) {
-            spec = spec.param(status.id());
-        }
-        if (after != null) {
-            JobRecord anchor = find(tenantId, after).orElseThrow(() -> new NotFoundException("job", after, "after"));
-            spec = spec.param(anchor.createdAt()).param(anchor.createdAt()).param(anchor.id());
-        }
-        return Page.of(spec.param(limit + 1).query(row).list(), limit);
+        NewestFirst.Anchor anchor = after == null ? null : find(tenantId, after)
+                .map(j -> new NewestFirst.Anchor(j.createdAt(), j.id()))
+                .orElseThrow(() -> new NotFoundException("job", after, "after"));
+        return NewestFirst.page(jdbc, "jobs", tenantId, status == null ? null : "status",
+                status == null ? null : status.id(), anchor, limit, row);
     }
 
     /** Unfinished jobs of the tenant that read file {@code fileId}. */
