@@ -30,18 +30,15 @@ public class MetricStore {
         this.clock = clock;
     }
 
-    /** Adds points; a step already stored (a retried flush) is left as it is. */
+    /** Adds points; a step already stored (a retried flush) is left as it is, in the same statement. */
     public void add(String jobId, List<MetricPoint> points) {
         long now = clock.millis();
         for (MetricPoint p : points) {
-            if (jdbc.sql("SELECT COUNT(*) FROM job_metrics WHERE job_id = ? AND step = ?").params(jobId, p.step())
-                    .query(Integer.class).single() > 0) {
-                continue;
-            }
             jdbc.sql("""
                     INSERT INTO job_metrics (job_id, step, train_loss, valid_loss, valid_accuracy, learning_rate,
                                              update_rms, clip_rate, tokens_per_second, resident_bytes, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING""")
                     .params(jobId, p.step(), p.trainLoss(), p.validLoss(), p.validAccuracy(), p.learningRate(),
                             p.updateRms(), p.clipRate(), p.tokensPerSecond(), p.residentBytes(), now)
                     .update();
