@@ -30,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <pre>
  * rho_t   = relativeStep ? min(warmupInit ? 1e-6 t : 1e-2, 1 / sqrt(t)) : learningRate(t)
  * alpha_t = scaleParameter ? max(eps2, RMS(X)) rho_t : rho_t
- * beta2_t = 1 - t^-decayRate
+ * beta2_t = 1 - t^-decayRate                              (or a fixed beta2, bias-corrected)
  * V       = beta2_t V + (1 - beta2_t)(G^2 + eps1)          (factored: V = R C^T / sum(R))
  * U       = G / sqrt(V);  U = U / max(1, RMS(U) / d)
  * S       = alpha_t U;    if beta1 &gt; 0: M = beta1 M + (1 - beta1) S, S = M
@@ -51,6 +51,7 @@ public class Adafactor extends Optimizer implements AutoCloseable {
     private final boolean warmupInit;
     private final float beta1;
     private final float decayRate;
+    private final float beta2;
     private final float clipThreshold;
     private final float epsilon1;
     private final float epsilon2;
@@ -69,6 +70,7 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         warmupInit = builder.warmupInit;
         beta1 = builder.beta1;
         decayRate = builder.decayRate;
+        beta2 = builder.beta2;
         clipThreshold = builder.clipThreshold;
         epsilon1 = builder.epsilon1;
         epsilon2 = builder.epsilon2;
@@ -112,13 +114,13 @@ public class Adafactor extends Optimizer implements AutoCloseable {
             NDManager step) {
         int t = state.nextStep();
         float rho = relativeStepSize(parameterId, t);
-        float beta2 = 1f - (float) Math.pow(t, -decayRate);
+        float beta2t = secondMomentDecay(t);
 
         if (CpuStep.applies(weight, grad)) {
             ByteBuffer view = CpuStep.writableView(weight);
             if (view != null) {
                 float clip = clipGrad > 0 ? clipGrad : 0f;
-                CpuStep.Scalars scalars = new CpuStep.Scalars(rescaleGrad, clip, beta2, epsilon1);
+                CpuStep.Scalars scalars = new CpuStep.Scalars(rescaleGrad, clip, beta2t, epsilon1);
                 float[] figures = CpuStep.run(view, grad, state, scalars, rho, cpuOptions);
                 EngineSupport.zeroGradient(weight);
                 state.record(figures[0], figures[1]);
@@ -135,7 +137,7 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         }
         NDArray work = device.scratch.lend(weight.getShape(), step);
 
-        state.secondMoment.accumulate(g, gradScale, work, beta2, epsilon1);
+        state.secondMoment.accumulate(g, gradScale, work, beta2t, epsilon1);
         state.secondMoment.precondition(g, gradScale, work);
         NDArray u = work;
         NDArray updateRms = rms(u);
@@ -189,6 +191,18 @@ public class Adafactor extends Optimizer implements AutoCloseable {
                     return scaleParameter;
                 }
             };
+
+    /**
+     * beta2_t: the increasing decay 1 - t^-c, or, with a fixed beta2, Adam's bias correction folded
+     * into the decay (the paper's section 7: beta2 (1 - beta2^(t-1)) / (1 - beta2^t), 0 at t = 1), so
+     * the moving average is the bias-corrected one without a second pass over the state.
+     */
+    private float secondMomentDecay(int t) {
+        if (beta2 > 0f) {
+            return (float) (beta2 * -Math.expm1((t - 1) * Math.log(beta2)) / -Math.expm1(t * Math.log(beta2)));
+        }
+        return 1f - (float) Math.pow(t, -decayRate);
+    }
 
     /** rho_t: the relative step min(1e-2 or 1e-6 t, 1/sqrt(t)), or the tracker's rate. */
     private float relativeStepSize(String parameterId, int t) {
@@ -532,6 +546,7 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         private boolean warmupInit;
         private float beta1;
         private float decayRate = 0.8f;
+        private float beta2;
         private float clipThreshold = 1.0f;
         private float epsilon1 = 1e-30f;
         private float epsilon2 = 1e-3f;
@@ -612,6 +627,18 @@ public class Adafactor extends Optimizer implements AutoCloseable {
          */
         public Builder optDecayRate(float decayRate) {
             this.decayRate = decayRate;
+            return this;
+        }
+
+        /**
+         * Uses a fixed beta2 in (0, 1) with Adam's bias correction instead of the increasing decay
+         * 1 - t^-c (default 0: the increasing decay). The paper's slow-decay experiments use 0.999.
+         *
+         * @param beta2 the fixed decay, or 0 for the increasing decay
+         * @return this builder
+         */
+        public Builder optBeta2(float beta2) {
+            this.beta2 = beta2;
             return this;
         }
 
@@ -716,6 +743,7 @@ public class Adafactor extends Optimizer implements AutoCloseable {
         private void validate() {
             require(beta1 >= 0f && beta1 < 1f, "optBeta1", "must be in [0, 1)", beta1);
             require(decayRate > 0f && Float.isFinite(decayRate), "optDecayRate", "must be > 0", decayRate);
+            require(beta2 >= 0f && beta2 < 1f, "optBeta2", "must be in (0, 1), or 0 for the increasing decay", beta2);
             require(
                     clipThreshold > 0f && !Float.isNaN(clipThreshold),
                     "optClipThreshold",

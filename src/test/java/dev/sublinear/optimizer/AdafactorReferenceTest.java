@@ -84,6 +84,20 @@ class AdafactorReferenceTest {
                 make("no parameter scale", matrix, b -> b.optScaleParameter(false), r -> r.scaleParameter = false, Clipping.ANY));
         cases.add(make("momentum", matrix, b -> b.optBeta1(0.9f), r -> r.beta1 = 0.9, Clipping.ANY));
         cases.add(make("decay rate 0.5", matrix, b -> b.optDecayRate(0.5f), r -> r.decayRate = 0.5, Clipping.ANY));
+        cases.add(make("fixed beta2 0.999", matrix, b -> b.optBeta2(0.999f), r -> r.fixedBeta2 = 0.999, Clipping.ANY));
+        cases.add(make("fixed beta2 0.9, no clipping", new long[] {3, 7, 5},
+                b -> b.optBeta2(0.9f).optClipThreshold(Float.POSITIVE_INFINITY),
+                r -> {
+                    r.fixedBeta2 = 0.9;
+                    r.clipThreshold = Double.POSITIVE_INFINITY;
+                },
+                Clipping.ANY));
+        cases.add(make("fixed beta2 0.999, full second moment", matrix, b -> b.optBeta2(0.999f).optFactored(false),
+                r -> {
+                    r.fixedBeta2 = 0.999;
+                    r.factored = false;
+                },
+                Clipping.ANY));
         cases.add(
                 make(
                         "clipping often (d = 0.3)",

@@ -16,6 +16,8 @@ final class ReferenceAdafactor {
     int minDimSizeToFactor = 1;
     double beta1;
     double decayRate = 0.8;
+    /** A fixed beta2 with Adam's bias correction (0: the increasing decay). */
+    double fixedBeta2;
     double clipThreshold = 1.0;
     double eps1 = 1e-30;
     double eps2 = 1e-3;
@@ -75,7 +77,9 @@ final class ReferenceAdafactor {
                 ? Math.min(warmupInit ? 1e-6 * t : 1e-2, 1 / Math.sqrt(t))
                 : learningRate.applyAsDouble(t);
         double alpha = scaleParameter ? Math.max(eps2, rms(x)) * rho : rho;
-        double beta2 = 1 - Math.pow(t, -decayRate);
+        // fixed beta2: a plain moving average from zero, divided by 1 - beta2^t where it is read
+        double beta2 = fixedBeta2 > 0 ? fixedBeta2 : 1 - Math.pow(t, -decayRate);
+        double biasCorrection = fixedBeta2 > 0 ? 1 - Math.pow(fixedBeta2, t) : 1;
         double[] g2 = new double[size];
         for (int i = 0; i < size; i++) {
             g2[i] = g[i] * g[i] + eps1;
@@ -129,7 +133,7 @@ final class ReferenceAdafactor {
 
         double[] u = new double[size];
         for (int i = 0; i < size; i++) {
-            u[i] = g[i] / Math.sqrt(vHat[i]);
+            u[i] = g[i] / Math.sqrt(vHat[i] / biasCorrection);
         }
         double updateRms = rms(u);
         double divisor = Math.max(1, updateRms / clipThreshold);

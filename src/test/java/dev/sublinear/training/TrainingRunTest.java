@@ -70,7 +70,7 @@ class TrainingRunTest {
         Path valid = SyntheticData.reversal(dir.resolve("valid.jsonl"), 24, 2);
         for (OptimizerConfig optimizer : List.of(
                 OptimizerConfig.adam(3e-3f).withSchedule(OptimizerConfig.Schedule.COSINE, 3e-3f, 5),
-                new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.LINEAR, 3e-3f, 5, 0.9f, 0.8f, 1f,
+                new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.LINEAR, 3e-3f, 5, 0.9f, 0f, 0.8f, 1f,
                         true, false, 1e-30f, 1e-3f, true, 1, 0.01f))) {
             List<EvaluationReport> evaluations = new ArrayList<>();
             TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, valid,

@@ -19,6 +19,7 @@ import dev.sublinear.optimizer.Adafactor;
  * @param learningRate peak step size for constant/linear/cosine
  * @param warmupSteps linear warm-up steps before the schedule
  * @param beta1 momentum (Adafactor: 0 = none; Adam: 0.9 typical)
+ * @param beta2 a fixed second-moment decay (Adafactor: 0 = the increasing decay 1 - t^-c; Adam: 0 = DJL's 0.999)
  * @param decayRate Adafactor's c in beta2_t = 1 - t^-c
  * @param clipThreshold Adafactor's update clipping threshold d
  * @param scaleParameter Adafactor's parameter scaling
@@ -35,6 +36,7 @@ public record OptimizerConfig(
         float learningRate,
         int warmupSteps,
         float beta1,
+        float beta2,
         float decayRate,
         float clipThreshold,
         boolean scaleParameter,
@@ -62,24 +64,46 @@ public record OptimizerConfig(
 
     /** Adafactor with the paper's defaults. */
     public static OptimizerConfig adafactor() {
-        return new OptimizerConfig(Type.ADAFACTOR, Schedule.RELATIVE, 1e-3f, 0, 0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f,
+        return new OptimizerConfig(Type.ADAFACTOR, Schedule.RELATIVE, 1e-3f, 0, 0f, 0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f,
                 true, 1, 0f);
     }
 
     /** DJL's Adam at a constant rate. */
     public static OptimizerConfig adam(float learningRate) {
-        return new OptimizerConfig(Type.ADAM, Schedule.CONSTANT, learningRate, 0, 0.9f, 0.8f, 1f, true, false, 1e-30f,
+        return new OptimizerConfig(Type.ADAM, Schedule.CONSTANT, learningRate, 0, 0.9f, 0f, 0.8f, 1f, true, false, 1e-30f,
                 1e-3f, true, 1, 0f);
     }
 
     public OptimizerConfig withSchedule(Schedule schedule, float learningRate, int warmupSteps) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, decayRate, clipThreshold,
+        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, beta2, decayRate, clipThreshold,
                 scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
     }
 
     public OptimizerConfig withBeta1(float value) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, value, decayRate, clipThreshold,
+        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, value, beta2, decayRate, clipThreshold,
                 scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
+    }
+
+    /** A fixed beta2 (Adafactor: bias-corrected, in place of the increasing decay). */
+    public OptimizerConfig withBeta2(float value) {
+        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, value, decayRate, clipThreshold,
+                scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
+    }
+
+    /** Adafactor's update clipping threshold d; infinity turns clipping off. */
+    public OptimizerConfig withClipThreshold(float value) {
+        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, beta2, decayRate, value,
+                scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
+    }
+
+    public OptimizerConfig withFactored(boolean value) {
+        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, beta2, decayRate, clipThreshold,
+                scaleParameter, warmupInit, epsilon1, epsilon2, value, minDimSizeToFactor, weightDecay);
+    }
+
+    public OptimizerConfig withScaleParameter(boolean value) {
+        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, beta2, decayRate, clipThreshold,
+                value, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
     }
 
     /** Builds the optimizer for a run of {@code totalSteps} optimizer steps. */
@@ -91,6 +115,7 @@ public record OptimizerConfig(
             case ADAFACTOR -> {
                 Adafactor.Builder b = Adafactor.builder()
                         .optBeta1(beta1)
+                        .optBeta2(beta2)
                         .optDecayRate(decayRate)
                         .optClipThreshold(clipThreshold)
                         .optScaleParameter(scaleParameter)
@@ -106,10 +131,15 @@ public record OptimizerConfig(
                 }
                 yield b.build();
             }
-            case ADAM -> Adam.builder().optBeta1(beta1).optLearningRateTracker(tracker(totalSteps)).build();
-            case ADAMW -> AdamW.builder().optBeta1(beta1).optWeightDecays(weightDecay)
+            case ADAM -> Adam.builder().optBeta1(beta1).optBeta2(adamBeta2())
+                    .optLearningRateTracker(tracker(totalSteps)).build();
+            case ADAMW -> AdamW.builder().optBeta1(beta1).optBeta2(adamBeta2()).optWeightDecays(weightDecay)
                     .optLearningRateTracker(tracker(totalSteps)).build();
         };
+    }
+
+    private float adamBeta2() {
+        return beta2 > 0f ? beta2 : 0.999f;
     }
 
     ParameterTracker tracker(int totalSteps) {

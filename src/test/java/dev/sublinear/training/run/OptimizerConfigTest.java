@@ -40,7 +40,7 @@ class OptimizerConfigTest {
                 OptimizerConfig.adafactor().withSchedule(OptimizerConfig.Schedule.COSINE, LR, 2).build(10));
         assertInstanceOf(Adam.class, OptimizerConfig.adam(LR).build(10));
         OptimizerConfig adamw = new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.CONSTANT, LR, 0,
-                0.9f, 0.8f, 1f, true, false, 1e-30f, 1e-3f, true, 1, 0.01f);
+                0.9f, 0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f, true, 1, 0.01f);
         assertInstanceOf(AdamW.class, adamw.build(10));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.RELATIVE, LR, 0).build(10));
