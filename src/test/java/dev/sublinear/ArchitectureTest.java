@@ -88,4 +88,27 @@ class ArchitectureTest {
                 .allowEmptyShould(true)
                 .check(CLASSES);
     }
+
+    @Test
+    void theStudyUsesTheTrainingLayerAndNothingOuter() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.sublinear.study..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "org.springframework..",
+                        "dev.sublinear.jobs..",
+                        "dev.sublinear.worker..",
+                        "dev.sublinear.api..",
+                        "dev.sublinear.config..")
+                .check(CLASSES);
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.sublinear.study..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("dev.sublinear.study..")
+                .check(CLASSES);
+    }
 }

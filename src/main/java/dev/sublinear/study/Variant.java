@@ -1,0 +1,57 @@
+package dev.sublinear.study;
+
+import dev.sublinear.training.run.OptimizerConfig;
+import dev.sublinear.training.run.OptimizerConfig.Schedule;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * One row of the study's table, in the manner of the paper's Table 2.
+ *
+ * @param id short name used in files and plots
+ * @param description what differs, in the paper's terms
+ * @param optimizer the optimizer for a study of given settings
+ */
+public record Variant(String id, String description, Function<StudySettings, OptimizerConfig> optimizer) {
+
+    public static final String ADAM = "adam";
+    public static final String ADAFACTOR = "adafactor";
+    public static final String FULL = "adafactor-full";
+    public static final String MOMENTUM = "adafactor-momentum";
+    public static final String SLOW_DECAY_NO_CLIP = "adafactor-b2-0.999-noclip";
+    public static final String SLOW_DECAY_CLIP = "adafactor-b2-0.999-clip";
+    public static final String DECAY_NO_CLIP = "adafactor-noclip";
+    public static final String FIXED_RATE = "adafactor-fixed-lr";
+
+    /** beta2 = 0.999 as in Adam: the paper's slow decay. */
+    private static final float SLOW_BETA2 = 0.999f;
+
+    /**
+     * The variants, Adam first. Adafactor rows start from the paper's recommended setting (factored,
+     * beta1 = 0, beta2_t = 1 - t^-0.8, d = 1, relative step with parameter scaling, no warm-up) and
+     * change one thing each, except the slow-decay pair, which also drops the increasing decay.
+     */
+    public static List<Variant> table() {
+        return List.of(
+                new Variant(ADAM, "Adam, beta1 = 0.9, beta2 = 0.999, linear warm-up then a constant rate",
+                        s -> OptimizerConfig.adam(s.learningRate()).withSchedule(Schedule.CONSTANT, s.learningRate(),
+                                s.warmupSteps())),
+                new Variant(ADAFACTOR, "Adafactor as recommended: factored, beta1 = 0, beta2_t = 1 - t^-0.8, d = 1,"
+                        + " relative step, no warm-up", s -> OptimizerConfig.adafactor()),
+                new Variant(FULL, "the same with the full (unfactored) second moment",
+                        s -> OptimizerConfig.adafactor().withFactored(false)),
+                new Variant(MOMENTUM, "the same with momentum, beta1 = 0.9",
+                        s -> OptimizerConfig.adafactor().withBeta1(0.9f)),
+                new Variant(SLOW_DECAY_NO_CLIP, "fixed beta2 = 0.999 (bias-corrected), no update clipping, no warm-up",
+                        s -> OptimizerConfig.adafactor().withBeta2(SLOW_BETA2)
+                                .withClipThreshold(Float.POSITIVE_INFINITY)),
+                new Variant(SLOW_DECAY_CLIP, "fixed beta2 = 0.999 (bias-corrected), update clipping d = 1, no warm-up",
+                        s -> OptimizerConfig.adafactor().withBeta2(SLOW_BETA2)),
+                new Variant(DECAY_NO_CLIP, "beta2_t = 1 - t^-0.8, no update clipping, no warm-up",
+                        s -> OptimizerConfig.adafactor().withClipThreshold(Float.POSITIVE_INFINITY)),
+                new Variant(FIXED_RATE, "a fixed learning rate (Adam's rate and warm-up) instead of the relative step"
+                        + " and parameter scaling",
+                        s -> OptimizerConfig.adafactor().withScaleParameter(false)
+                                .withSchedule(Schedule.CONSTANT, s.learningRate(), s.warmupSteps())));
+    }
+}
