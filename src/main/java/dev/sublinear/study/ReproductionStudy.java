@@ -76,7 +76,8 @@ public final class ReproductionStudy {
         Path work = Files.createTempDirectory("sublinear-study");
         try {
             StudyData data = StudyData.generate(settings, work.resolve("data"));
-            SeedRun seedRun = new SeedRun(settings, data, work);
+            ai.djl.Device device = Engine.getEngine("PyTorch").defaultDevice();
+            SeedRun seedRun = new SeedRun(settings, data, work, device);
             List<VariantSummary> summaries = new ArrayList<>();
             int total = variants.size() * settings.seeds().size();
             int done = 0;
@@ -107,7 +108,7 @@ public final class ReproductionStudy {
             List<Claims.Claim> claims = new Claims(byId).judge();
             // the runs' own time, so that a study re-rendered from saved runs still says what it cost
             double minutes = summaries.stream().flatMap(v -> v.runs().stream()).mapToDouble(RunResult::seconds).sum() / 60;
-            Report.Context context = new Report.Context(LocalDate.now(ZoneOffset.UTC).toString(), machine(), command,
+            Report.Context context = new Report.Context(LocalDate.now(ZoneOffset.UTC).toString(), machine(device), command,
                     parameterCount(settings.model()), minutes);
             Report.write(out, settings, data, summaries, claims, context);
             return new Outcome(summaries, claims, out.resolve(Report.PAGE));
@@ -123,7 +124,7 @@ public final class ReproductionStudy {
         }
     }
 
-    static String machine() {
+    static String machine(ai.djl.Device device) {
         String cpu = "an unknown CPU";
         try {
             Path info = Path.of("/proc/cpuinfo");
@@ -134,9 +135,10 @@ public final class ReproductionStudy {
         } catch (IOException e) {
             // the CPU's name is a nicety
         }
-        return String.format(Locale.ROOT, "%s, %d cores visible, Java %s, PyTorch %s, CPU", cpu,
+        String where = device.isGpu() ? "GPU " + device.getDeviceId() : "CPU";
+        return String.format(Locale.ROOT, "%s, %d cores visible, Java %s, PyTorch %s, trained on the %s", cpu,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-                Engine.getEngine("PyTorch").getVersion());
+                Engine.getEngine("PyTorch").getVersion(), where);
     }
 
     private static void setIfAbsent(String key, String value) {

@@ -29,17 +29,20 @@ final class SeedRun {
     private final StudySettings settings;
     private final StudyData data;
     private final Path workDirectory;
+    private final Device device;
 
-    SeedRun(StudySettings settings, StudyData data, Path workDirectory) {
+    /** Runs on {@code device}: the engine's default, the first GPU when there is one. */
+    SeedRun(StudySettings settings, StudyData data, Path workDirectory, Device device) {
         this.settings = settings;
         this.data = data;
         this.workDirectory = workDirectory;
+        this.device = device;
     }
 
     RunResult run(Variant variant, long seed) throws IOException, InvalidDataException {
         Path dir = workDirectory.resolve(variant.id() + "-seed" + seed);
         Path base = dir.resolve("initial-model");
-        try (LoadedModel initial = LoadedModel.create(settings.model(), seed, Device.cpu())) {
+        try (LoadedModel initial = LoadedModel.create(settings.model(), seed, device)) {
             initial.save(base);
         }
         // enough epochs for the steps; max_steps ends the run
@@ -47,7 +50,7 @@ final class SeedRun {
         Hyperparameters h = new Hyperparameters(epochs, settings.batchSize(), settings.steps(), 1,
                 settings.evalInterval(), 0, 1);
         TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Saved(base), data.training(),
-                data.validation(), h, variant.optimizer().apply(settings), new Device[] {Device.cpu()}, seed,
+                data.validation(), h, variant.optimizer().apply(settings), new Device[] {device}, seed,
                 new DirectoryCheckpointStore(dir.resolve("checkpoints")), null, dir.resolve("model"));
         Recorder recorder = new Recorder(settings.steps());
         long begin = System.nanoTime();
@@ -60,7 +63,7 @@ final class SeedRun {
         double exactMatch = 0;
         String sample = "";
         if (failure == null) {
-            try (LoadedModel trained = LoadedModel.load(dir.resolve("model"), Device.cpu())) {
+            try (LoadedModel trained = LoadedModel.load(dir.resolve("model"), device)) {
                 exactMatch = ExactMatch.of(trained, data.test());
                 TranslationTask.Pair first = data.test().get(0);
                 sample = trained.generate(first.source(), first.target().length() + 8, 0f, seed);
