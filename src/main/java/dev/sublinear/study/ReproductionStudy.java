@@ -2,7 +2,6 @@ package dev.sublinear.study;
 
 import ai.djl.engine.Engine;
 import dev.sublinear.training.data.InvalidDataException;
-import dev.sublinear.training.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.FileVisitResult;
@@ -108,19 +107,15 @@ public final class ReproductionStudy {
             List<Claims.Claim> claims = new Claims(byId).judge();
             // the runs' own time, so that a study re-rendered from saved runs still says what it cost
             double minutes = summaries.stream().flatMap(v -> v.runs().stream()).mapToDouble(RunResult::seconds).sum() / 60;
+            // float32 parameters, as every run reported them
+            long parameters = summaries.stream().flatMap(v -> v.runs().stream()).mapToLong(RunResult::parameterBytes)
+                    .max().orElse(0) / Float.BYTES;
             Report.Context context = new Report.Context(LocalDate.now(ZoneOffset.UTC).toString(), machine(device), command,
-                    parameterCount(settings.model()), minutes);
+                    parameters, minutes);
             Report.write(out, settings, data, summaries, claims, context);
             return new Outcome(summaries, claims, out.resolve(Report.PAGE));
         } finally {
             deleteTree(work);
-        }
-    }
-
-    /** Weights of the decoder: embeddings, attention, MLP and norms, as the model builds them. */
-    static long parameterCount(ModelConfig config) {
-        try (var model = dev.sublinear.training.model.LoadedModel.create(config, 0, ai.djl.Device.cpu())) {
-            return model.parameterCount();
         }
     }
 
