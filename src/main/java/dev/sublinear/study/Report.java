@@ -62,6 +62,11 @@ final class Report {
         md.append("## ").append(s.mode().equals("full") ? "The full study" : "A " + s.mode() + " study").append("\n\n");
         md.append(String.format(Locale.ROOT, "Measured %s on %s; the runs took %.1f minutes in all. Command: `%s`%n%n",
                 c.date(), c.machine(), c.minutes(), c.command()));
+        if (!s.mode().equals("full")) {
+            md.append("This study checks that every variant runs and that the report is written. Its runs are too short"
+                    + " for the numbers or the verdicts below to say anything about the paper's claims: the full study"
+                    + " does that.\n\n");
+        }
         md.append(String.format(Locale.ROOT,
                 "**Setup.** A decoder-only Transformer (%d layers, width %d, %d heads, MLP %d, context %d bytes; %,d"
                         + " parameters) learns to translate between two generated languages: %,d training pairs, %,d"
