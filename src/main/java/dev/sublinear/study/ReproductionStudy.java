@@ -71,7 +71,6 @@ public final class ReproductionStudy {
 
     /** Runs what {@code results} lacks, keeping each run there as it finishes, and writes the report. */
     Outcome run(Path out, String command, ResultsFile results) throws IOException, InvalidDataException {
-        long begin = System.nanoTime();
         Path work = Files.createTempDirectory("sublinear-study");
         try {
             StudyData data = StudyData.generate(settings, work.resolve("data"));
@@ -80,6 +79,8 @@ public final class ReproductionStudy {
             List<VariantSummary> summaries = new ArrayList<>();
             int total = variants.size() * settings.seeds().size();
             int done = 0;
+            int trained = 0;
+            double trainingSeconds = 0;
             progress.printf(Locale.ROOT, "%s study: %d variants x %d seeds, %d steps each%n", settings.mode(),
                     variants.size(), settings.seeds().size(), settings.steps());
             for (Variant variant : variants) {
@@ -89,15 +90,18 @@ public final class ReproductionStudy {
                     RunResult r = saved.isPresent() ? saved.get() : seedRun.run(variant, seed);
                     if (saved.isEmpty()) {
                         results.add(r);
+                        trained++;
+                        trainingSeconds += r.seconds();
                     }
                     runs.add(r);
                     done++;
-                    double elapsed = (System.nanoTime() - begin) / 1e9;
+                    // saved runs cost nothing: the estimate is the mean of the runs trained here
+                    double left = trained == 0 ? 0 : trainingSeconds / trained * countToTrain(results, done);
                     progress.printf(Locale.ROOT, "[%d/%d] %s seed %d%s: %s, exact match %.1f%%, %.0f s; about %.0f min left%n",
                             done, total, variant.id(), seed, saved.isPresent() ? " (saved)" : "",
                             r.failed() ? "FAILED (" + r.failure() + ")" : String.format(Locale.ROOT, "valid loss %.4f",
                                     r.finalValidLoss()),
-                            100 * r.exactMatch(), r.seconds(), elapsed / done * (total - done) / 60);
+                            100 * r.exactMatch(), r.seconds(), left / 60);
                     deleteTree(work.resolve(variant.id() + "-seed" + seed));
                 }
                 summaries.add(new VariantSummary(variant, runs));
@@ -117,6 +121,20 @@ public final class ReproductionStudy {
         } finally {
             deleteTree(work);
         }
+    }
+
+    /** Runs after the first {@code done} (in the study's order) that {@code results} does not hold. */
+    private int countToTrain(ResultsFile results, int done) {
+        int position = 0;
+        int count = 0;
+        for (Variant v : variants) {
+            for (long seed : settings.seeds()) {
+                if (position++ >= done && results.find(v.id(), seed).isEmpty()) {
+                    count++;
+                }
+            }
+        }
+        return count;
     }
 
     static String machine(ai.djl.Device device) {
