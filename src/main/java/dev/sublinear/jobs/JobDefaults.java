@@ -20,7 +20,7 @@ final class JobDefaults {
                 : new JobRequest.HyperparameterRequest(null, null, null, null, null, null, null, null);
         JobRequest.OptimizerRequest o = request.optimizer() != null
                 ? request.optimizer()
-                : new JobRequest.OptimizerRequest(null, null, null, null, null, null, null, null, null, null, null, null);
+                : new JobRequest.OptimizerRequest(null, null, null, null, null, null, null, null, null, null, null, null, null);
         String type = or(o.type(), "adafactor");
         boolean adafactor = type.equals("adafactor");
         if (!adafactor) {
@@ -38,6 +38,10 @@ final class JobDefaults {
                 throw new InvalidRequestException("optimizer.weight_decay",
                         "adam has no decoupled weight decay; use adamw or adafactor");
             }
+        }
+        if (adafactor && o.beta2() != null && o.decayRate() != null) {
+            throw new InvalidRequestException("optimizer.beta2",
+                    "beta2 (a fixed decay) replaces decay_rate (the increasing decay); leave one out");
         }
         // Adafactor computes its own step size unless given a learning rate
         boolean relativeStep = adafactor && or(o.relativeStep(), h.learningRate() == null);
@@ -71,6 +75,7 @@ final class JobDefaults {
         JobSettings.Optimizer optimizer = new JobSettings.Optimizer(
                 type,
                 or(o.beta1(), adafactor ? 0.0 : 0.9),
+                adafactor ? o.beta2() : or(o.beta2(), 0.999),
                 or(o.decayRate(), 0.8),
                 or(o.clipThreshold(), 1.0),
                 relativeStep,

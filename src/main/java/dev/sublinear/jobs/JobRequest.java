@@ -49,6 +49,10 @@ public record JobRequest(
     public record OptimizerRequest(
             @Pattern(regexp = "adafactor|adam|adamw", message = "must be adafactor, adam or adamw") String type,
             @DecimalMin("0") @DecimalMax(value = "1", inclusive = false) Double beta1,
+            @Schema(description = "A fixed second-moment decay. Adam and AdamW: default 0.999. Adafactor: replaces"
+                    + " the increasing decay 1 - t^-decay_rate with this value, bias-corrected as in Adam (the paper's"
+                    + " slow-decay setting); leave decay_rate out when giving it.")
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax(value = "1", inclusive = false) Double beta2,
             @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double decayRate,
             @DecimalMin(value = "0", inclusive = false) @DecimalMax("1000") Double clipThreshold,
             Boolean relativeStep,

@@ -23,10 +23,13 @@ public record JobSettings(Hyperparameters hyperparameters, Optimizer optimizer, 
             int checkpointIntervalSteps) {}
 
     /** Resolved optimizer options. */
-    @Schema(description = "The resolved optimizer options.", example = "{\"type\": \"adafactor\", \"beta1\": 0.0, \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"relative_step\": true, \"scale_parameter\": true, \"warmup_init\": false, \"epsilon1\": 1e-30, \"epsilon2\": 0.001, \"factored\": true, \"min_dim_size_to_factor\": 1, \"weight_decay\": 0.0}")
+    @Schema(description = "The resolved optimizer options.", example = "{\"type\": \"adafactor\", \"beta1\": 0.0, \"beta2\": null, \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"relative_step\": true, \"scale_parameter\": true, \"warmup_init\": false, \"epsilon1\": 1e-30, \"epsilon2\": 0.001, \"factored\": true, \"min_dim_size_to_factor\": 1, \"weight_decay\": 0.0}")
     public record Optimizer(
             String type,
             double beta1,
+            @Schema(types = {"number", "null"},
+                    description = "The fixed second-moment decay; null for Adafactor's increasing decay 1 - t^-decay_rate.")
+            Double beta2,
             double decayRate,
             double clipThreshold,
             boolean relativeStep,

@@ -26,7 +26,7 @@ public final class TrainingSettings {
                 ? OptimizerConfig.Schedule.RELATIVE
                 : OptimizerConfig.Schedule.CONSTANT;
         float learningRate = h.learningRate() == null ? 1e-3f : h.learningRate().floatValue();
-        return new OptimizerConfig(type, schedule, learningRate, h.warmupSteps(), (float) o.beta1(), 0f,
+        return new OptimizerConfig(type, schedule, learningRate, h.warmupSteps(), (float) o.beta1(), o.beta2() == null ? 0f : o.beta2().floatValue(),
                 (float) o.decayRate(), (float) o.clipThreshold(), o.scaleParameter(), o.warmupInit(),
                 (float) o.epsilon1(), (float) o.epsilon2(), o.factored(), o.minDimSizeToFactor(),
                 (float) o.weightDecay());

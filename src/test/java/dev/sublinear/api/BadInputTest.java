@@ -64,6 +64,9 @@ class BadInputTest {
                 Arguments.of("beta1 of one", job("\"optimizer\": {\"beta1\": 1.0}"), 400, "optimizer.beta1", "invalid_request"),
                 Arguments.of("decay rate zero", job("\"optimizer\": {\"decay_rate\": 0}"), 400, "optimizer.decay_rate",
                         "invalid_request"),
+                Arguments.of("beta2 of one", job("\"optimizer\": {\"beta2\": 1.0}"), 400, "optimizer.beta2", "invalid_request"),
+                Arguments.of("beta2 and decay rate", job("\"optimizer\": {\"beta2\": 0.999, \"decay_rate\": 0.8}"), 400,
+                        "optimizer.beta2", "invalid_request"),
                 Arguments.of("unknown optimizer", job("\"optimizer\": {\"type\": \"sgd\"}"), 400, "optimizer.type",
                         "invalid_request"),
                 Arguments.of("adafactor option on adam", job("\"optimizer\": {\"type\": \"adam\", \"factored\": false},"

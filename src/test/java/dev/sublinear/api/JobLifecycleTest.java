@@ -178,6 +178,25 @@ class JobLifecycleTest {
     }
 
     @Test
+    void aFixedBeta2ReachesTheOptimizerAndAdamDefaultsToTheUsualOne() {
+        JsonNode slow = service.post("/v1/fine_tuning/jobs", """
+                {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 3},
+                 "optimizer": {"beta2": 0.999, "clip_threshold": 1000}}""".formatted(lmTraining)).expect(201).json();
+        assertThat(slow.get("optimizer").get("beta2").asDouble()).isEqualTo(0.999);
+        JsonNode done = service.awaitStatus(slow.get("id").asString(), "succeeded", JOB_TIMEOUT);
+        assertThat(done.get("progress").get("step").asInt()).isEqualTo(3);
+
+        JsonNode adafactor = service.post("/v1/fine_tuning/jobs", """
+                {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining))
+                .expect(201).json();
+        assertThat(adafactor.get("optimizer").get("beta2").isNull()).as("the increasing decay").isTrue();
+        JsonNode adam = service.post("/v1/fine_tuning/jobs", """
+                {"model": "lm-tiny", "training_file": "%s", "optimizer": {"type": "adam"},
+                 "hyperparameters": {"max_steps": 1, "learning_rate": 0.001}}""".formatted(lmTraining)).expect(201).json();
+        assertThat(adam.get("optimizer").get("beta2").asDouble()).isEqualTo(0.999);
+    }
+
+    @Test
     void aRetriedCreateWithTheSameIdempotencyKeyReturnsTheSameJob() {
         String body = """
                 {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining);
