@@ -5,11 +5,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -17,7 +20,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Artifacts as files under a root folder. A write goes to a temporary file beside its target, is
@@ -100,21 +102,39 @@ public final class FileSystemArtifactStore implements ArtifactStore {
         if (!prefix.isEmpty()) {
             validate(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
         }
+        // only the prefix's folder: a listing never reads what other jobs and workers write elsewhere
+        int slash = prefix.lastIndexOf('/');
+        Path start = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
         List<ArtifactInfo> found = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
+        if (!Files.isDirectory(start)) {
+            return found;
+        }
+        Files.walkFileTree(start, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
                 String name = file.getFileName().toString();
-                if (!Files.isRegularFile(file) || name.startsWith(TEMPORARY_PREFIX) || name.endsWith(CHECKSUM_SUFFIX)) {
-                    continue;
+                if (!attributes.isRegularFile() || name.startsWith(TEMPORARY_PREFIX) || name.endsWith(CHECKSUM_SUFFIX)) {
+                    return FileVisitResult.CONTINUE;
                 }
                 String key = root.relativize(file).toString().replace('\\', '/');
                 if (key.startsWith(prefix)) {
-                    found.add(info(key, file));
+                    try {
+                        found.add(info(key, file));
+                    } catch (NoSuchFileException e) {
+                        // deleted since it was listed: not there any more
+                    }
                 }
+                return FileVisitResult.CONTINUE;
             }
-        } catch (NoSuchFileException e) {
-            return List.of();
-        }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // a temporary file renamed, or an artifact deleted, mid-walk
+                }
+                throw e;
+            }
+        });
         found.sort((a, b) -> a.key().compareTo(b.key()));
         return found;
     }

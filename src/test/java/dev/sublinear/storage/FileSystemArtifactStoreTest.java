@@ -28,6 +28,43 @@ class FileSystemArtifactStoreTest {
     Path root;
 
     @Test
+    void listingWhileOthersWriteAndDeleteNeverFails() throws Exception {
+        ArtifactStore store = new FileSystemArtifactStore(root.resolve("artifacts"));
+        store.put("jobs/j1/checkpoints/step-00000001", new ByteArrayInputStream(new byte[8]), 1000);
+        store.put("jobs/j1/checkpoints/step-00000002", new ByteArrayInputStream(new byte[8]), 1000);
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        Thread writer = new Thread(() -> {
+            try {
+                // another worker's models and temporary files appearing and vanishing beside the listing
+                for (int i = 0; writing.get(); i++) {
+                    store.put("models/m-" + i, new ByteArrayInputStream(new byte[32 * 1024]), 1 << 20);
+                    store.delete("models/m-" + (i - 1));
+                    written.incrementAndGet();
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        try {
+            long end = System.nanoTime() + 1_500_000_000L;
+            int listings = 0;
+            while (System.nanoTime() < end) {
+                store.list("");
+                store.list("models/");
+                assertEquals(List.of("jobs/j1/checkpoints/step-00000001", "jobs/j1/checkpoints/step-00000002"),
+                        store.list("jobs/j1/checkpoints/step-").stream().map(ArtifactInfo::key).toList());
+                listings++;
+            }
+            assertTrue(listings > 10 && written.get() > 10, listings + " listings, " + written + " writes");
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
+    }
+
+    @Test
     void storesReadsListsAndDeletes() throws Exception {
         ArtifactStore store = new FileSystemArtifactStore(root.resolve("artifacts"));
         byte[] content = "hello artifacts".getBytes(StandardCharsets.UTF_8);
