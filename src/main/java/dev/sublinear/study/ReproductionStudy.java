@@ -81,6 +81,9 @@ public final class ReproductionStudy {
             int done = 0;
             int trained = 0;
             double trainingSeconds = 0;
+            long toTrain = variants.stream()
+                    .mapToLong(v -> settings.seeds().stream().filter(seed -> results.find(v.id(), seed).isEmpty()).count())
+                    .sum();
             progress.printf(Locale.ROOT, "%s study: %d variants x %d seeds, %d steps each%n", settings.mode(),
                     variants.size(), settings.seeds().size(), settings.steps());
             for (Variant variant : variants) {
@@ -91,12 +94,13 @@ public final class ReproductionStudy {
                     if (saved.isEmpty()) {
                         results.add(r);
                         trained++;
+                        toTrain--;
                         trainingSeconds += r.seconds();
                     }
                     runs.add(r);
                     done++;
                     // saved runs cost nothing: the estimate is the mean of the runs trained here
-                    double left = trained == 0 ? 0 : trainingSeconds / trained * countToTrain(results, done);
+                    double left = trained == 0 ? 0 : trainingSeconds / trained * toTrain;
                     progress.printf(Locale.ROOT, "[%d/%d] %s seed %d%s: %s, exact match %.1f%%, %.0f s; about %.0f min left%n",
                             done, total, variant.id(), seed, saved.isPresent() ? " (saved)" : "",
                             r.failed() ? "FAILED (" + r.failure() + ")" : String.format(Locale.ROOT, "valid loss %.4f",
@@ -121,20 +125,6 @@ public final class ReproductionStudy {
         } finally {
             deleteTree(work);
         }
-    }
-
-    /** Runs after the first {@code done} (in the study's order) that {@code results} does not hold. */
-    private int countToTrain(ResultsFile results, int done) {
-        int position = 0;
-        int count = 0;
-        for (Variant v : variants) {
-            for (long seed : settings.seeds()) {
-                if (position++ >= done && results.find(v.id(), seed).isEmpty()) {
-                    count++;
-                }
-            }
-        }
-        return count;
     }
 
     static String machine(ai.djl.Device device) {
