@@ -21,7 +21,9 @@ const App = {
 
   el(tag, attributes = {}, ...children) {
     const e = document.createElement(tag);
-    Object.entries(attributes).forEach(([k, v]) => (k.startsWith("on") ? e.addEventListener(k.slice(2), v) : e.setAttribute(k, v)));
+    // styles through the CSSOM: the Content-Security-Policy refuses inline style attributes
+    Object.entries(attributes).forEach(([k, v]) => (k.startsWith("on") ? e.addEventListener(k.slice(2), v)
+      : k === "style" ? (e.style.cssText = v) : e.setAttribute(k, v)));
     children.flat().forEach(c => e.append(c instanceof Node ? c : document.createTextNode(c == null ? "" : String(c))));
     return e;
   },

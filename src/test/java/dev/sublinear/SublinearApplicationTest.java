@@ -16,8 +16,11 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 /** The real application on a random port, spoken to over HTTP. */
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "sublinear.data-dir=target/test-data/application-test")
+        properties = {"sublinear.data-dir=target/test-data/application-test",
+                "sublinear.admin.key=" + SublinearApplicationTest.KEY})
 class SublinearApplicationTest {
+
+    static final String KEY = "sl-application-test-key-4242";
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -38,7 +41,9 @@ class SublinearApplicationTest {
 
     @Test
     void servesItsOpenApiDescription() throws Exception {
-        HttpResponse<String> response = get("/v3/api-docs");
+        assertEquals(401, get("/v3/api-docs").statusCode(), "the contract is for callers with a key");
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                + "/v3/api-docs")).header("Authorization", "Bearer " + KEY).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode());
         assertTrue(response.body().contains("\"openapi\""), response.body());
     }

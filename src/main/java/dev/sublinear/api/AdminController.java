@@ -12,6 +12,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Size;
 import org.springframework.http.HttpStatus;
+import org.springframework.security.access.prepost.PreAuthorize;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -22,8 +23,13 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code /v1/admin}: tenants, their API keys and limits. Needs an admin key. */
+/**
+ * {@code /v1/admin}: tenants, their API keys and limits. Needs an admin key: the security chain
+ * checks the routed path, and every handler here checks its caller again, so no spelling of a path
+ * that reaches these handlers can skip the check.
+ */
 @RestController
+@PreAuthorize("hasRole('ADMIN')")
 @Tag(name = "Admin")
 @RequestMapping("/v1/admin")
 class AdminController {

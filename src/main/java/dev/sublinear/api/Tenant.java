@@ -1,25 +1,28 @@
 package dev.sublinear.api;
 
 import dev.sublinear.jobs.Tenants;
+import org.springframework.security.authentication.AuthenticationCredentialsNotFoundException;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Component;
-import org.springframework.web.context.request.RequestAttributes;
-import org.springframework.web.context.request.RequestContextHolder;
 
-/** Who the current request acts for, as {@link ApiKeyFilter} established it from its API key. */
+/**
+ * Who the current request acts for, as Spring Security established it from its API key. Every
+ * handler asks here, so a request that reached one without a principal is refused (401), never
+ * served as nobody.
+ */
 @Component
 public class Tenant {
-
-    static final String PRINCIPAL = Tenant.class.getName() + ".principal";
 
     public String current() {
         return principal().tenantId();
     }
 
     Tenants.Principal principal() {
-        Object p = RequestContextHolder.currentRequestAttributes().getAttribute(PRINCIPAL, RequestAttributes.SCOPE_REQUEST);
-        if (p == null) {
-            throw new IllegalStateException("no authenticated principal on this request");
+        Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
+        if (authentication instanceof ApiKeyAuthentication key && key.isAuthenticated()) {
+            return key.getPrincipal();
         }
-        return (Tenants.Principal) p;
+        throw new AuthenticationCredentialsNotFoundException("no authenticated API key on this request");
     }
 }

@@ -497,6 +497,14 @@ class HelmChartTest {
         assertThat(endpoints).singleElement().satisfies(e -> {
             assertThat(e.get("path")).isEqualTo(APP.actuatorPath("prometheus"));
             assertThat(e.get("port")).isEqualTo("http");
+            // the endpoint needs an admin key: the scrape sends the Secret the API takes its admin key from
+            Map<String, Object> authorization = map(e.get("authorization"));
+            assertThat(authorization.get("type")).isEqualTo("Bearer");
+            var adminKey = chart.named(Deployment.class, API).getSpec().getTemplate().getSpec().getContainers().get(0)
+                    .getEnv().stream().filter(v -> v.getName().equals("SUBLINEAR_ADMIN_KEY")).findFirst().orElseThrow()
+                    .getValueFrom().getSecretKeyRef();
+            assertThat(map(authorization.get("credentials"))).containsEntry("name", adminKey.getName())
+                    .containsEntry("key", adminKey.getKey());
         });
         Map<String, Object> selector = map(map(monitor.getAdditionalProperties().get("spec")).get("selector"));
         List<String> selected = chart.all(Service.class).stream()
