@@ -1,6 +1,5 @@
 package dev.sublinear.api;
 
-import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -8,11 +7,10 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import io.swagger.v3.oas.annotations.Operation;
 import dev.sublinear.jobs.FileRecord;
 import dev.sublinear.jobs.FileService;
-import dev.sublinear.jobs.InvalidRequestException;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.io.IOException;
-import java.io.InputStream;
 import org.springframework.core.io.InputStreamResource;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
@@ -25,10 +23,8 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
-import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.multipart.MultipartFile;
 
 /** {@code /v1/files}: uploads for fine-tuning data and model archives. */
 @RestController
@@ -37,34 +33,33 @@ import org.springframework.web.multipart.MultipartFile;
 class FilesController {
 
     private final FileService files;
+    private final MultipartUploads uploads;
     private final Tenant tenant;
 
-    FilesController(FileService files, Tenant tenant) {
+    FilesController(FileService files, MultipartUploads uploads, Tenant tenant) {
         this.files = files;
+        this.uploads = uploads;
         this.tenant = tenant;
     }
+
+    /** The upload form, for the contract: {@link #upload} reads the parts as a stream. */
+    @Schema(description = "A file to upload.", example = "{\"purpose\": \"fine-tune\", \"file\": \"(the file's bytes)\"}")
+    record UploadForm(
+            @Schema(type = "string", format = "binary", description = "The file's bytes") String file,
+            @Schema(description = "`fine-tune` (JSONL examples) or `model` (a model archive)",
+                    allowableValues = {"fine-tune", "model"}) String purpose) {}
 
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(operationId = "createFile", summary = "Upload a file",
             description = "Stores a file and validates it for its purpose. A `fine-tune` file is JSONL checked against"
-                    + " both tasks (`tasks` lists those it suits); a `model` file must be a model archive. Problems"
-                    + " appear in `status: error` and `status_details`, line by line.")
-    FileObject upload(
-            @Parameter(description = "The file's bytes") @RequestPart(name = "file", required = false)
-                    MultipartFile file,
-            @Parameter(description = "`fine-tune` (JSONL examples) or `model` (a model archive)",
-                    schema = @Schema(allowableValues = {"fine-tune", "model"}))
-                    @RequestPart(name = "purpose", required = false) String purpose) throws IOException {
-        if (file == null) {
-            throw new InvalidRequestException("file", "the multipart form needs a 'file' part");
-        }
-        if (purpose == null) {
-            throw new InvalidRequestException("purpose", "the multipart form needs a 'purpose' field: fine-tune or model");
-        }
-        try (InputStream in = file.getInputStream()) {
-            return FileObject.of(files.upload(tenant.current(), file.getOriginalFilename(), purpose, in));
-        }
+                    + " both tasks (`tasks` lists those it suits); a `model` file must be a model archive. An"
+                    + " unusable file is refused (400) with every problem, line by line, and nothing is kept.",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+                    mediaType = MediaType.MULTIPART_FORM_DATA_VALUE,
+                    schema = @Schema(implementation = UploadForm.class))))
+    FileObject upload(HttpServletRequest request) throws IOException {
+        return FileObject.of(uploads.read(request, tenant.current()));
     }
 
     @GetMapping

@@ -80,6 +80,11 @@ class Problems extends ResponseEntityExceptionHandler {
                 "the file is larger than the limit of " + e.limit() + " bytes");
     }
 
+    /** A body that arrived too slowly: the connection is closed after this answer. */
+    private static ProblemDetail tooSlow(BodyReadGuard.TooSlow e) {
+        return problem(HttpStatus.REQUEST_TIMEOUT, "request_timeout", null, e.getMessage());
+    }
+
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     ProblemDetail typeMismatch(MethodArgumentTypeMismatchException e) {
         return problem(HttpStatus.BAD_REQUEST, "invalid_request", e.getName(),
@@ -102,8 +107,25 @@ class Problems extends ResponseEntityExceptionHandler {
                         "the job store is unreachable for the moment; retry after a few seconds"));
     }
 
+    /** A handler's own check of its caller (method security, {@link Tenant}) refused the request. */
+    @ExceptionHandler(org.springframework.security.access.AccessDeniedException.class)
+    ProblemDetail forbidden(Exception e) {
+        return problem(HttpStatus.FORBIDDEN, "forbidden", null, "this needs an admin key");
+    }
+
+    @ExceptionHandler(org.springframework.security.core.AuthenticationException.class)
+    ResponseEntity<ProblemDetail> unauthorized(Exception e) {
+        return ResponseEntity.status(HttpStatus.UNAUTHORIZED).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .body(problem(HttpStatus.UNAUTHORIZED, "unauthorized", "Authorization",
+                        "send an API key as 'Authorization: Bearer <key>'"));
+    }
+
     @ExceptionHandler(Exception.class)
     ProblemDetail unexpected(Exception e) {
+        BodyReadGuard.TooSlow slow = BodyReadGuard.tooSlow(e);
+        if (slow != null) {
+            return tooSlow(slow);
+        }
         LOG.error("Unexpected error", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", null,
                 "the service failed to handle the request; it has been logged");
@@ -152,7 +174,9 @@ class Problems extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         Throwable cause = e.getMostSpecificCause();
         ProblemDetail p;
-        if (cause instanceof UnrecognizedPropertyException u) {
+        if (BodyReadGuard.tooSlow(e) != null) {
+            return ResponseEntity.status(HttpStatus.REQUEST_TIMEOUT).body(tooSlow(BodyReadGuard.tooSlow(e)));
+        } else if (cause instanceof UnrecognizedPropertyException u) {
             p = problem(HttpStatus.BAD_REQUEST, "unknown_field", path(u),
                     "unknown field '" + path(u) + "'; known fields here: " + u.getKnownPropertyIds().stream()
                             .map(Object::toString).sorted().collect(Collectors.joining(", ")));

@@ -7,6 +7,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import dev.sublinear.api.HttpEdge;
+import dev.sublinear.api.HttpProperties;
+import jakarta.servlet.Filter;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.core.Ordered;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -29,15 +36,28 @@ class ServiceConfiguration {
         }
     }
 
-    /** Tomcat's own error pages become problem+json (see {@link ProblemErrorReportValve}). */
+    /**
+     * Tomcat's own error pages become problem+json (see {@link ProblemErrorReportValve}), and every
+     * request passes the {@link ClientGuardValve} first.
+     */
     @Bean
-    org.springframework.boot.web.server.WebServerFactoryCustomizer<org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory>
-            problemErrorPages() {
-        return factory -> factory.addContextCustomizers(context -> {
-            if (context.getParent() instanceof org.apache.catalina.core.StandardHost host) {
-                host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
-            }
-        });
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorPages(HttpProperties http) {
+        return factory -> {
+            factory.addContextCustomizers(context -> {
+                if (context.getParent() instanceof org.apache.catalina.core.StandardHost host) {
+                    host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
+                }
+            });
+            factory.addContextValves(new ClientGuardValve(http.maxRequestsPerClient()));
+        };
+    }
+
+    /** Before anything reads a request body, including Spring Security's filters. */
+    @Bean
+    FilterRegistrationBean<Filter> bodyReadGuard(HttpProperties http) {
+        FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>(HttpEdge.bodyReadGuard(http));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        return registration;
     }
 
     @Bean

@@ -59,11 +59,25 @@ public class FileService {
                 .orElseThrow();
     }
 
+    /** An upload's bytes, stored before its purpose is known (a multipart form may name it after the file). */
+    public record ReceivedFile(String id, String tenantId, String filename, String key, ArtifactInfo info,
+            long storedBefore) {}
+
     public FileRecord upload(String tenantId, String filename, String purpose, InputStream content) throws IOException {
+        checkPurpose(purpose);
+        return accept(receive(tenantId, filename, content), purpose);
+    }
+
+    /** Refuses anything but {@code fine-tune} and {@code model}. */
+    public static void checkPurpose(String purpose) {
         if (!FileRecord.FINE_TUNE.equals(purpose) && !FileRecord.MODEL.equals(purpose)) {
             throw new InvalidRequestException("purpose",
                     "purpose must be '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL + "', not '" + purpose + "'");
         }
+    }
+
+    /** Stores an upload's bytes within the tenant's limits; nothing is kept when this throws. */
+    public ReceivedFile receive(String tenantId, String filename, InputStream content) throws IOException {
         if (filename == null || filename.isBlank() || filename.length() > 255) {
             throw new InvalidRequestException("file", "the file part needs a file name of 1 to 255 characters");
         }
@@ -80,33 +94,54 @@ public class FileService {
         String id = Ids.next("file");
         String key = "tenants/" + tenantId + "/files/" + id;
         ArtifactInfo info = artifacts.put(key, content, Math.min(properties.maxFileBytes(), limits.maxUploadBytes()));
+        ReceivedFile received = new ReceivedFile(id, tenantId, filename, key, info, storedBefore);
         if (info.bytes() == 0) {
-            artifacts.delete(key);
+            discard(received);
             throw new InvalidRequestException("file", "the file is empty");
         }
         if (storedBefore + info.bytes() > limits.maxStorageBytes()) {
-            artifacts.delete(key);
+            discard(received);
             throw new QuotaExceededException("file", "storing " + info.bytes() + " more bytes would pass the tenant's"
                     + " limit (max_storage_bytes " + limits.maxStorageBytes() + ", " + storedBefore + " used)");
         }
-        if (FileRecord.FINE_TUNE.equals(purpose)) {
-            long lines = countLines(key);
-            if (lines > limits.maxUploadLines()) {
-                artifacts.delete(key);
-                throw new InvalidRequestException("file", "the file has " + lines + " lines; the limit is "
-                        + limits.maxUploadLines() + " (max_upload_lines)");
+        return received;
+    }
+
+    /** Removes the bytes of an upload that will not be kept. */
+    public void discard(ReceivedFile file) throws IOException {
+        artifacts.delete(file.key());
+    }
+
+    /**
+     * Validates a received upload for its purpose, reading it as a stream (memory stays flat
+     * whatever the file's size), and records it; an unusable one is discarded with every problem.
+     */
+    public FileRecord accept(ReceivedFile file, String purpose) throws IOException {
+        try {
+            checkPurpose(purpose);
+            TenantLimits limits = tenants.limits(file.tenantId());
+            if (FileRecord.FINE_TUNE.equals(purpose)) {
+                long lines = countLines(file.key());
+                if (lines > limits.maxUploadLines()) {
+                    throw new InvalidRequestException("file", "the file has " + lines + " lines; the limit is "
+                            + limits.maxUploadLines() + " (max_upload_lines)");
+                }
             }
+            Validation validation = FileRecord.FINE_TUNE.equals(purpose) ? validateExamples(file.key())
+                    : validateModel(file.key());
+            if (validation.tasks().isEmpty()) {
+                // nothing unusable is kept: the client learns every problem now, with its line
+                throw new InvalidRequestException("file", validation.details(), validation.problems());
+            }
+            FileRecord record = new FileRecord(file.id(), file.tenantId(), file.filename(), purpose,
+                    file.info().bytes(), file.info().sha256(), FileRecord.PROCESSED, null, validation.tasks(),
+                    file.key(), clock.millis());
+            files.insert(record);
+            return record;
+        } catch (IOException | RuntimeException e) {
+            discard(file);
+            throw e;
         }
-        Validation validation = FileRecord.FINE_TUNE.equals(purpose) ? validateExamples(key) : validateModel(key);
-        if (validation.tasks().isEmpty()) {
-            // nothing unusable is kept: the client learns every problem now, with its line
-            artifacts.delete(key);
-            throw new InvalidRequestException("file", validation.details(), validation.problems());
-        }
-        FileRecord record = new FileRecord(id, tenantId, filename, purpose, info.bytes(), info.sha256(),
-                FileRecord.PROCESSED, null, validation.tasks(), key, clock.millis());
-        files.insert(record);
-        return record;
     }
 
     public FileRecord get(String tenantId, String id) {
@@ -161,7 +196,7 @@ public class FileService {
         for (TaskType task : TaskType.values()) {
             DatasetReader reader = new DatasetReader(task, new ByteTokenizer(), longestContext, 1);
             try (InputStream in = artifacts.open(key)) {
-                reader.read(in, null);
+                reader.validate(in);
                 suited.add(task);
             } catch (InvalidDataException e) {
                 problems.put(task, e.problems());

@@ -108,6 +108,21 @@ public class ServiceClient {
                 .POST(HttpRequest.BodyPublishers.ofByteArrays(List.of(head, content, tail))).build());
     }
 
+    /** Uploads {@code length} bytes read from a stream as multipart form data, never holding them in memory. */
+    public Response uploadStream(String filename, String purpose, long length,
+            java.util.function.Supplier<java.io.InputStream> content) {
+        String boundary = "----sublinear" + UUID.randomUUID();
+        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose
+                + "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename
+                + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+        HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.concat(
+                HttpRequest.BodyPublishers.ofByteArray(head), HttpRequest.BodyPublishers.ofInputStream(content),
+                HttpRequest.BodyPublishers.ofByteArray(tail)), head.length + length + tail.length);
+        return send(request("/v1/files").header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(body).build());
+    }
+
     public String uploadFile(Path file, String purpose) throws IOException {
         JsonNode f = upload(file.getFileName().toString(), Files.readAllBytes(file), purpose).expect(201).json();
         assertThat(f.get("status").asString()).as(f.toString()).isEqualTo("processed");

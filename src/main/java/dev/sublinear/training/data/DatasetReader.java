@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Reads and validates JSONL training and validation files for a task, before any training: every
@@ -29,6 +30,8 @@ public final class DatasetReader {
 
     /** Past this many problems a file is clearly not for this task: stop collecting. */
     private static final int MAX_PROBLEMS = 1000;
+    /** More distinct labels than this is not a classification data set. */
+    static final int MAX_LABELS = 10_000;
 
     private final TaskType task;
     private final Tokenizer tokenizer;
@@ -50,23 +53,17 @@ public final class DatasetReader {
     public TrainingData read(InputStream training, InputStream validation) throws IOException, InvalidDataException {
         List<DataProblem> problems = new ArrayList<>();
         List<DataProblem> warnings = new ArrayList<>();
-        List<Example> trainingExamples = parse("training", training, problems, warnings);
-        List<Example> validationExamples =
-                validation == null ? List.of() : parse("validation", validation, problems, warnings);
-
-        if (trainingExamples.size() < minTrainingExamples && problems.isEmpty()) {
-            problems.add(new DataProblem("training", 0, null,
-                    "has " + trainingExamples.size() + " example(s); at least " + minTrainingExamples + " are needed"));
+        List<Example> trainingExamples = new ArrayList<>();
+        parse("training", training, problems, warnings, trainingExamples::add);
+        List<Example> validationExamples = new ArrayList<>();
+        if (validation != null) {
+            parse("validation", validation, problems, warnings, validationExamples::add);
         }
-        List<String> labels = List.of();
+        Set<String> seen = new LinkedHashSet<>();
+        trainingExamples.forEach(e -> collectLabel(e, seen));
+        checkTraining(trainingExamples.size(), seen, problems);
+        List<String> labels = task == TaskType.CLASSIFICATION ? seen.stream().sorted().toList() : List.of();
         if (task == TaskType.CLASSIFICATION) {
-            Set<String> seen = new LinkedHashSet<>();
-            trainingExamples.forEach(e -> seen.add(((Example.Labeled) e).label()));
-            labels = seen.stream().sorted().toList();
-            if (labels.size() < 2 && problems.isEmpty()) {
-                problems.add(new DataProblem("training", 0, "label", "has " + labels.size()
-                        + " distinct label(s); classification needs at least 2"));
-            }
             for (Example e : validationExamples) {
                 String label = ((Example.Labeled) e).label();
                 if (!seen.contains(label)) {
@@ -81,9 +78,51 @@ public final class DatasetReader {
         return new TrainingData(task, trainingExamples, validationExamples, labels, warnings);
     }
 
-    private List<Example> parse(String file, InputStream in, List<DataProblem> problems, List<DataProblem> warnings)
-            throws IOException {
-        List<Example> examples = new ArrayList<>();
+    /**
+     * Checks a training file as {@link #read} does, keeping no example: memory stays flat however
+     * large the file (for validating uploads).
+     *
+     * @throws InvalidDataException with every problem found (line-numbered)
+     */
+    public void validate(InputStream training) throws IOException, InvalidDataException {
+        List<DataProblem> problems = new ArrayList<>();
+        Set<String> labels = new LinkedHashSet<>();
+        long[] count = {0};
+        parse("training", training, problems, new ArrayList<>(), e -> {
+            count[0]++;
+            collectLabel(e, labels);
+        });
+        checkTraining(count[0], labels, problems);
+        if (!problems.isEmpty()) {
+            throw new InvalidDataException(problems);
+        }
+    }
+
+    private void collectLabel(Example e, Set<String> labels) {
+        if (task == TaskType.CLASSIFICATION && labels.size() <= MAX_LABELS) {
+            labels.add(((Example.Labeled) e).label());
+        }
+    }
+
+    private void checkTraining(long examples, Set<String> labels, List<DataProblem> problems) {
+        if (examples < minTrainingExamples && problems.isEmpty()) {
+            problems.add(new DataProblem("training", 0, null,
+                    "has " + examples + " example(s); at least " + minTrainingExamples + " are needed"));
+        }
+        if (task != TaskType.CLASSIFICATION || !problems.isEmpty()) {
+            return;
+        }
+        if (labels.size() < 2) {
+            problems.add(new DataProblem("training", 0, "label", "has " + labels.size()
+                    + " distinct label(s); classification needs at least 2"));
+        } else if (labels.size() > MAX_LABELS) {
+            problems.add(new DataProblem("training", 0, "label", "has more than " + MAX_LABELS
+                    + " distinct labels"));
+        }
+    }
+
+    private void parse(String file, InputStream in, List<DataProblem> problems, List<DataProblem> warnings,
+            Consumer<Example> examples) throws IOException {
         int lineNumber = 0;
         for (byte[] raw : new LineSplitter(in)) {
             lineNumber++;
@@ -115,11 +154,10 @@ public final class DatasetReader {
                         : labeledExample(file, lineNumber, object, problems);
                 if (example != null) {
                     checkLength(file, example, problems, warnings);
-                    examples.add(example);
+                    examples.accept(example);
                 }
             }
         }
-        return examples;
     }
 
     private static JsonObject parseObject(String file, int line, String text, List<DataProblem> problems) {
@@ -211,7 +249,7 @@ public final class DatasetReader {
             tokens = tokenizer.encode(((Example.Labeled) example).text()).length + 1;
         }
         int limit = example instanceof Example.Labeled ? contextLength : contextLength + 1;
-        if (tokens > limit) {
+        if (tokens > limit && warnings.size() < MAX_PROBLEMS) {
             warnings.add(new DataProblem(file, example.line(), null,
                     "is " + tokens + " tokens long and is truncated to the model's context of " + contextLength));
         }
