@@ -2,7 +2,11 @@ package dev.sublinear.testing;
 
 import dev.sublinear.SublinearApplication;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,15 +40,21 @@ public final class ServiceProcess implements AutoCloseable {
     /** Starts the application with the given worker timings (an empty list: the defaults). */
     public static ServiceProcess start(Path dataDir, TestDatabases.Database database, List<String> timings,
             String... arguments) throws IOException {
+        return start(dataDir, database, timings, List.of("-Xmx1g"), arguments);
+    }
+
+    /** Starts the application with the given worker timings and JVM options (heap size, system properties). */
+    public static ServiceProcess start(Path dataDir, TestDatabases.Database database, List<String> timings,
+            List<String> jvmOptions, String... arguments) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-DDJL_CACHE_DIR=" + System.getProperty("DJL_CACHE_DIR", "target/djl-cache")));
+        command.addAll(jvmOptions);
         String jar = System.getProperty(JAR_PROPERTY);
         if (jar != null) {
             command.addAll(List.of("-jar", jar)); // as the README runs it
         } else {
-            command.addAll(List.of("-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                    SublinearApplication.class.getName()));
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), SublinearApplication.class.getName()));
         }
         command.addAll(List.of("--sublinear.data-dir=" + dataDir, "--spring.main.banner-mode=off",
                 "--sublinear.admin.key=" + ServiceClient.ADMIN_KEY));
@@ -66,6 +76,27 @@ public final class ServiceProcess implements AutoCloseable {
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Waits until the service answers, and returns its base URL (read from its log). */
+    public String awaitUrl(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Pattern started = Pattern.compile("Tomcat started on port (\\d+)");
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the service exited; its log: " + Files.readString(log));
+            }
+            Matcher m = started.matcher(Files.exists(log) ? Files.readString(log) : "");
+            if (m.find()) {
+                return "http://127.0.0.1:" + m.group(1);
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the service did not start in " + timeout + "; its log: " + Files.readString(log));
     }
 
     public boolean alive() {
