@@ -47,12 +47,25 @@ public class TenantStore {
         return jdbc.sql("SELECT * FROM tenants ORDER BY created_at, id").query(TENANT).list();
     }
 
-    public void insertKey(ApiKeyRecord k, String hash) {
+    /** Stores a key; {@code bootstrap} marks the admin key the service made itself at start-up. */
+    public void insertKey(ApiKeyRecord k, String hash, boolean bootstrap) {
         jdbc.sql("""
-                INSERT INTO api_keys (id, tenant_id, name, hint, key_hash, admin, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)""")
-                .params(k.id(), k.tenantId(), k.name(), k.hint(), hash, k.admin(), k.createdAt())
+                INSERT INTO api_keys (id, tenant_id, name, hint, key_hash, admin, created_at, bootstrap)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")
+                .params(k.id(), k.tenantId(), k.name(), k.hint(), hash, k.admin(), k.createdAt(), bootstrap)
                 .update();
+    }
+
+    /** The key with this hash, working or revoked. */
+    public Optional<ApiKeyRecord> findAnyKeyByHash(String hash) {
+        return jdbc.sql("SELECT * FROM api_keys WHERE key_hash = ?").param(hash).query(KEY).optional();
+    }
+
+    /** Revokes every working start-up key but the one with {@code keptHash}; returns how many. */
+    public int revokeBootstrapKeysExcept(String keptHash, long now) {
+        return jdbc.sql("UPDATE api_keys SET revoked_at = ? WHERE bootstrap = TRUE AND revoked_at IS NULL"
+                        + " AND key_hash <> ?")
+                .params(now, keptHash).update();
     }
 
     /** The working key with this hash. */

@@ -74,21 +74,44 @@ public class Tenants {
 
     /**
      * Makes sure an administrator can get in: the configured key becomes an admin key of the
-     * default tenant; with none configured and no admin key stored, one is generated.
+     * default tenant, and any other key made at an earlier start is revoked (a rotated key stops
+     * working); with none configured and no admin key stored, one is generated.
      *
      * @return a generated key to show once, or empty
+     * @throws IllegalStateException if the configured key is weak, revoked or an ordinary key
      */
     public Optional<String> bootstrap(String configuredAdminKey) {
-        if (configuredAdminKey != null && !configuredAdminKey.isBlank()) {
-            if (store.findKeyByHash(sha256(configuredAdminKey)).isEmpty()) {
-                insertKey(DEFAULT, "bootstrap admin key (configured)", true, configuredAdminKey);
+        if (configuredAdminKey != null && !configuredAdminKey.isEmpty()) {
+            String weakness = AdminKeyPolicy.weakness(configuredAdminKey);
+            if (weakness != null) {
+                throw new IllegalStateException("sublinear.admin.key (SUBLINEAR_ADMIN_KEY) " + weakness);
+            }
+            String hash = sha256(configuredAdminKey);
+            Optional<ApiKeyRecord> stored = store.findAnyKeyByHash(hash);
+            if (stored.isPresent() && stored.get().revokedAt() != null) {
+                throw new IllegalStateException("sublinear.admin.key (SUBLINEAR_ADMIN_KEY) was revoked; a revoked key"
+                        + " never works again: configure a new one");
+            }
+            if (stored.isPresent() && !stored.get().admin()) {
+                throw new IllegalStateException("sublinear.admin.key (SUBLINEAR_ADMIN_KEY) is an ordinary tenant key;"
+                        + " configure a key of its own");
+            }
+            if (stored.isEmpty()) {
+                try {
+                    insertKey(DEFAULT, "bootstrap admin key (configured)", true, configuredAdminKey, true);
+                } catch (DuplicateKeyException e) {
+                    // another API process starting with the same key stored it first
+                }
+            }
+            if (store.revokeBootstrapKeysExcept(hash, clock.millis()) > 0) {
+                cache.clear();
             }
             return Optional.empty();
         }
         if (store.anyAdminKey()) {
             return Optional.empty();
         }
-        return Optional.of(insertKey(DEFAULT, "bootstrap admin key (generated)", true, newSecret()).secret());
+        return Optional.of(insertKey(DEFAULT, "bootstrap admin key (generated)", true, newSecret(), true).secret());
     }
 
     public TenantRecord createTenant(String id, String name) {
@@ -114,7 +137,7 @@ public class Tenants {
 
     public NewKey createKey(String tenantId, String name, boolean admin) {
         tenant(tenantId);
-        return insertKey(tenantId, name == null ? "key" : name, admin, newSecret());
+        return insertKey(tenantId, name == null ? "key" : name, admin, newSecret(), false);
     }
 
     public List<ApiKeyRecord> keys(String tenantId) {
@@ -167,10 +190,10 @@ public class Tenants {
         return jdbc.sql(sql).param(tenantId).query(Integer.class).single();
     }
 
-    private NewKey insertKey(String tenantId, String name, boolean admin, String secret) {
+    private NewKey insertKey(String tenantId, String name, boolean admin, String secret, boolean bootstrap) {
         ApiKeyRecord key = new ApiKeyRecord(Ids.next("key"), tenantId, name, "…" + secret.substring(secret.length() - 4),
                 admin, clock.millis(), null);
-        store.insertKey(key, sha256(secret));
+        store.insertKey(key, sha256(secret), bootstrap);
         return new NewKey(key, secret);
     }
 

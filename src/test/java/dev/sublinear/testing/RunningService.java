@@ -40,7 +40,9 @@ public final class RunningService extends ServiceClient implements AutoCloseable
         args.add("--server.port=0");
         args.add("--sublinear.data-dir=" + dataDir);
         args.add("--spring.main.banner-mode=off");
-        args.add("--sublinear.admin.key=" + ADMIN_KEY);
+        if (java.util.Arrays.stream(arguments).noneMatch(a -> a.startsWith("--sublinear.admin.key="))) {
+            args.add("--sublinear.admin.key=" + ADMIN_KEY);
+        }
         if (database != null) {
             args.addAll(List.of(database.springArguments()));
         }
