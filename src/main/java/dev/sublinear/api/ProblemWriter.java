@@ -31,6 +31,10 @@ class ProblemWriter {
         ProblemDetail problem = Problems.problem(status, code, param, detail);
         problem.setInstance(instance(request));
         response.resetBuffer();
+        if (request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null) {
+            // refused before its body was read: the body is not drained, the connection closes after this
+            response.setHeader("Connection", "close");
+        }
         response.setStatus(status.value());
         response.setContentType("application/problem+json");
         json.writeValue(response.getOutputStream(), problem);

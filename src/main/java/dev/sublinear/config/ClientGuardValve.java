@@ -59,7 +59,7 @@ public class ClientGuardValve extends ValveBase {
         try {
             getNext().invoke(request, response);
         } finally {
-            if (response.getStatus() >= 400 && hasBody(request) && !request.isAsyncStarted()) {
+            if (response.getStatus() >= 400 && unreadBody(request) && !request.isAsyncStarted()) {
                 closeAfterAnswer(request, response);
             }
         }
@@ -69,9 +69,17 @@ public class ClientGuardValve extends ValveBase {
         return request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
     }
 
+    /** A body the application did not read to its end (a body it read whole leaves the connection reusable). */
+    private static boolean unreadBody(Request request) {
+        return hasBody(request) && !request.getCoyoteRequest().isFinished();
+    }
+
     private static void refuseBusy(Request request, Response response) throws IOException {
         response.setStatus(429);
         response.setHeader("Retry-After", "1");
+        if (hasBody(request)) {
+            response.setHeader("Connection", "close");
+        }
         response.setContentType("application/problem+json");
         response.setCharacterEncoding(StandardCharsets.UTF_8.name());
         response.getWriter().write(BUSY);
@@ -83,7 +91,9 @@ public class ClientGuardValve extends ValveBase {
 
     /**
      * Tomcat takes a refused swallow for an error of the request: the answer already given stands
-     * (marked as reported, so no error page is rendered over it) and the connection closes.
+     * (marked as reported, so no error page is rendered over it) and the connection closes. The
+     * answers that refuse an unread body say {@code Connection: close} (see the API's problem
+     * writer), so a client does not send its next request on this connection.
      */
     private static void closeAfterAnswer(Request request, Response response) {
         request.getCoyoteRequest().action(ActionCode.DISABLE_SWALLOW_INPUT, null);

@@ -35,7 +35,7 @@ class CrashSafetyTest {
     void nothingButTheHttpPortListensAndTheDataDirectoryIsPrivate() throws Exception {
         Path data = dir.resolve("data");
         try (ServiceProcess service = ServiceProcess.start(data, null)) {
-            String url = service.awaitUrl(Duration.ofSeconds(120));
+            String url = service.awaitUrl(Duration.ofSeconds(240));
             ServiceClient client = new ServiceClient(url);
             client.post("/v1/admin/tenants", "{\"id\": \"acme\"}").expect(201);
             int httpPort = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
@@ -58,7 +58,7 @@ class CrashSafetyTest {
         String kept;
         String revoked;
         try (ServiceProcess service = ServiceProcess.start(data, null)) {
-            ServiceClient admin = new ServiceClient(service.awaitUrl(Duration.ofSeconds(120)));
+            ServiceClient admin = new ServiceClient(service.awaitUrl(Duration.ofSeconds(240)));
             revoked = admin.post("/v1/admin/tenants/default/keys", "{\"name\": \"old\"}").expect(201).json()
                     .get("id").asString();
             String revokedSecret = null;
@@ -73,7 +73,7 @@ class CrashSafetyTest {
             assertThat(revokedSecret).isNull();
         }
         try (ServiceProcess service = ServiceProcess.start(data, null)) {
-            ServiceClient admin = new ServiceClient(service.awaitUrl(Duration.ofSeconds(120)));
+            ServiceClient admin = new ServiceClient(service.awaitUrl(Duration.ofSeconds(240)));
             for (String t : tenants) {
                 admin.get("/v1/admin/tenants/" + t).expect(200);
             }
@@ -90,7 +90,7 @@ class CrashSafetyTest {
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         try (ServiceProcess service = ServiceProcess.start(data, null, List.of(),
                 List.of("-Xmx1g", "-Djava.io.tmpdir=" + tmp))) {
-            String url = service.awaitUrl(Duration.ofSeconds(120));
+            String url = service.awaitUrl(Duration.ofSeconds(240));
             int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
             try (Socket socket = new Socket("127.0.0.1", port)) {
                 OutputStream out = socket.getOutputStream();
@@ -123,7 +123,7 @@ class CrashSafetyTest {
         // 320 MB of examples against a 192 MB heap: kept in memory, they would not fit
         try (ServiceProcess service = ServiceProcess.start(dir.resolve("data"), null, List.of(),
                 List.of("-Xmx192m"), "--sublinear.roles=api")) {
-            ServiceClient client = new ServiceClient(service.awaitUrl(Duration.ofSeconds(120)));
+            ServiceClient client = new ServiceClient(service.awaitUrl(Duration.ofSeconds(240)));
             byte[] line = "{\"text\": \"a line of training text that is long enough to count\"}\n"
                     .getBytes(StandardCharsets.UTF_8);
             long lines = (320L << 20) / line.length;
