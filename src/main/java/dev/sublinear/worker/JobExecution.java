@@ -1,6 +1,7 @@
 package dev.sublinear.worker;
 
 import ai.djl.Device;
+import dev.sublinear.jobs.Ids;
 import dev.sublinear.jobs.JobQueue;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
@@ -45,6 +46,8 @@ final class JobExecution implements TrainingListener {
     private final List<MetricPoint> pending = new ArrayList<>();
     private final ArtifactCheckpointStore checkpointStore;
     private final Path workDirectory;
+    /** This claim's random tag: what it writes under its own names never meets another claim's. */
+    private final String claim = Ids.next("claim");
     private volatile StepReport latest;
     private volatile boolean lost;
     /** Set once this attempt's final write landed: the job is no longer ours to renew. */
@@ -62,7 +65,7 @@ final class JobExecution implements TrainingListener {
         this.holder = new JobQueue.Holder(job.id(), workerId, job.attempt());
         this.devices = devices;
         this.lease = lease;
-        this.workDirectory = runner.workDirectory(job);
+        this.workDirectory = runner.workDirectory(job, claim);
         this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), workDirectory.resolve("scratch"),
                 name -> runner.checkpoints.delete(job.id(), name));
     }
@@ -106,7 +109,7 @@ final class JobExecution implements TrainingListener {
         long now = runner.clock.millis();
         switch (outcome.status()) {
             case COMPLETED -> {
-                ModelRecord model = runner.registerModel(job, spec.outputDirectory());
+                ModelRecord model = runner.registerModel(job, spec.outputDirectory(), claim);
                 if (end(() -> runner.queue.succeed(holder, model.id(), outcome.steps(), outcome.trainedTokens(), now))) {
                     runner.events.info(job.id(), "status", "Job succeeded after " + outcome.steps() + " steps: "
                             + model.id() + String.format(" (train loss %.4f%s)", outcome.lastTrainLoss(),

@@ -118,13 +118,17 @@ class JobRunner {
                 validLoss, store.key(name), clock.millis()));
     }
 
-    /** Stores the trained model and registers it under its {@code ft:} id. */
-    ModelRecord registerModel(JobRecord job, Path outputDirectory) throws IOException {
+    /**
+     * Stores the trained model and registers it under its {@code ft:} id. The archive's key is the
+     * claim's own: a zombie attempt of the same job (its lease lost) never overwrites or deletes
+     * the model another attempt registered.
+     */
+    ModelRecord registerModel(JobRecord job, Path outputDirectory, String claim) throws IOException {
         Path archive = outputDirectory.resolveSibling("model.zip");
         try (OutputStream out = Files.newOutputStream(archive)) {
             ModelArchive.write(outputDirectory, out);
         }
-        String key = "models/" + job.id() + ".zip";
+        String key = "models/" + job.id() + "-" + claim + ".zip";
         ArtifactInfo info;
         try (InputStream in = Files.newInputStream(archive)) {
             info = artifacts.put(key, in, MAX_MODEL_BYTES);
@@ -144,7 +148,11 @@ class JobRunner {
         return model.startsWith("ftckpt-") || model.startsWith("file-") ? "custom" : model;
     }
 
-    Path workDirectory(JobRecord job) {
-        return directories.work().resolve(job.id() + "-attempt-" + job.attempt());
+    /**
+     * A claim's own folder. Attempt numbers can repeat (a claim the database lost in a crash), so
+     * the claim's random tag keeps a leftover from failing it.
+     */
+    Path workDirectory(JobRecord job, String claim) {
+        return directories.work().resolve(job.id() + "-attempt-" + job.attempt() + "-" + claim);
     }
 }
