@@ -2,6 +2,7 @@ package dev.sublinear.jobs;
 
 import ai.djl.Device;
 import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.PrivateFiles;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelArchive;
@@ -160,6 +161,7 @@ public class ModelService {
         Path directory = unpacked(record);
         if (!Files.exists(directory.resolve(LoadedModel.PARAMETERS_FILE))) {
             LocalDirectories.deleteTree(directory);
+            PrivateFiles.createFolders(directory);
             try (InputStream in = artifacts.open(record.artifactKey())) {
                 ModelArchive.extract(in, directory, MAX_MODEL_BYTES);
             }

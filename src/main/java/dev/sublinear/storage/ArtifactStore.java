@@ -2,6 +2,7 @@ package dev.sublinear.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -32,4 +33,12 @@ public interface ArtifactStore {
 
     /** Whether an artifact can be written now (for health checks). */
     boolean writable();
+
+    /**
+     * Deletes what writes that never finished (a process killed mid-upload) left behind, untouched
+     * since {@code before}; a write in progress is never older.
+     *
+     * @return what was deleted
+     */
+    List<ArtifactInfo> deleteAbandonedWrites(Instant before) throws IOException;
 }

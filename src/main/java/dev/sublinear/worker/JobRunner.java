@@ -17,6 +17,7 @@ import dev.sublinear.jobs.ModelStore;
 import dev.sublinear.jobs.TrainingSettings;
 import dev.sublinear.storage.ArtifactInfo;
 import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.PrivateFiles;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.TrainingSpec;
@@ -66,7 +67,7 @@ class JobRunner {
     /** The job's inputs, copied to {@code workDirectory}, as a training spec. */
     TrainingSpec spec(JobRecord job, List<Device> devices, Path workDirectory, ArtifactCheckpointStore store)
             throws IOException {
-        Files.createDirectories(workDirectory);
+        PrivateFiles.createFolders(workDirectory);
         Path training = copy(files.find(job.tenantId(), job.trainingFile()).orElseThrow().artifactKey(),
                 workDirectory.resolve("training.jsonl"));
         Path validation = job.validationFile() == null
@@ -98,8 +99,8 @@ class JobRunner {
     }
 
     private Path copy(String key, Path target) throws IOException {
-        try (InputStream in = artifacts.open(key)) {
-            Files.copy(in, target);
+        try (InputStream in = artifacts.open(key); OutputStream out = PrivateFiles.createFile(target)) {
+            in.transferTo(out);
         }
         return target;
     }
@@ -125,7 +126,7 @@ class JobRunner {
      */
     ModelRecord registerModel(JobRecord job, Path outputDirectory, String claim) throws IOException {
         Path archive = outputDirectory.resolveSibling("model.zip");
-        try (OutputStream out = Files.newOutputStream(archive)) {
+        try (OutputStream out = PrivateFiles.createFile(archive)) {
             ModelArchive.write(outputDirectory, out);
         }
         String key = "models/" + job.id() + "-" + claim + ".zip";
