@@ -31,7 +31,7 @@ public interface ArtifactStore {
     /** Artifacts whose keys start with {@code prefix} (a folder, e.g. "tenant-1/files/"), by key. */
     List<ArtifactInfo> list(String prefix) throws IOException;
 
-    /** Whether an artifact can be written now (for health checks). */
+    /** Whether an artifact can be written now (for health checks, and workers before they claim). */
     boolean writable();
 
     /**

@@ -152,7 +152,13 @@ final class JobExecution implements TrainingListener {
         }
         String message = e.getClass().getSimpleName() + ": " + e.getMessage();
         try {
-            if (job.attempt() < job.maxAttempts() && end(() -> runner.queue.release(holder, JobStatus.QUEUED))) {
+            // the worker's own store, not the job: charging it would burn every attempt in seconds
+            if (!runner.artifacts.writable() && end(() -> runner.queue.releaseUncharged(holder))) {
+                // the cause (with server paths) is in the log above, not in what the tenant reads
+                runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt() + " could not write to the"
+                        + " artifact store; requeued without using up an attempt, to run once the store can be written",
+                        null);
+            } else if (job.attempt() < job.maxAttempts() && end(() -> runner.queue.release(holder, JobStatus.QUEUED))) {
                 runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt() + " failed (" + message
                         + "); requeued to resume from the newest checkpoint", null);
             } else if (end(() -> runner.queue.fail(holder, "platform_error", message, null, runner.clock.millis()))) {

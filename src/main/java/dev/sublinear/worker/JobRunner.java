@@ -150,8 +150,8 @@ class JobRunner {
     }
 
     /**
-     * A claim's own folder. Attempt numbers can repeat (a claim the database lost in a crash), so
-     * the claim's random tag keeps a leftover from failing it.
+     * A claim's own folder. Attempt numbers can repeat (a claim the database lost in a crash, an
+     * attempt given back uncharged), so the claim's random tag keeps a leftover from failing it.
      */
     Path workDirectory(JobRecord job, String claim) {
         return directories.work().resolve(job.id() + "-attempt-" + job.attempt() + "-" + claim);
