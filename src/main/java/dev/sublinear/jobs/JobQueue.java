@@ -157,6 +157,19 @@ public class JobQueue {
                 .update() == 1;
     }
 
+    /**
+     * Gives a job back to the queue without counting the attempt: it failed because the platform
+     * could not write (the artifact store), not because of anything in the job.
+     */
+    public boolean releaseUncharged(Holder h) {
+        return jdbc.sql("""
+                UPDATE jobs SET status = 'queued', attempt = attempt - 1, worker_id = NULL, devices = NULL,
+                                lease_expires_at = NULL, requested_action = NULL, eta_seconds = NULL
+                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
+                .params(h.jobId(), h.workerId(), h.attempt())
+                .update() == 1;
+    }
+
     /** Running jobs whose lease ran out: their worker is gone. */
     public List<JobRecord> expired(long now) {
         return jdbc.sql("SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < ?")

@@ -2,6 +2,7 @@ package dev.sublinear.jobs;
 
 import ai.djl.Device;
 import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.PrivateFiles;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelArchive;
@@ -75,13 +76,19 @@ public class ModelService {
             throw new ConflictException("model", "model " + id + " is the base of unfinished job(s) " + users);
         }
         models.delete(tenantId, id);
-        artifacts.delete(model.artifactKey());
-        synchronized (loaded) {
-            LoadedModel m = loaded.remove(id);
-            if (m != null) {
-                synchronized (m) {
-                    m.close();
+        try {
+            artifacts.delete(model.artifactKey());
+        } finally {
+            // after the row is gone, so that no load puts it back; under the cache's lock, so that
+            // no load is unpacking it meanwhile
+            synchronized (loaded) {
+                LoadedModel m = loaded.remove(cacheKey(tenantId, id));
+                if (m != null) {
+                    synchronized (m) {
+                        m.close();
+                    }
                 }
+                LocalDirectories.deleteTree(unpacked(model));
             }
         }
     }
@@ -113,7 +120,7 @@ public class ModelService {
             throw new InvalidRequestException("model", "model " + id + " is for " + info.task().id()
                     + (task == TaskType.CAUSAL_LM ? "; use /predictions" : "; use /completions"));
         }
-        String key = tenantId + "/" + id;
+        String key = cacheKey(tenantId, id);
         synchronized (loaded) {
             LoadedModel m = loaded.get(key);
             if (m != null) {
@@ -132,6 +139,18 @@ public class ModelService {
         }
     }
 
+    /** The cache is per tenant: every tenant has the catalog models under the same names. */
+    private static String cacheKey(String tenantId, String id) {
+        return tenantId + "/" + id;
+    }
+
+    /** Whether the tenant's model is loaded (what a test can observe of the cache). */
+    boolean cached(String tenantId, String id) {
+        synchronized (loaded) {
+            return loaded.containsKey(cacheKey(tenantId, id));
+        }
+    }
+
     private static LoadedModel catalogModel(String name) {
         // an untrained architecture: answers are noise, but clients can try the endpoint before training
         return LoadedModel.create(ModelCatalog.get(name, List.of("label-a", "label-b")).orElseThrow(), 0, Device.cpu());
@@ -139,14 +158,20 @@ public class ModelService {
 
     private LoadedModel fineTuned(String tenantId, String id) throws IOException {
         ModelRecord record = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
-        Path directory = directories.models().resolve(record.jobId());
+        Path directory = unpacked(record);
         if (!Files.exists(directory.resolve(LoadedModel.PARAMETERS_FILE))) {
             LocalDirectories.deleteTree(directory);
+            PrivateFiles.createFolders(directory);
             try (InputStream in = artifacts.open(record.artifactKey())) {
                 ModelArchive.extract(in, directory, MAX_MODEL_BYTES);
             }
         }
         return LoadedModel.load(directory, Device.cpu());
+    }
+
+    /** Where a fine-tuned model is unpacked for inference. */
+    private Path unpacked(ModelRecord model) {
+        return directories.models().resolve(model.jobId());
     }
 
     private static ModelInfo info(ModelRecord m) {

@@ -2,6 +2,7 @@ package dev.sublinear.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -30,6 +31,14 @@ public interface ArtifactStore {
     /** Artifacts whose keys start with {@code prefix} (a folder, e.g. "tenant-1/files/"), by key. */
     List<ArtifactInfo> list(String prefix) throws IOException;
 
-    /** Whether an artifact can be written now (for health checks). */
+    /** Whether an artifact can be written now (for health checks, and workers before they claim). */
     boolean writable();
+
+    /**
+     * Deletes what writes that never finished (a process killed mid-upload) left behind, untouched
+     * since {@code before}; a write in progress is never older.
+     *
+     * @return what was deleted
+     */
+    List<ArtifactInfo> deleteAbandonedWrites(Instant before) throws IOException;
 }

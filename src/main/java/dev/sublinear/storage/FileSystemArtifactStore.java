@@ -13,17 +13,24 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * Artifacts as files under a root folder. A write goes to a temporary file beside its target, is
  * forced to disk, then renamed over it; its SHA-256 is kept in a sidecar file written the same way.
+ * Tenants' data: folders are created 0700 and files 0600 (on POSIX file systems), so that no other
+ * local user reads them.
  */
 public final class FileSystemArtifactStore implements ArtifactStore {
 
@@ -32,17 +39,43 @@ public final class FileSystemArtifactStore implements ArtifactStore {
     private static final String TEMPORARY_PREFIX = ".writing-";
     private static final int MAX_KEY_LENGTH = 512;
 
-    private final Path root;
+    private static final Set<PosixFilePermission> PRIVATE_FOLDER = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
 
+    private final Path root;
+    private final boolean posix;
+
+    /** Uses {@code root}, created 0700 if absent; an existing root of this user is narrowed to 0700. */
     public FileSystemArtifactStore(Path root) throws IOException {
-        this.root = Files.createDirectories(root).toAbsolutePath().normalize();
+        Path absolute = root.toAbsolutePath().normalize();
+        this.posix = absolute.getFileSystem().supportedFileAttributeViews().contains("posix");
+        this.root = createFolders(absolute);
+        if (posix) {
+            narrowRoot();
+        }
+    }
+
+    /** An older version created the root 0755; narrowed when this user owns it (not someone else's mount). */
+    private void narrowRoot() {
+        try {
+            Path probe = createTemporary(root, ".probe");
+            try {
+                if (Files.getOwner(probe).equals(Files.getOwner(root))) {
+                    Files.setPosixFilePermissions(root, PRIVATE_FOLDER);
+                }
+            } finally {
+                Files.deleteIfExists(probe);
+            }
+        } catch (IOException e) {
+            // read-only or not ours: left as it is; readiness reports a store that cannot be written
+        }
     }
 
     @Override
     public ArtifactInfo put(String key, InputStream content, long maxBytes) throws IOException {
         Path target = resolve(key);
-        Files.createDirectories(target.getParent());
-        Path temporary = Files.createTempFile(target.getParent(), TEMPORARY_PREFIX, ".tmp");
+        createFolders(target.getParent());
+        Path temporary = createTemporary(target.getParent(), ".tmp");
         try {
             MessageDigest digest = sha256();
             long written = 0;
@@ -61,7 +94,7 @@ public final class FileSystemArtifactStore implements ArtifactStore {
             force(temporary);
             String checksum = HexFormat.of().formatHex(digest.digest());
             Path checksumFile = checksumFile(target);
-            Path checksumTemporary = Files.createTempFile(target.getParent(), TEMPORARY_PREFIX, ".tmp");
+            Path checksumTemporary = createTemporary(target.getParent(), ".tmp");
             try {
                 Files.writeString(checksumTemporary, checksum);
                 force(checksumTemporary);
@@ -142,12 +175,58 @@ public final class FileSystemArtifactStore implements ArtifactStore {
     @Override
     public boolean writable() {
         try {
-            Path probe = Files.createTempFile(root, TEMPORARY_PREFIX, ".probe");
+            Path probe = createTemporary(root, ".probe");
             Files.delete(probe);
             return true;
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * Temporary files of writes never finished (a process killed mid-upload leaves one as large as
+     * what it had received): a write in progress keeps its file's modification time current.
+     * Keys in the answer are paths relative to the root.
+     */
+    @Override
+    public List<ArtifactInfo> deleteAbandonedWrites(Instant before) throws IOException {
+        List<ArtifactInfo> deleted = new ArrayList<>();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+                if (attributes.isRegularFile() && file.getFileName().toString().startsWith(TEMPORARY_PREFIX)
+                        && attributes.lastModifiedTime().toInstant().isBefore(before) && Files.deleteIfExists(file)) {
+                    deleted.add(new ArtifactInfo(root.relativize(file).toString().replace('\\', '/'), attributes.size(),
+                            null, attributes.lastModifiedTime().toInstant()));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // renamed or deleted by a writer meanwhile
+                }
+                throw e;
+            }
+        });
+        return deleted;
+    }
+
+    /** Creates a folder and its missing parents, each 0700 (private to this user). */
+    private Path createFolders(Path folder) throws IOException {
+        if (!posix || Files.isDirectory(folder)) {
+            return Files.createDirectories(folder);
+        }
+        return Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PRIVATE_FOLDER));
+    }
+
+    /** An empty temporary file, 0600, beside where it will be renamed to. */
+    private Path createTemporary(Path folder, String suffix) throws IOException {
+        FileAttribute<?>[] attributes = posix
+                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PRIVATE_FILE)}
+                : new FileAttribute<?>[0];
+        return Files.createTempFile(folder, TEMPORARY_PREFIX, suffix, attributes);
     }
 
     private ArtifactInfo info(String key, Path file) throws IOException {

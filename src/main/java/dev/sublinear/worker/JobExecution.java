@@ -1,6 +1,7 @@
 package dev.sublinear.worker;
 
 import ai.djl.Device;
+import dev.sublinear.jobs.Ids;
 import dev.sublinear.jobs.JobQueue;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
@@ -45,6 +46,8 @@ final class JobExecution implements TrainingListener {
     private final List<MetricPoint> pending = new ArrayList<>();
     private final ArtifactCheckpointStore checkpointStore;
     private final Path workDirectory;
+    /** This claim's random tag: what it writes under its own names never meets another claim's. */
+    private final String claim = Ids.next("claim");
     private volatile StepReport latest;
     private volatile boolean lost;
     /** Set once this attempt's final write landed: the job is no longer ours to renew. */
@@ -62,7 +65,7 @@ final class JobExecution implements TrainingListener {
         this.holder = new JobQueue.Holder(job.id(), workerId, job.attempt());
         this.devices = devices;
         this.lease = lease;
-        this.workDirectory = runner.workDirectory(job);
+        this.workDirectory = runner.workDirectory(job, claim);
         this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), workDirectory.resolve("scratch"),
                 name -> runner.checkpoints.delete(job.id(), name));
     }
@@ -106,7 +109,7 @@ final class JobExecution implements TrainingListener {
         long now = runner.clock.millis();
         switch (outcome.status()) {
             case COMPLETED -> {
-                ModelRecord model = runner.registerModel(job, spec.outputDirectory());
+                ModelRecord model = runner.registerModel(job, spec.outputDirectory(), claim);
                 if (end(() -> runner.queue.succeed(holder, model.id(), outcome.steps(), outcome.trainedTokens(), now))) {
                     runner.events.info(job.id(), "status", "Job succeeded after " + outcome.steps() + " steps: "
                             + model.id() + String.format(" (train loss %.4f%s)", outcome.lastTrainLoss(),
@@ -149,7 +152,13 @@ final class JobExecution implements TrainingListener {
         }
         String message = e.getClass().getSimpleName() + ": " + e.getMessage();
         try {
-            if (job.attempt() < job.maxAttempts() && end(() -> runner.queue.release(holder, JobStatus.QUEUED))) {
+            // the worker's own store, not the job: charging it would burn every attempt in seconds
+            if (!runner.artifacts.writable() && end(() -> runner.queue.releaseUncharged(holder))) {
+                // the cause (with server paths) is in the log above, not in what the tenant reads
+                runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt() + " could not write to the"
+                        + " artifact store; requeued without using up an attempt, to run once the store can be written",
+                        null);
+            } else if (job.attempt() < job.maxAttempts() && end(() -> runner.queue.release(holder, JobStatus.QUEUED))) {
                 runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt() + " failed (" + message
                         + "); requeued to resume from the newest checkpoint", null);
             } else if (end(() -> runner.queue.fail(holder, "platform_error", message, null, runner.clock.millis()))) {

@@ -17,6 +17,7 @@ import dev.sublinear.jobs.ModelStore;
 import dev.sublinear.jobs.TrainingSettings;
 import dev.sublinear.storage.ArtifactInfo;
 import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.PrivateFiles;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.TrainingSpec;
@@ -66,7 +67,7 @@ class JobRunner {
     /** The job's inputs, copied to {@code workDirectory}, as a training spec. */
     TrainingSpec spec(JobRecord job, List<Device> devices, Path workDirectory, ArtifactCheckpointStore store)
             throws IOException {
-        Files.createDirectories(workDirectory);
+        PrivateFiles.createFolders(workDirectory);
         Path training = copy(files.find(job.tenantId(), job.trainingFile()).orElseThrow().artifactKey(),
                 workDirectory.resolve("training.jsonl"));
         Path validation = job.validationFile() == null
@@ -98,8 +99,8 @@ class JobRunner {
     }
 
     private Path copy(String key, Path target) throws IOException {
-        try (InputStream in = artifacts.open(key)) {
-            Files.copy(in, target);
+        try (InputStream in = artifacts.open(key); OutputStream out = PrivateFiles.createFile(target)) {
+            in.transferTo(out);
         }
         return target;
     }
@@ -118,13 +119,17 @@ class JobRunner {
                 validLoss, store.key(name), clock.millis()));
     }
 
-    /** Stores the trained model and registers it under its {@code ft:} id. */
-    ModelRecord registerModel(JobRecord job, Path outputDirectory) throws IOException {
+    /**
+     * Stores the trained model and registers it under its {@code ft:} id. The archive's key is the
+     * claim's own: a zombie attempt of the same job (its lease lost) never overwrites or deletes
+     * the model another attempt registered.
+     */
+    ModelRecord registerModel(JobRecord job, Path outputDirectory, String claim) throws IOException {
         Path archive = outputDirectory.resolveSibling("model.zip");
-        try (OutputStream out = Files.newOutputStream(archive)) {
+        try (OutputStream out = PrivateFiles.createFile(archive)) {
             ModelArchive.write(outputDirectory, out);
         }
-        String key = "models/" + job.id() + ".zip";
+        String key = "models/" + job.id() + "-" + claim + ".zip";
         ArtifactInfo info;
         try (InputStream in = Files.newInputStream(archive)) {
             info = artifacts.put(key, in, MAX_MODEL_BYTES);
@@ -144,7 +149,11 @@ class JobRunner {
         return model.startsWith("ftckpt-") || model.startsWith("file-") ? "custom" : model;
     }
 
-    Path workDirectory(JobRecord job) {
-        return directories.work().resolve(job.id() + "-attempt-" + job.attempt());
+    /**
+     * A claim's own folder. Attempt numbers can repeat (a claim the database lost in a crash, an
+     * attempt given back uncharged), so the claim's random tag keeps a leftover from failing it.
+     */
+    Path workDirectory(JobRecord job, String claim) {
+        return directories.work().resolve(job.id() + "-attempt-" + job.attempt() + "-" + claim);
     }
 }

@@ -45,6 +45,7 @@ public class Worker implements SmartLifecycle {
     private final Map<String, JobExecution> running = new ConcurrentHashMap<>();
     private final Object wakeUp = new Object();
     private volatile boolean active;
+    private boolean storeWasWritable = true;
     private ScheduledExecutorService heartbeats;
     private ExecutorService trainers;
     private Thread claimLoop;
@@ -81,23 +82,45 @@ public class Worker implements SmartLifecycle {
     }
 
     private void claimLoop() {
+        long poll = properties.pollInterval().toMillis();
+        long wait = poll;
         while (active) {
             boolean claimed = false;
             try {
-                claimed = claimOne();
+                if (storeWritable()) {
+                    wait = poll;
+                    claimed = claimOne();
+                } else {
+                    // a job claimed now would fail at its first checkpoint: leave it queued, look again later
+                    wait = Math.min(wait * 2, Math.max(poll, properties.unwritableStoreBackoff().toMillis()));
+                }
             } catch (RuntimeException e) {
                 LOG.warn("Claiming failed; retrying in {}", properties.pollInterval(), e);
             }
             if (!claimed) {
                 synchronized (wakeUp) {
                     try {
-                        wakeUp.wait(properties.pollInterval().toMillis());
+                        wakeUp.wait(wait);
                     } catch (InterruptedException e) {
                         return;
                     }
                 }
             }
         }
+    }
+
+    /** The condition readiness reports too (ArtifactStoreHealthIndicator); logged when it changes. */
+    private boolean storeWritable() {
+        boolean writable = runner.artifacts.writable();
+        if (writable != storeWasWritable) {
+            storeWasWritable = writable;
+            if (writable) {
+                LOG.info("Worker {}: the artifact store can be written again; claiming jobs", id);
+            } else {
+                LOG.warn("Worker {}: the artifact store cannot be written; claiming no jobs until it can", id);
+            }
+        }
+        return writable;
     }
 
     private boolean claimOne() {
@@ -125,7 +148,8 @@ public class Worker implements SmartLifecycle {
                 execution.run();
             } finally {
                 sample.stop(meters.timer("sublinear.worker.attempt.duration"));
-                running.remove(job.id());
+                // not a later claim of the same job (given back, then claimed again at once)
+                running.remove(job.id(), execution);
                 devices.release(execution.devices);
                 synchronized (wakeUp) {
                     wakeUp.notifyAll();

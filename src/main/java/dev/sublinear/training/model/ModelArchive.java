@@ -1,11 +1,11 @@
 package dev.sublinear.training.model;
 
+import dev.sublinear.training.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -92,7 +92,7 @@ public final class ModelArchive {
     private static long copyLimited(InputStream in, Path target, long limit, String name) throws IOException {
         long written = 0;
         byte[] buffer = new byte[1 << 16];
-        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
+        try (OutputStream out = PrivateFiles.createFile(target)) { // weights are a tenant's data
             int n;
             while ((n = in.read(buffer)) > 0) {
                 written += n;
