@@ -43,16 +43,18 @@ public class FileService {
     private final JobsProperties properties;
     private final Tenants tenants;
     private final Clock clock;
+    private final LocalDirectories directories;
     private final int longestContext;
 
     public FileService(FileStore files, JobStore jobs, ArtifactStore artifacts, JobsProperties properties,
-            Tenants tenants, Clock clock) {
+            Tenants tenants, Clock clock, LocalDirectories directories) {
         this.files = files;
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.properties = properties;
         this.tenants = tenants;
         this.clock = clock;
+        this.directories = directories;
         this.longestContext = ModelCatalog.names().stream()
                 .mapToInt(n -> ModelCatalog.get(n, List.of("a", "b")).orElseThrow().contextLength())
                 .max()
@@ -224,7 +226,9 @@ public class FileService {
     }
 
     private Validation validateModel(String key) throws IOException {
-        Path directory = Files.createTempDirectory("sublinear-model-check");
+        // in the private scratch folder, not /tmp: start-up clears what a killed check left there
+        Files.createDirectories(directories.work());
+        Path directory = Files.createTempDirectory(directories.work(), "model-check-");
         try (InputStream in = artifacts.open(key)) {
             ModelArchive.extract(in, directory, properties.maxFileBytes() * 4);
             TaskType task = LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE)).task();
