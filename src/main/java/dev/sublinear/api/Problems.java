@@ -205,17 +205,23 @@ class Problems extends ResponseEntityExceptionHandler {
             body = error.updateAndGetBody(getMessageSource(), org.springframework.context.i18n.LocaleContextHolder.getLocale());
         }
         if (body instanceof ProblemDetail p && (p.getProperties() == null || !p.getProperties().containsKey("code"))) {
-            p.setProperty("code", switch (status.value()) {
-                case 404 -> "not_found";
-                case 405 -> "method_not_allowed";
-                case 406 -> "not_acceptable";
-                case 413 -> "file_too_large";
-                case 415 -> "unsupported_media_type";
-                default -> status.is5xxServerError() ? "internal_error" : "invalid_request";
-            });
+            p.setProperty("code", code(status));
             p.setProperty("param", null);
         }
         return super.handleExceptionInternal(e, body, headers, status, request);
+    }
+
+    /** The code of an error that only has a status (Spring MVC's refusals, the container's error page). */
+    static String code(HttpStatusCode status) {
+        return switch (status.value()) {
+            case 403 -> "forbidden";
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 406 -> "not_acceptable";
+            case 413 -> "file_too_large";
+            case 415 -> "unsupported_media_type";
+            default -> status.is5xxServerError() ? "internal_error" : "invalid_request";
+        };
     }
 
     private static String path(JacksonException e) {
