@@ -45,6 +45,12 @@ class Problems extends ResponseEntityExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
     private static final Pattern CAMEL = Pattern.compile("([a-z0-9])([A-Z])");
 
+    private final long maxBodyBytes;
+
+    Problems(RequestBodyProperties bodies) {
+        this.maxBodyBytes = bodies.maxJsonSize().toBytes();
+    }
+
     static ProblemDetail problem(HttpStatusCode status, String code, String param, String detail) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
         p.setProperty("code", code);
@@ -83,7 +89,7 @@ class Problems extends ResponseEntityExceptionHandler {
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     ProblemDetail typeMismatch(MethodArgumentTypeMismatchException e) {
         return problem(HttpStatus.BAD_REQUEST, "invalid_request", e.getName(),
-                "'" + e.getValue() + "' is not a valid value for " + e.getName());
+                "'" + echo(e.getValue()) + "' is not a valid value for " + e.getName());
     }
 
     @ExceptionHandler(org.springframework.web.multipart.MultipartException.class)
@@ -103,7 +109,10 @@ class Problems extends ResponseEntityExceptionHandler {
     }
 
     @ExceptionHandler(Exception.class)
-    ProblemDetail unexpected(Exception e) {
+    ProblemDetail unexpected(Exception e, WebRequest request) {
+        if (bodyTooLarge(request)) {
+            return bodyTooLarge();
+        }
         LOG.error("Unexpected error", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", null,
                 "the service failed to handle the request; it has been logged");
@@ -114,7 +123,7 @@ class Problems extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         List<FieldError> errors = e.getBindingResult().getFieldErrors();
         List<String> lines = errors.stream()
-                .map(f -> snake(f.getField()) + ": " + f.getDefaultMessage() + " (was " + f.getRejectedValue() + ")")
+                .map(f -> snake(f.getField()) + ": " + f.getDefaultMessage() + " (was " + echo(f.getRejectedValue()) + ")")
                 .sorted()
                 .toList();
         String param = errors.isEmpty() ? null : snake(errors.stream().map(FieldError::getField).sorted().findFirst().get());
@@ -129,7 +138,7 @@ class Problems extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         List<String> lines = e.getParameterValidationResults().stream()
                 .flatMap(r -> r.getResolvableErrors().stream().map(err -> name(r.getMethodParameter().getParameterName(),
-                        r.getMethodParameter()) + ": " + err.getDefaultMessage() + " (was " + r.getArgument() + ")"))
+                        r.getMethodParameter()) + ": " + err.getDefaultMessage() + " (was " + echo(r.getArgument()) + ")"))
                 .toList();
         String param = e.getParameterValidationResults().isEmpty() ? null
                 : name(e.getParameterValidationResults().get(0).getMethodParameter().getParameterName(),
@@ -150,6 +159,9 @@ class Problems extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        if (bodyTooLarge(request)) {
+            return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(bodyTooLarge());
+        }
         Throwable cause = e.getMostSpecificCause();
         ProblemDetail p;
         if (cause instanceof UnrecognizedPropertyException u) {
@@ -224,11 +236,25 @@ class Problems extends ResponseEntityExceptionHandler {
         };
     }
 
+    /** Whether {@link RequestBodyLimit} cut this request's body off. */
+    private static boolean bodyTooLarge(WebRequest request) {
+        return request.getAttribute(RequestBodyLimit.EXCEEDED, WebRequest.SCOPE_REQUEST) != null;
+    }
+
+    private ProblemDetail bodyTooLarge() {
+        return problem(HttpStatus.CONTENT_TOO_LARGE, "body_too_large", null, RequestBodyLimit.tooLarge(maxBodyBytes));
+    }
+
+    private static String echo(Object value) {
+        return InvalidRequestException.echo(value);
+    }
+
     private static String path(JacksonException e) {
         StringBuilder b = new StringBuilder();
         for (JacksonException.Reference r : e.getPath()) {
             if (r.getPropertyName() != null) {
-                b.append(b.isEmpty() ? "" : ".").append(r.getPropertyName());
+                // a name is the client's (an unknown field, a metadata key): echoed short like a value
+                b.append(b.isEmpty() ? "" : ".").append(echo(r.getPropertyName()));
             } else if (r.getIndex() >= 0) {
                 b.append('[').append(r.getIndex()).append(']');
             }

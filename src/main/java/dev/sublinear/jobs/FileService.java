@@ -61,7 +61,7 @@ public class FileService {
     public FileRecord upload(String tenantId, String filename, String purpose, InputStream content) throws IOException {
         if (!FileRecord.FINE_TUNE.equals(purpose) && !FileRecord.MODEL.equals(purpose)) {
             throw new InvalidRequestException("purpose",
-                    "purpose must be '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL + "', not '" + purpose + "'");
+                    "purpose must be '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL + "', not '" + InvalidRequestException.echo(purpose) + "'");
         }
         FileNames.check(filename);
         TenantLimits limits = tenants.limits(tenantId);
