@@ -68,8 +68,8 @@ class OpenApiConfiguration {
                                 .type(SecurityScheme.Type.HTTP)
                                 .scheme("bearer")
                                 .description("An API key as `Authorization: Bearer <key>`; the key decides the tenant."
-                                        + " Missing or invalid: 401. A non-admin key on /v1/admin: 403. Over the"
-                                        + " tenant's request rate: 429 with Retry-After.")))
+                                        + " Missing or invalid: 401. A non-admin key on /v1/admin or /v1/workers: 403."
+                                        + " Over the tenant's request rate: 429 with Retry-After.")))
                 .security(List.of(new SecurityRequirement().addList("bearerAuth")));
     }
 
