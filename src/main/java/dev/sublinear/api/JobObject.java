@@ -50,7 +50,11 @@ public record JobObject(
             + " `platform_error` (the service's).", example = "{\"code\": \"invalid_file\", \"message\": \"training line 3: is not valid JSON\", \"param\": \"training_file\"}")
     public record Error(String code, String message, @Schema(types = {"string", "null"}) String param) {}
 
-    static JobObject of(JobRecord j, Integer queuePosition) {
+    /**
+     * @param showWorker whether the caller may see which worker runs the job: worker ids are named
+     *     after their hosts, which only admins see
+     */
+    static JobObject of(JobRecord j, Integer queuePosition, boolean showWorker) {
         boolean running = j.status() == JobStatus.RUNNING;
         double percent = j.status() == JobStatus.SUCCEEDED ? 100
                 : j.totalSteps() == 0 ? 0 : Math.round(1000.0 * j.step() / j.totalSteps()) / 10.0;
@@ -59,7 +63,7 @@ public record JobObject(
                 j.priority(), j.settings().seed(), j.settings().suffix(), j.settings().metadata(),
                 new Progress(j.step(), j.totalSteps(), percent, running ? j.etaSeconds() : null),
                 j.status() == JobStatus.QUEUED ? queuePosition : null,
-                running ? j.workerId() : null,
+                running && showWorker ? j.workerId() : null,
                 running && j.devices() != null ? Arrays.asList(j.devices().split(",")) : null,
                 j.attempt(), j.maxAttempts(),
                 j.errorCode() == null ? null : new Error(j.errorCode(), j.errorMessage(), j.errorParam()),

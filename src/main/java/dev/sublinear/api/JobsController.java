@@ -83,8 +83,8 @@ class JobsController {
 
     @GetMapping("/{job_id}")
     @Operation(operationId = "retrieveFineTuningJob", summary = "Get a fine-tuning job",
-            description = "Status, progress with ETA, queue position while queued, worker and devices while running,"
-                    + " error when failed, the fine-tuned model when succeeded.")
+            description = "Status, progress with ETA, queue position while queued, devices (and, for an admin key,"
+                    + " the worker) while running, error when failed, the fine-tuned model when succeeded.")
     JobObject get(@PathVariable("job_id") String id) {
         return view(jobs.get(tenant.current(), id));
     }
@@ -177,6 +177,7 @@ class JobsController {
     }
 
     private JobObject view(JobRecord job) {
-        return JobObject.of(job, job.status() == JobStatus.QUEUED ? jobs.queuePosition(job) : null);
+        return JobObject.of(job, job.status() == JobStatus.QUEUED ? jobs.queuePosition(job) : null,
+                tenant.principal().admin());
     }
 }

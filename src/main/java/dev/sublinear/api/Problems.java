@@ -45,6 +45,12 @@ class Problems extends ResponseEntityExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
     private static final Pattern CAMEL = Pattern.compile("([a-z0-9])([A-Z])");
 
+    private final long maxBodyBytes;
+
+    Problems(RequestBodyProperties bodies) {
+        this.maxBodyBytes = bodies.maxJsonSize().toBytes();
+    }
+
     static ProblemDetail problem(HttpStatusCode status, String code, String param, String detail) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
         p.setProperty("code", code);
@@ -88,7 +94,7 @@ class Problems extends ResponseEntityExceptionHandler {
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     ProblemDetail typeMismatch(MethodArgumentTypeMismatchException e) {
         return problem(HttpStatus.BAD_REQUEST, "invalid_request", e.getName(),
-                "'" + e.getValue() + "' is not a valid value for " + e.getName());
+                "'" + echo(e.getValue()) + "' is not a valid value for " + e.getName());
     }
 
     @ExceptionHandler(org.springframework.web.multipart.MultipartException.class)
@@ -121,7 +127,10 @@ class Problems extends ResponseEntityExceptionHandler {
     }
 
     @ExceptionHandler(Exception.class)
-    ProblemDetail unexpected(Exception e) {
+    ProblemDetail unexpected(Exception e, WebRequest request) {
+        if (bodyTooLarge(request)) {
+            return bodyTooLarge();
+        }
         BodyReadGuard.TooSlow slow = BodyReadGuard.tooSlow(e);
         if (slow != null) {
             return tooSlow(slow);
@@ -136,7 +145,7 @@ class Problems extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         List<FieldError> errors = e.getBindingResult().getFieldErrors();
         List<String> lines = errors.stream()
-                .map(f -> snake(f.getField()) + ": " + f.getDefaultMessage() + " (was " + f.getRejectedValue() + ")")
+                .map(f -> snake(f.getField()) + ": " + f.getDefaultMessage() + " (was " + echo(f.getRejectedValue()) + ")")
                 .sorted()
                 .toList();
         String param = errors.isEmpty() ? null : snake(errors.stream().map(FieldError::getField).sorted().findFirst().get());
@@ -151,7 +160,7 @@ class Problems extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         List<String> lines = e.getParameterValidationResults().stream()
                 .flatMap(r -> r.getResolvableErrors().stream().map(err -> name(r.getMethodParameter().getParameterName(),
-                        r.getMethodParameter()) + ": " + err.getDefaultMessage() + " (was " + r.getArgument() + ")"))
+                        r.getMethodParameter()) + ": " + err.getDefaultMessage() + " (was " + echo(r.getArgument()) + ")"))
                 .toList();
         String param = e.getParameterValidationResults().isEmpty() ? null
                 : name(e.getParameterValidationResults().get(0).getMethodParameter().getParameterName(),
@@ -172,6 +181,9 @@ class Problems extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        if (bodyTooLarge(request)) {
+            return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(bodyTooLarge());
+        }
         Throwable cause = e.getMostSpecificCause();
         ProblemDetail p;
         if (BodyReadGuard.tooSlow(e) != null) {
@@ -229,24 +241,44 @@ class Problems extends ResponseEntityExceptionHandler {
             body = error.updateAndGetBody(getMessageSource(), org.springframework.context.i18n.LocaleContextHolder.getLocale());
         }
         if (body instanceof ProblemDetail p && (p.getProperties() == null || !p.getProperties().containsKey("code"))) {
-            p.setProperty("code", switch (status.value()) {
-                case 404 -> "not_found";
-                case 405 -> "method_not_allowed";
-                case 406 -> "not_acceptable";
-                case 413 -> "file_too_large";
-                case 415 -> "unsupported_media_type";
-                default -> status.is5xxServerError() ? "internal_error" : "invalid_request";
-            });
+            p.setProperty("code", code(status));
             p.setProperty("param", null);
         }
         return super.handleExceptionInternal(e, body, headers, status, request);
+    }
+
+    /** The code of an error that only has a status (Spring MVC's refusals, the container's error page). */
+    static String code(HttpStatusCode status) {
+        return switch (status.value()) {
+            case 403 -> "forbidden";
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 406 -> "not_acceptable";
+            case 413 -> "file_too_large";
+            case 415 -> "unsupported_media_type";
+            default -> status.is5xxServerError() ? "internal_error" : "invalid_request";
+        };
+    }
+
+    /** Whether {@link RequestBodyLimit} cut this request's body off. */
+    private static boolean bodyTooLarge(WebRequest request) {
+        return request.getAttribute(RequestBodyLimit.EXCEEDED, WebRequest.SCOPE_REQUEST) != null;
+    }
+
+    private ProblemDetail bodyTooLarge() {
+        return problem(HttpStatus.CONTENT_TOO_LARGE, "body_too_large", null, RequestBodyLimit.tooLarge(maxBodyBytes));
+    }
+
+    private static String echo(Object value) {
+        return InvalidRequestException.echo(value);
     }
 
     private static String path(JacksonException e) {
         StringBuilder b = new StringBuilder();
         for (JacksonException.Reference r : e.getPath()) {
             if (r.getPropertyName() != null) {
-                b.append(b.isEmpty() ? "" : ".").append(r.getPropertyName());
+                // a name is the client's (an unknown field, a metadata key): echoed short like a value
+                b.append(b.isEmpty() ? "" : ".").append(echo(r.getPropertyName()));
             } else if (r.getIndex() >= 0) {
                 b.append('[').append(r.getIndex()).append(']');
             }

@@ -3,9 +3,11 @@ package dev.sublinear.api;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import io.swagger.v3.oas.annotations.Operation;
 import dev.sublinear.jobs.WorkerService;
+import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
 
 /** {@code /v1/workers}: the workers registered with the job store and what they run. */
 @RestController
@@ -23,8 +25,13 @@ class WorkersController {
 
     @GetMapping
     @Operation(operationId = "listWorkers", summary = "List workers",
-            description = "Every registered worker with its devices, their use, and the caller's jobs it runs.")
+            description = "Every registered worker with its devices, their use, and the caller's jobs it runs. Admin"
+                    + " keys only (403 otherwise): workers are named after the hosts they run on.")
     ListObject<WorkerObject> list() {
+        if (!tenant.principal().admin()) {
+            throw new ResponseStatusException(HttpStatus.FORBIDDEN,
+                    "the workers list needs an admin key: it names the service's hosts");
+        }
         return ListObject.of(workers.list(tenant.current()).stream()
                 .map(w -> new WorkerObject(w.worker().id(), "worker", w.worker().host(),
                         w.devices().stream().map(d -> new WorkerObject.Device(d.name(), d.total(), d.used())).toList(),

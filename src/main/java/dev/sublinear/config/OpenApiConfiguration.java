@@ -68,8 +68,8 @@ class OpenApiConfiguration {
                                 .type(SecurityScheme.Type.HTTP)
                                 .scheme("bearer")
                                 .description("An API key as `Authorization: Bearer <key>`; the key decides the tenant."
-                                        + " Missing or invalid: 401. A non-admin key on /v1/admin: 403. Over the"
-                                        + " tenant's request rate: 429 with Retry-After.")))
+                                        + " Missing or invalid: 401. A non-admin key on /v1/admin or /v1/workers: 403."
+                                        + " Over the tenant's request rate: 429 with Retry-After.")))
                 .security(List.of(new SecurityRequirement().addList("bearerAuth")));
     }
 
@@ -96,6 +96,9 @@ class OpenApiConfiguration {
             }
             if (isUpload(op)) {
                 responses.addApiResponse("413", problem("The upload is over the size limit."));
+            } else if (op.getRequestBody() != null) {
+                responses.addApiResponse("413", problem("The body is over the limit for JSON bodies"
+                        + " (sublinear.request-body.max-json-size, 64 KiB by default)."));
             }
             responses.addApiResponse("500", problem("The service failed; nothing about the cause is shown."));
         }));
@@ -123,7 +126,7 @@ class OpenApiConfiguration {
                 .addProperty("instance", new StringSchema().example("/v1/fine_tuning/jobs"))
                 .addProperty("code", new StringSchema()
                         .description("invalid_request, unknown_field, invalid_type, invalid_json, not_found, conflict,"
-                                + " file_too_large or internal_error")
+                                + " file_too_large, body_too_large or internal_error")
                         .example("invalid_request"))
                 .addProperty("param", new StringSchema().description("The field, parameter, header or form part at"
                         + " fault, as a snake_case JSON path; null when the request as a whole is wrong")

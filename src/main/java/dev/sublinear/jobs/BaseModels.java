@@ -45,7 +45,7 @@ public class BaseModels {
     }
 
     private static InvalidRequestException unknown(String model, String param) {
-        return new InvalidRequestException(param, "no model '" + model + "': use a catalog model "
-                + ModelCatalog.names() + ", a fine-tuned model (ft:…), a checkpoint (ftckpt-…) or an uploaded model file");
+        return new InvalidRequestException(param, "no model '" + InvalidRequestException.echo(model)
+                + "': use a catalog model " + ModelCatalog.names() + ", a fine-tuned model (ft:…), a checkpoint (ftckpt-…) or an uploaded model file");
     }
 }

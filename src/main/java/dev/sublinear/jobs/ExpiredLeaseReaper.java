@@ -45,7 +45,7 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
                         : job.attempt() >= job.maxAttempts() ? "failed: no attempts left (" + job.maxAttempts() + ")"
                         : "requeued to resume from " + (job.latestCheckpoint() == null ? "the start" : job.latestCheckpoint());
                 events.add(job.id(), job.attempt() >= job.maxAttempts() ? "error" : "warn", "status",
-                        "Worker " + job.workerId() + " stopped heartbeating during attempt " + job.attempt() + "; job " + what,
+                        "The job's worker stopped heartbeating during attempt " + job.attempt() + "; job " + what,
                         null);
                 LOG.warn("Job {}: lease of worker {} expired; {}", job.id(), job.workerId(), what);
             }

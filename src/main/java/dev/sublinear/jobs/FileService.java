@@ -35,7 +35,6 @@ public class FileService {
 
     /** Problems listed in a message; the rest are counted. */
     private static final int LISTED_PROBLEMS = 20;
-    private static final java.util.regex.Pattern SAFE_NAME = java.util.regex.Pattern.compile("[^/\\\\\\p{Cntrl}]+");
 
     private final FileStore files;
     private final JobStore jobs;
@@ -74,19 +73,14 @@ public class FileService {
     public static void checkPurpose(String purpose) {
         if (!FileRecord.FINE_TUNE.equals(purpose) && !FileRecord.MODEL.equals(purpose)) {
             throw new InvalidRequestException("purpose",
-                    "purpose must be '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL + "', not '" + purpose + "'");
+                    "purpose must be '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL + "', not '"
+                            + InvalidRequestException.echo(purpose) + "'");
         }
     }
 
     /** Stores an upload's bytes within the tenant's limits; nothing is kept when this throws. */
     public ReceivedFile receive(String tenantId, String filename, InputStream content) throws IOException {
-        if (filename == null || filename.isBlank() || filename.length() > 255) {
-            throw new InvalidRequestException("file", "the file part needs a file name of 1 to 255 characters");
-        }
-        if (!SAFE_NAME.matcher(filename).matches() || filename.contains("..")) {
-            throw new InvalidRequestException("file", "the file name may not contain path separators, '..' or"
-                    + " control characters");
-        }
+        FileNames.check(filename);
         TenantLimits limits = tenants.limits(tenantId);
         long storedBefore = tenants.usage(tenantId).storageBytes();
         if (storedBefore >= limits.maxStorageBytes()) {

@@ -25,7 +25,7 @@ public enum JobStatus {
         return Arrays.stream(values())
                 .filter(s -> s.id().equals(id))
                 .findFirst()
-                .orElseThrow(() -> new InvalidRequestException("status", "unknown status '" + id + "': expected one of "
+                .orElseThrow(() -> new InvalidRequestException("status", "unknown status '" + InvalidRequestException.echo(id) + "': expected one of "
                         + Arrays.stream(values()).map(JobStatus::id).toList()));
     }
 }

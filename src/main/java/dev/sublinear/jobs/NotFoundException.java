@@ -6,7 +6,7 @@ public final class NotFoundException extends RuntimeException {
     private final String param;
 
     public NotFoundException(String what, String id, String param) {
-        super("no " + what + " '" + id + "'");
+        super("no " + what + " '" + InvalidRequestException.echo(id) + "'");
         this.param = param;
     }
 

@@ -48,6 +48,7 @@ final class JobExecution implements TrainingListener {
     private final Path workDirectory;
     /** This claim's random tag: what it writes under its own names never meets another claim's. */
     private final String claim = Ids.next("claim");
+    private final FailureMessages failures;
     private volatile StepReport latest;
     private volatile boolean lost;
     /** Set once this attempt's final write landed: the job is no longer ours to renew. */
@@ -66,6 +67,7 @@ final class JobExecution implements TrainingListener {
         this.devices = devices;
         this.lease = lease;
         this.workDirectory = runner.workDirectory(job, claim);
+        this.failures = new FailureMessages(List.of(runner.directories.work(), runner.directories.models()));
         this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), workDirectory.resolve("scratch"),
                 name -> runner.checkpoints.delete(job.id(), name));
     }
@@ -74,8 +76,10 @@ final class JobExecution implements TrainingListener {
     void run() {
         try {
             String where = devices.stream().map(DeviceInventory::name).collect(Collectors.joining(", "));
-            runner.events.info(job.id(), "status", "Attempt " + job.attempt() + " started on worker " + holder.workerId()
-                    + " (" + where + ")" + (job.latestCheckpoint() != null ? ", resuming from " + job.latestCheckpoint() : ""));
+            // the tenant reads events: which worker (named after its host) runs the attempt is for the log
+            LOG.info("Job {} attempt {} started on worker {} ({})", job.id(), job.attempt(), holder.workerId(), where);
+            runner.events.info(job.id(), "status", "Attempt " + job.attempt() + " started (" + where + ")"
+                    + (job.latestCheckpoint() != null ? ", resuming from " + job.latestCheckpoint() : ""));
             if (job.latestCheckpoint() != null) {
                 runner.metrics.truncateAfter(job.id(), stepOf(job.latestCheckpoint()));
             }
@@ -129,14 +133,15 @@ final class JobExecution implements TrainingListener {
                 if (end(() -> runner.queue.release(holder, to))) {
                     runner.events.info(job.id(), "status", to == JobStatus.PAUSED
                             ? "Job paused at step " + outcome.steps() + " (checkpoint " + outcome.lastCheckpoint() + ")"
-                            : "Worker " + holder.workerId() + " is stopping: job requeued at step " + outcome.steps()
+                            : "The worker is stopping: job requeued at step " + outcome.steps()
                                     + " (checkpoint " + outcome.lastCheckpoint() + ")");
                 }
             }
         }
     }
 
-    private void userError(String code, String message, String param) {
+    private void userError(String code, String detail, String param) {
+        String message = failures.scrub(detail);
         flushQuietly();
         if (!lost && end(() -> runner.queue.fail(holder, code, message, param, runner.clock.millis()))) {
             runner.events.add(job.id(), "error", "status", "Job failed: " + message, null);
@@ -150,7 +155,7 @@ final class JobExecution implements TrainingListener {
         if (lost) {
             return;
         }
-        String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+        String message = failures.describe(e);
         try {
             // the worker's own store, not the job: charging it would burn every attempt in seconds
             if (!runner.artifacts.writable() && end(() -> runner.queue.releaseUncharged(holder))) {
