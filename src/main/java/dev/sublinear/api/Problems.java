@@ -1,9 +1,11 @@
 package dev.sublinear.api;
 
 import dev.sublinear.jobs.ConflictException;
+import dev.sublinear.jobs.InferenceTimeoutException;
 import dev.sublinear.jobs.InvalidRequestException;
 import dev.sublinear.jobs.NotFoundException;
 import dev.sublinear.jobs.QuotaExceededException;
+import dev.sublinear.jobs.TooManyInferencesException;
 import dev.sublinear.storage.ArtifactTooLargeException;
 import java.util.List;
 import java.util.Locale;
@@ -78,6 +80,26 @@ class Problems extends ResponseEntityExceptionHandler {
     ProblemDetail tooLarge(ArtifactTooLargeException e) {
         return problem(HttpStatus.CONTENT_TOO_LARGE, "file_too_large", "file",
                 "the file is larger than the limit of " + e.limit() + " bytes");
+    }
+
+    /** A tenant or the process runs as many inference calls as it may: come back when one is likely done. */
+    @ExceptionHandler(TooManyInferencesException.class)
+    ResponseEntity<ProblemDetail> tooManyInferences(TooManyInferencesException e) {
+        return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+                .header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()))
+                .body(problem(HttpStatus.TOO_MANY_REQUESTS, "too_many_generations", null, e.getMessage()));
+    }
+
+    @ExceptionHandler(InferenceTimeoutException.class)
+    ProblemDetail inferenceTimeout(InferenceTimeoutException e) {
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, "generation_timeout", "max_tokens", e.getMessage());
+    }
+
+    /** Work stopped because its client left (see ClientDeparture): nobody reads this, so nothing is logged. */
+    @ExceptionHandler(java.util.concurrent.CancellationException.class)
+    ProblemDetail cancelled(java.util.concurrent.CancellationException e) {
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, "cancelled", null,
+                "the request was stopped because its connection closed");
     }
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
