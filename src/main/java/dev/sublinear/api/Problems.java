@@ -2,11 +2,13 @@ package dev.sublinear.api;
 
 import dev.sublinear.jobs.ConflictException;
 import dev.sublinear.jobs.InferenceTimeoutException;
+import dev.sublinear.jobs.InsufficientStorageException;
 import dev.sublinear.jobs.InvalidRequestException;
 import dev.sublinear.jobs.NotFoundException;
 import dev.sublinear.jobs.QuotaExceededException;
 import dev.sublinear.jobs.TooManyInferencesException;
 import dev.sublinear.storage.ArtifactTooLargeException;
+import dev.sublinear.storage.StorageFull;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -122,6 +124,28 @@ class Problems extends ResponseEntityExceptionHandler {
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "5")
                 .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", null,
                         "the job store is unreachable for the moment; retry after a few seconds"));
+    }
+
+    /** A full disk under the job store: nothing was stored, and retrying helps only once there is room. */
+    @ExceptionHandler(InsufficientStorageException.class)
+    ProblemDetail insufficientStorage(InsufficientStorageException e) {
+        LOG.warn("Store full: {}", e.getMessage());
+        return storageFull();
+    }
+
+    /** The artifact store's disk is full (an upload, a model unpacked for inference); else as any failure. */
+    @ExceptionHandler({java.io.IOException.class, java.io.UncheckedIOException.class})
+    ProblemDetail io(Exception e) {
+        if (StorageFull.causedBy(e)) {
+            LOG.warn("Artifact store full: {}", e.getMessage());
+            return storageFull();
+        }
+        return unexpected(e);
+    }
+
+    private static ProblemDetail storageFull() {
+        return problem(HttpStatus.INSUFFICIENT_STORAGE, "insufficient_storage", null,
+                "the service's storage is full; nothing was stored. Retry once an operator has freed space");
     }
 
     @ExceptionHandler(Exception.class)

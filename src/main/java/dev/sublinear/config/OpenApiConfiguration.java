@@ -97,6 +97,9 @@ class OpenApiConfiguration {
             if (isUpload(op)) {
                 responses.addApiResponse("413", problem("The upload is over the size limit."));
             }
+            if (method != io.swagger.v3.oas.models.PathItem.HttpMethod.GET) {
+                responses.addApiResponse("507", problem("The service's storage is full; nothing was stored."));
+            }
             responses.addApiResponse("500", problem("The service failed; nothing about the cause is shown."));
         }));
     }
