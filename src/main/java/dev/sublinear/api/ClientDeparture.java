@@ -3,6 +3,8 @@ package dev.sublinear.api;
 import jakarta.annotation.PreDestroy;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.concurrent.Executors;
@@ -20,8 +22,8 @@ import org.springframework.web.context.request.async.WebAsyncUtils;
  *
  * <p>Tomcat does not: while a request is asynchronous and its body is read, it neither reads the
  * socket nor tells the AsyncListener when the client leaves (measured with Tomcat 11.0.27: a
- * client killed 6 s into a 1024-token generation left it running, onError never came, the
- * response only failed when finally written). So the connection is probed every
+ * client killed 6 s into a 1024-token generation got no onError; the generation ran on until its
+ * 120 s deadline, when the answer went to the closed connection). So the connection is probed every
  * {@link #PROBE_MILLIS}: with a ReadListener set, {@link ServletInputStream#available()} makes
  * Tomcat try a non-blocking read of the socket, and a closed connection (end of stream or reset)
  * then reads as available bytes although the body was read whole. A client that sent more bytes
@@ -47,20 +49,25 @@ class ClientDeparture {
                     @Override
                     public <T> void preProcess(NativeWebRequest webRequest, DeferredResult<T> deferred)
                             throws IOException {
-                        // asynchronous processing has started: only now may a ReadListener be set
-                        ServletInputStream in = request.getInputStream();
-                        in.setReadListener(new ReadListener() {
-                            @Override
-                            public void onDataAvailable() {}
+                        // asynchronous processing has started: only now may a ReadListener be set. On
+                        // the container's own stream: a filter's wrapper need not pass available() on
+                        ServletInputStream in = container(request).getInputStream();
+                        try {
+                            in.setReadListener(new ReadListener() {
+                                @Override
+                                public void onDataAvailable() {}
 
-                            @Override
-                            public void onAllDataRead() {}
+                                @Override
+                                public void onAllDataRead() {}
 
-                            @Override
-                            public void onError(Throwable t) {
-                                stop.run();
-                            }
-                        });
+                                @Override
+                                public void onError(Throwable t) {
+                                    stop.run();
+                                }
+                            });
+                        } catch (IllegalStateException e) { // a listener is set already: the deadline still holds
+                            return;
+                        }
                         probe = probes.scheduleWithFixedDelay(() -> {
                             if (result.isSetOrExpired()) {
                                 return;
@@ -99,6 +106,14 @@ class ClientDeparture {
                         stop.run();
                     }
                 });
+    }
+
+    private static ServletRequest container(ServletRequest request) {
+        ServletRequest r = request;
+        while (r instanceof ServletRequestWrapper wrapper) {
+            r = wrapper.getRequest();
+        }
+        return r;
     }
 
     @PreDestroy
