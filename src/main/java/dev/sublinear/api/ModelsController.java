@@ -5,7 +5,10 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import io.swagger.v3.oas.annotations.Operation;
+import dev.sublinear.jobs.Inference;
+import dev.sublinear.jobs.InferenceProperties;
 import dev.sublinear.jobs.ModelService;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
@@ -16,6 +19,7 @@ import jakarta.validation.constraints.Size;
 import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 import org.springframework.core.io.InputStreamResource;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -26,6 +30,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
 
 /** {@code /v1/models}: catalog and fine-tuned models, and trying them out. */
 @RestController
@@ -33,12 +38,19 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/v1/models")
 class ModelsController {
 
+    /** How long past the call's own deadline the request may wait before Spring MVC gives up on it. */
+    private static final long ASYNC_MARGIN_MILLIS = 10_000;
+
     private final ModelService models;
     private final Tenant tenant;
+    private final InferenceProperties inference;
+    private final ClientDeparture departures;
 
-    ModelsController(ModelService models, Tenant tenant) {
+    ModelsController(ModelService models, Tenant tenant, InferenceProperties inference, ClientDeparture departures) {
         this.models = models;
         this.tenant = tenant;
+        this.inference = inference;
+        this.departures = departures;
     }
 
     /** A prompt to continue. */
@@ -103,25 +115,62 @@ class ModelsController {
 
     @PostMapping("/{model_id}/completions")
     @Operation(operationId = "createCompletion", summary = "Continue a prompt (causal-lm models)",
-            description = "Runs on the API process's CPU; for trying a model, not for serving traffic.")
-    Completion complete(@PathVariable("model_id") String id, @Valid @RequestBody CompletionRequest request)
-            throws IOException {
+            description = "Runs on the API process's CPU; for trying a model, not for serving traffic. A tenant and"
+                    + " the process run a few at once (sublinear.inference.*): past that, 429 with Retry-After. A"
+                    + " generation that runs past sublinear.inference.timeout is stopped: 503, generation_timeout.")
+    @ApiResponse(responseCode = "200", description = "The continuation")
+    @ApiResponse(responseCode = "429", description = "Too many generations at once for the tenant or the service;"
+            + " retry after Retry-After seconds", content = @Content(mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+    @ApiResponse(responseCode = "503", description = "The generation ran past the time limit",
+            content = @Content(mediaType = "application/problem+json", schema = @Schema(ref = "#/components/schemas/Problem")))
+    DeferredResult<Completion> complete(@PathVariable("model_id") String id,
+            @Valid @RequestBody CompletionRequest request, HttpServletRequest http) {
         int maxTokens = request.maxTokens() == null ? 64 : request.maxTokens();
-        String text = models.complete(tenant.current(), id, request.prompt(), maxTokens,
+        Inference.Call<String> call = models.complete(tenant.current(), id, request.prompt(), maxTokens,
                 request.temperature() == null ? 1f : request.temperature().floatValue(),
                 request.seed() == null ? System.nanoTime() : request.seed());
-        return new Completion("text_completion", id, List.of(new Choice(0, text)));
+        return answer(http, call, text -> new Completion("text_completion", id, List.of(new Choice(0, text))));
     }
 
     @PostMapping("/{model_id}/predictions")
     @Operation(operationId = "createPrediction", summary = "Classify a text (classification models)",
-            description = "The most likely label and every label's probability; runs on the API process's CPU.")
-    Prediction predict(@PathVariable("model_id") String id, @Valid @RequestBody PredictionRequest request)
-            throws IOException {
-        List<Score> scores = models.predict(tenant.current(), id, request.text()).entrySet().stream()
-                .map(e -> new Score(e.getKey(), e.getValue()))
-                .sorted(Comparator.comparingDouble(Score::probability).reversed())
-                .toList();
-        return new Prediction("prediction", id, scores.get(0).label(), scores);
+            description = "The most likely label and every label's probability; runs on the API process's CPU, a few"
+                    + " at once per tenant and process (past that, 429 with Retry-After).")
+    @ApiResponse(responseCode = "200", description = "The prediction")
+    @ApiResponse(responseCode = "429", description = "Too many predictions at once for the tenant or the service;"
+            + " retry after Retry-After seconds", content = @Content(mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+    DeferredResult<Prediction> predict(@PathVariable("model_id") String id,
+            @Valid @RequestBody PredictionRequest request, HttpServletRequest http) {
+        return answer(http, models.predict(tenant.current(), id, request.text()), probabilities -> {
+            List<Score> scores = probabilities.entrySet().stream()
+                    .map(e -> new Score(e.getKey(), e.getValue()))
+                    .sorted(Comparator.comparingDouble(Score::probability).reversed())
+                    .toList();
+            return new Prediction("prediction", id, scores.get(0).label(), scores);
+        });
+    }
+
+    /**
+     * Answers when the call ends, leaving the request thread free meanwhile; the call stops before
+     * its next token once nobody waits for it (see {@link ClientDeparture}). The async timeout only
+     * backs up the call's own deadline.
+     */
+    private <T, R> DeferredResult<R> answer(HttpServletRequest http, Inference.Call<T> call, Function<T, R> body) {
+        DeferredResult<R> result = new DeferredResult<>(inference.timeout().toMillis() + ASYNC_MARGIN_MILLIS);
+        departures.watch(http, result, call::cancel);
+        call.result().whenComplete((value, failure) -> {
+            if (failure != null) {
+                result.setErrorResult(failure);
+                return;
+            }
+            try {
+                result.setResult(body.apply(value));
+            } catch (RuntimeException e) { // answered as any handler's failure, not left to the async timeout
+                result.setErrorResult(e);
+            }
+        });
+        return result;
     }
 }

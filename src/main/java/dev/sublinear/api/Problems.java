@@ -1,10 +1,14 @@
 package dev.sublinear.api;
 
 import dev.sublinear.jobs.ConflictException;
+import dev.sublinear.jobs.InferenceTimeoutException;
+import dev.sublinear.jobs.InsufficientStorageException;
 import dev.sublinear.jobs.InvalidRequestException;
 import dev.sublinear.jobs.NotFoundException;
 import dev.sublinear.jobs.QuotaExceededException;
+import dev.sublinear.jobs.TooManyInferencesException;
 import dev.sublinear.storage.ArtifactTooLargeException;
+import dev.sublinear.storage.StorageFull;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -91,6 +95,26 @@ class Problems extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.REQUEST_TIMEOUT, "request_timeout", null, e.getMessage());
     }
 
+    /** A tenant or the process runs as many inference calls as it may: come back when one is likely done. */
+    @ExceptionHandler(TooManyInferencesException.class)
+    ResponseEntity<ProblemDetail> tooManyInferences(TooManyInferencesException e) {
+        return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+                .header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()))
+                .body(problem(HttpStatus.TOO_MANY_REQUESTS, "too_many_generations", null, e.getMessage()));
+    }
+
+    @ExceptionHandler(InferenceTimeoutException.class)
+    ProblemDetail inferenceTimeout(InferenceTimeoutException e) {
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, "generation_timeout", "max_tokens", e.getMessage());
+    }
+
+    /** Work stopped because its client left (see ClientDeparture): nobody reads this, so nothing is logged. */
+    @ExceptionHandler(java.util.concurrent.CancellationException.class)
+    ProblemDetail cancelled(java.util.concurrent.CancellationException e) {
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, "cancelled", null,
+                "the request was stopped because its connection closed");
+    }
+
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     ProblemDetail typeMismatch(MethodArgumentTypeMismatchException e) {
         return problem(HttpStatus.BAD_REQUEST, "invalid_request", e.getName(),
@@ -124,6 +148,28 @@ class Problems extends ResponseEntityExceptionHandler {
         return ResponseEntity.status(HttpStatus.UNAUTHORIZED).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
                 .body(problem(HttpStatus.UNAUTHORIZED, "unauthorized", "Authorization",
                         "send an API key as 'Authorization: Bearer <key>'"));
+    }
+
+    /** A full disk under the job store: nothing was stored, and retrying helps only once there is room. */
+    @ExceptionHandler(InsufficientStorageException.class)
+    ProblemDetail insufficientStorage(InsufficientStorageException e) {
+        LOG.warn("Store full: {}", e.getMessage());
+        return storageFull();
+    }
+
+    /** The artifact store's disk is full (an upload, a model unpacked for inference); else as any failure. */
+    @ExceptionHandler({java.io.IOException.class, java.io.UncheckedIOException.class})
+    ProblemDetail io(Exception e, WebRequest request) {
+        if (StorageFull.causedBy(e)) {
+            LOG.warn("Artifact store full: {}", e.getMessage());
+            return storageFull();
+        }
+        return unexpected(e, request);
+    }
+
+    private static ProblemDetail storageFull() {
+        return problem(HttpStatus.INSUFFICIENT_STORAGE, "insufficient_storage", null,
+                "the service's storage is full; nothing was stored. Retry once an operator has freed space");
     }
 
     @ExceptionHandler(Exception.class)

@@ -100,6 +100,9 @@ class OpenApiConfiguration {
                 responses.addApiResponse("413", problem("The body is over the limit for JSON bodies"
                         + " (sublinear.request-body.max-json-size, 64 KiB by default)."));
             }
+            if (method != io.swagger.v3.oas.models.PathItem.HttpMethod.GET) {
+                responses.addApiResponse("507", problem("The service's storage is full; nothing was stored."));
+            }
             responses.addApiResponse("500", problem("The service failed; nothing about the cause is shown."));
         }));
     }

@@ -15,12 +15,13 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import org.springframework.stereotype.Service;
 
 /**
  * Models a tenant can use: catalog architectures and its fine-tuned models; and inference with
  * them. Loaded models are kept in a small LRU cache, on the CPU (inference is for trying a model
- * out, not for serving traffic).
+ * out, not for serving traffic); inference runs within {@link Inference}'s limits.
  */
 @Service
 public class ModelService {
@@ -33,10 +34,13 @@ public class ModelService {
     private final JobStore jobs;
     private final ArtifactStore artifacts;
     private final LocalDirectories directories;
+    private final Inference inference;
     private final Map<String, LoadedModel> loaded = new LinkedHashMap<>(16, 0.75f, true);
 
-    public ModelService(ModelStore models, JobStore jobs, ArtifactStore artifacts, LocalDirectories directories) {
+    public ModelService(ModelStore models, JobStore jobs, ArtifactStore artifacts, LocalDirectories directories,
+            Inference inference) {
         this.models = models;
+        this.inference = inference;
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.directories = directories;
@@ -99,27 +103,46 @@ public class ModelService {
         return artifacts.open(model.artifactKey());
     }
 
-    public String complete(String tenantId, String id, String prompt, int maxTokens, float temperature, long seed)
-            throws IOException {
-        LoadedModel model = load(tenantId, id, TaskType.CAUSAL_LM);
-        synchronized (model) {
-            return model.generate(prompt, maxTokens, temperature, seed);
-        }
+    /**
+     * Starts continuing {@code prompt} on an inference thread (see {@link Inference}); an unknown
+     * model or one for another task is refused here, before a slot is taken.
+     */
+    public Inference.Call<String> complete(String tenantId, String id, String prompt, int maxTokens, float temperature,
+            long seed) {
+        ModelInfo info = require(tenantId, id, TaskType.CAUSAL_LM);
+        return inference.start(tenantId, maxTokens, stop -> {
+            LoadedModel model = load(tenantId, info);
+            synchronized (model) {
+                return model.generate(prompt, maxTokens, temperature, seed, stop);
+            }
+        });
     }
 
-    public Map<String, Float> predict(String tenantId, String id, String text) throws IOException {
-        LoadedModel model = load(tenantId, id, TaskType.CLASSIFICATION);
-        synchronized (model) {
-            return model.classify(text);
-        }
+    /** Starts classifying {@code text} on an inference thread, as {@link #complete}. */
+    public Inference.Call<Map<String, Float>> predict(String tenantId, String id, String text) {
+        ModelInfo info = require(tenantId, id, TaskType.CLASSIFICATION);
+        return inference.start(tenantId, 1, stop -> {
+            LoadedModel model = load(tenantId, info);
+            synchronized (model) {
+                if (stop.getAsBoolean()) { // waited for the model while the client left
+                    throw new CancellationException("prediction not started");
+                }
+                return model.classify(text);
+            }
+        });
     }
 
-    private LoadedModel load(String tenantId, String id, TaskType task) throws IOException {
+    private ModelInfo require(String tenantId, String id, TaskType task) {
         ModelInfo info = get(tenantId, id);
         if (info.task() != task) {
             throw new InvalidRequestException("model", "model " + id + " is for " + info.task().id()
                     + (task == TaskType.CAUSAL_LM ? "; use /predictions" : "; use /completions"));
         }
+        return info;
+    }
+
+    private LoadedModel load(String tenantId, ModelInfo info) throws IOException {
+        String id = info.id();
         String key = cacheKey(tenantId, id);
         synchronized (loaded) {
             LoadedModel m = loaded.get(key);
@@ -180,6 +203,9 @@ public class ModelService {
 
     @PreDestroy
     void close() {
+        // this bean goes before Inference (which it uses): stop the calls first, or a model freed
+        // here mid-forward crashes the JVM in libtorch (seen: SIGSEGV in get_opt_names on shutdown)
+        inference.close();
         synchronized (loaded) {
             loaded.values().forEach(LoadedModel::close);
             loaded.clear();

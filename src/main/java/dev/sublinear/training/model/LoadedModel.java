@@ -30,6 +30,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * A model in memory: its DJL {@link Model} and block, its config and tokenizer. Saved as a
@@ -196,6 +198,17 @@ public final class LoadedModel implements AutoCloseable {
      * with {@code seed}. Stops at end of sequence or after {@code maxTokens}.
      */
     public String generate(String prompt, int maxTokens, float temperature, long seed) {
+        return generate(prompt, maxTokens, temperature, seed, () -> false);
+    }
+
+    /**
+     * As {@link #generate(String, int, float, long)}, asking {@code stop} before each token: a
+     * caller whose client went away or whose deadline passed ends the work within one forward pass
+     * instead of after all {@code maxTokens} (a plain check, so this layer needs no web framework).
+     *
+     * @throws CancellationException when {@code stop} answered true
+     */
+    public String generate(String prompt, int maxTokens, float temperature, long seed, BooleanSupplier stop) {
         requireTask(TaskType.CAUSAL_LM);
         Encoder encoder = new Encoder(tokenizer, config.contextLength(), config.labels());
         int[] context = encoder.promptForGeneration(prompt);
@@ -205,6 +218,9 @@ public final class LoadedModel implements AutoCloseable {
         try (NoGrad ignored = NoGrad.enter(); NDManager manager = model.getNDManager().newSubManager()) {
             ParameterStore store = new ParameterStore(manager, false);
             for (; count < maxTokens; count++) {
+                if (stop.getAsBoolean()) {
+                    throw new CancellationException("generation stopped after " + count + " of " + maxTokens + " tokens");
+                }
                 float[] logits;
                 try (NDManager step = manager.newSubManager()) {
                     NDList inputs = inputs(step, context);
