@@ -259,9 +259,12 @@ public final class TrainingRun {
             double lossSum = 0;
             int micro = 0;
             long tokens = 0;
-            // Batch arrays and activations are freed after the optimizer step, not before: freeing
-            // them first returns memory that the step's gradient copies then fault in again.
-            List<NDManager> scopes = new ArrayList<>(accumulation);
+            // The last micro-batch's arrays and activations are freed after the optimizer step, not
+            // before: freeing them first returns memory that the step's gradient copies then fault
+            // in again. Earlier micro-batches' go as soon as their gradients are accumulated, so
+            // that gradient accumulation does not multiply the activations' memory (4 micro-batches of
+            // lm-tiny, 32 x 128 tokens, a step: about 1,000 MB of growth with all kept, 340 MB so).
+            NDManager scope = null;
             try {
                 GradientCollection.LOCK.lock();
                 try (GradientCollector collector = trainer.newGradientCollector()) {
@@ -274,8 +277,10 @@ public final class TrainingRun {
                             batchIndex = 0;
                         }
                         List<Encoded> batch = training.batch(epoch, batchIndex++);
-                        NDManager scope = trainer.getManager().newSubManager();
-                        scopes.add(scope);
+                        if (scope != null) {
+                            scope.close();
+                        }
+                        scope = trainer.getManager().newSubManager();
                         Batches.Arrays arrays = Batches.toArrays(scope, batch, model.tokenizer().padId());
                         lossSum += forwardBackward(collector, scope, arrays, accumulation);
                         tokens += arrays.tokens();
@@ -293,7 +298,9 @@ public final class TrainingRun {
                     trainer.step();
                 }
             } finally {
-                scopes.forEach(NDManager::close);
+                if (scope != null) {
+                    scope.close();
+                }
             }
             if (micro == 0) {
                 return false;
