@@ -30,14 +30,19 @@ public class JobStore {
     }
 
     public void insert(JobRecord j, String idempotencyKey) {
+        insert(j, idempotencyKey, null);
+    }
+
+    /** @param memoryEstimateBytes the job's estimated memory (null: not estimated; any worker may take it) */
+    public void insert(JobRecord j, String idempotencyKey, Long memoryEstimateBytes) {
         jdbc.sql("""
                 INSERT INTO jobs (id, tenant_id, model, training_file, validation_file, task, spec, gpus, priority,
                                   status, idempotency_key, attempt, max_attempts, step, total_steps, trained_tokens,
-                                  created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?)""")
+                                  created_at, memory_estimate_bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?, ?)""")
                 .params(j.id(), j.tenantId(), j.model(), j.trainingFile(), j.validationFile(), j.task().id(),
                         json.writeValueAsString(j.settings()), j.gpus(), j.priority(), j.status().id(), idempotencyKey,
-                        j.maxAttempts(), j.createdAt())
+                        j.maxAttempts(), j.createdAt(), memoryEstimateBytes)
                 .update();
     }
 

@@ -10,6 +10,8 @@ import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
 import dev.sublinear.training.run.Hyperparameters;
+import dev.sublinear.training.run.MemoryBudget;
+import dev.sublinear.training.run.MemoryBudgetExceededException;
 import dev.sublinear.training.run.MemoryEstimate;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.OptimizerConfig;
@@ -50,6 +52,16 @@ class TrainingMemoryTest {
         assertThat(run.get("outcome")).isEqualTo(1L); // completed
         assertThat(run.get("peak")).as("peak growth against the estimate %s", run)
                 .isLessThan(run.get("estimate") * 5 / 4);
+    }
+
+    @Test
+    void aRunThatOutgrowsItsBudgetStopsAfterAMicroBatchNotTheProcess() throws Exception {
+        // one micro-batch of 32 x 128 tokens on lm-tiny takes about 330 MB; the budget is 100 MiB
+        Map<String, Long> run = runInFreshJvm(32, 128, 1, 50, 100);
+        assertThat(run.get("outcome")).as("%s", run).isEqualTo(2L); // stopped by the budget
+        assertThat(run.get("step")).isEqualTo(1L);
+        assertThat(run.get("budget")).isEqualTo(100L << 20);
+        assertThat(run.get("used")).isGreaterThan(100L << 20);
     }
 
     /** Runs {@link Child} and reads its result line. */
@@ -108,10 +120,21 @@ class TrainingMemoryTest {
             System.gc();
             long before = status("VmRSS");
             Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // resets VmHWM, the peak, to now
-            RunOutcome done = new TrainingRun(spec, control, TrainingListener.NONE).run();
-            String outcome = "completed";
-            long step = done.steps();
+            if (budget > 0) {
+                control.limitMemory(MemoryBudget.startingNow(budget));
+            }
+            String outcome;
+            long step = 0;
             long used = 0;
+            try {
+                RunOutcome done = new TrainingRun(spec, control, TrainingListener.NONE).run();
+                outcome = "completed";
+                step = done.steps();
+            } catch (MemoryBudgetExceededException e) {
+                outcome = "budget";
+                step = e.step();
+                used = e.usedBytes();
+            }
             System.out.printf("RESULT peak=%d estimate=%d outcome=%s step=%d used=%d budget=%d%n",
                     status("VmHWM") - before, estimate.totalBytes(), outcome, step, used, budget);
             System.exit(0);

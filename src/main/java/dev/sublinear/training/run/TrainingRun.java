@@ -66,12 +66,14 @@ public final class TrainingRun {
         }
         ModelConfig config = plannedConfig(resume, base);
         TrainingData data = readData(config);
+        control.checkMemory(0);
         data.warnings().forEach(listener::onWarning);
         if (resume == null && spec.baseModel() instanceof ModelSource.Catalog && config.task() == TaskType.CLASSIFICATION) {
             config = config.withTask(TaskType.CLASSIFICATION, data.labels());
         }
         checkLabels(config, data);
         try (LoadedModel model = startingModel(config, resume != null ? resume : base)) {
+            control.checkMemory(0);
             Encoder encoder = new Encoder(model.tokenizer(), config.contextLength(), config.labels());
             Batches training = new Batches(encode(encoder, data.training()), spec.hyperparameters().batchSize(),
                     spec.seed(), model.tokenizer().padId(), true);
@@ -284,6 +286,8 @@ public final class TrainingRun {
                         Batches.Arrays arrays = Batches.toArrays(scope, batch, model.tokenizer().padId());
                         lossSum += forwardBackward(collector, scope, arrays, accumulation);
                         tokens += arrays.tokens();
+                        // the activations' peak: stop here, not after the next micro-batch adds its own
+                        control.checkMemory(step + 1);
                     }
                 } finally {
                     GradientCollection.LOCK.unlock();
@@ -296,6 +300,7 @@ public final class TrainingRun {
                                 "training loss became " + stepLoss + " at step " + (step + 1), step + 1);
                     }
                     trainer.step();
+                    control.checkMemory(step + 1); // the optimizer's state appears at the first step
                 }
             } finally {
                 if (scope != null) {
@@ -383,7 +388,7 @@ public final class TrainingRun {
             return device.isGpu() ? CudaUtils.getGpuMemory(device).getUsed() : -1;
         }
 
-        private void evaluate() {
+        private void evaluate() throws MemoryBudgetExceededException {
             if (validation.isEmpty()) {
                 return;
             }
@@ -410,6 +415,7 @@ public final class TrainingRun {
                             correct += predicted.eq(arrays.labels().singletonOrThrow()).sum().getLong();
                             rows += arrays.rows();
                         }
+                        control.checkMemory(step);
                     }
                 }
             }
@@ -434,6 +440,7 @@ public final class TrainingRun {
                     spec.checkpoints().delete(names.get(i));
                 }
             }
+            control.checkMemory(step); // serialising the model and its state takes memory too
         }
 
         private RunOutcome outcome(RunOutcome.Status status) {
