@@ -36,7 +36,10 @@ public class JobQueue {
 
     /**
      * Takes the best queued job that needs at most {@code maxGpus} GPUs (0: one device of any kind)
-     * and whose memory estimate fits the worker's budget, highest priority first, then oldest.
+     * and whose memory estimate fits the worker's budget. Fair across tenants: the tenant with the
+     * fewest running jobs goes first, then the one whose oldest such job has waited longest; a
+     * tenant's priority orders only its own jobs (highest first, then oldest), so that no tenant's
+     * priority 100 jumps ahead of another tenant's jobs.
      *
      * @param memoryBudgetBytes the memory one job may take on this worker
      * @param devicesFor the devices the worker gives a job needing that many GPUs
@@ -44,14 +47,22 @@ public class JobQueue {
     public Optional<JobRecord> claim(String workerId, int maxGpus, long memoryBudgetBytes,
             IntFunction<String> devicesFor, long now, Duration lease) {
         return transactions.execute(status -> {
-            // a tenant at its running-jobs limit is skipped: its jobs wait, others' go ahead
+            // A tenant at its running-jobs limit is skipped: its jobs wait, others' go ahead. The
+            // tenant's rank comes from correlated subqueries, not GROUP BY or window functions, which
+            // PostgreSQL and H2 refuse with FOR UPDATE; tenant_id keeps a tenant's jobs together
+            // when two tenants tie, so that priorities never compare across tenants.
             Optional<Candidate> candidate = jdbc.sql("""
                     SELECT id, gpus, tenant_id FROM jobs WHERE status = 'queued' AND gpus <= ?
                       AND (memory_estimate_bytes IS NULL OR memory_estimate_bytes <= ?)
                       AND (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = jobs.tenant_id AND r.status = 'running')
                           < COALESCE((SELECT t.max_running_jobs FROM tenants t WHERE t.id = jobs.tenant_id), ?)
-                    ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""")
-                    .params(maxGpus, memoryBudgetBytes, limits.maxRunningJobs())
+                    ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = jobs.tenant_id AND r.status = 'running'),
+                             (SELECT MIN(w.created_at) FROM jobs w WHERE w.tenant_id = jobs.tenant_id
+                                AND w.status = 'queued' AND w.gpus <= ?
+                                AND (w.memory_estimate_bytes IS NULL OR w.memory_estimate_bytes <= ?)),
+                             tenant_id, priority DESC, created_at, id
+                    LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                    .params(maxGpus, memoryBudgetBytes, limits.maxRunningJobs(), maxGpus, memoryBudgetBytes)
                     .query((rs, n) -> new Candidate(rs.getString("id"), rs.getInt("gpus"), rs.getString("tenant_id")))
                     .optional();
             if (candidate.isEmpty()) {

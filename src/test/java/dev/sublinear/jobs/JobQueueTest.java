@@ -108,6 +108,51 @@ class JobQueueTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
+    void priorityOrdersATenantsOwnJobsAndTheQueueIsFairAcrossTenants(Database database) {
+        open(database);
+        insert("ftjob-a-0", "a", 100, 0, 1000, 3);
+        insert("ftjob-a-1", "a", 100, 0, 1001, 3);
+        insert("ftjob-a-2", "a", 50, 0, 1002, 3);
+        insert("ftjob-a-3", "a", 100, 0, 1003, 3);
+        assertThat(claim("w", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-a-0");
+        // tenant b queues one job of priority 0, after all of a's priority-100 ones
+        insert("ftjob-b-0", "b", 0, 0, 6000, 3);
+        assertThat(jobs.queuePosition(jobs.find("ftjob-b-0").orElseThrow())).isZero();
+        assertThat(jobs.queuePosition(jobs.find("ftjob-a-1").orElseThrow())).isEqualTo(1);
+        assertThat(jobs.queuePosition(jobs.find("ftjob-a-2").orElseThrow())).isEqualTo(3);
+        // one slot frees: b (no job running) goes before a (one running), whatever a's priorities
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            order.add(claim("w", 0, 7000).orElseThrow().id());
+        }
+        // within a, its own priorities: 100, 100, then 50
+        assertThat(order).containsExactly("ftjob-b-0", "ftjob-a-1", "ftjob-a-3", "ftjob-a-2");
+        // a now runs 4, b 1: c's new job goes before a's older priority-100 one, then b's
+        insert("ftjob-a-4", "a", 100, 0, 8000, 3);
+        insert("ftjob-b-1", "b", 0, 0, 8500, 3);
+        insert("ftjob-c-0", "c", -100, 0, 9000, 3);
+        List<String> next = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            next.add(claim("w", 0, 10_000).orElseThrow().id());
+        }
+        assertThat(next).containsExactly("ftjob-c-0", "ftjob-b-1", "ftjob-a-4");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void tenantsWithEqualRunningJobsGoInTheOrderTheyHaveWaited(Database database) {
+        open(database);
+        insert("ftjob-late-high", "late", 100, 0, 2000, 3);
+        insert("ftjob-early-low", "early", -100, 0, 1000, 3);
+        insert("ftjob-early-high", "early", 100, 0, 3000, 3);
+        // early has waited since 1000: its best job (priority 100, queued at 3000) goes first
+        assertThat(claim("w", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-early-high");
+        assertThat(claim("w", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-late-high");
+        assertThat(claim("w", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-early-low");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
     void claimsOnlyJobsThatFitTheFreeDevices(Database database) {
         open(database);
         insert("ftjob-two-gpus", 9, 2, 1000, 3);
@@ -137,8 +182,8 @@ class JobQueueTest {
         for (int i = 0; i < 4; i++) {
             claim("w", 0, 10_000).ifPresent(j -> order.add(j.id()));
         }
-        // the small tenant's two highest-priority jobs run, then the other tenant's; two stay queued
-        assertThat(order).containsExactly("ftjob-small-0", "ftjob-small-1", "ftjob-other");
+        // the small tenant (waiting longest) and the other take turns up to the small one's limit; two stay queued
+        assertThat(order).containsExactly("ftjob-small-0", "ftjob-other", "ftjob-small-1");
         assertThat(jobs.find("ftjob-small-2").orElseThrow().status()).isEqualTo(JobStatus.QUEUED);
         assertThat(queue.succeed(new JobQueue.Holder("ftjob-small-0", "w", 1), "ft:x", 1, 1, 11_000)).isTrue();
         assertThat(claim("w", 0, 12_000).orElseThrow().id()).isEqualTo("ftjob-small-2");
