@@ -46,8 +46,8 @@ public record JobObject(
     @Schema(description = "Optimizer steps done of the total, and the estimated seconds to go while running.", example = "{\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, \"eta_seconds\": 95.5}")
     public record Progress(int step, int totalSteps, double percent, @Schema(types = {"number", "null"}) Double etaSeconds) {}
 
-    @Schema(description = "Why a job failed: `invalid_file`, `training_diverged`, `invalid_job` (the request's) or"
-            + " `platform_error` (the service's).", example = "{\"code\": \"invalid_file\", \"message\": \"training line 3: is not valid JSON\", \"param\": \"training_file\"}")
+    @Schema(description = "Why a job failed: `invalid_file`, `training_diverged`, `invalid_job`, `out_of_memory` (the"
+            + " request's) or `platform_error` (the service's).", example = "{\"code\": \"invalid_file\", \"message\": \"training line 3: is not valid JSON\", \"param\": \"training_file\"}")
     public record Error(String code, String message, @Schema(types = {"string", "null"}) String param) {}
 
     /**

@@ -12,8 +12,10 @@ import org.springframework.stereotype.Component;
 /**
  * Takes jobs back from workers that stopped heartbeating (crash, kill -9, lost network): when a
  * lease expires the job goes back to the queue and resumes on any worker from its newest
- * checkpoint, or fails after its last attempt. Runs in every process; the conditional update in
- * {@link JobQueue#expire} makes concurrent reapers harmless.
+ * checkpoint, or fails after its last attempt, or at once when the worker last reported it at or
+ * over its memory budget (it most likely took that worker down; see {@link JobQueue#expiry}). Runs
+ * in every process; the conditional update in {@link JobQueue#expire} makes concurrent reapers
+ * harmless.
  */
 @Component
 public class ExpiredLeaseReaper implements SmartLifecycle {
@@ -38,13 +40,18 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
         int taken = 0;
         long now = clock.millis();
         for (JobRecord job : queue.expired(now)) {
-            if (queue.expire(job, now)) {
+            JobQueue.Expiry expiry = queue.expiry(job);
+            if (queue.expire(job, expiry, now)) {
                 taken++;
-                String what = JobRecord.CANCEL.equals(job.requestedAction()) ? "cancelled"
-                        : JobRecord.PAUSE.equals(job.requestedAction()) ? "paused"
-                        : job.attempt() >= job.maxAttempts() ? "failed: no attempts left (" + job.maxAttempts() + ")"
-                        : "requeued to resume from " + (job.latestCheckpoint() == null ? "the start" : job.latestCheckpoint());
-                events.add(job.id(), job.attempt() >= job.maxAttempts() ? "error" : "warn", "status",
+                String what = switch (expiry.to()) {
+                    case CANCELLED -> "cancelled";
+                    case PAUSED -> "paused";
+                    case FAILED -> "out_of_memory".equals(expiry.errorCode()) ? "failed: " + expiry.errorMessage()
+                            : "failed: no attempts left (" + job.maxAttempts() + ")";
+                    default -> "requeued to resume from "
+                            + (job.latestCheckpoint() == null ? "the start" : job.latestCheckpoint());
+                };
+                events.add(job.id(), expiry.to() == JobStatus.FAILED ? "error" : "warn", "status",
                         "The job's worker stopped heartbeating during attempt " + job.attempt() + "; job " + what,
                         null);
                 LOG.warn("Job {}: lease of worker {} expired; {}", job.id(), job.workerId(), what);

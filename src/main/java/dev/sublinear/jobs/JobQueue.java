@@ -1,5 +1,6 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.training.run.MemoryBudget;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -34,21 +35,34 @@ public class JobQueue {
     public record Holder(String jobId, String workerId, int attempt) {}
 
     /**
-     * Takes the best queued job that needs at most {@code maxGpus} GPUs (0: one device of any kind),
-     * highest priority first, then oldest.
+     * Takes the best queued job that needs at most {@code maxGpus} GPUs (0: one device of any kind)
+     * and whose memory estimate fits the worker's budget. Fair across tenants: the tenant with the
+     * fewest running jobs goes first, then the one whose oldest such job has waited longest; a
+     * tenant's priority orders only its own jobs (highest first, then oldest), so that no tenant's
+     * priority 100 jumps ahead of another tenant's jobs.
      *
+     * @param memoryBudgetBytes the memory one job may take on this worker
      * @param devicesFor the devices the worker gives a job needing that many GPUs
      */
-    public Optional<JobRecord> claim(String workerId, int maxGpus, IntFunction<String> devicesFor, long now,
-            Duration lease) {
+    public Optional<JobRecord> claim(String workerId, int maxGpus, long memoryBudgetBytes,
+            IntFunction<String> devicesFor, long now, Duration lease) {
         return transactions.execute(status -> {
-            // a tenant at its running-jobs limit is skipped: its jobs wait, others' go ahead
+            // A tenant at its running-jobs limit is skipped: its jobs wait, others' go ahead. The
+            // tenant's rank comes from correlated subqueries, not GROUP BY or window functions, which
+            // PostgreSQL and H2 refuse with FOR UPDATE; tenant_id keeps a tenant's jobs together
+            // when two tenants tie, so that priorities never compare across tenants.
             Optional<Candidate> candidate = jdbc.sql("""
                     SELECT id, gpus, tenant_id FROM jobs WHERE status = 'queued' AND gpus <= ?
+                      AND (memory_estimate_bytes IS NULL OR memory_estimate_bytes <= ?)
                       AND (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = jobs.tenant_id AND r.status = 'running')
                           < COALESCE((SELECT t.max_running_jobs FROM tenants t WHERE t.id = jobs.tenant_id), ?)
-                    ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""")
-                    .params(maxGpus, limits.maxRunningJobs())
+                    ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = jobs.tenant_id AND r.status = 'running'),
+                             (SELECT MIN(w.created_at) FROM jobs w WHERE w.tenant_id = jobs.tenant_id
+                                AND w.status = 'queued' AND w.gpus <= ?
+                                AND (w.memory_estimate_bytes IS NULL OR w.memory_estimate_bytes <= ?)),
+                             tenant_id, priority DESC, created_at, id
+                    LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                    .params(maxGpus, memoryBudgetBytes, limits.maxRunningJobs(), maxGpus, memoryBudgetBytes)
                     .query((rs, n) -> new Candidate(rs.getString("id"), rs.getInt("gpus"), rs.getString("tenant_id")))
                     .optional();
             if (candidate.isEmpty()) {
@@ -60,9 +74,11 @@ public class JobQueue {
             }
             int updated = jdbc.sql("""
                     UPDATE jobs SET status = 'running', worker_id = ?, devices = ?, attempt = attempt + 1,
-                                    lease_expires_at = ?, started_at = COALESCE(started_at, ?), eta_seconds = NULL
+                                    lease_expires_at = ?, started_at = COALESCE(started_at, ?), eta_seconds = NULL,
+                                    memory_budget_bytes = ?, memory_peak_bytes = NULL
                     WHERE id = ? AND status = 'queued'""")
-                    .params(workerId, devicesFor.apply(c.gpus()), now + lease.toMillis(), now, c.id())
+                    .params(workerId, devicesFor.apply(c.gpus()), now + lease.toMillis(), now, memoryBudgetBytes,
+                            c.id())
                     .update();
             return updated == 1 ? jobs.find(c.id()) : Optional.<JobRecord>empty();
         });
@@ -90,9 +106,19 @@ public class JobQueue {
      *     no longer holds the job
      */
     public Optional<String> renew(Holder holder, long now, Duration lease) {
-        int updated = jdbc.sql("UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND worker_id = ? AND attempt = ?"
-                        + " AND status = 'running'")
-                .params(now + lease.toMillis(), holder.jobId(), holder.workerId(), holder.attempt())
+        return renew(holder, now, lease, null);
+    }
+
+    /**
+     * Renews the lease and records the most memory the attempt has taken so far: the evidence the
+     * lease reaper weighs if this worker dies (see {@link #expiry}).
+     *
+     * @param memoryPeakBytes the attempt's peak memory, or null when not measured
+     */
+    public Optional<String> renew(Holder holder, long now, Duration lease, Long memoryPeakBytes) {
+        int updated = jdbc.sql("UPDATE jobs SET lease_expires_at = ?, memory_peak_bytes = COALESCE(?, memory_peak_bytes)"
+                        + " WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'")
+                .params(now + lease.toMillis(), memoryPeakBytes, holder.jobId(), holder.workerId(), holder.attempt())
                 .update();
         if (updated == 0) {
             return Optional.empty();
@@ -177,31 +203,65 @@ public class JobQueue {
                 .stream().map(jobs::find).flatMap(Optional::stream).toList();
     }
 
+    /** What expiring a job's lease does to it; a failure's code, message and param. */
+    public record Expiry(JobStatus to, String errorCode, String errorMessage, String errorParam) {}
+
     /**
-     * Takes a job away from a worker whose lease expired: back to the queue (or paused or cancelled
-     * if the client had asked), or failed after its last attempt. False if something else changed
-     * it first.
+     * What becomes of a job whose worker stopped heartbeating: cancelled or paused if the client had
+     * asked; failed as the user's error ({@code out_of_memory}) when the worker last reported the
+     * attempt at or over its memory budget, since the job most likely took its worker down and would
+     * take the next one down too; failed after its last attempt; else back to the queue.
+     */
+    public Expiry expiry(JobRecord job) {
+        if (JobRecord.CANCEL.equals(job.requestedAction())) {
+            return new Expiry(JobStatus.CANCELLED, null, null, null);
+        }
+        if (JobRecord.PAUSE.equals(job.requestedAction())) {
+            return new Expiry(JobStatus.PAUSED, null, null, null);
+        }
+        Expiry memory = jdbc.sql("SELECT memory_peak_bytes, memory_budget_bytes FROM jobs WHERE id = ? AND attempt = ?")
+                .params(job.id(), job.attempt())
+                .query((rs, n) -> {
+                    Long peak = rs.getObject("memory_peak_bytes", Long.class);
+                    Long budget = rs.getObject("memory_budget_bytes", Long.class);
+                    if (peak == null || budget == null || peak < budget) {
+                        return null;
+                    }
+                    return new Expiry(JobStatus.FAILED, "out_of_memory", "the job's worker stopped responding while"
+                            + " attempt " + job.attempt() + " held " + MemoryBudget.describe(peak)
+                            + " of memory, at or over the worker's memory budget of " + MemoryBudget.describe(budget)
+                            + "; it is not retried. Use a smaller batch_size or shorter examples",
+                            "hyperparameters.batch_size");
+                })
+                .optional().orElse(null);
+        if (memory != null) {
+            return memory;
+        }
+        if (job.attempt() >= job.maxAttempts()) {
+            return new Expiry(JobStatus.FAILED, "platform_error",
+                    "the job's worker stopped responding on each of its " + job.maxAttempts() + " attempts", null);
+        }
+        return new Expiry(JobStatus.QUEUED, null, null, null);
+    }
+
+    /**
+     * Takes a job away from a worker whose lease expired, as {@link #expiry} decides. False if
+     * something else changed it first.
      */
     public boolean expire(JobRecord job, long now) {
+        return expire(job, expiry(job), now);
+    }
+
+    /** Takes a job away from a worker whose lease expired, as decided; false if something else changed it first. */
+    public boolean expire(JobRecord job, Expiry expiry, long now) {
         String sql = "UPDATE jobs SET status = ?, worker_id = NULL, devices = NULL, lease_expires_at = NULL,"
-                + " requested_action = NULL, eta_seconds = NULL, error_code = ?, error_message = ?, finished_at = ?"
+                + " requested_action = NULL, eta_seconds = NULL, error_code = ?, error_message = ?, error_param = ?,"
+                + " finished_at = ?"
                 + " WHERE id = ? AND status = 'running' AND worker_id = ? AND attempt = ? AND lease_expires_at < ?";
-        JobStatus to;
-        String code = null;
-        String message = null;
-        if (JobRecord.CANCEL.equals(job.requestedAction())) {
-            to = JobStatus.CANCELLED;
-        } else if (JobRecord.PAUSE.equals(job.requestedAction())) {
-            to = JobStatus.PAUSED;
-        } else if (job.attempt() >= job.maxAttempts()) {
-            to = JobStatus.FAILED;
-            code = "platform_error";
-            message = "the job's worker stopped responding on each of its " + job.maxAttempts() + " attempts";
-        } else {
-            to = JobStatus.QUEUED;
-        }
+        JobStatus to = expiry.to();
         return jdbc.sql(sql)
-                .params(to.id(), code, message, to.terminal() ? now : null, job.id(), job.workerId(), job.attempt(), now)
+                .params(to.id(), expiry.errorCode(), expiry.errorMessage(), expiry.errorParam(),
+                        to.terminal() ? now : null, job.id(), job.workerId(), job.attempt(), now)
                 .update() == 1;
     }
 

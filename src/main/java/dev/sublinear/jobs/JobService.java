@@ -6,8 +6,12 @@ import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.DatasetReader;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.data.TrainingData;
+import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.ModelConfig;
+import dev.sublinear.training.run.MemoryBudget;
+import dev.sublinear.training.run.MemoryEstimate;
 import dev.sublinear.training.run.OptimizerConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,9 +76,12 @@ public class JobService {
         JobSettings settings = JobDefaults.resolve(request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53));
         checkOptimizer(settings);
         int gpus = request.resources() == null || request.resources().gpus() == null ? 0 : request.resources().gpus();
-        checkFits(gpus);
+        List<WorkerRecord> live = checkFits(gpus);
         checkQuota(tenantId, gpus);
-        checkExamples(task, base, training, validation);
+        TrainingData data = checkExamples(task, base, training, validation);
+        // A job on GPUs keeps its tensors in GPU memory, where an allocation that does not fit fails
+        // with an error instead of the kernel killing the process: the host's budget is for the rest.
+        Long memoryEstimate = gpus == 0 ? checkMemory(base, data, settings, live) : null;
 
         JobRecord job = new JobRecord(Ids.next("ftjob"), tenantId, request.model(), training.id(),
                 validation == null ? null : validation.id(), task, settings, gpus,
@@ -82,7 +89,7 @@ public class JobService {
                 properties.maxAttempts(), null, 0, 0, null, 0, null, null, null, null, null, null, null, null,
                 clock.millis(), null, null);
         try {
-            jobs.insert(job, idempotencyKey);
+            jobs.insert(job, idempotencyKey, memoryEstimate);
         } catch (DuplicateKeyException e) {
             // a concurrent retry with the same key won the race: its job is the answer
             return jobs.findByIdempotencyKey(tenantId, idempotencyKey).orElseThrow(() -> e);
@@ -212,7 +219,8 @@ public class JobService {
         }
     }
 
-    private void checkFits(int gpus) {
+    /** Refuses a job no live worker has the GPUs for; returns the live workers. */
+    private List<WorkerRecord> checkFits(int gpus) {
         List<WorkerRecord> seen = workers.seenSince(clock.millis() - properties.workerRetention().toMillis());
         if (seen.isEmpty()) {
             throw new InvalidRequestException("resources.gpus", "no worker has registered in the last "
@@ -223,10 +231,65 @@ public class JobService {
             throw new InvalidRequestException("resources.gpus", "the job asks for " + gpus
                     + " GPU(s) but the largest registered worker has " + most);
         }
+        return seen;
     }
 
-    /** Checks the examples against the task and the model's context window, with line numbers. */
-    private void checkExamples(TaskType task, BaseModel base, FileRecord training, FileRecord validation)
+    /**
+     * Refuses a job whose estimated memory passes the largest memory budget of the live workers
+     * (it could only take a worker down), naming the setting to change; returns the estimate.
+     */
+    private long checkMemory(BaseModel base, TrainingData data, JobSettings settings, List<WorkerRecord> live)
+            throws IOException {
+        ModelConfig config = modelConfig(base, data.labels());
+        MemoryEstimate estimate = MemoryEstimate.of(config, TrainingSettings.optimizer(settings),
+                TrainingSettings.hyperparameters(settings), data, 1);
+        if (live.stream().anyMatch(w -> w.memoryBudgetBytes() == null)) {
+            return estimate.totalBytes(); // a worker of a version without budgets takes anything
+        }
+        long budget = live.stream().mapToLong(WorkerRecord::memoryBudgetBytes).max().orElseThrow();
+        if (estimate.totalBytes() <= budget) {
+            return estimate.totalBytes();
+        }
+        String needs = "the job needs an estimated " + MemoryBudget.describe(estimate.totalBytes()) + " of memory ("
+                + MemoryBudget.describe(estimate.activationBytes()) + " for the activations of micro-batches of "
+                + estimate.rows() + " example(s) of up to " + estimate.length() + " tokens, "
+                + MemoryBudget.describe(estimate.parameterBytes() + estimate.gradientBytes() + estimate.optimizerBytes()
+                        + estimate.overheadBytes()) + " for the model, its gradients and optimizer state, "
+                + MemoryBudget.describe(estimate.dataBytes()) + " for the examples), more than the largest worker's"
+                + " memory budget for a job, " + MemoryBudget.describe(budget);
+        int rows = estimate.rowsWithin(budget);
+        if (rows >= 1 && estimate.activationBytes() >= estimate.fixedBytes()) {
+            throw new InvalidRequestException("hyperparameters.batch_size", needs + "; a batch_size of at most " + rows
+                    + " fits (gradient_accumulation keeps the examples per step without the memory)");
+        }
+        if (estimate.dataBytes() >= estimate.fixedBytes() - estimate.dataBytes()) {
+            throw new InvalidRequestException("training_file", needs + "; use fewer or shorter examples");
+        }
+        if (estimate.activationBytes() >= estimate.fixedBytes()) {
+            throw new InvalidRequestException("training_file", needs + "; even one example per micro-batch is too"
+                    + " much: use shorter examples");
+        }
+        throw new InvalidRequestException("model", needs + "; use a smaller model");
+    }
+
+    /** The architecture the job will train, read from the base model without loading it. */
+    private ModelConfig modelConfig(BaseModel base, List<String> labels) throws IOException {
+        if (base instanceof BaseModel.Catalog c) {
+            // a catalog classifier takes the training file's labels; fewer than two fail at validation
+            return ModelCatalog.get(c.name(), labels.size() >= 2 ? labels : List.of("a", "b")).orElseThrow();
+        }
+        String key = base instanceof BaseModel.FineTuned f ? f.model().artifactKey()
+                : base instanceof BaseModel.Uploaded u ? u.file().artifactKey()
+                : ((BaseModel.FromCheckpoint) base).checkpoint().artifactKey();
+        try (InputStream in = artifacts.open(key)) {
+            return ModelArchive.readConfig(in);
+        } catch (ModelArchive.InvalidArchiveException e) {
+            throw new InvalidRequestException("model", e.getMessage());
+        }
+    }
+
+    /** Checks the examples against the task and the model's context window, with line numbers; returns them. */
+    private TrainingData checkExamples(TaskType task, BaseModel base, FileRecord training, FileRecord validation)
             throws IOException {
         int contextLength = base instanceof BaseModel.Catalog c
                 ? ModelCatalog.get(c.name(), List.of("a", "b")).map(ModelConfig::contextLength).orElseThrow()
@@ -234,7 +297,7 @@ public class JobService {
         DatasetReader reader = new DatasetReader(task, new ByteTokenizer(), Math.min(contextLength, 1 << 20), 2);
         try (InputStream t = artifacts.open(training.artifactKey());
                 InputStream v = validation == null ? null : artifacts.open(validation.artifactKey())) {
-            reader.read(t, v);
+            return reader.read(t, v);
         } catch (InvalidDataException e) {
             DataProblem first = e.problems().get(0);
             String param = "validation".equals(first.file()) ? "validation_file" : "training_file";

@@ -30,14 +30,19 @@ public class JobStore {
     }
 
     public void insert(JobRecord j, String idempotencyKey) {
+        insert(j, idempotencyKey, null);
+    }
+
+    /** @param memoryEstimateBytes the job's estimated memory (null: not estimated; any worker may take it) */
+    public void insert(JobRecord j, String idempotencyKey, Long memoryEstimateBytes) {
         jdbc.sql("""
                 INSERT INTO jobs (id, tenant_id, model, training_file, validation_file, task, spec, gpus, priority,
                                   status, idempotency_key, attempt, max_attempts, step, total_steps, trained_tokens,
-                                  created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?)""")
+                                  created_at, memory_estimate_bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?, ?)""")
                 .params(j.id(), j.tenantId(), j.model(), j.trainingFile(), j.validationFile(), j.task().id(),
                         json.writeValueAsString(j.settings()), j.gpus(), j.priority(), j.status().id(), idempotencyKey,
-                        j.maxAttempts(), j.createdAt())
+                        j.maxAttempts(), j.createdAt(), memoryEstimateBytes)
                 .update();
     }
 
@@ -71,13 +76,42 @@ public class JobStore {
                 .params(tenantId, fileId, fileId, fileId).query(String.class).list();
     }
 
-    /** Jobs ahead of a queued one in the order workers claim (among those any worker could take first). */
+    /**
+     * Jobs ahead of a queued one in the order workers claim ({@link JobQueue#claim}), should none
+     * finish meanwhile and any worker take any job: its own tenant's ahead of it by priority and age,
+     * and from every other tenant as many as the fair order takes first. The job goes when its tenant
+     * has as many jobs running as it has now plus those ahead of it (its level); another tenant's
+     * jobs go before it until that tenant reaches the same level, and one more if that tenant has
+     * waited longer.
+     */
     public int queuePosition(JobRecord job) {
-        return jdbc.sql("""
-                SELECT COUNT(*) FROM jobs WHERE status = 'queued'
+        long own = jdbc.sql("""
+                SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND tenant_id = ?
                   AND (priority > ? OR (priority = ? AND (created_at < ? OR (created_at = ? AND id < ?))))""")
-                .params(job.priority(), job.priority(), job.createdAt(), job.createdAt(), job.id())
-                .query(Integer.class).single();
+                .params(job.tenantId(), job.priority(), job.priority(), job.createdAt(), job.createdAt(), job.id())
+                .query(Long.class).single();
+        record Tenant(String id, long running, long queued, Long oldest) {}
+        List<Tenant> tenants = jdbc.sql("""
+                SELECT tenant_id, SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END) AS running,
+                       SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued,
+                       MIN(CASE WHEN status = 'queued' THEN created_at END) AS oldest
+                FROM jobs WHERE status IN ('queued', 'running') GROUP BY tenant_id""")
+                .query((rs, n) -> new Tenant(rs.getString("tenant_id"), rs.getLong("running"), rs.getLong("queued"),
+                        rs.getObject("oldest", Long.class)))
+                .list();
+        Tenant mine = tenants.stream().filter(t -> t.id().equals(job.tenantId())).findFirst()
+                .orElse(new Tenant(job.tenantId(), 0, 1, job.createdAt()));
+        long level = mine.running() + own;
+        long ahead = own;
+        for (Tenant t : tenants) {
+            if (t.id().equals(mine.id()) || t.queued() == 0) {
+                continue;
+            }
+            boolean waitedLonger = t.oldest() < mine.oldest()
+                    || (t.oldest().equals(mine.oldest()) && t.id().compareTo(mine.id()) < 0);
+            ahead += Math.max(0, Math.min(t.queued(), level - t.running() + (waitedLonger ? 1 : 0)));
+        }
+        return (int) ahead;
     }
 
     /** Moves a job from one status to another; false if it was no longer in {@code from}. */

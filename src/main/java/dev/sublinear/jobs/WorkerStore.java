@@ -12,7 +12,8 @@ public class WorkerStore {
 
     private static final RowMapper<WorkerRecord> ROW = (rs, n) -> new WorkerRecord(rs.getString("id"),
             rs.getString("host"), Arrays.asList(rs.getString("devices").split(",")), rs.getInt("gpus"),
-            rs.getInt("slots"), rs.getString("status"), rs.getLong("started_at"), rs.getLong("last_heartbeat"));
+            rs.getInt("slots"), rs.getString("status"), rs.getLong("started_at"), rs.getLong("last_heartbeat"),
+            rs.getObject("memory_budget_bytes", Long.class));
 
     private final JdbcClient jdbc;
 
@@ -23,10 +24,11 @@ public class WorkerStore {
     public void register(WorkerRecord w) {
         jdbc.sql("DELETE FROM workers WHERE id = ?").param(w.id()).update();
         jdbc.sql("""
-                INSERT INTO workers (id, host, devices, gpus, slots, status, started_at, last_heartbeat)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")
+                INSERT INTO workers (id, host, devices, gpus, slots, status, started_at, last_heartbeat,
+                                     memory_budget_bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")
                 .params(w.id(), w.host(), String.join(",", w.devices()), w.gpus(), w.slots(), w.status(),
-                        w.startedAt(), w.lastHeartbeat())
+                        w.startedAt(), w.lastHeartbeat(), w.memoryBudgetBytes())
                 .update();
     }
 

@@ -11,6 +11,8 @@ import dev.sublinear.jobs.ModelRecord;
 import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.run.EvaluationReport;
+import dev.sublinear.training.run.MemoryBudget;
+import dev.sublinear.training.run.MemoryBudgetExceededException;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.RunOutcome;
 import dev.sublinear.training.run.StepReport;
@@ -43,6 +45,9 @@ final class JobExecution implements TrainingListener {
     final List<Device> devices;
     private final Duration lease;
     private final RunControl control = new RunControl();
+    private final long memoryBudgetBytes;
+    /** Set when the run starts: the growth of the process from then on is the attempt's memory. */
+    private volatile MemoryBudget memory;
     private final List<MetricPoint> pending = new ArrayList<>();
     private final ArtifactCheckpointStore checkpointStore;
     private final Path workDirectory;
@@ -60,12 +65,14 @@ final class JobExecution implements TrainingListener {
     private volatile int firstStep = -1;
     private volatile long firstStepNanos;
 
-    JobExecution(JobRunner runner, JobRecord job, String workerId, List<Device> devices, Duration lease) {
+    JobExecution(JobRunner runner, JobRecord job, String workerId, List<Device> devices, Duration lease,
+            long memoryBudgetBytes) {
         this.runner = runner;
         this.job = job;
         this.holder = new JobQueue.Holder(job.id(), workerId, job.attempt());
         this.devices = devices;
         this.lease = lease;
+        this.memoryBudgetBytes = memoryBudgetBytes;
         this.workDirectory = runner.workDirectory(job, claim);
         this.failures = new FailureMessages(List.of(runner.directories.work(), runner.directories.models()));
         this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), workDirectory.resolve("scratch"),
@@ -75,6 +82,9 @@ final class JobExecution implements TrainingListener {
     /** Trains and records the outcome; never throws. */
     void run() {
         try {
+            // before the data and the model: both are the attempt's memory
+            memory = MemoryBudget.startingNow(memoryBudgetBytes);
+            control.limitMemory(memory);
             String where = devices.stream().map(DeviceInventory::name).collect(Collectors.joining(", "));
             // the tenant reads events: which worker (named after its host) runs the attempt is for the log
             LOG.info("Job {} attempt {} started on worker {} ({})", job.id(), job.attempt(), holder.workerId(), where);
@@ -92,6 +102,10 @@ final class JobExecution implements TrainingListener {
             String param = "validation".equals(problems.get(0).file()) ? "validation_file" : "training_file";
             userError("invalid_file", problems.stream().limit(20).map(DataProblem::toString)
                     .collect(Collectors.joining("; ")), param);
+        } catch (MemoryBudgetExceededException e) {
+            // the job's settings ask for more than a worker grants a job: the user's to change
+            userError("out_of_memory", e.getMessage() + " (the worker's memory budget for a job); use a smaller"
+                    + " batch_size or shorter examples", "hyperparameters.batch_size");
         } catch (TrainingFailedException e) {
             userError("training_diverged", e.getMessage()
                     + " (try a smaller learning_rate or clip_threshold, or check the data)", "hyperparameters");
@@ -190,8 +204,14 @@ final class JobExecution implements TrainingListener {
             if (ended) {
                 return;
             }
-            // renew first: a slow metrics flush must not cost the lease
-            action = runner.queue.renew(holder, runner.clock.millis(), lease);
+            // renew first: a slow metrics flush must not cost the lease. The memory measured here,
+            // between the run's own checks, is what the lease reaper weighs if this process dies.
+            MemoryBudget m = memory;
+            Long peak = null;
+            if (m != null && m.measure() >= 0) {
+                peak = m.peakBytes();
+            }
+            action = runner.queue.renew(holder, runner.clock.millis(), lease, peak);
         }
         if (action.isEmpty()) {
             if (!lost) {

@@ -5,9 +5,11 @@ import dev.sublinear.jobs.JobQueue;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.WorkerRecord;
 import dev.sublinear.jobs.WorkerStore;
+import dev.sublinear.training.run.MemoryBudget;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -42,6 +44,8 @@ public class Worker implements SmartLifecycle {
     private final MeterRegistry meters;
     private final DeviceInventory devices;
     private final String id;
+    /** The memory one job may take here (see {@link WorkerProperties#memoryBudget()}). */
+    private final long memoryBudgetBytes;
     private final Map<String, JobExecution> running = new ConcurrentHashMap<>();
     private final Object wakeUp = new Object();
     private volatile boolean active;
@@ -60,6 +64,14 @@ public class Worker implements SmartLifecycle {
         this.meters = meters;
         this.devices = new DeviceInventory(properties.devices(), properties.cpuSlots());
         this.id = properties.id() != null ? properties.id() : host() + "-" + dev.sublinear.jobs.Ids.next("w").substring(2, 10);
+        this.memoryBudgetBytes = properties.memoryBudgetBytes(machineMemory(), Runtime.getRuntime().maxMemory(),
+                devices.slots());
+    }
+
+    /** The machine's memory, or its container's limit (the JVM reads the cgroup), in bytes. */
+    private static long machineMemory() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
     }
 
     public String id() {
@@ -69,7 +81,8 @@ public class Worker implements SmartLifecycle {
     @Override
     public void start() {
         long now = clock.millis();
-        workers.register(new WorkerRecord(id, host(), devices.names(), devices.gpuCount(), devices.slots(), "online", now, now));
+        workers.register(new WorkerRecord(id, host(), devices.names(), devices.gpuCount(), devices.slots(), "online", now, now,
+                memoryBudgetBytes));
         registerMeters();
         active = true;
         heartbeats = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "worker-heartbeat"));
@@ -78,7 +91,8 @@ public class Worker implements SmartLifecycle {
         trainers = Executors.newCachedThreadPool(r -> new Thread(r, "worker-training"));
         claimLoop = new Thread(this::claimLoop, "worker-claims");
         claimLoop.start();
-        LOG.info("Worker {} started with devices {} ({} job(s) at once)", id, devices.names(), devices.slots());
+        LOG.info("Worker {} started with devices {} ({} job(s) at once, memory budget {} a job)", id, devices.names(),
+                devices.slots(), MemoryBudget.describe(memoryBudgetBytes));
     }
 
     private void claimLoop() {
@@ -129,7 +143,7 @@ public class Worker implements SmartLifecycle {
             return false;
         }
         AtomicReference<List<Device>> taken = new AtomicReference<>();
-        Optional<JobRecord> claimed = queue.claim(id, maxGpus, gpus -> {
+        Optional<JobRecord> claimed = queue.claim(id, maxGpus, memoryBudgetBytes, gpus -> {
             taken.set(devices.allocate(gpus));
             return String.join(",", taken.get().stream().map(DeviceInventory::name).toList());
         }, clock.millis(), properties.leaseDuration());
@@ -140,7 +154,8 @@ public class Worker implements SmartLifecycle {
             return false;
         }
         JobRecord job = claimed.get();
-        JobExecution execution = new JobExecution(runner, job, id, taken.get(), properties.leaseDuration());
+        JobExecution execution = new JobExecution(runner, job, id, taken.get(), properties.leaseDuration(),
+                memoryBudgetBytes);
         running.put(job.id(), execution);
         trainers.execute(() -> {
             Timer.Sample sample = Timer.start(meters);

@@ -34,6 +34,8 @@ class JobQueueTest {
     private static final Duration LEASE = Duration.ofSeconds(10);
     /** The default running-jobs limit per tenant here: above every other test's needs. */
     private static final int MAX_RUNNING = 1000;
+    /** A worker's memory budget per job where the test is not about memory: 1 TiB. */
+    private static final long WORKER_MEMORY = 1L << 40;
 
     private HikariDataSource dataSource;
     private JobStore jobs;
@@ -61,18 +63,31 @@ class JobQueueTest {
         insert(id, "t", priority, gpus, createdAt, maxAttempts);
     }
 
+    private void insert(String id, int priority, int gpus, long createdAt, int maxAttempts, Long memoryEstimate) {
+        insert(id, "t", priority, gpus, createdAt, maxAttempts, memoryEstimate);
+    }
+
     private void insert(String id, String tenant, int priority, int gpus, long createdAt, int maxAttempts) {
+        insert(id, tenant, priority, gpus, createdAt, maxAttempts, null);
+    }
+
+    private void insert(String id, String tenant, int priority, int gpus, long createdAt, int maxAttempts,
+            Long memoryEstimate) {
         JobSettings settings = new JobSettings(
                 new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
                 new JobSettings.Optimizer("adafactor", 0, null, 0.8, 1, true, true, false, 1e-30, 1e-3, true, 1, 0),
                 1, null, Map.of());
         jobs.insert(new JobRecord(id, tenant, "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, gpus, priority,
                 JobStatus.QUEUED, null, null, null, 0, maxAttempts, null, 0, 0, null, 0, null, null, null, null, null, null,
-                null, null, createdAt, null, null), null);
+                null, null, createdAt, null, null), null, memoryEstimate);
     }
 
     private Optional<JobRecord> claim(String worker, int maxGpus, long now) {
-        return queue.claim(worker, maxGpus, gpus -> gpus == 0 ? "cpu" : "gpu:0", now, LEASE);
+        return claim(worker, maxGpus, WORKER_MEMORY, now);
+    }
+
+    private Optional<JobRecord> claim(String worker, int maxGpus, long memoryBudget, long now) {
+        return queue.claim(worker, maxGpus, memoryBudget, gpus -> gpus == 0 ? "cpu" : "gpu:0", now, LEASE);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -89,6 +104,51 @@ class JobQueueTest {
         }
         assertThat(order).containsExactly("ftjob-old-high", "ftjob-new-high", "ftjob-oldest-low", "ftjob-old-low");
         assertThat(claim("w", 0, 10_000)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void priorityOrdersATenantsOwnJobsAndTheQueueIsFairAcrossTenants(Database database) {
+        open(database);
+        insert("ftjob-a-0", "a", 100, 0, 1000, 3);
+        insert("ftjob-a-1", "a", 100, 0, 1001, 3);
+        insert("ftjob-a-2", "a", 50, 0, 1002, 3);
+        insert("ftjob-a-3", "a", 100, 0, 1003, 3);
+        assertThat(claim("w", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-a-0");
+        // tenant b queues one job of priority 0, after all of a's priority-100 ones
+        insert("ftjob-b-0", "b", 0, 0, 6000, 3);
+        assertThat(jobs.queuePosition(jobs.find("ftjob-b-0").orElseThrow())).isZero();
+        assertThat(jobs.queuePosition(jobs.find("ftjob-a-1").orElseThrow())).isEqualTo(1);
+        assertThat(jobs.queuePosition(jobs.find("ftjob-a-2").orElseThrow())).isEqualTo(3);
+        // one slot frees: b (no job running) goes before a (one running), whatever a's priorities
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            order.add(claim("w", 0, 7000).orElseThrow().id());
+        }
+        // within a, its own priorities: 100, 100, then 50
+        assertThat(order).containsExactly("ftjob-b-0", "ftjob-a-1", "ftjob-a-3", "ftjob-a-2");
+        // a now runs 4, b 1: c's new job goes before a's older priority-100 one, then b's
+        insert("ftjob-a-4", "a", 100, 0, 8000, 3);
+        insert("ftjob-b-1", "b", 0, 0, 8500, 3);
+        insert("ftjob-c-0", "c", -100, 0, 9000, 3);
+        List<String> next = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            next.add(claim("w", 0, 10_000).orElseThrow().id());
+        }
+        assertThat(next).containsExactly("ftjob-c-0", "ftjob-b-1", "ftjob-a-4");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void tenantsWithEqualRunningJobsGoInTheOrderTheyHaveWaited(Database database) {
+        open(database);
+        insert("ftjob-late-high", "late", 100, 0, 2000, 3);
+        insert("ftjob-early-low", "early", -100, 0, 1000, 3);
+        insert("ftjob-early-high", "early", 100, 0, 3000, 3);
+        // early has waited since 1000: its best job (priority 100, queued at 3000) goes first
+        assertThat(claim("w", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-early-high");
+        assertThat(claim("w", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-late-high");
+        assertThat(claim("w", 0, 5000).orElseThrow().id()).isEqualTo("ftjob-early-low");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -122,8 +182,8 @@ class JobQueueTest {
         for (int i = 0; i < 4; i++) {
             claim("w", 0, 10_000).ifPresent(j -> order.add(j.id()));
         }
-        // the small tenant's two highest-priority jobs run, then the other tenant's; two stay queued
-        assertThat(order).containsExactly("ftjob-small-0", "ftjob-small-1", "ftjob-other");
+        // the small tenant (waiting longest) and the other take turns up to the small one's limit; two stay queued
+        assertThat(order).containsExactly("ftjob-small-0", "ftjob-other", "ftjob-small-1");
         assertThat(jobs.find("ftjob-small-2").orElseThrow().status()).isEqualTo(JobStatus.QUEUED);
         assertThat(queue.succeed(new JobQueue.Holder("ftjob-small-0", "w", 1), "ft:x", 1, 1, 11_000)).isTrue();
         assertThat(claim("w", 0, 12_000).orElseThrow().id()).isEqualTo("ftjob-small-2");
@@ -222,6 +282,53 @@ class JobQueueTest {
         assertThat(failed.errorCode()).isEqualTo("platform_error");
         assertThat(failed.attempt()).isEqualTo(2);
         assertThat(claim("w3", 0, now)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aWorkerClaimsOnlyJobsWhoseMemoryEstimateFitsItsBudget(Database database) {
+        open(database);
+        insert("ftjob-big", 9, 0, 1000, 3, 6L << 30);
+        insert("ftjob-small", 0, 0, 2000, 3, 1L << 30);
+        insert("ftjob-unestimated", 0, 0, 3000, 3, null);
+        // a 2 GiB worker passes over the higher-priority 6 GiB job: it would only take the worker down
+        assertThat(claim("small-worker", 0, 2L << 30, 5000).orElseThrow().id()).isEqualTo("ftjob-small");
+        assertThat(claim("small-worker", 0, 2L << 30, 5000).orElseThrow().id()).isEqualTo("ftjob-unestimated");
+        assertThat(claim("small-worker", 0, 2L << 30, 5000)).isEmpty();
+        JobRecord big = claim("big-worker", 0, 8L << 30, 5000).orElseThrow();
+        assertThat(big.id()).isEqualTo("ftjob-big");
+        assertThat(JdbcClient.create(dataSource).sql("SELECT memory_budget_bytes FROM jobs WHERE id = 'ftjob-big'")
+                .query(Long.class).single()).isEqualTo(8L << 30);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aWorkerThatDiedWithItsJobAtItsMemoryBudgetFailsTheJobInsteadOfPassingItOn(Database database) {
+        open(database);
+        long budget = 512L << 20;
+        insert("ftjob-hog", 0, 0, 1000, 3, 100L << 20);
+        insert("ftjob-fine", 0, 0, 2000, 3, 100L << 20);
+        claim("w-hog", 0, budget, 10_000).orElseThrow();
+        claim("w-fine", 0, budget, 10_000).orElseThrow();
+        // the last heartbeats: one job had reached its worker's budget, the other was well within it
+        assertThat(queue.renew(new JobQueue.Holder("ftjob-hog", "w-hog", 1), 11_000, LEASE, budget + (3L << 20)))
+                .contains("");
+        assertThat(queue.renew(new JobQueue.Holder("ftjob-fine", "w-fine", 1), 11_000, LEASE, 200L << 20)).contains("");
+        // both workers die (kill -9 by the kernel's OOM killer, say) and their leases run out
+        long later = 11_000 + LEASE.toMillis() + 1;
+        for (JobRecord job : queue.expired(later)) {
+            assertThat(queue.expire(job, later)).isTrue();
+        }
+        JobRecord hog = jobs.find("ftjob-hog").orElseThrow();
+        assertThat(hog.status()).as("not retried into the next worker").isEqualTo(JobStatus.FAILED);
+        assertThat(hog.errorCode()).isEqualTo("out_of_memory");
+        assertThat(hog.errorParam()).isEqualTo("hyperparameters.batch_size");
+        assertThat(hog.errorMessage()).contains("515 MiB", "memory budget of 512 MiB", "not retried");
+        assertThat(hog.finishedAt()).isEqualTo(later);
+        // an ordinary dead worker's job goes back to the queue as before, and its next attempt is measured afresh
+        assertThat(jobs.find("ftjob-fine").orElseThrow().status()).isEqualTo(JobStatus.QUEUED);
+        assertThat(claim("w-next", 0, budget, later + 1).orElseThrow().id()).isEqualTo("ftjob-fine");
+        assertThat(queue.expiry(jobs.find("ftjob-fine").orElseThrow()).to()).isEqualTo(JobStatus.QUEUED);
     }
 
     @ParameterizedTest(name = "{0}")

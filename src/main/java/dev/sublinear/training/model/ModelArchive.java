@@ -89,6 +89,35 @@ public final class ModelArchive {
         }
     }
 
+    /**
+     * The configuration in a model archive or a checkpoint (both zips with a {@code config.json}),
+     * read without unpacking the parameters when the configuration comes first, as both writers put it.
+     *
+     * @throws InvalidArchiveException when there is no valid configuration
+     */
+    public static ModelConfig readConfig(InputStream in) throws IOException {
+        try (ZipInputStream zip = new ZipInputStream(in)) {
+            ZipEntry entry;
+            while ((entry = zip.getNextEntry()) != null) {
+                if (entry.getName().equals(LoadedModel.CONFIG_FILE)) {
+                    byte[] json = zip.readNBytes((int) CONFIG_LIMIT + 1);
+                    if (json.length > CONFIG_LIMIT) {
+                        throw new InvalidArchiveException("entry '" + entry.getName() + "' is larger than "
+                                + CONFIG_LIMIT + " bytes");
+                    }
+                    try {
+                        return LoadedModel.parseConfig(new String(json, java.nio.charset.StandardCharsets.UTF_8));
+                    } catch (RuntimeException e) {
+                        throw new InvalidArchiveException(e.getMessage());
+                    }
+                }
+            }
+        } catch (ZipException e) {
+            throw new InvalidArchiveException("not a valid zip file (" + e.getMessage() + ")");
+        }
+        throw new InvalidArchiveException("missing " + LoadedModel.CONFIG_FILE);
+    }
+
     private static long copyLimited(InputStream in, Path target, long limit, String name) throws IOException {
         long written = 0;
         byte[] buffer = new byte[1 << 16];

@@ -1,7 +1,7 @@
 package dev.sublinear.training.run;
 
 /** A run that could not continue for a reason other than bad data (e.g. a non-finite loss). */
-public final class TrainingFailedException extends Exception {
+public class TrainingFailedException extends Exception {
 
     private final int step;
 
