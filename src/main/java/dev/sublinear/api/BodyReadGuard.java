@@ -8,6 +8,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -15,8 +18,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * body must keep up an average of {@link HttpProperties#bodyMinRate()}, or the next read fails with
  * {@link TooSlow} (answered 408, and the connection is closed). Each socket read is itself bounded
  * by the connector's timeout, so a thread is held at most that much past the deadline. Every body
- * the application reads (JSON, uploads) goes through here.
+ * the application reads (JSON, uploads) goes through here: it is the first filter, before Spring
+ * Security and {@link RequestBodyLimit}.
  */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE)
 class BodyReadGuard extends OncePerRequestFilter {
 
     private final HttpProperties properties;

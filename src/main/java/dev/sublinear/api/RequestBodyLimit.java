@@ -17,10 +17,8 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Every request but an upload takes at most {@link RequestBodyProperties#maxJsonSize()} of body
@@ -40,11 +38,11 @@ class RequestBodyLimit extends OncePerRequestFilter {
     private static final String UPLOAD = "/v1/files";
 
     private final long limit;
-    private final JsonMapper json;
+    private final ProblemWriter problems;
 
-    RequestBodyLimit(RequestBodyProperties properties, JsonMapper json) {
+    RequestBodyLimit(RequestBodyProperties properties, ProblemWriter problems) {
         this.limit = properties.maxJsonSize().toBytes();
-        this.json = json;
+        this.problems = problems;
     }
 
     @Override
@@ -60,12 +58,12 @@ class RequestBodyLimit extends OncePerRequestFilter {
         boolean hasBody = request.getContentLengthLong() > 0 || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
         String type = request.getContentType() == null ? "" : request.getContentType().toLowerCase(Locale.ROOT);
         if (hasBody && (type.startsWith("multipart/") || type.startsWith("application/x-www-form-urlencoded"))) {
-            refuse(response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+            refuse(request, response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                     "this endpoint takes a JSON body (Content-Type: application/json)");
             return;
         }
         if (request.getContentLengthLong() > limit) {
-            refuse(response, HttpStatus.CONTENT_TOO_LARGE, "body_too_large", tooLarge(limit));
+            refuse(request, response, HttpStatus.CONTENT_TOO_LARGE, "body_too_large", tooLarge(limit));
             return;
         }
         chain.doFilter(hasBody ? new Capped(request, limit) : request, response);
@@ -75,13 +73,9 @@ class RequestBodyLimit extends OncePerRequestFilter {
         return "the request body is over this endpoint's limit of " + limit + " bytes";
     }
 
-    private void refuse(HttpServletResponse response, HttpStatus status, String code, String detail) throws IOException {
-        ProblemDetail problem = Problems.problem(status, code, null, detail);
-        response.setStatus(status.value());
-        response.setContentType("application/problem+json");
-        // the unread body is not worth receiving: the connection closes after the answer
-        response.setHeader(HttpHeaders.CONNECTION, "close");
-        json.writeValue(response.getOutputStream(), problem);
+    private void refuse(HttpServletRequest request, HttpServletResponse response, HttpStatus status, String code,
+            String detail) throws IOException {
+        problems.write(request, response, status, code, null, detail); // says Connection: close: the body stays unread
     }
 
     /** The request with its body cut off after {@code limit} bytes. */

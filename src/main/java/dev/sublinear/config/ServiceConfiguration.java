@@ -7,13 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import dev.sublinear.api.HttpEdge;
 import dev.sublinear.api.HttpProperties;
-import jakarta.servlet.Filter;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
-import org.springframework.boot.web.servlet.FilterRegistrationBean;
-import org.springframework.core.Ordered;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -50,14 +46,6 @@ class ServiceConfiguration {
             });
             factory.addContextValves(new ClientGuardValve(http.maxRequestsPerClient()));
         };
-    }
-
-    /** Before anything reads a request body, including Spring Security's filters. */
-    @Bean
-    FilterRegistrationBean<Filter> bodyReadGuard(HttpProperties http) {
-        FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>(HttpEdge.bodyReadGuard(http));
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-        return registration;
     }
 
     @Bean
