@@ -92,10 +92,14 @@ public class ClientGuardValve extends ValveBase {
     /**
      * Tomcat takes a refused swallow for an error of the request: the answer already given stands
      * (marked as reported, so no error page is rendered over it) and the connection closes. The
-     * answers that refuse an unread body say {@code Connection: close} (see the API's problem
-     * writer), so a client does not send its next request on this connection.
+     * answer says {@code Connection: close} (it is still uncommitted here unless it outgrew the
+     * response buffer), so the client does not send its next request on this connection.
      */
     private static void closeAfterAnswer(Request request, Response response) {
+        if (!response.isCommitted()) {
+            // whoever wrote the answer: the client must not send its next request on this connection
+            response.setHeader("Connection", "close");
+        }
         request.getCoyoteRequest().action(ActionCode.DISABLE_SWALLOW_INPUT, null);
         response.setErrorReported();
     }
