@@ -1,8 +1,12 @@
 package dev.sublinear;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
@@ -109,6 +113,41 @@ class ArchitectureTest {
                 .should()
                 .dependOnClassesThat()
                 .resideInAPackage("dev.sublinear.study..")
+                .check(CLASSES);
+    }
+
+    /**
+     * Inside {@code jobs}, features build on each other in one direction: common, then tenants, files,
+     * models and workers, then the job itself, then the queue that hands jobs to workers.
+     */
+    @Test
+    void jobFeaturesPointOneWay() {
+        layeredArchitecture()
+                .consideringOnlyDependenciesInLayers()
+                .layer("common").definedBy("dev.sublinear.jobs.common..")
+                .layer("features").definedBy("dev.sublinear.jobs.tenants..", "dev.sublinear.jobs.files..",
+                        "dev.sublinear.jobs.models..", "dev.sublinear.jobs.workers..")
+                .layer("job").definedBy("dev.sublinear.jobs")
+                .layer("queue").definedBy("dev.sublinear.jobs.queue..")
+                .whereLayer("queue").mayNotBeAccessedByAnyLayer()
+                .whereLayer("job").mayOnlyBeAccessedByLayers("queue")
+                .whereLayer("features").mayOnlyBeAccessedByLayers("job", "queue")
+                .whereLayer("common").mayOnlyBeAccessedByLayers("features", "job", "queue")
+                .check(CLASSES);
+        slices().matching("dev.sublinear.jobs.(*)..").should().beFreeOfCycles().check(CLASSES);
+    }
+
+    /** A feature's table is reached through its service only. */
+    @Test
+    void featureStoresArePackagePrivate() {
+        classes()
+                .that()
+                .resideInAnyPackage("dev.sublinear.jobs.tenants", "dev.sublinear.jobs.files",
+                        "dev.sublinear.jobs.models", "dev.sublinear.jobs.workers")
+                .and()
+                .haveSimpleNameEndingWith("Store")
+                .should()
+                .notHaveModifier(JavaModifier.PUBLIC)
                 .check(CLASSES);
     }
 }

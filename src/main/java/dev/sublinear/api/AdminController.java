@@ -1,9 +1,9 @@
 package dev.sublinear.api;
 
-import dev.sublinear.jobs.ApiKeyRecord;
-import dev.sublinear.jobs.TenantLimits;
-import dev.sublinear.jobs.TenantRecord;
-import dev.sublinear.jobs.Tenants;
+import dev.sublinear.jobs.tenants.ApiKeyRecord;
+import dev.sublinear.jobs.tenants.TenantLimits;
+import dev.sublinear.jobs.tenants.TenantRecord;
+import dev.sublinear.jobs.tenants.Tenants;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;

@@ -1,6 +1,6 @@
 package dev.sublinear.api;
 
-import dev.sublinear.jobs.Tenants;
+import dev.sublinear.jobs.tenants.Tenants;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import org.springframework.dao.DataAccessException;

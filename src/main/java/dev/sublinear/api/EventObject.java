@@ -1,7 +1,7 @@
 package dev.sublinear.api;
 
-import io.swagger.v3.oas.annotations.media.Schema;
 import dev.sublinear.jobs.JobEvent;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 /** A job event ({@code object: "fine_tuning.job.event"}); {@code data} is a JSON object's text or null. */
 @Schema(description = "Something that happened to a job. `level` is info, warn or error; `type` is status,"

@@ -1,7 +1,7 @@
 package dev.sublinear.api;
 
+import dev.sublinear.jobs.files.FileRecord;
 import io.swagger.v3.oas.annotations.media.Schema;
-import dev.sublinear.jobs.FileRecord;
 import java.util.List;
 
 /** A file as clients see it. */

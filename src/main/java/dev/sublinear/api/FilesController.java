@@ -1,12 +1,12 @@
 package dev.sublinear.api;
 
+import dev.sublinear.jobs.files.FileRecord;
+import dev.sublinear.jobs.files.FileService;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import io.swagger.v3.oas.annotations.Operation;
-import dev.sublinear.jobs.FileRecord;
-import dev.sublinear.jobs.FileService;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;

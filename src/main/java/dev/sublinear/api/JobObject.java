@@ -1,9 +1,9 @@
 package dev.sublinear.api;
 
-import io.swagger.v3.oas.annotations.media.Schema;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobSettings;
 import dev.sublinear.jobs.JobStatus;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

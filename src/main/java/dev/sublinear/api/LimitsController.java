@@ -1,7 +1,8 @@
 package dev.sublinear.api;
 
-import dev.sublinear.jobs.TenantLimits;
-import dev.sublinear.jobs.Tenants;
+import dev.sublinear.jobs.TenantUsage;
+import dev.sublinear.jobs.tenants.TenantLimits;
+import dev.sublinear.jobs.tenants.Tenants;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -14,10 +15,12 @@ import org.springframework.web.bind.annotation.RestController;
 class LimitsController {
 
     private final Tenants tenants;
+    private final TenantUsage usage;
     private final Tenant tenant;
 
-    LimitsController(Tenants tenants, Tenant tenant) {
+    LimitsController(Tenants tenants, TenantUsage usage, Tenant tenant) {
         this.tenants = tenants;
+        this.usage = usage;
         this.tenant = tenant;
     }
 
@@ -26,7 +29,7 @@ class LimitsController {
             + " \"max_storage_bytes\": 107374182400, \"requests_per_second\": 100, \"max_upload_bytes\": 1073741824,"
             + " \"max_upload_lines\": 10000000}, \"usage\": {\"running_jobs\": 1, \"queued_jobs\": 0, \"gpus\": 1,"
             + " \"storage_bytes\": 3770414}}")
-    record LimitsObject(String object, String tenantId, TenantLimits limits, Tenants.Usage usage) {}
+    record LimitsObject(String object, String tenantId, TenantLimits limits, TenantUsage.Usage usage) {}
 
     @GetMapping("/v1/limits")
     @Operation(operationId = "getLimits", summary = "Your limits and usage",
@@ -34,6 +37,6 @@ class LimitsController {
                     + " limits, with what the tenant uses now.")
     LimitsObject limits() {
         String id = tenant.current();
-        return new LimitsObject("limits", id, tenants.limits(id), tenants.usage(id));
+        return new LimitsObject("limits", id, tenants.limits(id), usage.of(id));
     }
 }

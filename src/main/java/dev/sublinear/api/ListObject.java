@@ -1,7 +1,7 @@
 package dev.sublinear.api;
 
+import dev.sublinear.jobs.common.Page;
 import io.swagger.v3.oas.annotations.media.Schema;
-import dev.sublinear.jobs.Page;
 import java.util.List;
 import java.util.function.Function;
 

@@ -1,7 +1,7 @@
 package dev.sublinear.api;
 
-import io.swagger.v3.oas.annotations.media.Schema;
 import dev.sublinear.jobs.MetricPoint;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**

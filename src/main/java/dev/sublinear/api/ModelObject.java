@@ -1,7 +1,7 @@
 package dev.sublinear.api;
 
 import io.swagger.v3.oas.annotations.media.Schema;
-import dev.sublinear.jobs.ModelService.ModelInfo;
+import dev.sublinear.jobs.models.ModelService.ModelInfo;
 
 /** A model ({@code object: "model"}): a catalog architecture or a fine-tuned model of the tenant. */
 @Schema(description = "A catalog architecture (owned_by `sublinear`) or a fine-tuned model of the tenant.",

@@ -1,13 +1,13 @@
 package dev.sublinear.api;
 
+import dev.sublinear.jobs.models.Inference;
+import dev.sublinear.jobs.models.InferenceProperties;
+import dev.sublinear.jobs.models.ModelService;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import io.swagger.v3.oas.annotations.Operation;
-import dev.sublinear.jobs.Inference;
-import dev.sublinear.jobs.InferenceProperties;
-import dev.sublinear.jobs.ModelService;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;

@@ -1,8 +1,8 @@
 package dev.sublinear.api;
 
-import dev.sublinear.jobs.FileRecord;
-import dev.sublinear.jobs.FileService;
-import dev.sublinear.jobs.InvalidRequestException;
+import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.jobs.files.FileRecord;
+import dev.sublinear.jobs.files.FileService;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,12 +1,12 @@
 package dev.sublinear.api;
 
-import dev.sublinear.jobs.ConflictException;
-import dev.sublinear.jobs.InferenceTimeoutException;
-import dev.sublinear.jobs.InsufficientStorageException;
-import dev.sublinear.jobs.InvalidRequestException;
-import dev.sublinear.jobs.NotFoundException;
-import dev.sublinear.jobs.QuotaExceededException;
-import dev.sublinear.jobs.TooManyInferencesException;
+import dev.sublinear.jobs.common.ConflictException;
+import dev.sublinear.jobs.common.InsufficientStorageException;
+import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.jobs.common.NotFoundException;
+import dev.sublinear.jobs.common.QuotaExceededException;
+import dev.sublinear.jobs.models.InferenceTimeoutException;
+import dev.sublinear.jobs.models.TooManyInferencesException;
 import dev.sublinear.storage.ArtifactTooLargeException;
 import dev.sublinear.storage.StorageFull;
 import java.util.List;

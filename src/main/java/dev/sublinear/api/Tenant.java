@@ -1,6 +1,6 @@
 package dev.sublinear.api;
 
-import dev.sublinear.jobs.Tenants;
+import dev.sublinear.jobs.tenants.Tenants;
 import org.springframework.security.authentication.AuthenticationCredentialsNotFoundException;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;

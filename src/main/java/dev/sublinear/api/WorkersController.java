@@ -1,8 +1,8 @@
 package dev.sublinear.api;
 
+import dev.sublinear.jobs.queue.WorkerService;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import io.swagger.v3.oas.annotations.Operation;
-import dev.sublinear.jobs.WorkerService;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;

@@ -1,6 +1,6 @@
 package dev.sublinear.config;
 
-import dev.sublinear.jobs.Tenants;
+import dev.sublinear.jobs.tenants.Tenants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;

@@ -1,6 +1,6 @@
 package dev.sublinear.config;
 
-import dev.sublinear.jobs.LocalDirectories;
+import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.storage.FileSystemArtifactStore;
 import java.io.IOException;

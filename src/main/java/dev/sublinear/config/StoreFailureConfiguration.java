@@ -1,8 +1,8 @@
 package dev.sublinear.config;
 
+import dev.sublinear.jobs.common.InsufficientStorageException;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.SQLExceptionOverride;
-import dev.sublinear.jobs.InsufficientStorageException;
 import dev.sublinear.storage.StorageFull;
 import java.sql.SQLException;
 import javax.sql.DataSource;

@@ -1,5 +1,7 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.jobs.files.FileRecord;
+import dev.sublinear.jobs.models.ModelRecord;
 import dev.sublinear.training.data.TaskType;
 
 /** What a job's {@code model} field names, resolved for its tenant. */

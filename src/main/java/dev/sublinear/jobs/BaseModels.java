@@ -1,5 +1,9 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.jobs.files.FileRecord;
+import dev.sublinear.jobs.files.FileService;
+import dev.sublinear.jobs.models.ModelService;
 import dev.sublinear.training.model.ModelCatalog;
 import org.springframework.stereotype.Component;
 
@@ -7,12 +11,12 @@ import org.springframework.stereotype.Component;
 @Component
 public class BaseModels {
 
-    private final ModelStore models;
+    private final ModelService models;
     private final CheckpointRecords checkpoints;
-    private final FileStore files;
+    private final FileService files;
     private final JobStore jobs;
 
-    public BaseModels(ModelStore models, CheckpointRecords checkpoints, FileStore files, JobStore jobs) {
+    public BaseModels(ModelService models, CheckpointRecords checkpoints, FileService files, JobStore jobs) {
         this.models = models;
         this.checkpoints = checkpoints;
         this.files = files;

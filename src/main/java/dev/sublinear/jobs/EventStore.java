@@ -1,5 +1,8 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.jobs.common.Ids;
+import dev.sublinear.jobs.common.NotFoundException;
+import dev.sublinear.jobs.common.Page;
 import java.time.Clock;
 import java.util.List;
 import org.springframework.jdbc.core.RowMapper;

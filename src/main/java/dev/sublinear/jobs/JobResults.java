@@ -1,5 +1,7 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.jobs.common.JobsProperties;
+import dev.sublinear.jobs.common.NotFoundException;
 import dev.sublinear.storage.ArtifactStore;
 import java.io.IOException;
 import java.io.InputStream;

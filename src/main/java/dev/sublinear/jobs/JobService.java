@@ -1,5 +1,18 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.jobs.common.ConflictException;
+import dev.sublinear.jobs.common.Ids;
+import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.jobs.common.JobsProperties;
+import dev.sublinear.jobs.common.NotFoundException;
+import dev.sublinear.jobs.common.Page;
+import dev.sublinear.jobs.common.QuotaExceededException;
+import dev.sublinear.jobs.files.FileRecord;
+import dev.sublinear.jobs.files.FileService;
+import dev.sublinear.jobs.tenants.TenantLimits;
+import dev.sublinear.jobs.tenants.Tenants;
+import dev.sublinear.jobs.workers.WorkerRecord;
+import dev.sublinear.jobs.workers.WorkerRegistry;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.training.data.ByteTokenizer;
 import dev.sublinear.training.data.DataProblem;
@@ -33,17 +46,18 @@ public class JobService {
     private static final SecureRandom SEEDS = new SecureRandom();
 
     private final JobStore jobs;
-    private final FileStore files;
+    private final FileService files;
     private final EventStore events;
-    private final WorkerStore workers;
+    private final WorkerRegistry workers;
     private final BaseModels baseModels;
     private final ArtifactStore artifacts;
     private final JobsProperties properties;
     private final Tenants tenants;
+    private final TenantUsage usage;
     private final Clock clock;
 
-    public JobService(JobStore jobs, FileStore files, EventStore events, WorkerStore workers, BaseModels baseModels,
-            ArtifactStore artifacts, JobsProperties properties, Tenants tenants, Clock clock) {
+    public JobService(JobStore jobs, FileService files, EventStore events, WorkerRegistry workers, BaseModels baseModels,
+            ArtifactStore artifacts, JobsProperties properties, Tenants tenants, TenantUsage usage, Clock clock) {
         this.jobs = jobs;
         this.files = files;
         this.events = events;
@@ -52,6 +66,7 @@ public class JobService {
         this.artifacts = artifacts;
         this.properties = properties;
         this.tenants = tenants;
+        this.usage = usage;
         this.clock = clock;
     }
 
@@ -204,7 +219,7 @@ public class JobService {
 
     private void checkQuota(String tenantId, int gpus) {
         TenantLimits limits = tenants.limits(tenantId);
-        Tenants.Usage usage = tenants.usage(tenantId);
+        TenantUsage.Usage usage = this.usage.of(tenantId);
         if (usage.queuedJobs() >= limits.maxQueuedJobs()) {
             throw new QuotaExceededException(null, "the tenant has " + usage.queuedJobs() + " queued job(s), its limit"
                     + " (max_queued_jobs " + limits.maxQueuedJobs() + "); wait for some to start or cancel some");

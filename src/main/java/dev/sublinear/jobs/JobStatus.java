@@ -1,5 +1,6 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.jobs.common.InvalidRequestException;
 import java.util.Arrays;
 import java.util.Locale;
 

@@ -1,5 +1,9 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.jobs.common.JobReferences;
+import dev.sublinear.jobs.common.NewestFirst;
+import dev.sublinear.jobs.common.NotFoundException;
+import dev.sublinear.jobs.common.Page;
 import dev.sublinear.training.data.TaskType;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -13,12 +17,12 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The {@code jobs} table as clients and the status machine see it. Claims, leases and a worker's
- * writes to a job it holds are in {@link JobQueue}.
+ * writes to a job it holds are in {@code jobs.queue.JobQueue}.
  */
 @Repository
-public class JobStore {
+public class JobStore implements JobReferences {
 
-    static final String UNFINISHED = "('validating_files', 'queued', 'running', 'paused')";
+    public static final String UNFINISHED = "('validating_files', 'queued', 'running', 'paused')";
 
     private final JdbcClient jdbc;
     private final JsonMapper json;
@@ -69,7 +73,7 @@ public class JobStore {
                 status == null ? null : status.id(), anchor, limit, row);
     }
 
-    /** Unfinished jobs of the tenant that read file {@code fileId}. */
+    @Override
     public List<String> unfinishedJobsUsing(String tenantId, String fileId) {
         return jdbc.sql("SELECT id FROM jobs WHERE tenant_id = ? AND status IN " + UNFINISHED
                         + " AND (training_file = ? OR validation_file = ? OR model = ?) ORDER BY id")
@@ -77,7 +81,7 @@ public class JobStore {
     }
 
     /**
-     * Jobs ahead of a queued one in the order workers claim ({@link JobQueue#claim}), should none
+     * Jobs ahead of a queued one in the order workers claim ({@code JobQueue.claim}), should none
      * finish meanwhile and any worker take any job: its own tenant's ahead of it by priority and age,
      * and from every other tenant as many as the fair order takes first. The job goes when its tenant
      * has as many jobs running as it has now plus those ahead of it (its level); another tenant's

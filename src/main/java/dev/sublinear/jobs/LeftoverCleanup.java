@@ -1,5 +1,7 @@
 package dev.sublinear.jobs;
 
+import dev.sublinear.jobs.common.JobsProperties;
+import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.storage.ArtifactInfo;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.training.PrivateFiles;

@@ -1,7 +1,8 @@
 /**
- * The job service's domain: files, jobs and their status machine, events, metrics, checkpoints,
- * fine-tuned models and workers, kept in a JDBC store (H2 or PostgreSQL) and the artifact store.
- * Claims and leases live in {@link dev.sublinear.jobs.JobQueue}. Depends on the training layer and
+ * The fine-tuning job itself: a request becomes a job with stored settings, its status machine,
+ * events, metrics, checkpoints and results. The features it builds on sit in sub-packages
+ * ({@code common}, {@code tenants}, {@code files}, {@code models}, {@code workers}); claims, leases and
+ * a worker's view of one attempt sit above it in {@code queue}. Depends on the training layer and
  * storage; never on the API or the worker.
  */
 package dev.sublinear.jobs;

@@ -1,13 +1,13 @@
 package dev.sublinear.worker;
 
-import ai.djl.Device;
-import dev.sublinear.jobs.Ids;
-import dev.sublinear.jobs.JobQueue;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
-import dev.sublinear.jobs.LocalDirectories;
 import dev.sublinear.jobs.MetricPoint;
-import dev.sublinear.jobs.ModelRecord;
+import dev.sublinear.jobs.common.Ids;
+import dev.sublinear.jobs.common.LocalDirectories;
+import dev.sublinear.jobs.models.ModelRecord;
+import dev.sublinear.jobs.queue.JobQueue;
+import ai.djl.Device;
 import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.run.EvaluationReport;
@@ -133,7 +133,7 @@ final class JobExecution implements TrainingListener {
                             + model.id() + String.format(" (train loss %.4f%s)", outcome.lastTrainLoss(),
                             Float.isNaN(outcome.lastValidLoss()) ? "" : String.format(", valid loss %.4f", outcome.lastValidLoss())));
                 } else {
-                    runner.models.delete(job.tenantId(), model.id());
+                    runner.models.unregister(job.tenantId(), model.id());
                     runner.artifacts.delete(model.artifactKey());
                 }
             }

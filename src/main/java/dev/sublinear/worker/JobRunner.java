@@ -1,20 +1,20 @@
 package dev.sublinear.worker;
 
-import ai.djl.Device;
 import dev.sublinear.jobs.BaseModel;
 import dev.sublinear.jobs.BaseModels;
 import dev.sublinear.jobs.CheckpointRecord;
 import dev.sublinear.jobs.CheckpointRecords;
 import dev.sublinear.jobs.EventStore;
-import dev.sublinear.jobs.FileStore;
-import dev.sublinear.jobs.Ids;
-import dev.sublinear.jobs.JobQueue;
 import dev.sublinear.jobs.JobRecord;
-import dev.sublinear.jobs.LocalDirectories;
 import dev.sublinear.jobs.MetricStore;
-import dev.sublinear.jobs.ModelRecord;
-import dev.sublinear.jobs.ModelStore;
 import dev.sublinear.jobs.TrainingSettings;
+import dev.sublinear.jobs.common.Ids;
+import dev.sublinear.jobs.common.LocalDirectories;
+import dev.sublinear.jobs.files.FileService;
+import dev.sublinear.jobs.models.ModelRecord;
+import dev.sublinear.jobs.models.ModelService;
+import dev.sublinear.jobs.queue.JobQueue;
+import ai.djl.Device;
 import dev.sublinear.storage.ArtifactInfo;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.training.PrivateFiles;
@@ -43,15 +43,15 @@ class JobRunner {
     final EventStore events;
     final MetricStore metrics;
     final CheckpointRecords checkpoints;
-    final ModelStore models;
-    final FileStore files;
+    final ModelService models;
+    final FileService files;
     final BaseModels baseModels;
     final ArtifactStore artifacts;
     final LocalDirectories directories;
     final Clock clock;
 
-    JobRunner(JobQueue queue, EventStore events, MetricStore metrics, CheckpointRecords checkpoints, ModelStore models,
-            FileStore files, BaseModels baseModels, ArtifactStore artifacts, LocalDirectories directories, Clock clock) {
+    JobRunner(JobQueue queue, EventStore events, MetricStore metrics, CheckpointRecords checkpoints, ModelService models,
+            FileService files, BaseModels baseModels, ArtifactStore artifacts, LocalDirectories directories, Clock clock) {
         this.queue = queue;
         this.events = events;
         this.metrics = metrics;
@@ -137,7 +137,7 @@ class JobRunner {
         String suffix = job.settings().suffix() == null ? "" : job.settings().suffix();
         ModelRecord model = new ModelRecord("ft:" + rootModel(job.model()) + ":" + suffix + ":" + job.id(),
                 job.tenantId(), job.model(), job.id(), job.task(), key, info.bytes(), clock.millis());
-        models.insert(model);
+        models.register(model);
         return model;
     }
 

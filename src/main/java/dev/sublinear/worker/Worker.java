@@ -1,10 +1,10 @@
 package dev.sublinear.worker;
 
-import ai.djl.Device;
-import dev.sublinear.jobs.JobQueue;
 import dev.sublinear.jobs.JobRecord;
-import dev.sublinear.jobs.WorkerRecord;
-import dev.sublinear.jobs.WorkerStore;
+import dev.sublinear.jobs.queue.JobQueue;
+import dev.sublinear.jobs.workers.WorkerRecord;
+import dev.sublinear.jobs.workers.WorkerRegistry;
+import ai.djl.Device;
 import dev.sublinear.training.run.MemoryBudget;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -38,7 +38,7 @@ public class Worker implements SmartLifecycle {
 
     private final JobRunner runner;
     private final JobQueue queue;
-    private final WorkerStore workers;
+    private final WorkerRegistry workers;
     private final WorkerProperties properties;
     private final Clock clock;
     private final MeterRegistry meters;
@@ -54,7 +54,7 @@ public class Worker implements SmartLifecycle {
     private ExecutorService trainers;
     private Thread claimLoop;
 
-    Worker(JobRunner runner, JobQueue queue, WorkerStore workers, WorkerProperties properties, Clock clock,
+    Worker(JobRunner runner, JobQueue queue, WorkerRegistry workers, WorkerProperties properties, Clock clock,
             MeterRegistry meters) {
         this.runner = runner;
         this.queue = queue;
@@ -63,7 +63,7 @@ public class Worker implements SmartLifecycle {
         this.clock = clock;
         this.meters = meters;
         this.devices = new DeviceInventory(properties.devices(), properties.cpuSlots());
-        this.id = properties.id() != null ? properties.id() : host() + "-" + dev.sublinear.jobs.Ids.next("w").substring(2, 10);
+        this.id = properties.id() != null ? properties.id() : host() + "-" + dev.sublinear.jobs.common.Ids.next("w").substring(2, 10);
         this.memoryBudgetBytes = properties.memoryBudgetBytes(machineMemory(), Runtime.getRuntime().maxMemory(),
                 devices.slots());
     }

@@ -1,7 +1,7 @@
 package dev.sublinear.worker;
 
-import dev.sublinear.jobs.JobQueue;
-import dev.sublinear.jobs.WorkerStore;
+import dev.sublinear.jobs.queue.JobQueue;
+import dev.sublinear.jobs.workers.WorkerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.Locale;
@@ -20,7 +20,7 @@ class WorkerConfiguration {
 
     @Bean
     @Conditional(WorkerRole.class)
-    Worker worker(JobRunner runner, JobQueue queue, WorkerStore workers, WorkerProperties properties, Clock clock,
+    Worker worker(JobRunner runner, JobQueue queue, WorkerRegistry workers, WorkerProperties properties, Clock clock,
             MeterRegistry meters) {
         return new Worker(runner, queue, workers, properties, clock, meters);
     }

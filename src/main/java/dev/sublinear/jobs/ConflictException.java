@@ -1,9 +1,0 @@
-package dev.sublinear.jobs;
-
-/** A request that is well formed but clashes with the resource's state (HTTP 409). */
-public final class ConflictException extends InvalidRequestException {
-
-    public ConflictException(String param, String message) {
-        super(param, message);
-    }
-}

@@ -1,0 +1,30 @@
+package dev.sublinear.jobs.models;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Inference on the API process ({@code /v1/models/{id}/completions} and {@code /predictions}), under
+ * {@code sublinear.inference.*}. Inference runs on its own threads, never on the web server's: a
+ * request past a limit is refused at once with 429 and {@code Retry-After} rather than queued, so a
+ * burst of long generations cannot hold the threads that health checks and other tenants need.
+ *
+ * @param maxConcurrent generations and predictions running at once in this API process, all tenants
+ *     together (each uses the CPU fully for its length: more than a few only slows them all)
+ * @param maxConcurrentPerTenant of those, how many one tenant may run at once, so that one tenant
+ *     cannot take them all
+ * @param timeout the longest one generation may run; past it the generation stops and the request
+ *     is answered 503 ({@code generation_timeout}). The prompt is cut to the model's context, so
+ *     each token costs at most one forward pass over the context: this bounds a request's work
+ */
+@Validated
+@ConfigurationProperties("sublinear.inference")
+public record InferenceProperties(
+        @Min(1) @Max(1024) @DefaultValue("4") int maxConcurrent,
+        @Min(1) @Max(1024) @DefaultValue("2") int maxConcurrentPerTenant,
+        @NotNull @DefaultValue("120s") Duration timeout) {}

@@ -1,0 +1,235 @@
+package dev.sublinear.jobs.models;
+
+import dev.sublinear.jobs.common.JobReferences;
+import dev.sublinear.jobs.common.ConflictException;
+import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.jobs.common.LocalDirectories;
+import dev.sublinear.jobs.common.NotFoundException;
+import ai.djl.Device;
+import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.PrivateFiles;
+import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.model.LoadedModel;
+import dev.sublinear.training.model.ModelArchive;
+import dev.sublinear.training.model.ModelCatalog;
+import jakarta.annotation.PreDestroy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import org.springframework.stereotype.Service;
+
+/**
+ * Models a tenant can use: catalog architectures and its fine-tuned models; and inference with
+ * them. Loaded models are kept in a small LRU cache, on the CPU (inference is for trying a model
+ * out, not for serving traffic); inference runs within {@link Inference}'s limits.
+ */
+@Service
+public class ModelService {
+
+    /** Models kept loaded at once. */
+    private static final int CACHED = 4;
+    private static final long MAX_MODEL_BYTES = 8L << 30;
+
+    private final ModelStore models;
+    private final JobReferences jobs;
+    private final ArtifactStore artifacts;
+    private final LocalDirectories directories;
+    private final Inference inference;
+    private final Map<String, LoadedModel> loaded = new LinkedHashMap<>(16, 0.75f, true);
+
+    public ModelService(ModelStore models, JobReferences jobs, ArtifactStore artifacts, LocalDirectories directories,
+            Inference inference) {
+        this.models = models;
+        this.inference = inference;
+        this.jobs = jobs;
+        this.artifacts = artifacts;
+        this.directories = directories;
+    }
+
+    /** A model as clients see it: {@code ownedBy} is "sublinear" for the catalog, the tenant otherwise. */
+    public record ModelInfo(String id, TaskType task, String ownedBy, long createdAt, String baseModel, String jobId) {
+
+        public String taskId() {
+            return task.id();
+        }
+    }
+
+    public List<ModelInfo> list(String tenantId) {
+        List<ModelInfo> catalog = ModelCatalog.names().stream()
+                .map(n -> new ModelInfo(n, ModelCatalog.taskOf(n), "sublinear", 0, null, null))
+                .toList();
+        List<ModelInfo> fineTuned = models.list(tenantId).stream().map(ModelService::info).toList();
+        return java.util.stream.Stream.concat(catalog.stream(), fineTuned.stream()).toList();
+    }
+
+    /** The tenant's fine-tuned model, if it has one by that id (catalog models have no record). */
+    public Optional<ModelRecord> find(String tenantId, String id) {
+        return models.find(tenantId, id);
+    }
+
+    /** Records a model a job has trained and stored. */
+    public void register(ModelRecord model) {
+        models.insert(model);
+    }
+
+    /** Forgets a registered model's record (its artifact is the caller's to delete). */
+    public void unregister(String tenantId, String id) {
+        models.delete(tenantId, id);
+    }
+
+    public ModelInfo get(String tenantId, String id) {
+        if (ModelCatalog.names().contains(id)) {
+            return new ModelInfo(id, ModelCatalog.taskOf(id), "sublinear", 0, null, null);
+        }
+        return models.find(tenantId, id).map(ModelService::info)
+                .orElseThrow(() -> new NotFoundException("model", id, "model"));
+    }
+
+    public void delete(String tenantId, String id) throws IOException {
+        if (ModelCatalog.names().contains(id)) {
+            throw new ConflictException("model", "catalog model " + id + " cannot be deleted");
+        }
+        ModelRecord model = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
+        List<String> users = jobs.unfinishedJobsUsing(tenantId, id);
+        if (!users.isEmpty()) {
+            throw new ConflictException("model", "model " + id + " is the base of unfinished job(s) " + users);
+        }
+        models.delete(tenantId, id);
+        try {
+            artifacts.delete(model.artifactKey());
+        } finally {
+            // after the row is gone, so that no load puts it back; under the cache's lock, so that
+            // no load is unpacking it meanwhile
+            synchronized (loaded) {
+                LoadedModel m = loaded.remove(cacheKey(tenantId, id));
+                if (m != null) {
+                    synchronized (m) {
+                        m.close();
+                    }
+                }
+                LocalDirectories.deleteTree(unpacked(model));
+            }
+        }
+    }
+
+    /** The archive of a fine-tuned model. */
+    public InputStream content(String tenantId, String id) throws IOException {
+        ModelRecord model = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
+        return artifacts.open(model.artifactKey());
+    }
+
+    /**
+     * Starts continuing {@code prompt} on an inference thread (see {@link Inference}); an unknown
+     * model or one for another task is refused here, before a slot is taken.
+     */
+    public Inference.Call<String> complete(String tenantId, String id, String prompt, int maxTokens, float temperature,
+            long seed) {
+        ModelInfo info = require(tenantId, id, TaskType.CAUSAL_LM);
+        return inference.start(tenantId, maxTokens, stop -> {
+            LoadedModel model = load(tenantId, info);
+            synchronized (model) {
+                return model.generate(prompt, maxTokens, temperature, seed, stop);
+            }
+        });
+    }
+
+    /** Starts classifying {@code text} on an inference thread, as {@link #complete}. */
+    public Inference.Call<Map<String, Float>> predict(String tenantId, String id, String text) {
+        ModelInfo info = require(tenantId, id, TaskType.CLASSIFICATION);
+        return inference.start(tenantId, 1, stop -> {
+            LoadedModel model = load(tenantId, info);
+            synchronized (model) {
+                if (stop.getAsBoolean()) { // waited for the model while the client left
+                    throw new CancellationException("prediction not started");
+                }
+                return model.classify(text);
+            }
+        });
+    }
+
+    private ModelInfo require(String tenantId, String id, TaskType task) {
+        ModelInfo info = get(tenantId, id);
+        if (info.task() != task) {
+            throw new InvalidRequestException("model", "model " + id + " is for " + info.task().id()
+                    + (task == TaskType.CAUSAL_LM ? "; use /predictions" : "; use /completions"));
+        }
+        return info;
+    }
+
+    private LoadedModel load(String tenantId, ModelInfo info) throws IOException {
+        String id = info.id();
+        String key = cacheKey(tenantId, id);
+        synchronized (loaded) {
+            LoadedModel m = loaded.get(key);
+            if (m != null) {
+                return m;
+            }
+            m = info.ownedBy().equals("sublinear") ? catalogModel(id) : fineTuned(tenantId, id);
+            loaded.put(key, m);
+            if (loaded.size() > CACHED) {
+                var eldest = loaded.entrySet().iterator().next();
+                loaded.remove(eldest.getKey());
+                synchronized (eldest.getValue()) {
+                    eldest.getValue().close();
+                }
+            }
+            return m;
+        }
+    }
+
+    /** The cache is per tenant: every tenant has the catalog models under the same names. */
+    private static String cacheKey(String tenantId, String id) {
+        return tenantId + "/" + id;
+    }
+
+    /** Whether the tenant's model is loaded (what a test can observe of the cache). */
+    boolean cached(String tenantId, String id) {
+        synchronized (loaded) {
+            return loaded.containsKey(cacheKey(tenantId, id));
+        }
+    }
+
+    private static LoadedModel catalogModel(String name) {
+        // an untrained architecture: answers are noise, but clients can try the endpoint before training
+        return LoadedModel.create(ModelCatalog.get(name, List.of("label-a", "label-b")).orElseThrow(), 0, Device.cpu());
+    }
+
+    private LoadedModel fineTuned(String tenantId, String id) throws IOException {
+        ModelRecord record = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
+        Path directory = unpacked(record);
+        if (!Files.exists(directory.resolve(LoadedModel.PARAMETERS_FILE))) {
+            LocalDirectories.deleteTree(directory);
+            PrivateFiles.createFolders(directory);
+            try (InputStream in = artifacts.open(record.artifactKey())) {
+                ModelArchive.extract(in, directory, MAX_MODEL_BYTES);
+            }
+        }
+        return LoadedModel.load(directory, Device.cpu());
+    }
+
+    /** Where a fine-tuned model is unpacked for inference. */
+    private Path unpacked(ModelRecord model) {
+        return directories.models().resolve(model.jobId());
+    }
+
+    private static ModelInfo info(ModelRecord m) {
+        return new ModelInfo(m.id(), m.task(), m.tenantId(), m.createdAt(), m.baseModel(), m.jobId());
+    }
+
+    @PreDestroy
+    void close() {
+        // this bean goes before Inference (which it uses): stop the calls first, or a model freed
+        // here mid-forward crashes the JVM in libtorch (seen: SIGSEGV in get_opt_names on shutdown)
+        inference.close();
+        synchronized (loaded) {
+            loaded.values().forEach(LoadedModel::close);
+            loaded.clear();
+        }
+    }
+}

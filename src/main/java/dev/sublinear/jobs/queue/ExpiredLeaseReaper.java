@@ -1,0 +1,90 @@
+package dev.sublinear.jobs.queue;
+
+import dev.sublinear.jobs.EventStore;
+import dev.sublinear.jobs.JobRecord;
+import dev.sublinear.jobs.JobStatus;
+import dev.sublinear.jobs.common.JobsProperties;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Takes jobs back from workers that stopped heartbeating (crash, kill -9, lost network): when a
+ * lease expires the job goes back to the queue and resumes on any worker from its newest
+ * checkpoint, or fails after its last attempt, or at once when the worker last reported it at or
+ * over its memory budget (it most likely took that worker down; see {@link JobQueue#expiry}). Runs
+ * in every process; the conditional update in {@link JobQueue#expire} makes concurrent reapers
+ * harmless.
+ */
+@Component
+public class ExpiredLeaseReaper implements SmartLifecycle {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExpiredLeaseReaper.class);
+
+    private final JobQueue queue;
+    private final EventStore events;
+    private final JobsProperties properties;
+    private final Clock clock;
+    private ScheduledExecutorService timer;
+
+    public ExpiredLeaseReaper(JobQueue queue, EventStore events, JobsProperties properties, Clock clock) {
+        this.queue = queue;
+        this.events = events;
+        this.properties = properties;
+        this.clock = clock;
+    }
+
+    /** One pass; returns how many jobs were taken back. */
+    public int reap() {
+        int taken = 0;
+        long now = clock.millis();
+        for (JobRecord job : queue.expired(now)) {
+            JobQueue.Expiry expiry = queue.expiry(job);
+            if (queue.expire(job, expiry, now)) {
+                taken++;
+                String what = switch (expiry.to()) {
+                    case CANCELLED -> "cancelled";
+                    case PAUSED -> "paused";
+                    case FAILED -> "out_of_memory".equals(expiry.errorCode()) ? "failed: " + expiry.errorMessage()
+                            : "failed: no attempts left (" + job.maxAttempts() + ")";
+                    default -> "requeued to resume from "
+                            + (job.latestCheckpoint() == null ? "the start" : job.latestCheckpoint());
+                };
+                events.add(job.id(), expiry.to() == JobStatus.FAILED ? "error" : "warn", "status",
+                        "The job's worker stopped heartbeating during attempt " + job.attempt() + "; job " + what,
+                        null);
+                LOG.warn("Job {}: lease of worker {} expired; {}", job.id(), job.workerId(), what);
+            }
+        }
+        return taken;
+    }
+
+    @Override
+    public void start() {
+        timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "lease-reaper"));
+        long period = properties.reaperInterval().toMillis();
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                reap();
+            } catch (RuntimeException e) {
+                LOG.warn("Looking for expired leases failed", e);
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void stop() {
+        timer.shutdownNow();
+        timer = null;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return timer != null;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.sublinear.jobs.workers;
+
+import java.util.Arrays;
+import java.util.List;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** The {@code workers} table: registration and heartbeats. */
+@Repository
+class WorkerStore {
+
+    private static final RowMapper<WorkerRecord> ROW = (rs, n) -> new WorkerRecord(rs.getString("id"),
+            rs.getString("host"), Arrays.asList(rs.getString("devices").split(",")), rs.getInt("gpus"),
+            rs.getInt("slots"), rs.getString("status"), rs.getLong("started_at"), rs.getLong("last_heartbeat"),
+            rs.getObject("memory_budget_bytes", Long.class));
+
+    private final JdbcClient jdbc;
+
+    WorkerStore(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    void register(WorkerRecord w) {
+        jdbc.sql("DELETE FROM workers WHERE id = ?").param(w.id()).update();
+        jdbc.sql("""
+                INSERT INTO workers (id, host, devices, gpus, slots, status, started_at, last_heartbeat,
+                                     memory_budget_bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                .params(w.id(), w.host(), String.join(",", w.devices()), w.gpus(), w.slots(), w.status(),
+                        w.startedAt(), w.lastHeartbeat(), w.memoryBudgetBytes())
+                .update();
+    }
+
+    void heartbeat(String id, long now) {
+        jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = 'online' WHERE id = ?").params(now, id).update();
+    }
+
+    void stopped(String id, long now) {
+        jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = 'stopped' WHERE id = ?").params(now, id).update();
+    }
+
+    List<WorkerRecord> list() {
+        return jdbc.sql("SELECT * FROM workers ORDER BY id").query(ROW).list();
+    }
+
+    /** Workers that heartbeated since {@code since} and did not stop cleanly. */
+    List<WorkerRecord> seenSince(long since) {
+        return jdbc.sql("SELECT * FROM workers WHERE last_heartbeat >= ? AND status <> 'stopped'")
+                .param(since).query(ROW).list();
+    }
+}
