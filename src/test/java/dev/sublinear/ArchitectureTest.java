@@ -1,5 +1,8 @@
 package dev.sublinear;
 
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleNameEndingWith;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
@@ -148,6 +151,21 @@ class ArchitectureTest {
                 .haveSimpleNameEndingWith("Store")
                 .should()
                 .notHaveModifier(JavaModifier.PUBLIC)
+                .check(CLASSES);
+    }
+
+    /** A worker sees the job service through the attempt it claimed, never through the tables. */
+    @Test
+    void theWorkerReachesJobsThroughItsAttempt() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.sublinear.worker..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("dev.sublinear.jobs..")
+                        .and(simpleNameEndingWith("Store")
+                                .or(simpleName("JobQueue"))
+                                .or(simpleName("CheckpointRecords"))
+                                .or(simpleName("BaseModels"))))
                 .check(CLASSES);
     }
 }

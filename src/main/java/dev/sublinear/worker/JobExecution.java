@@ -6,7 +6,7 @@ import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.models.ModelRecord;
-import dev.sublinear.jobs.queue.JobQueue;
+import dev.sublinear.jobs.queue.Attempt;
 import ai.djl.Device;
 import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.InvalidDataException;
@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +41,8 @@ final class JobExecution implements TrainingListener {
     private static final Logger LOG = LoggerFactory.getLogger(JobExecution.class);
 
     private final JobRunner runner;
+    final Attempt attempt;
     final JobRecord job;
-    final JobQueue.Holder holder;
     final List<Device> devices;
     private final Duration lease;
     private final RunControl control = new RunControl();
@@ -65,18 +66,17 @@ final class JobExecution implements TrainingListener {
     private volatile int firstStep = -1;
     private volatile long firstStepNanos;
 
-    JobExecution(JobRunner runner, JobRecord job, String workerId, List<Device> devices, Duration lease,
-            long memoryBudgetBytes) {
+    JobExecution(JobRunner runner, Attempt attempt, List<Device> devices, Duration lease, long memoryBudgetBytes) {
         this.runner = runner;
-        this.job = job;
-        this.holder = new JobQueue.Holder(job.id(), workerId, job.attempt());
+        this.attempt = attempt;
+        this.job = attempt.job();
         this.devices = devices;
         this.lease = lease;
         this.memoryBudgetBytes = memoryBudgetBytes;
         this.workDirectory = runner.workDirectory(job, claim);
         this.failures = new FailureMessages(List.of(runner.directories.work(), runner.directories.models()));
         this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), workDirectory.resolve("scratch"),
-                name -> runner.checkpoints.delete(job.id(), name));
+                attempt::checkpointDeleted);
     }
 
     /** Trains and records the outcome; never throws. */
@@ -87,13 +87,13 @@ final class JobExecution implements TrainingListener {
             control.limitMemory(memory);
             String where = devices.stream().map(DeviceInventory::name).collect(Collectors.joining(", "));
             // the tenant reads events: which worker (named after its host) runs the attempt is for the log
-            LOG.info("Job {} attempt {} started on worker {} ({})", job.id(), job.attempt(), holder.workerId(), where);
-            runner.events.info(job.id(), "status", "Attempt " + job.attempt() + " started (" + where + ")"
+            LOG.info("Job {} attempt {} started on worker {} ({})", job.id(), job.attempt(), attempt.workerId(), where);
+            attempt.info("status", "Attempt " + job.attempt() + " started (" + where + ")"
                     + (job.latestCheckpoint() != null ? ", resuming from " + job.latestCheckpoint() : ""));
             if (job.latestCheckpoint() != null) {
-                runner.metrics.truncateAfter(job.id(), stepOf(job.latestCheckpoint()));
+                attempt.dropMetricsAfter(stepOf(job.latestCheckpoint()));
             }
-            TrainingSpec spec = runner.spec(job, devices, workDirectory, checkpointStore);
+            TrainingSpec spec = runner.spec(attempt, devices, workDirectory, checkpointStore);
             RunOutcome outcome = new TrainingRun(spec, control, this).run();
             flush();
             finish(outcome, spec);
@@ -120,32 +120,35 @@ final class JobExecution implements TrainingListener {
 
     private void finish(RunOutcome outcome, TrainingSpec spec) throws IOException {
         if (lost) {
-            runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt()
-                    + " stopped: the worker lost its lease and another attempt owns the job", null);
+            attempt.warn("status", "Attempt " + job.attempt()
+                    + " stopped: the worker lost its lease and another attempt owns the job");
             return;
         }
-        long now = runner.clock.millis();
         switch (outcome.status()) {
             case COMPLETED -> {
-                ModelRecord model = runner.registerModel(job, spec.outputDirectory(), claim);
-                if (end(() -> runner.queue.succeed(holder, model.id(), outcome.steps(), outcome.trainedTokens(), now))) {
-                    runner.events.info(job.id(), "status", "Job succeeded after " + outcome.steps() + " steps: "
-                            + model.id() + String.format(" (train loss %.4f%s)", outcome.lastTrainLoss(),
+                JobRunner.StoredModel stored = runner.storeModel(job, spec.outputDirectory(), claim);
+                AtomicReference<ModelRecord> registered = new AtomicReference<>();
+                if (end(() -> {
+                    registered.set(attempt.succeed(stored.artifactKey(), stored.bytes(), outcome.steps(),
+                            outcome.trainedTokens()).orElse(null));
+                    return registered.get() != null;
+                })) {
+                    attempt.info("status", "Job succeeded after " + outcome.steps() + " steps: "
+                            + registered.get().id() + String.format(" (train loss %.4f%s)", outcome.lastTrainLoss(),
                             Float.isNaN(outcome.lastValidLoss()) ? "" : String.format(", valid loss %.4f", outcome.lastValidLoss())));
                 } else {
-                    runner.models.unregister(job.tenantId(), model.id());
-                    runner.artifacts.delete(model.artifactKey());
+                    runner.artifacts.delete(stored.artifactKey());
                 }
             }
             case CANCELLED -> {
-                if (end(() -> runner.queue.cancelled(holder, now))) {
-                    runner.events.info(job.id(), "status", "Job cancelled at step " + outcome.steps());
+                if (end(attempt::cancelled)) {
+                    attempt.info("status", "Job cancelled at step " + outcome.steps());
                 }
             }
             case PAUSED -> {
                 JobStatus to = requeueRequested && !pauseRequested ? JobStatus.QUEUED : JobStatus.PAUSED;
-                if (end(() -> runner.queue.release(holder, to))) {
-                    runner.events.info(job.id(), "status", to == JobStatus.PAUSED
+                if (end(() -> attempt.release(to))) {
+                    attempt.info("status", to == JobStatus.PAUSED
                             ? "Job paused at step " + outcome.steps() + " (checkpoint " + outcome.lastCheckpoint() + ")"
                             : "The worker is stopping: job requeued at step " + outcome.steps()
                                     + " (checkpoint " + outcome.lastCheckpoint() + ")");
@@ -157,8 +160,8 @@ final class JobExecution implements TrainingListener {
     private void userError(String code, String detail, String param) {
         String message = failures.scrub(detail);
         flushQuietly();
-        if (!lost && end(() -> runner.queue.fail(holder, code, message, param, runner.clock.millis()))) {
-            runner.events.add(job.id(), "error", "status", "Job failed: " + message, null);
+        if (!lost && end(() -> attempt.fail(code, message, param))) {
+            attempt.error("status", "Job failed: " + message);
         }
     }
 
@@ -172,16 +175,15 @@ final class JobExecution implements TrainingListener {
         String message = failures.describe(e);
         try {
             // the worker's own store, not the job: charging it would burn every attempt in seconds
-            if (!runner.artifacts.writable() && end(() -> runner.queue.releaseUncharged(holder))) {
+            if (!runner.artifacts.writable() && end(attempt::releaseUncharged)) {
                 // the cause (with server paths) is in the log above, not in what the tenant reads
-                runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt() + " could not write to the"
-                        + " artifact store; requeued without using up an attempt, to run once the store can be written",
-                        null);
-            } else if (job.attempt() < job.maxAttempts() && end(() -> runner.queue.release(holder, JobStatus.QUEUED))) {
-                runner.events.add(job.id(), "warn", "status", "Attempt " + job.attempt() + " failed (" + message
-                        + "); requeued to resume from the newest checkpoint", null);
-            } else if (end(() -> runner.queue.fail(holder, "platform_error", message, null, runner.clock.millis()))) {
-                runner.events.add(job.id(), "error", "status", "Job failed on attempt " + job.attempt() + ": " + message, null);
+                attempt.warn("status", "Attempt " + job.attempt() + " could not write to the"
+                        + " artifact store; requeued without using up an attempt, to run once the store can be written");
+            } else if (job.attempt() < job.maxAttempts() && end(() -> attempt.release(JobStatus.QUEUED))) {
+                attempt.warn("status", "Attempt " + job.attempt() + " failed (" + message
+                        + "); requeued to resume from the newest checkpoint");
+            } else if (end(() -> attempt.fail("platform_error", message, null))) {
+                attempt.error("status", "Job failed on attempt " + job.attempt() + ": " + message);
             }
         } catch (RuntimeException storeDown) {
             // the lease will expire and another worker (or this one) will retry the job
@@ -211,7 +213,7 @@ final class JobExecution implements TrainingListener {
             if (m != null && m.measure() >= 0) {
                 peak = m.peakBytes();
             }
-            action = runner.queue.renew(holder, runner.clock.millis(), lease, peak);
+            action = attempt.renew(lease, peak);
         }
         if (action.isEmpty()) {
             if (!lost) {
@@ -243,7 +245,7 @@ final class JobExecution implements TrainingListener {
         }
         if (!points.isEmpty()) {
             try {
-                runner.metrics.add(job.id(), points);
+                attempt.addMetrics(points);
             } catch (RuntimeException e) {
                 // the store is unreachable: keep the points for the next heartbeat
                 synchronized (pending) {
@@ -254,7 +256,7 @@ final class JobExecution implements TrainingListener {
         }
         StepReport r = latest;
         if (r != null && !lost) {
-            runner.queue.progress(holder, r.step(), r.totalSteps(), Double.isFinite(r.etaSeconds()) ? r.etaSeconds() : null, r.trainedTokens(), r.optimizerStateBytes(),
+            attempt.progress(r.step(), r.totalSteps(), Double.isFinite(r.etaSeconds()) ? r.etaSeconds() : null, r.trainedTokens(), r.optimizerStateBytes(),
                     r.adamEquivalentBytes(), r.parameterBytes());
         }
     }
@@ -295,22 +297,22 @@ final class JobExecution implements TrainingListener {
                 }
             }
         }
-        runner.metrics.evaluation(job.id(), r.step(), r.validLoss(), accuracy);
+        attempt.evaluation(r.step(), r.validLoss(), accuracy);
     }
 
     @Override
     public void onCheckpoint(String name, int step, long bytes) {
         StepReport r = latest;
-        runner.recordCheckpoint(job, checkpointStore, name, step, bytes, r == null ? null : finite(r.trainLoss()), null);
-        if (runner.queue.checkpointed(holder, name)) {
-            runner.events.info(job.id(), "checkpoint", "Checkpoint " + name + " written at step " + step + " ("
+        if (attempt.checkpointed(name, step, bytes, r == null ? null : finite(r.trainLoss()), null,
+                checkpointStore.key(name))) {
+            attempt.info("checkpoint", "Checkpoint " + name + " written at step " + step + " ("
                     + bytes + " bytes)");
         }
     }
 
     @Override
     public void onWarning(DataProblem warning) {
-        runner.events.add(job.id(), "warn", "data_warning", warning.toString(), null);
+        attempt.warn("data_warning", warning.toString());
     }
 
     /** The step the last report was for, for metrics. */

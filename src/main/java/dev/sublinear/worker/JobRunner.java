@@ -1,20 +1,13 @@
 package dev.sublinear.worker;
 
-import dev.sublinear.jobs.BaseModel;
-import dev.sublinear.jobs.BaseModels;
-import dev.sublinear.jobs.CheckpointRecord;
-import dev.sublinear.jobs.CheckpointRecords;
-import dev.sublinear.jobs.EventStore;
-import dev.sublinear.jobs.JobRecord;
-import dev.sublinear.jobs.MetricStore;
-import dev.sublinear.jobs.TrainingSettings;
-import dev.sublinear.jobs.common.Ids;
-import dev.sublinear.jobs.common.LocalDirectories;
-import dev.sublinear.jobs.files.FileService;
-import dev.sublinear.jobs.models.ModelRecord;
-import dev.sublinear.jobs.models.ModelService;
-import dev.sublinear.jobs.queue.JobQueue;
 import ai.djl.Device;
+import dev.sublinear.jobs.BaseModel;
+import dev.sublinear.jobs.CheckpointRecord;
+import dev.sublinear.jobs.JobRecord;
+import dev.sublinear.jobs.TrainingSettings;
+import dev.sublinear.jobs.common.LocalDirectories;
+import dev.sublinear.jobs.files.FileRecord;
+import dev.sublinear.jobs.queue.Attempt;
 import dev.sublinear.storage.ArtifactInfo;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.training.PrivateFiles;
@@ -26,55 +19,39 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 /**
- * Turns a claimed job into a training spec and its outcome into store writes. The training itself
- * and the conversation with the store while it runs are {@link JobExecution}'s.
+ * Turns a claimed attempt into a training spec on local files, and a trained model into an archive
+ * in the artifact store. The training itself and the attempt's writes while it runs are
+ * {@link JobExecution}'s.
  */
 @Component
 class JobRunner {
 
     private static final long MAX_MODEL_BYTES = 16L << 30;
 
-    final JobQueue queue;
-    final EventStore events;
-    final MetricStore metrics;
-    final CheckpointRecords checkpoints;
-    final ModelService models;
-    final FileService files;
-    final BaseModels baseModels;
     final ArtifactStore artifacts;
     final LocalDirectories directories;
-    final Clock clock;
 
-    JobRunner(JobQueue queue, EventStore events, MetricStore metrics, CheckpointRecords checkpoints, ModelService models,
-            FileService files, BaseModels baseModels, ArtifactStore artifacts, LocalDirectories directories, Clock clock) {
-        this.queue = queue;
-        this.events = events;
-        this.metrics = metrics;
-        this.checkpoints = checkpoints;
-        this.models = models;
-        this.files = files;
-        this.baseModels = baseModels;
+    JobRunner(ArtifactStore artifacts, LocalDirectories directories) {
         this.artifacts = artifacts;
         this.directories = directories;
-        this.clock = clock;
     }
 
     /** The job's inputs, copied to {@code workDirectory}, as a training spec. */
-    TrainingSpec spec(JobRecord job, List<Device> devices, Path workDirectory, ArtifactCheckpointStore store)
+    TrainingSpec spec(Attempt attempt, List<Device> devices, Path workDirectory, ArtifactCheckpointStore store)
             throws IOException {
+        JobRecord job = attempt.job();
         PrivateFiles.createFolders(workDirectory);
-        Path training = copy(files.find(job.tenantId(), job.trainingFile()).orElseThrow().artifactKey(),
-                workDirectory.resolve("training.jsonl"));
-        Path validation = job.validationFile() == null
+        Path training = copy(attempt.trainingFile().artifactKey(), workDirectory.resolve("training.jsonl"));
+        Optional<FileRecord> validationFile = attempt.validationFile();
+        Path validation = validationFile.isEmpty()
                 ? null
-                : copy(files.find(job.tenantId(), job.validationFile()).orElseThrow().artifactKey(),
-                        workDirectory.resolve("validation.jsonl"));
-        ModelSource source = modelSource(baseModels.resolve(job.tenantId(), job.model(), "model"), workDirectory);
+                : copy(validationFile.get().artifactKey(), workDirectory.resolve("validation.jsonl"));
+        ModelSource source = modelSource(attempt.baseModel(), workDirectory);
         TrainingSpec spec = new TrainingSpec(job.task(), source, training, validation,
                 TrainingSettings.hyperparameters(job.settings()), TrainingSettings.optimizer(job.settings()),
                 devices.toArray(Device[]::new), job.settings().seed(), store, null, workDirectory.resolve("output"));
@@ -112,19 +89,14 @@ class JobRunner {
         return directory;
     }
 
-    /** Records a checkpoint the run wrote. */
-    void recordCheckpoint(JobRecord job, ArtifactCheckpointStore store, String name, int step, long bytes,
-            Double trainLoss, Double validLoss) {
-        checkpoints.put(new CheckpointRecord(Ids.next("ftckpt"), job.id(), job.tenantId(), name, step, bytes, trainLoss,
-                validLoss, store.key(name), clock.millis()));
-    }
+    /** A trained model's archive in the artifact store. */
+    record StoredModel(String artifactKey, long bytes) {}
 
     /**
-     * Stores the trained model and registers it under its {@code ft:} id. The archive's key is the
-     * claim's own: a zombie attempt of the same job (its lease lost) never overwrites or deletes
-     * the model another attempt registered.
+     * Stores the trained model's archive. The key is the claim's own: a zombie attempt of the same
+     * job (its lease lost) never overwrites or deletes the model another attempt registered.
      */
-    ModelRecord registerModel(JobRecord job, Path outputDirectory, String claim) throws IOException {
+    StoredModel storeModel(JobRecord job, Path outputDirectory, String claim) throws IOException {
         Path archive = outputDirectory.resolveSibling("model.zip");
         try (OutputStream out = PrivateFiles.createFile(archive)) {
             ModelArchive.write(outputDirectory, out);
@@ -134,19 +106,7 @@ class JobRunner {
         try (InputStream in = Files.newInputStream(archive)) {
             info = artifacts.put(key, in, MAX_MODEL_BYTES);
         }
-        String suffix = job.settings().suffix() == null ? "" : job.settings().suffix();
-        ModelRecord model = new ModelRecord("ft:" + rootModel(job.model()) + ":" + suffix + ":" + job.id(),
-                job.tenantId(), job.model(), job.id(), job.task(), key, info.bytes(), clock.millis());
-        models.register(model);
-        return model;
-    }
-
-    /** The catalog architecture a model descends from, for the {@code ft:} id; "custom" when unknown. */
-    private static String rootModel(String model) {
-        if (model.startsWith("ft:")) {
-            return model.split(":")[1];
-        }
-        return model.startsWith("ftckpt-") || model.startsWith("file-") ? "custom" : model;
+        return new StoredModel(key, info.bytes());
     }
 
     /**

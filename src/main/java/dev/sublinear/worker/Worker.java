@@ -1,7 +1,8 @@
 package dev.sublinear.worker;
 
 import dev.sublinear.jobs.JobRecord;
-import dev.sublinear.jobs.queue.JobQueue;
+import dev.sublinear.jobs.queue.Attempt;
+import dev.sublinear.jobs.queue.Attempts;
 import dev.sublinear.jobs.workers.WorkerRecord;
 import dev.sublinear.jobs.workers.WorkerRegistry;
 import ai.djl.Device;
@@ -37,7 +38,7 @@ public class Worker implements SmartLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
 
     private final JobRunner runner;
-    private final JobQueue queue;
+    private final Attempts attempts;
     private final WorkerRegistry workers;
     private final WorkerProperties properties;
     private final Clock clock;
@@ -54,10 +55,10 @@ public class Worker implements SmartLifecycle {
     private ExecutorService trainers;
     private Thread claimLoop;
 
-    Worker(JobRunner runner, JobQueue queue, WorkerRegistry workers, WorkerProperties properties, Clock clock,
+    Worker(JobRunner runner, Attempts attempts, WorkerRegistry workers, WorkerProperties properties, Clock clock,
             MeterRegistry meters) {
         this.runner = runner;
-        this.queue = queue;
+        this.attempts = attempts;
         this.workers = workers;
         this.properties = properties;
         this.clock = clock;
@@ -143,18 +144,18 @@ public class Worker implements SmartLifecycle {
             return false;
         }
         AtomicReference<List<Device>> taken = new AtomicReference<>();
-        Optional<JobRecord> claimed = queue.claim(id, maxGpus, memoryBudgetBytes, gpus -> {
+        Optional<Attempt> claimed = attempts.claim(id, maxGpus, memoryBudgetBytes, gpus -> {
             taken.set(devices.allocate(gpus));
             return String.join(",", taken.get().stream().map(DeviceInventory::name).toList());
-        }, clock.millis(), properties.leaseDuration());
+        }, properties.leaseDuration());
         if (claimed.isEmpty()) {
             if (taken.get() != null) {
                 devices.release(taken.get());
             }
             return false;
         }
-        JobRecord job = claimed.get();
-        JobExecution execution = new JobExecution(runner, job, id, taken.get(), properties.leaseDuration(),
+        JobRecord job = claimed.get().job();
+        JobExecution execution = new JobExecution(runner, claimed.get(), taken.get(), properties.leaseDuration(),
                 memoryBudgetBytes);
         running.put(job.id(), execution);
         trainers.execute(() -> {

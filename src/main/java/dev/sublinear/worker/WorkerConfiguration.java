@@ -1,6 +1,6 @@
 package dev.sublinear.worker;
 
-import dev.sublinear.jobs.queue.JobQueue;
+import dev.sublinear.jobs.queue.Attempts;
 import dev.sublinear.jobs.workers.WorkerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -20,9 +20,9 @@ class WorkerConfiguration {
 
     @Bean
     @Conditional(WorkerRole.class)
-    Worker worker(JobRunner runner, JobQueue queue, WorkerRegistry workers, WorkerProperties properties, Clock clock,
+    Worker worker(JobRunner runner, Attempts attempts, WorkerRegistry workers, WorkerProperties properties, Clock clock,
             MeterRegistry meters) {
-        return new Worker(runner, queue, workers, properties, clock, meters);
+        return new Worker(runner, attempts, workers, properties, clock, meters);
     }
 
     static final class WorkerRole implements Condition {
