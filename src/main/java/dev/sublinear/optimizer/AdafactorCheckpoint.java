@@ -1,5 +1,6 @@
 package dev.sublinear.optimizer;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The binary form of Adafactor's state: a header, then per parameter its id, step count, layout
@@ -25,6 +27,29 @@ final class AdafactorCheckpoint {
     private static final int MAX_ARRAYS = 3;
 
     private AdafactorCheckpoint() {}
+
+    /**
+     * Writes every parameter's state under its name ({@code names}: id to name; ids not in it are
+     * written as they are). Every device of a parameter applies the same aggregated gradient, so one
+     * device's copy is written.
+     */
+    static void save(OutputStream out, StateTable table, Map<String, String> names) throws IOException {
+        Map<String, ParameterState> primary = new TreeMap<>();
+        for (Map.Entry<String, Map<Device, ParameterState>> e : table.byParameter().entrySet()) {
+            String name = names.getOrDefault(e.getKey(), e.getKey());
+            e.getValue().values().stream().findFirst().ifPresent(s -> primary.put(name, s));
+        }
+        write(out, primary);
+    }
+
+    /** Reads state written by {@link #save}, keyed by parameter id ({@code ids}: name to id). */
+    static Map<String, Entry> load(InputStream in, Map<String, String> ids) throws IOException {
+        Map<String, Entry> byId = new LinkedHashMap<>();
+        for (Map.Entry<String, Entry> e : read(in).entrySet()) {
+            byId.put(ids.getOrDefault(e.getKey(), e.getKey()), e.getValue());
+        }
+        return byId;
+    }
 
     static void write(OutputStream out, Map<String, ParameterState> states) throws IOException {
         DataOutputStream data = new DataOutputStream(out);

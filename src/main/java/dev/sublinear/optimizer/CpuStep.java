@@ -45,22 +45,9 @@ final class CpuStep {
     /** The scalars of one step, fixed before the passes that use them. */
     record Scalars(float scale, float clip, float beta2, float eps1) {}
 
-    /** What the step needs to know of the options. */
-    interface Options {
-        float alpha(double sumSquaresOfX, long size, float rho);
-
-        float clipThreshold();
-
-        float beta1();
-
-        float weightDecay();
-
-        boolean scaleParameter();
-    }
-
     /** Runs the step; returns {alpha, RMS(U)}. */
     static float[] run(
-            ByteBuffer x, NDArray grad, ParameterState state, Scalars s, float rho, Options options) {
+            ByteBuffer x, NDArray grad, ParameterState state, Scalars s, float rho, AdafactorOptions options) {
         ByteBuffer g = grad.toByteBuffer(true);
         ByteBuffer momentum = state.momentum == null ? null : state.momentum.toByteBuffer(true);
         Shape shape = state.shape;
@@ -80,13 +67,13 @@ final class CpuStep {
             Shape shape,
             Scalars s,
             float rho,
-            Options options) {
+            AdafactorOptions options) {
         int rank = shape.dimension();
         long n = shape.get(rank - 2);
         long m = shape.get(rank - 1);
         long rows = shape.size() / m;
         long batches = rows / n;
-        Workspace w = state.workspace(rows, batches * m);
+        CpuWorkspace w = state.workspace(rows, batches * m);
 
         // Pass 1: row and column sums of G^2, and the sum of X^2 for the parameter scale.
         zero(w.columnSquares);
@@ -134,7 +121,7 @@ final class CpuStep {
             long size,
             Scalars s,
             float rho,
-            Options options) {
+            AdafactorOptions options) {
         ByteBuffer v = state.secondMoment.arrays().get(0).toByteBuffer(true);
         // Pass 1: V and, in the same pass, the sums of U^2 and of X^2.
         double[] sums = new double[2];
@@ -146,7 +133,7 @@ final class CpuStep {
     }
 
     /** {alpha, RMS(U), k, decay}: S = k U with k = alpha / max(1, RMS(U)/d) (times 1 - beta1). */
-    private static float[] scaling(double xSquares, double uSquares, long size, float rho, Options o) {
+    private static float[] scaling(double xSquares, double uSquares, long size, float rho, AdafactorOptions o) {
         float alpha = o.alpha(xSquares, size, rho);
         float updateRms = (float) Math.sqrt(uSquares / size);
         float k = alpha / Math.max(1f, updateRms / o.clipThreshold());
@@ -173,32 +160,5 @@ final class CpuStep {
 
     private static FloatBuffer floats(ByteBuffer buffer) {
         return buffer.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
-
-    /** Direct buffers the factored kernels work in, kept with the parameter's state. */
-    static final class Workspace {
-        final ByteBuffer rowSquares;
-        final ByteBuffer columnSquares;
-        final ByteBuffer rowFactors;
-        final ByteBuffer columnFactors;
-
-        Workspace(long rows, long columns) {
-            rowSquares = allocate(rows);
-            columnSquares = allocate(columns);
-            rowFactors = allocate(rows);
-            columnFactors = allocate(columns);
-        }
-
-        boolean fits(long rows, long columns) {
-            return rowSquares.capacity() == rows * Float.BYTES && columnSquares.capacity() == columns * Float.BYTES;
-        }
-
-        long bytes() {
-            return 2L * (rowSquares.capacity() + columnSquares.capacity());
-        }
-
-        private static ByteBuffer allocate(long floats) {
-            return ByteBuffer.allocateDirect(Math.toIntExact(floats * Float.BYTES)).order(ByteOrder.nativeOrder());
-        }
     }
 }

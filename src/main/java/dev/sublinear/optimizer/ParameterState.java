@@ -23,7 +23,7 @@ final class ParameterState {
     private NDArray lastUpdateRms;
     private float hostAlpha;
     private float hostUpdateRms;
-    private CpuStep.Workspace workspace;
+    private CpuWorkspace workspace;
 
     ParameterState(Shape shape, DataType dataType, SecondMoment secondMoment, NDArray momentum, int step) {
         this.shape = shape;
@@ -114,9 +114,9 @@ final class ParameterState {
     }
 
     /** The fused CPU path's work buffers, sized for this parameter and split. */
-    CpuStep.Workspace workspace(long rows, long columns) {
+    CpuWorkspace workspace(long rows, long columns) {
         if (workspace == null || !workspace.fits(rows, columns)) {
-            workspace = new CpuStep.Workspace(rows, columns);
+            workspace = new CpuWorkspace(rows, columns);
         }
         return workspace;
     }

@@ -1,11 +1,14 @@
 package dev.sublinear.training;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
@@ -23,14 +26,24 @@ import dev.sublinear.training.run.TrainingFailedException;
 import dev.sublinear.training.run.TrainingListener;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class TrainingRunBehaviourTest {
 
@@ -46,13 +59,23 @@ class TrainingRunBehaviourTest {
         valid = SyntheticData.reversal(dir.resolve("valid.jsonl"), 24, 12);
     }
 
-    @Test
-    void pausedAndResumedRunEqualsUninterruptedRun() throws Exception {
+    static Stream<Arguments> resumableOptimizers() {
+        return Stream.of(
+                Arguments.of("adafactor", OptimizerConfig.adafactor().withBeta1(0.9f)),
+                // a rate that depends on the step count: a resumed t that restarted would show
+                Arguments.of("adam", OptimizerConfig.adam(3e-3f).withSchedule(OptimizerConfig.Schedule.COSINE, 3e-3f, 5)),
+                Arguments.of("adamw", adamw(3e-3f, 0.01f).withSchedule(OptimizerConfig.Schedule.COSINE, 3e-3f, 5)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("resumableOptimizers")
+    void pausedAndResumedRunEqualsUninterruptedRun(String name, OptimizerConfig optimizer) throws Exception {
         Hyperparameters h = new Hyperparameters(5, 8, 20, 2, 0, 0, 5);
-        RunOutcome straight = run(spec("straight", h, OptimizerConfig.adafactor().withBeta1(0.9f)), null, r -> {});
+        TrainingSpec uninterrupted = spec(name + "-straight", h, optimizer);
+        RunOutcome straight = run(uninterrupted, null, r -> {});
 
         RunControl control = new RunControl();
-        TrainingSpec interrupted = spec("interrupted", h, OptimizerConfig.adafactor().withBeta1(0.9f));
+        TrainingSpec interrupted = spec(name + "-interrupted", h, optimizer);
         RunOutcome first = run(interrupted, control, r -> {
             if (r.step() == 10) {
                 control.pause();
@@ -69,6 +92,33 @@ class TrainingRunBehaviourTest {
             assertEquals(straight.losses().get(i), resumed.losses().get(i), 1e-6f * Math.abs(straight.losses().get(i)),
                     "loss at step " + (i + 1));
         }
+        // the trained parameters, bit for bit
+        Map<String, float[]> expected = parameters(straight.lastCheckpoint(), uninterrupted);
+        Map<String, float[]> actual = parameters(resumed.lastCheckpoint(), interrupted);
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String parameter : expected.keySet()) {
+            assertArrayEquals(expected.get(parameter), actual.get(parameter), 0f, parameter + " after 20 steps");
+        }
+    }
+
+    /** A checkpoint written before Adam kept its state (no optimizer entry) resumes with fresh moments. */
+    @Test
+    void anAdamCheckpointWithoutOptimizerStateStillResumes() throws Exception {
+        Hyperparameters h = new Hyperparameters(5, 8, 12, 1, 0, 0, 5);
+        RunControl control = new RunControl();
+        TrainingSpec spec = spec("old-adam", h, OptimizerConfig.adam(3e-3f));
+        RunOutcome first = run(spec, control, r -> {
+            if (r.step() == 6) {
+                control.pause();
+            }
+        });
+        assertEquals(RunOutcome.Status.PAUSED, first.status());
+        dropEntry(spec.checkpoints(), first.lastCheckpoint(), "optimizer.state");
+
+        RunOutcome resumed = run(spec.resumingFrom(first.lastCheckpoint()), null, r -> {});
+        assertEquals(RunOutcome.Status.COMPLETED, resumed.status());
+        assertEquals(12, resumed.losses().size());
+        assertTrue(resumed.losses().stream().allMatch(Float::isFinite), resumed.losses().toString());
     }
 
     @Test
@@ -170,6 +220,42 @@ class TrainingRunBehaviourTest {
         assertTrue(e.getMessage().contains("training line 2"), e.getMessage());
         assertTrue(steps.isEmpty());
         assertTrue(spec.checkpoints().list().isEmpty());
+    }
+
+    private static OptimizerConfig adamw(float learningRate, float weightDecay) {
+        return new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.CONSTANT, learningRate, 0, 0.9f,
+                0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f, true, 1, weightDecay);
+    }
+
+    /** The parameters saved in a checkpoint, by their path in the block. */
+    private static Map<String, float[]> parameters(String checkpoint, TrainingSpec spec) throws Exception {
+        Map<String, float[]> values = new LinkedHashMap<>();
+        try (LoadedModel model = Checkpoint.loadModel(spec.checkpoints(), checkpoint, Device.cpu())) {
+            for (Pair<String, Parameter> p : model.block().getParameters()) {
+                values.put(p.getKey(), p.getValue().getArray().toFloatArray());
+            }
+        }
+        return values;
+    }
+
+    /** Rewrites a checkpoint without one of its entries. */
+    private static void dropEntry(CheckpointStore store, String checkpoint, String entry) throws Exception {
+        ByteArrayOutputStream copy = new ByteArrayOutputStream();
+        boolean found = false;
+        try (ZipInputStream in = new ZipInputStream(store.open(checkpoint));
+                ZipOutputStream out = new ZipOutputStream(copy)) {
+            for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                if (e.getName().equals(entry)) {
+                    found = true;
+                    continue;
+                }
+                out.putNextEntry(new ZipEntry(e.getName()));
+                in.transferTo(out);
+                out.closeEntry();
+            }
+        }
+        assertTrue(found, checkpoint + " has " + entry);
+        store.write(checkpoint, out -> out.write(copy.toByteArray()));
     }
 
     /** Every NDArray alive in the process: the engine's root manager holds all the others. */

@@ -1,7 +1,7 @@
 package dev.sublinear.training.run;
 
 import com.google.gson.Gson;
-import dev.sublinear.optimizer.Adafactor;
+import dev.sublinear.optimizer.StatefulOptimizer;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelConfig;
 import java.io.ByteArrayInputStream;
@@ -17,8 +17,9 @@ import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 
 /**
- * A checkpoint: a zip of the model (config and parameters), the optimizer's state, and where the
- * run stood. There is no random state to save: batches are a function of (seed, epoch, index) and
+ * A checkpoint: a zip of the model (config and parameters), the optimizer's state (for a {@link
+ * StatefulOptimizer}; a checkpoint without it resumes with fresh optimizer state), and where the run
+ * stood. There is no random state to save: batches are a function of (seed, epoch, index) and
  * the models have no dropout.
  */
 public final class Checkpoint {
@@ -55,9 +56,9 @@ public final class Checkpoint {
             zip.putNextEntry(new ZipEntry(PARAMETERS));
             model.writeParameters(zip);
             zip.closeEntry();
-            if (optimizer instanceof Adafactor adafactor) {
+            if (optimizer instanceof StatefulOptimizer stateful) {
                 zip.putNextEntry(new ZipEntry(OPTIMIZER));
-                adafactor.saveState(zip, model.parameterNames());
+                stateful.saveState(zip, model.parameterNames());
                 zip.closeEntry();
             }
             zip.finish();

@@ -1,7 +1,5 @@
 package dev.sublinear.training.run;
 
-import ai.djl.training.optimizer.Adam;
-import ai.djl.training.optimizer.AdamW;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.CosineTracker;
 import ai.djl.training.tracker.LinearTracker;
@@ -9,10 +7,12 @@ import ai.djl.training.tracker.ParameterTracker;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.training.tracker.WarmUpTracker;
 import dev.sublinear.optimizer.Adafactor;
+import dev.sublinear.optimizer.Adam;
 
 /**
  * The optimizer of a run and its step size. Adafactor (the default) takes every option of
- * {@link Adafactor}; {@code adam} and {@code adamw} are DJL's, for comparison.
+ * {@link Adafactor}; {@code adam} and {@code adamw}, for comparison, are {@link Adam}: DJL's update,
+ * with state that a checkpoint keeps.
  *
  * @param type adafactor, adam or adamw
  * @param schedule relative (Adafactor's own step size; Adafactor only), constant, linear or cosine
@@ -68,7 +68,7 @@ public record OptimizerConfig(
                 true, 1, 0f);
     }
 
-    /** DJL's Adam at a constant rate. */
+    /** Adam at a constant rate. */
     public static OptimizerConfig adam(float learningRate) {
         return new OptimizerConfig(Type.ADAM, Schedule.CONSTANT, learningRate, 0, 0.9f, 0f, 0.8f, 1f, true, false, 1e-30f,
                 1e-3f, true, 1, 0f);
@@ -133,7 +133,7 @@ public record OptimizerConfig(
             }
             case ADAM -> Adam.builder().optBeta1(beta1).optBeta2(adamBeta2())
                     .optLearningRateTracker(tracker(totalSteps)).build();
-            case ADAMW -> AdamW.builder().optBeta1(beta1).optBeta2(adamBeta2()).optWeightDecays(weightDecay)
+            case ADAMW -> Adam.adamWBuilder().optBeta1(beta1).optBeta2(adamBeta2()).optWeightDecays(weightDecay)
                     .optLearningRateTracker(tracker(totalSteps)).build();
         };
     }

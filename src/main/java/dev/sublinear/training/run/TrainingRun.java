@@ -10,7 +10,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.cuda.CudaUtils;
-import dev.sublinear.optimizer.Adafactor;
+import dev.sublinear.optimizer.StatefulOptimizer;
 import dev.sublinear.optimizer.StepDiagnostics;
 import dev.sublinear.training.NoGrad;
 import dev.sublinear.training.data.DatasetReader;
@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs one training spec to completion, cancellation or pause: validates the data, builds or loads
@@ -81,8 +82,9 @@ public final class TrainingRun {
                     spec.seed(), model.tokenizer().padId(), false);
             int totalSteps = totalSteps(training);
             Optimizer optimizer = spec.optimizer().build(totalSteps);
-            if (resume != null && resume.optimizerState() != null && optimizer instanceof Adafactor adafactor) {
-                adafactor.loadState(new ByteArrayInputStream(resume.optimizerState()), model.parameterIds());
+            // a checkpoint written without optimizer state resumes with fresh state
+            if (resume != null && resume.optimizerState() != null && optimizer instanceof StatefulOptimizer stateful) {
+                stateful.loadState(new ByteArrayInputStream(resume.optimizerState()), model.parameterIds());
             }
             Loss loss = config.task() == TaskType.CAUSAL_LM ? new MaskedCrossEntropy() : Loss.softmaxCrossEntropyLoss();
             DefaultTrainingConfig trainingConfig =
@@ -348,8 +350,11 @@ public final class TrainingRun {
             float clipRate = Float.NaN;
             long state;
             long adam;
-            if (optimizer instanceof Adafactor adafactor) {
-                StepDiagnostics d = adafactor.diagnostics();
+            StatefulOptimizer stateful = optimizer instanceof StatefulOptimizer s ? s : null;
+            Optional<StepDiagnostics> diagnostics =
+                    stateful == null ? Optional.empty() : stateful.lastStepDiagnostics();
+            if (diagnostics.isPresent()) {
+                StepDiagnostics d = diagnostics.get();
                 if (!Float.isFinite(d.meanUpdateRms())) {
                     Map<String, String> names = model.parameterNames();
                     String which = d.parameters().stream()
@@ -362,15 +367,18 @@ public final class TrainingRun {
                 stepSize = d.meanAlpha();
                 updateRms = d.meanUpdateRms();
                 clipRate = d.clipRate();
+            } else {
+                stepSize = spec.optimizer().learningRate();
+            }
+            if (stateful != null) {
                 if (optimizerStateBytes < 0) {
                     // every parameter has its state after the first step, and it never changes size
-                    optimizerStateBytes = adafactor.stateBytes();
-                    adamEquivalentBytes = adafactor.adamEquivalentBytes();
+                    optimizerStateBytes = stateful.stateBytes();
+                    adamEquivalentBytes = stateful.adamEquivalentBytes();
                 }
                 state = optimizerStateBytes;
                 adam = adamEquivalentBytes;
             } else {
-                stepSize = spec.optimizer().learningRate();
                 adam = 8L * parameterCount * trainer.getDevices().length;
                 state = adam;
             }

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.training.optimizer.Adam;
-import ai.djl.training.optimizer.AdamW;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.ParameterTracker;
 import dev.sublinear.optimizer.Adafactor;
+import dev.sublinear.optimizer.Adam;
+import dev.sublinear.optimizer.StatefulOptimizer;
 import org.junit.jupiter.api.Test;
 
 class OptimizerConfigTest {
@@ -39,11 +42,33 @@ class OptimizerConfigTest {
         assertInstanceOf(Adafactor.class,
                 OptimizerConfig.adafactor().withSchedule(OptimizerConfig.Schedule.COSINE, LR, 2).build(10));
         assertInstanceOf(Adam.class, OptimizerConfig.adam(LR).build(10));
-        OptimizerConfig adamw = new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.CONSTANT, LR, 0,
-                0.9f, 0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f, true, 1, 0.01f);
-        assertInstanceOf(AdamW.class, adamw.build(10));
+        assertInstanceOf(Adam.class, adamw(0.01f).build(10));
+        assertInstanceOf(StatefulOptimizer.class, OptimizerConfig.adam(LR).build(10));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.RELATIVE, LR, 0).build(10));
         assertTrue(e.getMessage().contains("relative"), e.getMessage());
+    }
+
+    @Test
+    void adamwDecaysTheWeightItselfAndAdamTakesNoDecay() {
+        // with a zero gradient the moments stay 0: only a decoupled decay moves the weight
+        assertEquals(2f * (1f - LR * 0.01f), afterOneZeroGradientStep(adamw(0.01f).build(10)), 1e-7f);
+        assertEquals(2f, afterOneZeroGradientStep(OptimizerConfig.adam(LR).build(10)), 0f);
+    }
+
+    private static float afterOneZeroGradientStep(Optimizer optimizer) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray weight = manager.create(new float[] {2f});
+            optimizer.update("w", weight, manager.zeros(weight.getShape()));
+            ((AutoCloseable) optimizer).close();
+            return weight.getFloat(0);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static OptimizerConfig adamw(float weightDecay) {
+        return new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.CONSTANT, LR, 0,
+                0.9f, 0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f, true, 1, weightDecay);
     }
 }

@@ -1,0 +1,75 @@
+package dev.sublinear.optimizer;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads Adafactor's latest step figures (alpha_t, RMS(U)) out of its {@link StateTable}. The engine-op
+ * path leaves them on the device; they are read with one device-to-host transfer per device.
+ */
+final class Diagnostics {
+
+    private Diagnostics() {}
+
+    /** The latest step of every parameter updated so far; clipping fired where RMS(U) &gt; d. */
+    static StepDiagnostics read(StateTable table, float clipThreshold) {
+        Map<String, List<Map.Entry<String, ParameterState>>> byDevice = new TreeMap<>();
+        for (Map.Entry<String, Map<Device, ParameterState>> e : table.byParameter().entrySet()) {
+            for (Map.Entry<Device, ParameterState> d : e.getValue().entrySet()) {
+                if (d.getValue().step() > 0) {
+                    byDevice.computeIfAbsent(d.getKey().toString(), k -> new ArrayList<>())
+                            .add(Map.entry(e.getKey(), d.getValue()));
+                }
+            }
+        }
+        Map<String, ParameterDiagnostics> result = new TreeMap<>();
+        for (List<Map.Entry<String, ParameterState>> onDevice : byDevice.values()) {
+            float[] values = readScalars(onDevice);
+            for (int i = 0; i < onDevice.size(); i++) {
+                String id = onDevice.get(i).getKey();
+                float rms = values[2 * i + 1];
+                // Every device applies the same step to a parameter: the first one answers.
+                result.putIfAbsent(id, new ParameterDiagnostics(
+                        id, onDevice.get(i).getValue().step(), values[2 * i], rms, rms > clipThreshold));
+            }
+        }
+        return StepDiagnostics.of(new ArrayList<>(result.values()));
+    }
+
+    /** {alpha, RMS(U)} per state, with one device-to-host transfer for those still on the device. */
+    private static float[] readScalars(List<Map.Entry<String, ParameterState>> states) {
+        float[] values = new float[states.size() * 2];
+        NDList onDevice = new NDList();
+        for (int i = 0; i < states.size(); i++) {
+            ParameterState s = states.get(i).getValue();
+            if (s.figuresOnDevice()) {
+                onDevice.add(s.lastAlpha());
+                onDevice.add(s.lastUpdateRms());
+            } else {
+                values[2 * i] = s.hostAlpha();
+                values[2 * i + 1] = s.hostUpdateRms();
+            }
+        }
+        if (onDevice.isEmpty()) {
+            return values;
+        }
+        float[] read;
+        try (NDArray stacked = NDArrays.stack(onDevice)) {
+            read = stacked.toFloatArray();
+        }
+        int next = 0;
+        for (int i = 0; i < states.size(); i++) {
+            if (states.get(i).getValue().figuresOnDevice()) {
+                values[2 * i] = read[next++];
+                values[2 * i + 1] = read[next++];
+            }
+        }
+        return values;
+    }
+}

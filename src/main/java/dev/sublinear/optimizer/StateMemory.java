@@ -1,0 +1,56 @@
+package dev.sublinear.optimizer;
+
+import ai.djl.Device;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Adafactor's memory accounting: what its {@link StateTable} holds, per parameter and in total. */
+final class StateMemory {
+
+    private StateMemory() {}
+
+    /** Bytes of the state arrays (second moments and momentum), over parameters and devices. */
+    static long stateBytes(StateTable table) {
+        long bytes = 0;
+        for (Map<Device, ParameterState> perDevice : table.byParameter().values()) {
+            for (ParameterState state : perDevice.values()) {
+                bytes += state.stateBytes();
+            }
+        }
+        return bytes;
+    }
+
+    /** Bytes of the work buffers: one per device for the engine-op path, the fused path's vectors. */
+    static long scratchBytes(StateTable table) {
+        long bytes = table.devices().stream().mapToLong(d -> d.scratch.bytes()).sum();
+        for (Map<Device, ParameterState> perDevice : table.byParameter().values()) {
+            for (ParameterState state : perDevice.values()) {
+                bytes += state.workspaceBytes();
+            }
+        }
+        return bytes;
+    }
+
+    /** Memory per parameter, summed over its devices, in parameter id order. */
+    static List<ParameterMemory> byParameter(StateTable table) {
+        List<ParameterMemory> result = new ArrayList<>();
+        for (Map.Entry<String, Map<Device, ParameterState>> e : table.byParameter().entrySet()) {
+            long state = 0;
+            long adam = 0;
+            long parameter = 0;
+            ParameterState any = null;
+            for (ParameterState s : e.getValue().values()) {
+                any = s;
+                state += s.stateBytes();
+                adam += 2L * Float.BYTES * s.shape.size();
+                parameter += s.shape.size() * s.dataType.getNumOfBytes();
+            }
+            if (any != null) {
+                result.add(new ParameterMemory(
+                        e.getKey(), any.shape, any.secondMoment.factored(), state, adam, parameter));
+            }
+        }
+        return result;
+    }
+}
