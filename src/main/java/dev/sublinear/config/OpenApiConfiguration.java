@@ -80,7 +80,25 @@ class OpenApiConfiguration {
             // added here, after scanning: schemas set on the OpenAPI bean are replaced by the scanned ones
             openApi.getComponents().addSchemas(PROBLEM, problemSchema());
             addProblems(openApi);
+            describeOptimizerBeta2(openApi);
         };
+    }
+
+    /**
+     * The optimizer's options are the optimizer package's own record, which carries no API
+     * annotations: that beta2 may be null (Adafactor's increasing decay) is said here.
+     */
+    @SuppressWarnings("rawtypes")
+    private static void describeOptimizerBeta2(OpenAPI openApi) {
+        Schema optimizer = openApi.getComponents().getSchemas().get("Optimizer");
+        Schema beta2 = optimizer == null || optimizer.getProperties() == null
+                ? null
+                : (Schema) optimizer.getProperties().get("beta2");
+        if (beta2 != null) {
+            beta2.setTypes(new java.util.LinkedHashSet<>(List.of("number", "null")));
+            beta2.setDescription("The fixed second-moment decay; null for Adafactor's increasing decay"
+                    + " 1 - t^-decay_rate.");
+        }
     }
 
     private static void addProblems(OpenAPI openApi) {

@@ -1,11 +1,16 @@
 package dev.sublinear.jobs;
 
 import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.optimizer.Adafactor;
+import dev.sublinear.optimizer.AdafactorOptions;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Fills in what a request left out, and refuses combinations that make no sense together. The
- * Adafactor defaults are the paper's (and {@link dev.sublinear.optimizer.Adafactor}'s).
+ * optimizer's defaults and the rules between its options are {@link AdafactorOptions}'; the rules
+ * here are about what a request gives together.
  */
 final class JobDefaults {
 
@@ -55,10 +60,6 @@ final class JobDefaults {
             throw new InvalidRequestException("hyperparameters.learning_rate",
                     "optimizer.relative_step = false needs hyperparameters.learning_rate");
         }
-        boolean warmupInit = or(o.warmupInit(), false);
-        if (warmupInit && !relativeStep) {
-            throw new InvalidRequestException("optimizer.warmup_init", "warmup_init applies only to the relative step size");
-        }
         if (relativeStep && h.warmupSteps() != null && h.warmupSteps() > 0) {
             throw new InvalidRequestException("hyperparameters.warmup_steps",
                     "warmup_steps needs a learning_rate; Adafactor's relative step warms up by itself (see warmup_init)");
@@ -73,21 +74,46 @@ final class JobDefaults {
                 or(h.gradientAccumulation(), 1),
                 or(h.evalIntervalSteps(), 0),
                 or(h.checkpointIntervalSteps(), CHECKPOINT_INTERVAL));
-        JobSettings.Optimizer optimizer = new JobSettings.Optimizer(
-                type,
-                or(o.beta1(), adafactor ? 0.0 : 0.9),
-                adafactor ? o.beta2() : or(o.beta2(), 0.999),
-                or(o.decayRate(), 0.8),
-                or(o.clipThreshold(), 1.0),
-                relativeStep,
-                or(o.scaleParameter(), true),
-                warmupInit,
-                or(o.epsilon1(), 1e-30),
-                or(o.epsilon2(), 1e-3),
-                or(o.factored(), true),
-                or(o.minDimSizeToFactor(), 1),
-                or(o.weightDecay(), 0.0));
+        JobSettings.Optimizer optimizer = new JobSettings.Optimizer(type, options(o, adafactor, relativeStep));
         return new JobSettings(hyperparameters, optimizer, seed, request.suffix(), metadata(request.metadata()));
+    }
+
+    /**
+     * The request's options over the defaults (Adafactor's, in its options type; Adam's beta1 0.9 and
+     * beta2 0.999), checked there: an error names the request's field.
+     */
+    private static AdafactorOptions options(JobRequest.OptimizerRequest o, boolean adafactor, boolean relativeStep) {
+        Adafactor.Builder b = Adafactor.builder().optRelativeStep(relativeStep);
+        if (!adafactor) {
+            b.optBeta1(0.9f).optBeta2(0.999f);
+        }
+        set(o.beta1(), v -> b.optBeta1(v.floatValue()));
+        set(o.beta2(), v -> b.optBeta2(v.floatValue()));
+        set(o.decayRate(), v -> b.optDecayRate(v.floatValue()));
+        set(o.clipThreshold(), v -> b.optClipThreshold(v.floatValue()));
+        set(o.scaleParameter(), b::optScaleParameter);
+        set(o.warmupInit(), b::optWarmupInit);
+        set(o.epsilon1(), v -> b.optEpsilon1(v.floatValue()));
+        set(o.epsilon2(), v -> b.optEpsilon2(v.floatValue()));
+        set(o.factored(), b::optFactored);
+        set(o.minDimSizeToFactor(), b::optMinDimSizeToFactor);
+        set(o.weightDecay(), v -> b.optWeightDecays(v.floatValue()));
+        try {
+            return b.options().validate();
+        } catch (AdafactorOptions.InvalidOptionException e) {
+            String field = snakeCase(e.option());
+            throw new InvalidRequestException("optimizer." + field, e.getMessage().replaceFirst(e.option(), field));
+        }
+    }
+
+    private static <T> void set(T value, Consumer<T> setter) {
+        if (value != null) {
+            setter.accept(value);
+        }
+    }
+
+    private static String snakeCase(String name) {
+        return name.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
     }
 
     /** Keys and values are size-checked by the request's constraints. */

@@ -89,7 +89,6 @@ public class JobService {
                 ? null
                 : fineTuneFile(tenantId, request.validationFile(), "validation_file", task);
         JobSettings settings = JobDefaults.resolve(request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53));
-        checkOptimizer(settings);
         int gpus = request.resources() == null || request.resources().gpus() == null ? 0 : request.resources().gpus();
         List<WorkerRecord> live = checkFits(gpus);
         checkQuota(tenantId, gpus);
@@ -201,20 +200,6 @@ public class JobService {
                     + " examples, not " + task.id() + " ones");
         }
         return f;
-    }
-
-    private static void checkOptimizer(JobSettings settings) {
-        OptimizerConfig config = TrainingSettings.optimizer(settings);
-        try {
-            Object optimizer = config.build(1000);
-            if (optimizer instanceof AutoCloseable c) {
-                c.close();
-            }
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException("optimizer", e.getMessage());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private void checkQuota(String tenantId, int gpus) {

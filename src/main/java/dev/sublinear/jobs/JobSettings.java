@@ -1,5 +1,7 @@
 package dev.sublinear.jobs;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import dev.sublinear.optimizer.AdafactorOptions;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.Map;
 
@@ -22,22 +24,16 @@ public record JobSettings(Hyperparameters hyperparameters, Optimizer optimizer, 
             int evalIntervalSteps,
             int checkpointIntervalSteps) {}
 
-    /** Resolved optimizer options. */
-    @Schema(description = "The resolved optimizer options.", example = "{\"type\": \"adafactor\", \"beta1\": 0.0, \"beta2\": null, \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"relative_step\": true, \"scale_parameter\": true, \"warmup_init\": false, \"epsilon1\": 1e-30, \"epsilon2\": 0.001, \"factored\": true, \"min_dim_size_to_factor\": 1, \"weight_decay\": 0.0}")
+    /**
+     * The optimizer and its options with every default filled in, stored and shown flat beside
+     * {@code type}. Adam and AdamW use {@code beta1}, {@code beta2} and {@code weight_decay}.
+     */
+    @Schema(description = "The resolved optimizer options; `beta2` is null for Adafactor's increasing decay"
+            + " 1 - t^-decay_rate.", example = "{\"type\": \"adafactor\", \"beta1\": 0.0, \"beta2\": null,"
+            + " \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"relative_step\": true, \"scale_parameter\": true,"
+            + " \"warmup_init\": false, \"epsilon1\": 1e-30, \"epsilon2\": 0.001, \"factored\": true,"
+            + " \"min_dim_size_to_factor\": 1, \"weight_decay\": 0.0}")
     public record Optimizer(
-            String type,
-            double beta1,
-            @Schema(types = {"number", "null"},
-                    description = "The fixed second-moment decay; null for Adafactor's increasing decay 1 - t^-decay_rate.")
-            Double beta2,
-            double decayRate,
-            double clipThreshold,
-            boolean relativeStep,
-            boolean scaleParameter,
-            boolean warmupInit,
-            double epsilon1,
-            double epsilon2,
-            boolean factored,
-            int minDimSizeToFactor,
-            double weightDecay) {}
+            @Schema(allowableValues = {"adafactor", "adam", "adamw"}) String type,
+            @JsonUnwrapped AdafactorOptions options) {}
 }

@@ -40,7 +40,7 @@ public class JobStore implements JobReferences {
     /** @param memoryEstimateBytes the job's estimated memory (null: not estimated; any worker may take it) */
     public void insert(JobRecord j, String idempotencyKey, Long memoryEstimateBytes) {
         jdbc.sql("""
-                INSERT INTO jobs (id, tenant_id, model, training_file, validation_file, task, spec, gpus, priority,
+                INSERT INTO jobs (id, tenant_id, model, training_file, validation_file, task, settings, gpus, priority,
                                   status, idempotency_key, attempt, max_attempts, step, total_steps, trained_tokens,
                                   created_at, memory_estimate_bytes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?, ?)""")
@@ -164,7 +164,7 @@ public class JobStore implements JobReferences {
                 rs.getString("training_file"),
                 rs.getString("validation_file"),
                 TaskType.fromId(rs.getString("task")),
-                json.readValue(rs.getString("spec"), JobSettings.class),
+                json.readValue(rs.getString("settings"), JobSettings.class),
                 rs.getInt("gpus"),
                 rs.getInt("priority"),
                 JobStatus.valueOf(rs.getString("status").toUpperCase(java.util.Locale.ROOT)),

@@ -41,11 +41,29 @@ import java.util.Optional;
 public class Adafactor extends Optimizer implements StatefulOptimizer, AutoCloseable {
 
     private final AdafactorOptions options;
+    /** The step size rho_t when the relative step is off. */
+    private final ParameterTracker learningRateTracker;
     private final StateTable table;
 
     protected Adafactor(Builder builder) {
         super(builder);
-        options = builder.options();
+        options = builder.validOptions();
+        learningRateTracker = builder.learningRateTracker;
+        if (options.relativeStep() && learningRateTracker != null) {
+            throw new IllegalArgumentException("optLearningRateTracker is set but optRelativeStep is true: the"
+                    + " relative step replaces the learning rate; call optRelativeStep(false) to use the tracker");
+        }
+        if (!options.relativeStep() && learningRateTracker == null) {
+            throw new IllegalArgumentException("optRelativeStep(false) needs optLearningRateTracker: with no relative"
+                    + " step the tracker gives the step size");
+        }
+        if (rescaleGrad <= 0f || !Float.isFinite(rescaleGrad)) {
+            throw new IllegalArgumentException("setRescaleGrad must be > 0, got " + rescaleGrad);
+        }
+        if (clipGrad == 0f || Float.isNaN(clipGrad)) {
+            throw new IllegalArgumentException("optClipGrad must be > 0 to clip, or negative to turn clipping off,"
+                    + " got " + clipGrad);
+        }
         table = new StateTable(options::isFactored, options.momentum());
     }
 
@@ -140,8 +158,8 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
      * the moving average is the bias-corrected one without a second pass over the state.
      */
     private float secondMomentDecay(int t) {
-        float beta2 = options.beta2();
-        if (beta2 > 0f) {
+        if (options.beta2() != null) {
+            float beta2 = options.beta2();
             return (float) (beta2 * -Math.expm1((t - 1) * Math.log(beta2)) / -Math.expm1(t * Math.log(beta2)));
         }
         return 1f - (float) Math.pow(t, -options.decayRate());
@@ -150,7 +168,7 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
     /** rho_t: the relative step min(1e-2 or 1e-6 t, 1/sqrt(t)), or the tracker's rate. */
     private float relativeStepSize(String parameterId, int t) {
         if (!options.relativeStep()) {
-            float rate = options.learningRateTracker().getNewValue(parameterId, t);
+            float rate = learningRateTracker.getNewValue(parameterId, t);
             if (!Float.isFinite(rate) || rate < 0f) {
                 throw new IllegalStateException(
                         "learning rate tracker returned " + rate + " for " + parameterId + " at step " + t);
@@ -278,22 +296,38 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
     public static final class Builder extends OptimizerBuilder<Builder> {
 
         private ParameterTracker learningRateTracker;
-        private boolean relativeStep = true;
-        private boolean scaleParameter = true;
+        private boolean relativeStep;
+        private boolean scaleParameter;
         private boolean warmupInit;
         private float beta1;
-        private float decayRate = 0.8f;
-        private float beta2;
-        private float clipThreshold = 1.0f;
-        private float epsilon1 = 1e-30f;
-        private float epsilon2 = 1e-3f;
-        private boolean factored = true;
-        private int minDimSizeToFactor = 1;
+        private Float beta2;
+        private float decayRate;
+        private float clipThreshold;
+        private float epsilon1;
+        private float epsilon2;
+        private boolean factored;
+        private int minDimSizeToFactor;
         private float weightDecay;
-        private float rescale = 1f;
-        private float gradClip = -1f;
 
-        Builder() {}
+        Builder() {
+            optOptions(AdafactorOptions.defaults());
+        }
+
+        /** Sets every Adafactor option at once (the learning-rate tracker and gradient rescaling apart). */
+        public Builder optOptions(AdafactorOptions options) {
+            relativeStep = options.relativeStep();
+            scaleParameter = options.scaleParameter();
+            warmupInit = options.warmupInit();
+            beta1 = options.beta1();
+            beta2 = options.beta2();
+            decayRate = options.decayRate();
+            clipThreshold = options.clipThreshold();
+            epsilon1 = options.epsilon1();
+            epsilon2 = options.epsilon2();
+            factored = options.factored();
+            minDimSizeToFactor = options.minDimSizeToFactor();
+            return optWeightDecays(options.weightDecay());
+        }
 
         /** {@inheritDoc} */
         @Override
@@ -342,7 +376,7 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
          * 1 - t^-c (default 0: the increasing decay). The paper's slow-decay experiments use 0.999.
          */
         public Builder optBeta2(float beta2) {
-            this.beta2 = beta2;
+            this.beta2 = beta2 == 0f ? null : beta2;
             return this;
         }
 
@@ -383,23 +417,6 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
             return super.optWeightDecays(weightDecays);
         }
 
-        /** {@inheritDoc} */
-        @Override
-        public Builder setRescaleGrad(float rescaleGrad) {
-            this.rescale = rescaleGrad;
-            return super.setRescaleGrad(rescaleGrad);
-        }
-
-        /**
-         * Clips each gradient element to [-clipGrad, clipGrad] after rescaling; a negative value
-         * (the default) turns it off.
-         */
-        @Override
-        public Builder optClipGrad(float clipGrad) {
-            this.gradClip = clipGrad;
-            return super.optClipGrad(clipGrad);
-        }
-
         /**
          * Builds the optimizer.
          *
@@ -410,10 +427,22 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
             return new Adafactor(this);
         }
 
-        private AdafactorOptions options() {
-            return new AdafactorOptions(learningRateTracker, relativeStep, scaleParameter, warmupInit, beta1,
-                    decayRate, beta2, clipThreshold, epsilon1, epsilon2, factored, minDimSizeToFactor,
-                    weightDecay, rescale, gradClip);
+        /** The options, checked; an error names the builder method that set the value at fault. */
+        private AdafactorOptions validOptions() {
+            try {
+                return options().validate();
+            } catch (AdafactorOptions.InvalidOptionException e) {
+                String option = e.option();
+                String method = "opt" + Character.toUpperCase(option.charAt(0)) + option.substring(1)
+                        + (option.equals("weightDecay") ? "s" : "");
+                throw new IllegalArgumentException(e.getMessage().replaceFirst(option, method), e);
+            }
+        }
+
+        /** The options as set so far, unchecked ({@link AdafactorOptions#validate()} checks them). */
+        public AdafactorOptions options() {
+            return new AdafactorOptions(relativeStep, scaleParameter, warmupInit, beta1, beta2, decayRate,
+                    clipThreshold, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
         }
     }
 }

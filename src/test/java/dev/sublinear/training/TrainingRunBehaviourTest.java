@@ -18,6 +18,7 @@ import dev.sublinear.training.run.DirectoryCheckpointStore;
 import dev.sublinear.training.run.EvaluationReport;
 import dev.sublinear.training.run.Hyperparameters;
 import dev.sublinear.training.run.ModelSource;
+import dev.sublinear.training.run.LearningRate;
 import dev.sublinear.training.run.OptimizerConfig;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.RunOutcome;
@@ -61,10 +62,10 @@ class TrainingRunBehaviourTest {
 
     static Stream<Arguments> resumableOptimizers() {
         return Stream.of(
-                Arguments.of("adafactor", OptimizerConfig.adafactor().withBeta1(0.9f)),
+                Arguments.of("adafactor", OptimizerConfig.adafactor().withOptions(b -> b.optBeta1(0.9f))),
                 // a rate that depends on the step count: a resumed t that restarted would show
-                Arguments.of("adam", OptimizerConfig.adam(3e-3f).withSchedule(OptimizerConfig.Schedule.COSINE, 3e-3f, 5)),
-                Arguments.of("adamw", adamw(3e-3f, 0.01f).withSchedule(OptimizerConfig.Schedule.COSINE, 3e-3f, 5)));
+                Arguments.of("adam", OptimizerConfig.adam(3e-3f).withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, 3e-3f, 5))),
+                Arguments.of("adamw", OptimizerConfig.adamw(3e-3f, 0.01f).withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, 3e-3f, 5))));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -220,11 +221,6 @@ class TrainingRunBehaviourTest {
         assertTrue(e.getMessage().contains("training line 2"), e.getMessage());
         assertTrue(steps.isEmpty());
         assertTrue(spec.checkpoints().list().isEmpty());
-    }
-
-    private static OptimizerConfig adamw(float learningRate, float weightDecay) {
-        return new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.CONSTANT, learningRate, 0, 0.9f,
-                0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f, true, 1, weightDecay);
     }
 
     /** The parameters saved in a checkpoint, by their path in the block. */

@@ -10,6 +10,7 @@ import dev.sublinear.training.run.DirectoryCheckpointStore;
 import dev.sublinear.training.run.EvaluationReport;
 import dev.sublinear.training.run.Hyperparameters;
 import dev.sublinear.training.run.ModelSource;
+import dev.sublinear.training.run.LearningRate;
 import dev.sublinear.training.run.OptimizerConfig;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.RunOutcome;
@@ -69,9 +70,9 @@ class TrainingRunTest {
         Path train = SyntheticData.reversal(dir.resolve("train.jsonl"), 200, 1);
         Path valid = SyntheticData.reversal(dir.resolve("valid.jsonl"), 24, 2);
         for (OptimizerConfig optimizer : List.of(
-                OptimizerConfig.adam(3e-3f).withSchedule(OptimizerConfig.Schedule.COSINE, 3e-3f, 5),
-                new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.LINEAR, 3e-3f, 5, 0.9f, 0f, 0.8f, 1f,
-                        true, false, 1e-30f, 1e-3f, true, 1, 0.01f))) {
+                OptimizerConfig.adam(3e-3f).withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, 3e-3f, 5)),
+                OptimizerConfig.adamw(3e-3f, 0.01f)
+                        .withLearningRate(new LearningRate(LearningRate.Schedule.LINEAR, 3e-3f, 5)))) {
             List<EvaluationReport> evaluations = new ArrayList<>();
             TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, valid,
                     new Hyperparameters(2, 16, 25, 1, 0, 0, 1), optimizer, new Device[] {Device.cpu()}, 7,

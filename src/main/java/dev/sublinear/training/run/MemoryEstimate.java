@@ -98,7 +98,7 @@ public record MemoryEstimate(int rows, int length, long parameterBytes, long gra
                 state += times * switch (optimizer.type()) {
                     case ADAM, ADAMW -> 2 * size;
                     case ADAFACTOR -> (factored(optimizer, shape) ? (double) shape[0] + shape[1] : size)
-                            + (optimizer.beta1() > 0f ? size : 0);
+                            + (optimizer.options().beta1() > 0f ? size : 0);
                 };
             }
         }
@@ -173,8 +173,8 @@ public record MemoryEstimate(int rows, int length, long parameterBytes, long gra
 
     /** As Adafactor decides: a matrix whose two dimensions both reach the minimum. */
     private static boolean factored(OptimizerConfig o, long[] shape) {
-        return o.factored() && shape.length == 2 && shape[0] >= o.minDimSizeToFactor()
-                && shape[1] >= o.minDimSizeToFactor();
+        return o.options().factored() && shape.length == 2 && shape[0] >= o.options().minDimSizeToFactor()
+                && shape[1] >= o.options().minDimSizeToFactor();
     }
 
     /** An example's text (at most two bytes a character) and its token arrays (ints and a float mask). */

@@ -1,160 +1,101 @@
 package dev.sublinear.training.run;
 
 import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.CosineTracker;
-import ai.djl.training.tracker.LinearTracker;
-import ai.djl.training.tracker.ParameterTracker;
-import ai.djl.training.tracker.Tracker;
-import ai.djl.training.tracker.WarmUpTracker;
 import dev.sublinear.optimizer.Adafactor;
+import dev.sublinear.optimizer.AdafactorOptions;
 import dev.sublinear.optimizer.Adam;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.UnaryOperator;
 
 /**
  * The optimizer of a run and its step size. Adafactor (the default) takes every option of
- * {@link Adafactor}; {@code adam} and {@code adamw}, for comparison, are {@link Adam}: DJL's update,
- * with state that a checkpoint keeps.
+ * {@link AdafactorOptions}; {@code adam} and {@code adamw} read its {@code beta1}, {@code beta2}
+ * (unset: 0.999) and {@code weightDecay}. The learning rate says whether Adafactor takes its relative
+ * step: {@code options.relativeStep()} always agrees with it.
  *
  * @param type adafactor, adam or adamw
- * @param schedule relative (Adafactor's own step size; Adafactor only), constant, linear or cosine
- * @param learningRate peak step size for constant/linear/cosine
- * @param warmupSteps linear warm-up steps before the schedule
- * @param beta1 momentum (Adafactor: 0 = none; Adam: 0.9 typical)
- * @param beta2 a fixed second-moment decay (Adafactor: 0 = the increasing decay 1 - t^-c; Adam: 0 = DJL's 0.999)
- * @param decayRate Adafactor's c in beta2_t = 1 - t^-c
- * @param clipThreshold Adafactor's update clipping threshold d
- * @param scaleParameter Adafactor's parameter scaling
- * @param warmupInit Adafactor's relative-step warm-up
- * @param epsilon1 Adafactor's eps1
- * @param epsilon2 Adafactor's eps2
- * @param factored Adafactor's factored second moment
- * @param minDimSizeToFactor Adafactor's minimum dimensions to factor
- * @param weightDecay decoupled weight decay
+ * @param learningRate the schedule; relative for Adafactor's own step size
+ * @param options the optimizer's options
  */
-public record OptimizerConfig(
-        Type type,
-        Schedule schedule,
-        float learningRate,
-        int warmupSteps,
-        float beta1,
-        float beta2,
-        float decayRate,
-        float clipThreshold,
-        boolean scaleParameter,
-        boolean warmupInit,
-        float epsilon1,
-        float epsilon2,
-        boolean factored,
-        int minDimSizeToFactor,
-        float weightDecay) {
+public record OptimizerConfig(Type type, LearningRate learningRate, AdafactorOptions options) {
 
     /** Which optimizer. */
     public enum Type {
         ADAFACTOR,
         ADAM,
-        ADAMW
+        ADAMW;
+
+        /** The name clients use: adafactor, adam or adamw. */
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Type fromId(String id) {
+            return Arrays.stream(values()).filter(t -> t.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("unknown optimizer " + id));
+        }
     }
 
-    /** How the step size evolves. */
-    public enum Schedule {
-        RELATIVE,
-        CONSTANT,
-        LINEAR,
-        COSINE
+    /** Adam's default second-moment decay, where the options leave beta2 unset. */
+    private static final float ADAM_BETA2 = 0.999f;
+
+    public OptimizerConfig {
+        if (learningRate.relative() && type != Type.ADAFACTOR) {
+            throw new IllegalArgumentException("the relative step size is Adafactor's; " + type.id()
+                    + " needs a learning rate");
+        }
+        if (options.relativeStep() != learningRate.relative()) {
+            options = edit(options, b -> b.optRelativeStep(learningRate.relative()));
+        }
     }
 
     /** Adafactor with the paper's defaults. */
     public static OptimizerConfig adafactor() {
-        return new OptimizerConfig(Type.ADAFACTOR, Schedule.RELATIVE, 1e-3f, 0, 0f, 0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f,
-                true, 1, 0f);
+        return new OptimizerConfig(Type.ADAFACTOR, LearningRate.RELATIVE, AdafactorOptions.defaults());
     }
 
-    /** Adam at a constant rate. */
+    /** Adam at a constant rate, with beta1 0.9 and beta2 0.999. */
     public static OptimizerConfig adam(float learningRate) {
-        return new OptimizerConfig(Type.ADAM, Schedule.CONSTANT, learningRate, 0, 0.9f, 0f, 0.8f, 1f, true, false, 1e-30f,
-                1e-3f, true, 1, 0f);
+        return new OptimizerConfig(Type.ADAM, LearningRate.constant(learningRate),
+                edit(AdafactorOptions.defaults(), b -> b.optBeta1(0.9f).optBeta2(ADAM_BETA2)));
     }
 
-    public OptimizerConfig withSchedule(Schedule schedule, float learningRate, int warmupSteps) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, beta2, decayRate, clipThreshold,
-                scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
+    /** AdamW at a constant rate, with beta1 0.9, beta2 0.999 and decoupled weight decay. */
+    public static OptimizerConfig adamw(float learningRate, float weightDecay) {
+        return new OptimizerConfig(Type.ADAMW, LearningRate.constant(learningRate),
+                edit(AdafactorOptions.defaults(), b -> b.optBeta1(0.9f).optBeta2(ADAM_BETA2).optWeightDecays(weightDecay)));
     }
 
-    public OptimizerConfig withBeta1(float value) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, value, beta2, decayRate, clipThreshold,
-                scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
+    /** These settings with options changed through Adafactor's builder, where the defaults live. */
+    public OptimizerConfig withOptions(UnaryOperator<Adafactor.Builder> change) {
+        return new OptimizerConfig(type, learningRate, edit(options, change));
     }
 
-    /** A fixed beta2 (Adafactor: bias-corrected, in place of the increasing decay). */
-    public OptimizerConfig withBeta2(float value) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, value, decayRate, clipThreshold,
-                scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
-    }
-
-    /** Adafactor's update clipping threshold d; infinity turns clipping off. */
-    public OptimizerConfig withClipThreshold(float value) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, beta2, decayRate, value,
-                scaleParameter, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
-    }
-
-    public OptimizerConfig withFactored(boolean value) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, beta2, decayRate, clipThreshold,
-                scaleParameter, warmupInit, epsilon1, epsilon2, value, minDimSizeToFactor, weightDecay);
-    }
-
-    public OptimizerConfig withScaleParameter(boolean value) {
-        return new OptimizerConfig(type, schedule, learningRate, warmupSteps, beta1, beta2, decayRate, clipThreshold,
-                value, warmupInit, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
+    public OptimizerConfig withLearningRate(LearningRate rate) {
+        return new OptimizerConfig(type, rate, options);
     }
 
     /** Builds the optimizer for a run of {@code totalSteps} optimizer steps. */
     public Optimizer build(int totalSteps) {
-        if (schedule == Schedule.RELATIVE && type != Type.ADAFACTOR) {
-            throw new IllegalArgumentException("the relative step size is Adafactor's; " + type + " needs a schedule");
-        }
+        float beta2 = options.beta2() == null ? ADAM_BETA2 : options.beta2();
         return switch (type) {
             case ADAFACTOR -> {
-                Adafactor.Builder b = Adafactor.builder()
-                        .optBeta1(beta1)
-                        .optBeta2(beta2)
-                        .optDecayRate(decayRate)
-                        .optClipThreshold(clipThreshold)
-                        .optScaleParameter(scaleParameter)
-                        .optEpsilon1(epsilon1)
-                        .optEpsilon2(epsilon2)
-                        .optFactored(factored)
-                        .optMinDimSizeToFactor(minDimSizeToFactor)
-                        .optWeightDecays(weightDecay);
-                if (schedule == Schedule.RELATIVE) {
-                    b.optRelativeStep(true).optWarmupInit(warmupInit);
-                } else {
-                    b.optRelativeStep(false).optLearningRateTracker(tracker(totalSteps));
+                Adafactor.Builder b = Adafactor.builder().optOptions(options);
+                if (!learningRate.relative()) {
+                    b.optLearningRateTracker(learningRate.tracker(totalSteps));
                 }
                 yield b.build();
             }
-            case ADAM -> Adam.builder().optBeta1(beta1).optBeta2(adamBeta2())
-                    .optLearningRateTracker(tracker(totalSteps)).build();
-            case ADAMW -> Adam.adamWBuilder().optBeta1(beta1).optBeta2(adamBeta2()).optWeightDecays(weightDecay)
-                    .optLearningRateTracker(tracker(totalSteps)).build();
+            case ADAM -> Adam.builder().optBeta1(options.beta1()).optBeta2(beta2)
+                    .optLearningRateTracker(learningRate.tracker(totalSteps)).build();
+            case ADAMW -> Adam.adamWBuilder().optBeta1(options.beta1()).optBeta2(beta2)
+                    .optWeightDecays(options.weightDecay())
+                    .optLearningRateTracker(learningRate.tracker(totalSteps)).build();
         };
     }
 
-    private float adamBeta2() {
-        return beta2 > 0f ? beta2 : 0.999f;
-    }
-
-    ParameterTracker tracker(int totalSteps) {
-        int decaySteps = Math.max(1, totalSteps - warmupSteps);
-        Tracker main = switch (schedule) {
-            case CONSTANT, RELATIVE -> Tracker.fixed(learningRate);
-            case LINEAR -> LinearTracker.builder().setBaseValue(learningRate)
-                    .optSlope(-learningRate / decaySteps).optMinValue(0f).build();
-            case COSINE -> CosineTracker.builder().setBaseValue(learningRate).optFinalValue(0f)
-                    .setMaxUpdates(decaySteps).build();
-        };
-        if (warmupSteps <= 0) {
-            return main;
-        }
-        return WarmUpTracker.builder().setMainTracker(main).optWarmUpSteps(warmupSteps)
-                .optWarmUpBeginValue(0f).optWarmUpMode(WarmUpTracker.Mode.LINEAR).build();
+    private static AdafactorOptions edit(AdafactorOptions options, UnaryOperator<Adafactor.Builder> change) {
+        return change.apply(Adafactor.builder().optOptions(options)).options();
     }
 }

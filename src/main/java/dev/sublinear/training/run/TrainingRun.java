@@ -368,7 +368,7 @@ public final class TrainingRun {
                 updateRms = d.meanUpdateRms();
                 clipRate = d.clipRate();
             } else {
-                stepSize = spec.optimizer().learningRate();
+                stepSize = spec.optimizer().learningRate().peak();
             }
             if (stateful != null) {
                 if (optimizerStateBytes < 0) {

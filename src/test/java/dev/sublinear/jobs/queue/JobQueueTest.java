@@ -3,6 +3,7 @@ package dev.sublinear.jobs.queue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.jobs.tenants.LimitsProperties;
+import dev.sublinear.optimizer.AdafactorOptions;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobSettings;
@@ -80,7 +81,7 @@ class JobQueueTest {
             Long memoryEstimate) {
         JobSettings settings = new JobSettings(
                 new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
-                new JobSettings.Optimizer("adafactor", 0, null, 0.8, 1, true, true, false, 1e-30, 1e-3, true, 1, 0),
+                new JobSettings.Optimizer("adafactor", AdafactorOptions.defaults()),
                 1, null, Map.of());
         jobs.insert(new JobRecord(id, tenant, "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, gpus, priority,
                 JobStatus.QUEUED, null, null, null, 0, maxAttempts, null, 0, 0, null, 0, null, null, null, null, null, null,

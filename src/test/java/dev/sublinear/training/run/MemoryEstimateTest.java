@@ -43,9 +43,9 @@ class MemoryEstimateTest {
         assertThat(adam.optimizerBytes()).isEqualTo(2 * adam.parameterBytes());
         // row and column sums, the vectors' full moments and one work buffer (the largest matrix)
         assertThat(adafactor.optimizerBytes()).isLessThan(adam.parameterBytes() / 10);
-        MemoryEstimate withMomentum = MemoryEstimate.of(small, OptimizerConfig.adafactor().withBeta1(0.9f), 8, 64, 0);
+        MemoryEstimate withMomentum = MemoryEstimate.of(small, OptimizerConfig.adafactor().withOptions(b -> b.optBeta1(0.9f)), 8, 64, 0);
         assertThat(withMomentum.optimizerBytes() - adafactor.optimizerBytes()).isEqualTo(adafactor.parameterBytes());
-        MemoryEstimate unfactored = MemoryEstimate.of(small, OptimizerConfig.adafactor().withFactored(false), 8, 64, 0);
+        MemoryEstimate unfactored = MemoryEstimate.of(small, OptimizerConfig.adafactor().withOptions(b -> b.optFactored(false)), 8, 64, 0);
         assertThat(unfactored.optimizerBytes()).isGreaterThan(adafactor.parameterBytes());
     }
 

@@ -20,7 +20,7 @@ class OptimizerConfigTest {
 
     @Test
     void constantWithWarmupRisesLinearlyThenHolds() {
-        ParameterTracker t = OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.CONSTANT, LR, 10).tracker(100);
+        ParameterTracker t = new LearningRate(LearningRate.Schedule.CONSTANT, LR, 10).tracker(100);
         assertEquals(LR * 5 / 10, t.getNewValue("p", 5), 1e-6f);
         assertEquals(LR, t.getNewValue("p", 10), 1e-6f);
         assertEquals(LR, t.getNewValue("p", 90), 1e-6f);
@@ -28,10 +28,10 @@ class OptimizerConfigTest {
 
     @Test
     void linearAndCosineDecayToZeroByTheLastStep() {
-        ParameterTracker linear = OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.LINEAR, LR, 0).tracker(100);
+        ParameterTracker linear = new LearningRate(LearningRate.Schedule.LINEAR, LR, 0).tracker(100);
         assertEquals(LR / 2, linear.getNewValue("p", 50), 1e-5f);
         assertEquals(0f, linear.getNewValue("p", 100), 1e-6f);
-        ParameterTracker cosine = OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.COSINE, LR, 0).tracker(100);
+        ParameterTracker cosine = new LearningRate(LearningRate.Schedule.COSINE, LR, 0).tracker(100);
         assertEquals(LR / 2, cosine.getNewValue("p", 50), 1e-4f);
         assertTrue(cosine.getNewValue("p", 100) < 1e-6f);
     }
@@ -40,12 +40,12 @@ class OptimizerConfigTest {
     void buildsEachOptimizer() {
         assertInstanceOf(Adafactor.class, OptimizerConfig.adafactor().build(10));
         assertInstanceOf(Adafactor.class,
-                OptimizerConfig.adafactor().withSchedule(OptimizerConfig.Schedule.COSINE, LR, 2).build(10));
+                OptimizerConfig.adafactor().withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, LR, 2)).build(10));
         assertInstanceOf(Adam.class, OptimizerConfig.adam(LR).build(10));
         assertInstanceOf(Adam.class, adamw(0.01f).build(10));
         assertInstanceOf(StatefulOptimizer.class, OptimizerConfig.adam(LR).build(10));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> OptimizerConfig.adam(LR).withSchedule(OptimizerConfig.Schedule.RELATIVE, LR, 0).build(10));
+                () -> OptimizerConfig.adam(LR).withLearningRate(LearningRate.RELATIVE).build(10));
         assertTrue(e.getMessage().contains("relative"), e.getMessage());
     }
 
@@ -68,7 +68,6 @@ class OptimizerConfigTest {
     }
 
     private static OptimizerConfig adamw(float weightDecay) {
-        return new OptimizerConfig(OptimizerConfig.Type.ADAMW, OptimizerConfig.Schedule.CONSTANT, LR, 0,
-                0.9f, 0f, 0.8f, 1f, true, false, 1e-30f, 1e-3f, true, 1, weightDecay);
+        return OptimizerConfig.adamw(LR, weightDecay);
     }
 }
