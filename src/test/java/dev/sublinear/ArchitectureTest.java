@@ -1,15 +1,20 @@
 package dev.sublinear;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.sublinear.storage.AtomicFiles;
 import org.junit.jupiter.api.Test;
 
 /**
  * The dependency arrows of design.md: api/worker -> jobs -> training -> optimizer. The optimizer and
  * the training layer never import Spring, so DJL users can take them alone; the API never sees DJL.
+ * Of {@code storage} (JDK only), the training layer and the study use {@link AtomicFiles} alone.
  */
 class ArchitectureTest {
 
@@ -86,6 +91,16 @@ class ArchitectureTest {
                 .dependOnClassesThat()
                 .resideInAnyPackage("org.springframework..", "ai.djl..", "dev.sublinear.jobs..", "dev.sublinear.training..")
                 .allowEmptyShould(true)
+                .check(CLASSES);
+    }
+
+    @Test
+    void trainingAndTheStudyTakeOnlyAtomicFilesFromStorage() {
+        noClasses()
+                .that()
+                .resideInAnyPackage("dev.sublinear.training..", "dev.sublinear.study..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("dev.sublinear.storage..").and(not(belongToAnyOf(AtomicFiles.class))))
                 .check(CLASSES);
     }
 

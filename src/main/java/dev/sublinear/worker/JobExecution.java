@@ -75,7 +75,7 @@ final class JobExecution implements TrainingListener {
         this.memoryBudgetBytes = memoryBudgetBytes;
         this.workDirectory = runner.workDirectory(job, claim);
         this.failures = new FailureMessages(List.of(runner.directories.work(), runner.directories.models()));
-        this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), workDirectory.resolve("scratch"),
+        this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(),
                 name -> runner.checkpoints.delete(job.id(), name));
     }
 

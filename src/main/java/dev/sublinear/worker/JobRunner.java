@@ -93,7 +93,7 @@ class JobRunner {
         }
         CheckpointRecord c = ((BaseModel.FromCheckpoint) base).checkpoint();
         return new ModelSource.FromCheckpoint(
-                new ArtifactCheckpointStore(artifacts, c.jobId(), workDirectory.resolve("scratch"), name -> {
+                new ArtifactCheckpointStore(artifacts, c.jobId(), name -> {
                     throw new IllegalStateException("a base checkpoint is read-only");
                 }), c.name());
     }
