@@ -15,7 +15,11 @@ import java.util.function.Consumer;
  */
 final class ArtifactCheckpointStore implements CheckpointStore {
 
-    /** Largest checkpoint accepted (lm-small's is about 45 MB). */
+    /**
+     * Largest checkpoint accepted (lm-small's is about 45 MB). Not the model limit
+     * ({@code sublinear.jobs.max-model-bytes}): a checkpoint holds its optimizer's state besides the
+     * model, and inference never loads one.
+     */
     private static final long MAX_BYTES = 16L << 30;
 
     private final ArtifactStore artifacts;

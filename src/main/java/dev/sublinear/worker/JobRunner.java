@@ -10,6 +10,7 @@ import dev.sublinear.jobs.FileStore;
 import dev.sublinear.jobs.Ids;
 import dev.sublinear.jobs.JobQueue;
 import dev.sublinear.jobs.JobRecord;
+import dev.sublinear.jobs.JobsProperties;
 import dev.sublinear.jobs.LocalDirectories;
 import dev.sublinear.jobs.MetricStore;
 import dev.sublinear.jobs.ModelRecord;
@@ -17,6 +18,7 @@ import dev.sublinear.jobs.ModelStore;
 import dev.sublinear.jobs.TrainingSettings;
 import dev.sublinear.storage.ArtifactInfo;
 import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.storage.ArtifactTooLargeException;
 import dev.sublinear.training.PrivateFiles;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.run.ModelSource;
@@ -37,8 +39,6 @@ import org.springframework.stereotype.Component;
 @Component
 class JobRunner {
 
-    private static final long MAX_MODEL_BYTES = 16L << 30;
-
     final JobQueue queue;
     final EventStore events;
     final MetricStore metrics;
@@ -49,9 +49,11 @@ class JobRunner {
     final ArtifactStore artifacts;
     final LocalDirectories directories;
     final Clock clock;
+    private final long maxModelBytes;
 
     JobRunner(JobQueue queue, EventStore events, MetricStore metrics, CheckpointRecords checkpoints, ModelStore models,
-            FileStore files, BaseModels baseModels, ArtifactStore artifacts, LocalDirectories directories, Clock clock) {
+            FileStore files, BaseModels baseModels, ArtifactStore artifacts, LocalDirectories directories, Clock clock,
+            JobsProperties properties) {
         this.queue = queue;
         this.events = events;
         this.metrics = metrics;
@@ -62,6 +64,7 @@ class JobRunner {
         this.artifacts = artifacts;
         this.directories = directories;
         this.clock = clock;
+        this.maxModelBytes = properties.maxModelBytes();
     }
 
     /** The job's inputs, copied to {@code workDirectory}, as a training spec. */
@@ -107,7 +110,7 @@ class JobRunner {
 
     private Path unpack(String key, Path directory) throws IOException {
         try (InputStream in = artifacts.open(key)) {
-            ModelArchive.extract(in, directory, MAX_MODEL_BYTES);
+            ModelArchive.extract(in, directory, maxModelBytes);
         }
         return directory;
     }
@@ -125,14 +128,18 @@ class JobRunner {
      * the model another attempt registered.
      */
     ModelRecord registerModel(JobRecord job, Path outputDirectory, String claim) throws IOException {
+        String key = "models/" + job.id() + "-" + claim + ".zip";
+        // counted as inference counts it, unpacked: a model stored is one inference loads
+        if (ModelArchive.unpackedBytes(outputDirectory) > maxModelBytes) {
+            throw new ArtifactTooLargeException(key, maxModelBytes);
+        }
         Path archive = outputDirectory.resolveSibling("model.zip");
         try (OutputStream out = PrivateFiles.createFile(archive)) {
             ModelArchive.write(outputDirectory, out);
         }
-        String key = "models/" + job.id() + "-" + claim + ".zip";
         ArtifactInfo info;
         try (InputStream in = Files.newInputStream(archive)) {
-            info = artifacts.put(key, in, MAX_MODEL_BYTES);
+            info = artifacts.put(key, in, maxModelBytes);
         }
         String suffix = job.settings().suffix() == null ? "" : job.settings().suffix();
         ModelRecord model = new ModelRecord("ft:" + rootModel(job.model()) + ":" + suffix + ":" + job.id(),
