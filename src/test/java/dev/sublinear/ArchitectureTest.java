@@ -4,6 +4,8 @@ import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPac
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleNameEndingWith;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -12,11 +14,13 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.sublinear.storage.AtomicFiles;
 import org.junit.jupiter.api.Test;
 
 /**
  * The dependency arrows of design.md: api/worker -> jobs -> training -> optimizer. The optimizer and
  * the training layer never import Spring, so DJL users can take them alone; the API never sees DJL.
+ * Of {@code storage} (JDK only), the training layer and the study use {@link AtomicFiles} alone.
  */
 class ArchitectureTest {
 
@@ -93,6 +97,16 @@ class ArchitectureTest {
                 .dependOnClassesThat()
                 .resideInAnyPackage("org.springframework..", "ai.djl..", "dev.sublinear.jobs..", "dev.sublinear.training..")
                 .allowEmptyShould(true)
+                .check(CLASSES);
+    }
+
+    @Test
+    void trainingAndTheStudyTakeOnlyAtomicFilesFromStorage() {
+        noClasses()
+                .that()
+                .resideInAnyPackage("dev.sublinear.training..", "dev.sublinear.study..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("dev.sublinear.storage..").and(not(belongToAnyOf(AtomicFiles.class))))
                 .check(CLASSES);
     }
 

@@ -20,6 +20,14 @@ public interface ArtifactStore {
      */
     ArtifactInfo put(String key, InputStream content, long maxBytes) throws IOException;
 
+    /**
+     * Stores what {@code content} writes under {@code key}, as {@link #put} stores a stream: for
+     * content made by writing (a checkpoint) rather than there to be read.
+     *
+     * @param maxBytes as for {@link #put}: a write past it fails and nothing is stored
+     */
+    ArtifactInfo write(String key, AtomicFiles.Content content, long maxBytes) throws IOException;
+
     /** @throws java.nio.file.NoSuchFileException if there is no such artifact */
     InputStream open(String key) throws IOException;
 

@@ -1,21 +1,19 @@
 package dev.sublinear.storage;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -27,8 +25,9 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Artifacts as files under a root folder. A write goes to a temporary file beside its target, is
- * forced to disk, then renamed over it; its SHA-256 is kept in a sidecar file written the same way.
+ * Artifacts as files under a root folder, each written with {@link AtomicFiles} (a temporary file
+ * beside its target, forced to disk, renamed over it); its SHA-256 is kept in a sidecar file written
+ * the same way.
  * Tenants' data: folders are created 0700 and files 0600 (on POSIX file systems), so that no other
  * local user reads them.
  */
@@ -36,11 +35,9 @@ public final class FileSystemArtifactStore implements ArtifactStore {
 
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
     private static final String CHECKSUM_SUFFIX = ".sha256";
-    private static final String TEMPORARY_PREFIX = ".writing-";
     private static final int MAX_KEY_LENGTH = 512;
 
     private static final Set<PosixFilePermission> PRIVATE_FOLDER = PosixFilePermissions.fromString("rwx------");
-    private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
 
     private final Path root;
     private final boolean posix;
@@ -58,7 +55,7 @@ public final class FileSystemArtifactStore implements ArtifactStore {
     /** An older version created the root 0755; narrowed when this user owns it (not someone else's mount). */
     private void narrowRoot() {
         try {
-            Path probe = createTemporary(root, ".probe");
+            Path probe = AtomicFiles.createTemporary(root);
             try {
                 if (Files.getOwner(probe).equals(Files.getOwner(root))) {
                     Files.setPosixFilePermissions(root, PRIVATE_FOLDER);
@@ -73,39 +70,21 @@ public final class FileSystemArtifactStore implements ArtifactStore {
 
     @Override
     public ArtifactInfo put(String key, InputStream content, long maxBytes) throws IOException {
+        return write(key, content::transferTo, maxBytes);
+    }
+
+    /** The data first, then its checksum, then the data is renamed: an artifact is never seen without its checksum. */
+    @Override
+    public ArtifactInfo write(String key, AtomicFiles.Content content, long maxBytes) throws IOException {
         Path target = resolve(key);
         createFolders(target.getParent());
-        Path temporary = createTemporary(target.getParent(), ".tmp");
-        try {
-            MessageDigest digest = sha256();
-            long written = 0;
-            byte[] buffer = new byte[1 << 16];
-            try (OutputStream out = Files.newOutputStream(temporary, StandardOpenOption.WRITE)) {
-                int n;
-                while ((n = content.read(buffer)) > 0) {
-                    written += n;
-                    if (written > maxBytes) {
-                        throw new ArtifactTooLargeException(key, maxBytes);
-                    }
-                    digest.update(buffer, 0, n);
-                    out.write(buffer, 0, n);
-                }
-            }
-            force(temporary);
+        MessageDigest digest = sha256();
+        try (AtomicFiles.Staged data = AtomicFiles.stage(target,
+                out -> content.writeTo(new DigestOutputStream(new Capped(out, key, maxBytes), digest)))) {
             String checksum = HexFormat.of().formatHex(digest.digest());
-            Path checksumFile = checksumFile(target);
-            Path checksumTemporary = createTemporary(target.getParent(), ".tmp");
-            try {
-                Files.writeString(checksumTemporary, checksum);
-                force(checksumTemporary);
-                move(checksumTemporary, checksumFile);
-            } finally {
-                Files.deleteIfExists(checksumTemporary);
-            }
-            move(temporary, target);
-            return new ArtifactInfo(key, written, checksum, Files.getLastModifiedTime(target).toInstant());
-        } finally {
-            Files.deleteIfExists(temporary);
+            AtomicFiles.write(checksumFile(target), out -> out.write(checksum.getBytes(StandardCharsets.US_ASCII)));
+            data.commit();
+            return new ArtifactInfo(key, data.bytes(), checksum, Files.getLastModifiedTime(target).toInstant());
         }
     }
 
@@ -146,7 +125,7 @@ public final class FileSystemArtifactStore implements ArtifactStore {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
                 String name = file.getFileName().toString();
-                if (!attributes.isRegularFile() || name.startsWith(TEMPORARY_PREFIX) || name.endsWith(CHECKSUM_SUFFIX)) {
+                if (!attributes.isRegularFile() || AtomicFiles.isTemporary(file) || name.endsWith(CHECKSUM_SUFFIX)) {
                     return FileVisitResult.CONTINUE;
                 }
                 String key = root.relativize(file).toString().replace('\\', '/');
@@ -175,8 +154,7 @@ public final class FileSystemArtifactStore implements ArtifactStore {
     @Override
     public boolean writable() {
         try {
-            Path probe = createTemporary(root, ".probe");
-            Files.delete(probe);
+            Files.delete(AtomicFiles.createTemporary(root));
             return true;
         } catch (IOException e) {
             return false;
@@ -194,7 +172,7 @@ public final class FileSystemArtifactStore implements ArtifactStore {
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                if (attributes.isRegularFile() && file.getFileName().toString().startsWith(TEMPORARY_PREFIX)
+                if (attributes.isRegularFile() && AtomicFiles.isTemporary(file)
                         && attributes.lastModifiedTime().toInstant().isBefore(before) && Files.deleteIfExists(file)) {
                     deleted.add(new ArtifactInfo(root.relativize(file).toString().replace('\\', '/'), attributes.size(),
                             null, attributes.lastModifiedTime().toInstant()));
@@ -219,14 +197,6 @@ public final class FileSystemArtifactStore implements ArtifactStore {
             return Files.createDirectories(folder);
         }
         return Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PRIVATE_FOLDER));
-    }
-
-    /** An empty temporary file, 0600, beside where it will be renamed to. */
-    private Path createTemporary(Path folder, String suffix) throws IOException {
-        FileAttribute<?>[] attributes = posix
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PRIVATE_FILE)}
-                : new FileAttribute<?>[0];
-        return Files.createTempFile(folder, TEMPORARY_PREFIX, suffix, attributes);
     }
 
     private ArtifactInfo info(String key, Path file) throws IOException {
@@ -261,25 +231,44 @@ public final class FileSystemArtifactStore implements ArtifactStore {
         return file.resolveSibling(file.getFileName() + CHECKSUM_SUFFIX);
     }
 
-    private static void force(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
     private static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** Refuses the byte past {@code maxBytes}: an artifact too large is never stored. */
+    private static final class Capped extends FilterOutputStream {
+
+        private final String key;
+        private final long maxBytes;
+        private long written;
+
+        Capped(OutputStream out, String key, long maxBytes) {
+            super(out);
+            this.key = key;
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            count(1);
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            count(len);
+            out.write(b, off, len);
+        }
+
+        private void count(int bytes) throws ArtifactTooLargeException {
+            if (bytes > maxBytes - written) {
+                throw new ArtifactTooLargeException(key, maxBytes);
+            }
+            written += bytes;
         }
     }
 }

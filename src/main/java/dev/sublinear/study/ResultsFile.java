@@ -1,13 +1,12 @@
 package dev.sublinear.study;
 
+import dev.sublinear.storage.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -58,7 +57,7 @@ final class ResultsFile {
         return runs.stream().filter(r -> r.variant().equals(variant) && r.seed() == seed).findFirst();
     }
 
-    /** Adds a run and rewrites the file (a temporary file renamed over it: never half-written). */
+    /** Adds a run and rewrites the file, whole or not at all. */
     void add(RunResult run) throws IOException {
         runs.add(run);
         if (file == null) {
@@ -66,14 +65,14 @@ final class ResultsFile {
         }
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path temporary = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-        try (OutputStream out = Files.newOutputStream(temporary); ObjectOutputStream objects = new ObjectOutputStream(out)) {
+        AtomicFiles.write(file, out -> {
+            ObjectOutputStream objects = new ObjectOutputStream(out);
             objects.writeUTF(settings);
             objects.writeInt(runs.size());
             for (RunResult r : runs) {
                 objects.writeObject(r);
             }
-        }
-        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            objects.flush();
+        });
     }
 }

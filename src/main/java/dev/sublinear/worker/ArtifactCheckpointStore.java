@@ -5,33 +5,31 @@ import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.training.run.CheckpointStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * A job's checkpoints in the artifact store, under {@code jobs/<job>/checkpoints/}, so that any
- * worker sharing the store can resume the job. A checkpoint is produced into a local file first
- * because the artifact store takes a stream.
+ * worker sharing the store can resume the job. A checkpoint is written straight into the store.
  */
 final class ArtifactCheckpointStore implements CheckpointStore {
 
-    /** Largest checkpoint accepted (lm-small's is about 45 MB). */
+    /**
+     * Largest checkpoint accepted (lm-small's is about 45 MB). Not the model limit
+     * ({@code sublinear.jobs.max-model-bytes}): a checkpoint holds its optimizer's state besides the
+     * model, and inference never loads one.
+     */
     private static final long MAX_BYTES = 16L << 30;
 
     private final ArtifactStore artifacts;
     private final String prefix;
-    private final Path scratch;
     private final Consumer<String> onDelete;
 
     /** @param onDelete told the name of each checkpoint deleted (the run keeps only the newest few) */
-    ArtifactCheckpointStore(ArtifactStore artifacts, String jobId, Path scratch, Consumer<String> onDelete) {
+    ArtifactCheckpointStore(ArtifactStore artifacts, String jobId, Consumer<String> onDelete) {
         this.artifacts = artifacts;
         this.prefix = prefix(jobId);
-        this.scratch = scratch;
         this.onDelete = onDelete;
     }
 
@@ -45,18 +43,7 @@ final class ArtifactCheckpointStore implements CheckpointStore {
 
     @Override
     public void write(String name, Content content) throws IOException {
-        Files.createDirectories(scratch);
-        Path file = Files.createTempFile(scratch, name, ".part");
-        try {
-            try (OutputStream out = Files.newOutputStream(file)) {
-                content.writeTo(out);
-            }
-            try (InputStream in = Files.newInputStream(file)) {
-                artifacts.put(key(name), in, MAX_BYTES);
-            }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        artifacts.write(key(name), content::writeTo, MAX_BYTES);
     }
 
     @Override

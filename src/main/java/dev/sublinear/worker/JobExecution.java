@@ -75,8 +75,7 @@ final class JobExecution implements TrainingListener {
         this.memoryBudgetBytes = memoryBudgetBytes;
         this.workDirectory = runner.workDirectory(job, claim);
         this.failures = new FailureMessages(List.of(runner.directories.work(), runner.directories.models()));
-        this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), workDirectory.resolve("scratch"),
-                attempt::checkpointDeleted);
+        this.checkpointStore = new ArtifactCheckpointStore(runner.artifacts, job.id(), attempt::checkpointDeleted);
     }
 
     /** Trains and records the outcome; never throws. */

@@ -4,12 +4,14 @@ import ai.djl.Device;
 import dev.sublinear.jobs.BaseModel;
 import dev.sublinear.jobs.CheckpointRecord;
 import dev.sublinear.jobs.JobRecord;
+import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.TrainingSettings;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.queue.Attempt;
 import dev.sublinear.storage.ArtifactInfo;
 import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.storage.ArtifactTooLargeException;
 import dev.sublinear.training.PrivateFiles;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.run.ModelSource;
@@ -31,14 +33,14 @@ import org.springframework.stereotype.Component;
 @Component
 class JobRunner {
 
-    private static final long MAX_MODEL_BYTES = 16L << 30;
-
     final ArtifactStore artifacts;
     final LocalDirectories directories;
+    private final long maxModelBytes;
 
-    JobRunner(ArtifactStore artifacts, LocalDirectories directories) {
+    JobRunner(ArtifactStore artifacts, LocalDirectories directories, JobsProperties properties) {
         this.artifacts = artifacts;
         this.directories = directories;
+        this.maxModelBytes = properties.maxModelBytes();
     }
 
     /** The job's inputs, copied to {@code workDirectory}, as a training spec. */
@@ -70,7 +72,7 @@ class JobRunner {
         }
         CheckpointRecord c = ((BaseModel.FromCheckpoint) base).checkpoint();
         return new ModelSource.FromCheckpoint(
-                new ArtifactCheckpointStore(artifacts, c.jobId(), workDirectory.resolve("scratch"), name -> {
+                new ArtifactCheckpointStore(artifacts, c.jobId(), name -> {
                     throw new IllegalStateException("a base checkpoint is read-only");
                 }), c.name());
     }
@@ -84,7 +86,7 @@ class JobRunner {
 
     private Path unpack(String key, Path directory) throws IOException {
         try (InputStream in = artifacts.open(key)) {
-            ModelArchive.extract(in, directory, MAX_MODEL_BYTES);
+            ModelArchive.extract(in, directory, maxModelBytes);
         }
         return directory;
     }
@@ -97,14 +99,18 @@ class JobRunner {
      * job (its lease lost) never overwrites or deletes the model another attempt registered.
      */
     StoredModel storeModel(JobRecord job, Path outputDirectory, String claim) throws IOException {
+        String key = "models/" + job.id() + "-" + claim + ".zip";
+        // counted as inference counts it, unpacked: a model stored is one inference loads
+        if (ModelArchive.unpackedBytes(outputDirectory) > maxModelBytes) {
+            throw new ArtifactTooLargeException(key, maxModelBytes);
+        }
         Path archive = outputDirectory.resolveSibling("model.zip");
         try (OutputStream out = PrivateFiles.createFile(archive)) {
             ModelArchive.write(outputDirectory, out);
         }
-        String key = "models/" + job.id() + "-" + claim + ".zip";
         ArtifactInfo info;
         try (InputStream in = Files.newInputStream(archive)) {
-            info = artifacts.put(key, in, MAX_MODEL_BYTES);
+            info = artifacts.put(key, in, maxModelBytes);
         }
         return new StoredModel(key, info.bytes());
     }

@@ -75,7 +75,9 @@ class FileSystemArtifactStoreTest {
             assertArrayEquals(content, in.readAllBytes());
         }
         store.put("tenant-1/files/file-def.jsonl", new ByteArrayInputStream(new byte[3]), 1000);
-        store.put("tenant-2/files/file-xyz.jsonl", new ByteArrayInputStream(new byte[5]), 1000);
+        ArtifactInfo written = store.write("tenant-2/files/file-xyz.jsonl", out -> out.write(new byte[5]), 1000);
+        assertEquals(5, written.bytes());
+        assertEquals(written, store.info("tenant-2/files/file-xyz.jsonl").orElseThrow());
         assertEquals(List.of("tenant-1/files/file-abc.jsonl", "tenant-1/files/file-def.jsonl"),
                 store.list("tenant-1/").stream().map(ArtifactInfo::key).toList());
         assertEquals(info.sha256(), store.info("tenant-1/files/file-abc.jsonl").orElseThrow().sha256());
@@ -114,6 +116,10 @@ class FileSystemArtifactStoreTest {
             }
         };
         assertThrows(IOException.class, () -> store.put("models/m.params", failing, 100));
+        assertThrows(ArtifactTooLargeException.class, () -> store.write("models/m.params", out -> {
+            out.write(new byte[6]);
+            out.write(new byte[5]);
+        }, 10));
         try (InputStream in = store.open("models/m.params")) {
             assertArrayEquals(new byte[] {1, 2, 3}, in.readAllBytes(), "the previous version is intact");
         }

@@ -67,6 +67,20 @@ class ModelArchiveTest {
         assertRefused(zip2("config.json", "{\"task\": \"CAUSAL_LM\"}", "model.params", "x"), "not a valid model configuration");
     }
 
+    @Test
+    void theLimitCountsBothEntriesInEitherOrder() throws Exception {
+        String params = "p".repeat(100);
+        String config = "{\"task\": \"CAUSAL_LM\"}";
+        long both = params.length() + config.length();
+        for (byte[] archive : List.of(zip2("config.json", config, "model.params", params),
+                zip2("model.params", params, "config.json", config))) {
+            InvalidArchive e = refuse(archive, both - 1);
+            assertTrue(e.message.contains("more than the allowed"), e.message);
+            // within the limit, what stops it is the configuration, not the size
+            assertTrue(refuse(archive, both).message.contains("not a valid model configuration"));
+        }
+    }
+
     private record InvalidArchive(String message) {}
 
     private InvalidArchive refuse(byte[] archive, long limit) {

@@ -21,6 +21,10 @@ import org.springframework.validation.annotation.Validated;
  *     an upload and recording it, so keep it well above the slowest upload's validation
  * @param reaperInterval how often expired leases are looked for
  * @param workerTimeout a worker silent for longer is shown as lost (match the workers' lease duration)
+ * @param maxModelBytes the largest model, counted as the bytes its files take unpacked: a worker
+ *     stores no larger fine-tuned model, and unpacks up to this much of a base model, as inference
+ *     does of a model it loads, so that every model stored can be loaded (give API and worker
+ *     processes the same value)
  */
 @Validated
 @ConfigurationProperties("sublinear.jobs")
@@ -31,4 +35,5 @@ public record JobsProperties(
         @NotNull @DefaultValue("1h") Duration workerRetention,
         @NotNull @DefaultValue("1h") Duration orphanGrace,
         @NotNull @DefaultValue("2s") Duration reaperInterval,
-        @NotNull @DefaultValue("30s") Duration workerTimeout) {}
+        @NotNull @DefaultValue("30s") Duration workerTimeout,
+        @Min(1) @DefaultValue("17179869184") long maxModelBytes) {}

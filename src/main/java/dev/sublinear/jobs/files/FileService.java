@@ -244,7 +244,8 @@ public class FileService {
         Files.createDirectories(directories.work());
         Path directory = Files.createTempDirectory(directories.work(), "model-check-");
         try (InputStream in = artifacts.open(key)) {
-            ModelArchive.extract(in, directory, properties.maxFileBytes() * 4);
+            // a bound for zip bombs, and never past what a worker unpacks of a base model
+            ModelArchive.extract(in, directory, Math.min(properties.maxFileBytes() * 4, properties.maxModelBytes()));
             TaskType task = LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE)).task();
             return new Validation(EnumSet.of(task), null, List.of());
         } catch (IOException | IllegalArgumentException e) {

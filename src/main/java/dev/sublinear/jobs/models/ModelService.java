@@ -3,6 +3,7 @@ package dev.sublinear.jobs.models;
 import dev.sublinear.jobs.common.JobReferences;
 import dev.sublinear.jobs.common.ConflictException;
 import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.common.NotFoundException;
 import ai.djl.Device;
@@ -34,19 +35,20 @@ public class ModelService {
 
     /** Models kept loaded at once. */
     private static final int CACHED = 4;
-    private static final long MAX_MODEL_BYTES = 8L << 30;
 
     private final ModelStore models;
     private final JobReferences jobs;
     private final ArtifactStore artifacts;
     private final LocalDirectories directories;
     private final Inference inference;
+    private final JobsProperties properties;
     private final Map<String, LoadedModel> loaded = new LinkedHashMap<>(16, 0.75f, true);
 
     public ModelService(ModelStore models, JobReferences jobs, ArtifactStore artifacts, LocalDirectories directories,
-            Inference inference) {
+            Inference inference, JobsProperties properties) {
         this.models = models;
         this.inference = inference;
+        this.properties = properties;
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.directories = directories;
@@ -207,7 +209,7 @@ public class ModelService {
             LocalDirectories.deleteTree(directory);
             PrivateFiles.createFolders(directory);
             try (InputStream in = artifacts.open(record.artifactKey())) {
-                ModelArchive.extract(in, directory, MAX_MODEL_BYTES);
+                ModelArchive.extract(in, directory, properties.maxModelBytes());
             }
         }
         return LoadedModel.load(directory, Device.cpu());

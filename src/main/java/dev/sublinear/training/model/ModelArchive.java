@@ -53,7 +53,7 @@ public final class ModelArchive {
      * Extracts an archive into {@code directory} (created, must be empty or absent) and checks its
      * configuration, so that {@link LoadedModel#load(Path, ai.djl.Device)} can read it.
      *
-     * @param maxBytes the most the extracted files may take together
+     * @param maxBytes the most the extracted files may take together (see {@link #unpackedBytes})
      * @throws InvalidArchiveException what is wrong with the archive, in plain words
      */
     public static void extract(InputStream in, Path directory, long maxBytes) throws IOException {
@@ -71,7 +71,8 @@ public final class ModelArchive {
                 if (!seen.add(name)) {
                     throw new InvalidArchiveException("entry '" + name + "' appears twice");
                 }
-                long limit = name.equals(LoadedModel.CONFIG_FILE) ? CONFIG_LIMIT : maxBytes - total;
+                long left = maxBytes - total;
+                long limit = name.equals(LoadedModel.CONFIG_FILE) ? Math.min(CONFIG_LIMIT, left) : left;
                 total += copyLimited(zip, directory.resolve(name), limit, name);
             }
         } catch (ZipException e) {
@@ -87,6 +88,18 @@ public final class ModelArchive {
         } catch (IOException e) {
             throw new InvalidArchiveException(e.getMessage());
         }
+    }
+
+    /**
+     * What the model saved in {@code directory} takes unpacked: the bytes {@link #extract} counts
+     * against its limit when it unpacks the model's archive.
+     */
+    public static long unpackedBytes(Path directory) throws IOException {
+        long total = 0;
+        for (String name : ENTRIES) {
+            total += Files.size(directory.resolve(name));
+        }
+        return total;
     }
 
     /**
