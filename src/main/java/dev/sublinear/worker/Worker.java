@@ -5,6 +5,7 @@ import dev.sublinear.jobs.queue.Attempt;
 import dev.sublinear.jobs.queue.Attempts;
 import dev.sublinear.jobs.workers.WorkerRecord;
 import dev.sublinear.jobs.workers.WorkerRegistry;
+import dev.sublinear.jobs.workers.WorkerStatus;
 import ai.djl.Device;
 import dev.sublinear.training.run.MemoryBudget;
 import io.micrometer.core.instrument.Gauge;
@@ -82,8 +83,8 @@ public class Worker implements SmartLifecycle {
     @Override
     public void start() {
         long now = clock.millis();
-        workers.register(new WorkerRecord(id, host(), devices.names(), devices.gpuCount(), devices.slots(), "online", now, now,
-                memoryBudgetBytes));
+        workers.register(new WorkerRecord(id, host(), devices.names(), devices.gpuCount(), devices.slots(),
+                WorkerStatus.ONLINE, now, now, memoryBudgetBytes));
         registerMeters();
         active = true;
         heartbeats = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "worker-heartbeat"));

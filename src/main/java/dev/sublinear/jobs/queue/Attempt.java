@@ -4,6 +4,7 @@ import dev.sublinear.jobs.BaseModel;
 import dev.sublinear.jobs.BaseModels;
 import dev.sublinear.jobs.CheckpointRecord;
 import dev.sublinear.jobs.CheckpointRecords;
+import dev.sublinear.jobs.EventLevel;
 import dev.sublinear.jobs.EventStore;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
@@ -93,11 +94,11 @@ public final class Attempt {
     }
 
     public void warn(String type, String message) {
-        stores.events().add(job.id(), "warn", type, message, null);
+        stores.events().add(job.id(), EventLevel.WARN, type, message, null);
     }
 
     public void error(String type, String message) {
-        stores.events().add(job.id(), "error", type, message, null);
+        stores.events().add(job.id(), EventLevel.ERROR, type, message, null);
     }
 
     public void addMetrics(List<MetricPoint> points) {

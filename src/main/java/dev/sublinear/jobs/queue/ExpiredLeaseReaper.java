@@ -1,5 +1,6 @@
 package dev.sublinear.jobs.queue;
 
+import dev.sublinear.jobs.EventLevel;
 import dev.sublinear.jobs.EventStore;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
@@ -55,7 +56,7 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
                     default -> "requeued to resume from "
                             + (job.latestCheckpoint() == null ? "the start" : job.latestCheckpoint());
                 };
-                events.add(job.id(), expiry.to() == JobStatus.FAILED ? "error" : "warn", "status",
+                events.add(job.id(), expiry.to() == JobStatus.FAILED ? EventLevel.ERROR : EventLevel.WARN, "status",
                         "The job's worker stopped heartbeating during attempt " + job.attempt() + "; job " + what,
                         null);
                 LOG.warn("Job {}: lease of worker {} expired; {}", job.id(), job.workerId(), what);
