@@ -256,8 +256,10 @@ final class JobExecution implements TrainingListener {
         }
         StepReport r = latest;
         if (r != null && !lost) {
-            attempt.progress(r.step(), r.totalSteps(), Double.isFinite(r.etaSeconds()) ? r.etaSeconds() : null, r.trainedTokens(), r.optimizerStateBytes(),
-                    r.adamEquivalentBytes(), r.parameterBytes());
+            StepReport.Progress p = r.progress();
+            StepReport.OptimizerMemory m = r.optimizerMemory();
+            attempt.progress(p.step(), p.totalSteps(), finite(p.etaSeconds()), p.trainedTokens(), m.stateBytes(),
+                    m.adamEquivalentBytes(), m.parameterBytes());
         }
     }
 
@@ -275,12 +277,14 @@ final class JobExecution implements TrainingListener {
     public void onStep(StepReport r) {
         if (firstStep < 0) {
             firstStepNanos = System.nanoTime();
-            firstStep = r.step();
+            firstStep = r.progress().step();
         }
         latest = r;
         synchronized (pending) {
-            pending.add(new MetricPoint(r.step(), finite(r.trainLoss()), null, null, finite(r.stepSize()),
-                    finite(r.updateRms()), finite(r.clipRate()), finite(r.tokensPerSecond()), r.residentBytes()));
+            StepReport.Diagnostics d = r.diagnostics();
+            pending.add(new MetricPoint(r.progress().step(), finite(r.trainLoss()), null, null, finite(d.stepSize()),
+                    finite(d.updateRms()), finite(d.clipRate()), finite(r.throughput().tokensPerSecond()),
+                    r.memory().residentBytes()));
         }
     }
 
@@ -324,7 +328,8 @@ final class JobExecution implements TrainingListener {
     double stepsPerSecond() {
         StepReport r = latest;
         long nanos = System.nanoTime() - firstStepNanos;
-        return r == null || r.step() == firstStep || nanos <= 0 ? 0 : (r.step() - firstStep) / (nanos / 1e9);
+        return r == null || r.progress().step() == firstStep || nanos <= 0 ? 0
+                : (r.progress().step() - firstStep) / (nanos / 1e9);
     }
 
     private static Double finite(double v) {

@@ -236,9 +236,10 @@ public class Worker implements SmartLifecycle {
 
     private void registerMeters() {
         gauge("sublinear.worker.jobs.running", e -> 1);
-        gauge("sublinear.worker.optimizer.state.bytes", e -> e.latest() == null ? 0 : e.latest().optimizerStateBytes());
+        gauge("sublinear.worker.optimizer.state.bytes",
+                e -> e.latest() == null ? 0 : e.latest().optimizerMemory().stateBytes());
         gauge("sublinear.worker.optimizer.adam.equivalent.bytes",
-                e -> e.latest() == null ? 0 : e.latest().adamEquivalentBytes());
+                e -> e.latest() == null ? 0 : e.latest().optimizerMemory().adamEquivalentBytes());
         gauge("sublinear.worker.steps.per.second", JobExecution::stepsPerSecond);
         Gauge.builder("sublinear.worker.device.utilisation", devices, DeviceInventory::utilisation)
                 .description("fraction of this worker's devices running a job")
