@@ -41,7 +41,8 @@ public class WorkerService {
             List<DeviceUse> devices = new ArrayList<>();
             for (String device : w.devices()) {
                 int used = (int) held.stream()
-                        .filter(j -> j.devices() != null && List.of(j.devices().split(",")).contains(device))
+                        .map(j -> j.claim().devices())
+                        .filter(d -> d != null && List.of(d.split(",")).contains(device))
                         .count();
                 devices.add(new DeviceUse(device, device.equals("cpu") ? w.slots() : 1, used));
             }
