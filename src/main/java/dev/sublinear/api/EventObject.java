@@ -10,7 +10,7 @@ public record EventObject(String id, String object, long createdAt, String level
         @Schema(types = {"string", "null"}) String data) {
 
     static EventObject of(JobEvent e) {
-        return new EventObject(e.id(), "fine_tuning.job.event", e.createdAt() / 1000, e.level(), e.type(), e.message(),
+        return new EventObject(e.id(), "fine_tuning.job.event", e.createdAt() / 1000, e.level().id(), e.type(), e.message(),
                 e.data());
     }
 }

@@ -56,19 +56,22 @@ public record JobObject(
      */
     static JobObject of(JobRecord j, Integer queuePosition, boolean showWorker) {
         boolean running = j.status() == JobStatus.RUNNING;
+        JobRecord.Progress p = j.progress();
+        JobRecord.Claim claim = j.claim();
+        JobRecord.Failure failure = j.failure();
         double percent = j.status() == JobStatus.SUCCEEDED ? 100
-                : j.totalSteps() == 0 ? 0 : Math.round(1000.0 * j.step() / j.totalSteps()) / 10.0;
+                : p.totalSteps() == 0 ? 0 : Math.round(1000.0 * p.step() / p.totalSteps()) / 10.0;
         return new JobObject(j.id(), "fine_tuning.job", j.model(), j.trainingFile(), j.validationFile(), j.taskId(),
                 j.status().id(), j.settings().hyperparameters(), j.settings().optimizer(), new Resources(j.gpus()),
                 j.priority(), j.settings().seed(), j.settings().suffix(), j.settings().metadata(),
-                new Progress(j.step(), j.totalSteps(), percent, running ? j.etaSeconds() : null),
+                new Progress(p.step(), p.totalSteps(), percent, running ? p.etaSeconds() : null),
                 j.status() == JobStatus.QUEUED ? queuePosition : null,
-                running && showWorker ? j.workerId() : null,
-                running && j.devices() != null ? Arrays.asList(j.devices().split(",")) : null,
-                j.attempt(), j.maxAttempts(),
-                j.errorCode() == null ? null : new Error(j.errorCode(), j.errorMessage(), j.errorParam()),
-                j.fineTunedModel(), j.trainedTokens(), j.latestCheckpoint(), j.createdAt() / 1000,
-                seconds(j.startedAt()), seconds(j.finishedAt()));
+                running && showWorker ? claim.workerId() : null,
+                running && claim.devices() != null ? Arrays.asList(claim.devices().split(",")) : null,
+                claim.attempt(), claim.maxAttempts(),
+                failure == null ? null : new Error(failure.code(), failure.message(), failure.param()),
+                j.fineTunedModel(), p.trainedTokens(), j.latestCheckpoint(), j.times().createdAt() / 1000,
+                seconds(j.times().startedAt()), seconds(j.times().finishedAt()));
     }
 
     private static Long seconds(Long millis) {

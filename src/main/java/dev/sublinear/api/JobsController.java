@@ -145,10 +145,11 @@ class JobsController {
             @RequestParam(name = "max_points", required = false) @Min(10) @Max(100000) Integer maxPoints) {
         JobRecord job = jobs.get(tenant.current(), id);
         List<MetricPoint> points = results.metrics(job, maxPoints);
-        MetricsObject.OptimizerMemory memory = job.stateBytes() == null
+        JobRecord.Memory m = job.memory();
+        MetricsObject.OptimizerMemory memory = m == null
                 ? null
-                : new MetricsObject.OptimizerMemory(job.stateBytes(), job.adamEquivalentBytes(), job.parameterBytes(),
-                        job.adamEquivalentBytes() == 0 ? 0 : (double) job.stateBytes() / job.adamEquivalentBytes());
+                : new MetricsObject.OptimizerMemory(m.stateBytes(), m.adamEquivalentBytes(), m.parameterBytes(),
+                        m.adamEquivalentBytes() == 0 ? 0 : (double) m.stateBytes() / m.adamEquivalentBytes());
         return new MetricsObject("fine_tuning.job.metrics", id, points, points.size() < results.recordedSteps(job),
                 memory);
     }

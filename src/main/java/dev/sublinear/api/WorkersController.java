@@ -35,7 +35,8 @@ class WorkersController {
         return ListObject.of(workers.list(tenant.current()).stream()
                 .map(w -> new WorkerObject(w.worker().id(), "worker", w.worker().host(),
                         w.devices().stream().map(d -> new WorkerObject.Device(d.name(), d.total(), d.used())).toList(),
-                        w.runningJobs(), w.worker().lastHeartbeat() / 1000, w.worker().startedAt() / 1000, w.status()))
+                        w.runningJobs(), w.worker().lastHeartbeat() / 1000, w.worker().startedAt() / 1000,
+                        w.status().id()))
                 .toList(), false, WorkerObject::id);
     }
 }

@@ -14,7 +14,7 @@ import org.springframework.stereotype.Repository;
 public class EventStore {
 
     private static final RowMapper<JobEvent> ROW = (rs, n) -> new JobEvent(rs.getLong("seq"), rs.getString("id"),
-            rs.getString("job_id"), rs.getLong("created_at"), rs.getString("level"), rs.getString("type"),
+            rs.getString("job_id"), rs.getLong("created_at"), EventLevel.fromId(rs.getString("level")), rs.getString("type"),
             rs.getString("message"), rs.getString("data"));
 
     private final JdbcClient jdbc;
@@ -25,14 +25,14 @@ public class EventStore {
         this.clock = clock;
     }
 
-    public void add(String jobId, String level, String type, String message, String data) {
+    public void add(String jobId, EventLevel level, String type, String message, String data) {
         jdbc.sql("INSERT INTO job_events (id, job_id, created_at, level, type, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .params(Ids.next("ftevent"), jobId, clock.millis(), level, type, message, data)
+                .params(Ids.next("ftevent"), jobId, clock.millis(), level.id(), type, message, data)
                 .update();
     }
 
     public void info(String jobId, String type, String message) {
-        add(jobId, "info", type, message, null);
+        add(jobId, EventLevel.INFO, type, message, null);
     }
 
     /** Oldest first, after event {@code afterSeq} (exclusive). */

@@ -97,11 +97,9 @@ public class JobService {
         // with an error instead of the kernel killing the process: the host's budget is for the rest.
         Long memoryEstimate = gpus == 0 ? checkMemory(base, data, settings, live) : null;
 
-        JobRecord job = new JobRecord(Ids.next("ftjob"), tenantId, request.model(), training.id(),
+        JobRecord job = JobRecord.queued(Ids.next("ftjob"), tenantId, request.model(), training.id(),
                 validation == null ? null : validation.id(), task, settings, gpus,
-                request.priority() == null ? 0 : request.priority(), JobStatus.QUEUED, null, null, null, 0,
-                properties.maxAttempts(), null, 0, 0, null, 0, null, null, null, null, null, null, null, null,
-                clock.millis(), null, null);
+                request.priority() == null ? 0 : request.priority(), properties.maxAttempts(), clock.millis());
         try {
             jobs.insert(job, idempotencyKey, memoryEstimate);
         } catch (DuplicateKeyException e) {
@@ -137,7 +135,7 @@ public class JobService {
                 return cancel(tenantId, id); // it moved meanwhile: decide again
             }
             case RUNNING -> {
-                if (jobs.request(id, JobRecord.CANCEL)) {
+                if (jobs.request(id, RequestedAction.CANCEL)) {
                     events.info(id, "status", "Cancellation requested; the worker stops after the current step");
                 }
                 return get(tenantId, id);
@@ -158,7 +156,7 @@ public class JobService {
                 return pause(tenantId, id);
             }
             case RUNNING -> {
-                if (jobs.request(id, JobRecord.PAUSE)) {
+                if (jobs.request(id, RequestedAction.PAUSE)) {
                     events.info(id, "status", "Pause requested; the worker checkpoints and stops after the current step");
                 }
                 return get(tenantId, id);

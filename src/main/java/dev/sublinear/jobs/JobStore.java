@@ -46,7 +46,7 @@ public class JobStore implements JobReferences {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?, ?)""")
                 .params(j.id(), j.tenantId(), j.model(), j.trainingFile(), j.validationFile(), j.task().id(),
                         json.writeValueAsString(j.settings()), j.gpus(), j.priority(), j.status().id(), idempotencyKey,
-                        j.maxAttempts(), j.createdAt(), memoryEstimateBytes)
+                        j.claim().maxAttempts(), j.times().createdAt(), memoryEstimateBytes)
                 .update();
     }
 
@@ -67,7 +67,7 @@ public class JobStore implements JobReferences {
     /** Newest first, after job {@code after} (exclusive) when given. */
     public Page<JobRecord> list(String tenantId, JobStatus status, String after, int limit) {
         NewestFirst.Anchor anchor = after == null ? null : find(tenantId, after)
-                .map(j -> new NewestFirst.Anchor(j.createdAt(), j.id()))
+                .map(j -> new NewestFirst.Anchor(j.times().createdAt(), j.id()))
                 .orElseThrow(() -> new NotFoundException("job", after, "after"));
         return NewestFirst.page(jdbc, "jobs", tenantId, status == null ? null : "status",
                 status == null ? null : status.id(), anchor, limit, row);
@@ -92,7 +92,8 @@ public class JobStore implements JobReferences {
         long own = jdbc.sql("""
                 SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND tenant_id = ?
                   AND (priority > ? OR (priority = ? AND (created_at < ? OR (created_at = ? AND id < ?))))""")
-                .params(job.tenantId(), job.priority(), job.priority(), job.createdAt(), job.createdAt(), job.id())
+                .params(job.tenantId(), job.priority(), job.priority(), job.times().createdAt(), job.times().createdAt(),
+                        job.id())
                 .query(Long.class).single();
         record Tenant(String id, long running, long queued, Long oldest) {}
         List<Tenant> tenants = jdbc.sql("""
@@ -104,7 +105,7 @@ public class JobStore implements JobReferences {
                         rs.getObject("oldest", Long.class)))
                 .list();
         Tenant mine = tenants.stream().filter(t -> t.id().equals(job.tenantId())).findFirst()
-                .orElse(new Tenant(job.tenantId(), 0, 1, job.createdAt()));
+                .orElse(new Tenant(job.tenantId(), 0, 1, job.times().createdAt()));
         long level = mine.running() + own;
         long ahead = own;
         for (Tenant t : tenants) {
@@ -130,17 +131,17 @@ public class JobStore implements JobReferences {
     }
 
     /** Marks a running job for the worker to cancel or pause at its next heartbeat. */
-    public boolean request(String id, String action) {
+    public boolean request(String id, RequestedAction action) {
         return jdbc.sql("UPDATE jobs SET requested_action = ? WHERE id = ? AND status = 'running'")
-                .params(action, id).update() == 1;
+                .params(action.id(), id).update() == 1;
     }
 
-    public boolean fail(String id, JobStatus from, String code, String message, String param, long now) {
+    public boolean fail(String id, JobStatus from, JobRecord.Failure failure, long now) {
         return jdbc.sql("""
                 UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, error_param = ?, finished_at = ?,
                                 requested_action = NULL, worker_id = NULL, lease_expires_at = NULL
                 WHERE id = ? AND status = ?""")
-                .params(code, message, param, now, id, from.id()).update() == 1;
+                .params(failure.code(), failure.message(), failure.param(), now, id, from.id()).update() == 1;
     }
 
     /** Counts by status, for metrics. */
@@ -157,6 +158,8 @@ public class JobStore implements JobReferences {
     }
 
     private JobRecord map(ResultSet rs, int n) throws SQLException {
+        Long stateBytes = rs.getObject("state_bytes", Long.class);
+        String errorCode = rs.getString("error_code");
         return new JobRecord(
                 rs.getString("id"),
                 rs.getString("tenant_id"),
@@ -168,26 +171,18 @@ public class JobStore implements JobReferences {
                 rs.getInt("gpus"),
                 rs.getInt("priority"),
                 JobStatus.valueOf(rs.getString("status").toUpperCase(java.util.Locale.ROOT)),
-                rs.getString("requested_action"),
-                rs.getString("worker_id"),
-                rs.getString("devices"),
-                rs.getInt("attempt"),
-                rs.getInt("max_attempts"),
-                rs.getObject("lease_expires_at", Long.class),
-                rs.getInt("step"),
-                rs.getInt("total_steps"),
-                rs.getObject("eta_seconds", Double.class),
-                rs.getLong("trained_tokens"),
-                rs.getObject("state_bytes", Long.class),
-                rs.getObject("adam_equivalent_bytes", Long.class),
-                rs.getObject("parameter_bytes", Long.class),
+                RequestedAction.fromId(rs.getString("requested_action")),
+                new JobRecord.Claim(rs.getString("worker_id"), rs.getString("devices"), rs.getInt("attempt"),
+                        rs.getInt("max_attempts"), rs.getObject("lease_expires_at", Long.class)),
+                new JobRecord.Progress(rs.getInt("step"), rs.getInt("total_steps"),
+                        rs.getObject("eta_seconds", Double.class), rs.getLong("trained_tokens")),
+                stateBytes == null ? null : new JobRecord.Memory(stateBytes, rs.getLong("adam_equivalent_bytes"),
+                        rs.getLong("parameter_bytes")),
                 rs.getString("latest_checkpoint"),
                 rs.getString("fine_tuned_model"),
-                rs.getString("error_code"),
-                rs.getString("error_message"),
-                rs.getString("error_param"),
-                rs.getLong("created_at"),
-                rs.getObject("started_at", Long.class),
-                rs.getObject("finished_at", Long.class));
+                errorCode == null ? null : new JobRecord.Failure(errorCode, rs.getString("error_message"),
+                        rs.getString("error_param")),
+                new JobRecord.Times(rs.getLong("created_at"), rs.getObject("started_at", Long.class),
+                        rs.getObject("finished_at", Long.class)));
     }
 }

@@ -93,11 +93,11 @@ final class SeedRun {
         @Override
         public void onStep(StepReport r) {
             losses[steps] = r.trainLoss();
-            stepMillis[steps] = r.tokens() / r.tokensPerSecond() * 1e3;
+            stepMillis[steps] = r.throughput().tokens() / r.throughput().tokensPerSecond() * 1e3;
             steps++;
-            stateBytes = r.optimizerStateBytes();
-            adamBytes = r.adamEquivalentBytes();
-            parameterBytes = r.parameterBytes();
+            stateBytes = r.optimizerMemory().stateBytes();
+            adamBytes = r.optimizerMemory().adamEquivalentBytes();
+            parameterBytes = r.optimizerMemory().parameterBytes();
         }
 
         @Override

@@ -3,6 +3,7 @@ package dev.sublinear.worker;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.MetricPoint;
+import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.models.ModelRecord;
@@ -86,8 +87,8 @@ final class JobExecution implements TrainingListener {
             control.limitMemory(memory);
             String where = devices.stream().map(DeviceInventory::name).collect(Collectors.joining(", "));
             // the tenant reads events: which worker (named after its host) runs the attempt is for the log
-            LOG.info("Job {} attempt {} started on worker {} ({})", job.id(), job.attempt(), attempt.workerId(), where);
-            attempt.info("status", "Attempt " + job.attempt() + " started (" + where + ")"
+            LOG.info("Job {} attempt {} started on worker {} ({})", job.id(), job.claim().attempt(), attempt.workerId(), where);
+            attempt.info("status", "Attempt " + job.claim().attempt() + " started (" + where + ")"
                     + (job.latestCheckpoint() != null ? ", resuming from " + job.latestCheckpoint() : ""));
             if (job.latestCheckpoint() != null) {
                 attempt.dropMetricsAfter(stepOf(job.latestCheckpoint()));
@@ -119,7 +120,7 @@ final class JobExecution implements TrainingListener {
 
     private void finish(RunOutcome outcome, TrainingSpec spec) throws IOException {
         if (lost) {
-            attempt.warn("status", "Attempt " + job.attempt()
+            attempt.warn("status", "Attempt " + job.claim().attempt()
                     + " stopped: the worker lost its lease and another attempt owns the job");
             return;
         }
@@ -159,14 +160,14 @@ final class JobExecution implements TrainingListener {
     private void userError(String code, String detail, String param) {
         String message = failures.scrub(detail);
         flushQuietly();
-        if (!lost && end(() -> attempt.fail(code, message, param))) {
+        if (!lost && end(() -> attempt.fail(new JobRecord.Failure(code, message, param)))) {
             attempt.error("status", "Job failed: " + message);
         }
     }
 
     /** Not the user's fault: retried on another attempt while attempts remain. */
     private void platformError(Throwable e) {
-        LOG.error("Job {} attempt {} failed on the platform side", job.id(), job.attempt(), e);
+        LOG.error("Job {} attempt {} failed on the platform side", job.id(), job.claim().attempt(), e);
         flushQuietly();
         if (lost) {
             return;
@@ -176,13 +177,13 @@ final class JobExecution implements TrainingListener {
             // the worker's own store, not the job: charging it would burn every attempt in seconds
             if (!runner.artifacts.writable() && end(attempt::releaseUncharged)) {
                 // the cause (with server paths) is in the log above, not in what the tenant reads
-                attempt.warn("status", "Attempt " + job.attempt() + " could not write to the"
+                attempt.warn("status", "Attempt " + job.claim().attempt() + " could not write to the"
                         + " artifact store; requeued without using up an attempt, to run once the store can be written");
-            } else if (job.attempt() < job.maxAttempts() && end(() -> attempt.release(JobStatus.QUEUED))) {
-                attempt.warn("status", "Attempt " + job.attempt() + " failed (" + message
+            } else if (job.claim().attempt() < job.claim().maxAttempts() && end(() -> attempt.release(JobStatus.QUEUED))) {
+                attempt.warn("status", "Attempt " + job.claim().attempt() + " failed (" + message
                         + "); requeued to resume from the newest checkpoint");
-            } else if (end(() -> attempt.fail("platform_error", message, null))) {
-                attempt.error("status", "Job failed on attempt " + job.attempt() + ": " + message);
+            } else if (end(() -> attempt.fail(new JobRecord.Failure("platform_error", message, null)))) {
+                attempt.error("status", "Job failed on attempt " + job.claim().attempt() + ": " + message);
             }
         } catch (RuntimeException storeDown) {
             // the lease will expire and another worker (or this one) will retry the job
@@ -200,7 +201,7 @@ final class JobExecution implements TrainingListener {
 
     /** Heartbeat: report progress, renew the lease, pass on the client's requests. */
     void heartbeat() {
-        Optional<String> action;
+        Optional<RequestedAction> action;
         synchronized (endLock) {
             if (ended) {
                 return;
@@ -216,14 +217,14 @@ final class JobExecution implements TrainingListener {
         }
         if (action.isEmpty()) {
             if (!lost) {
-                LOG.warn("Job {} attempt {}: lease lost; stopping the run", job.id(), job.attempt());
+                LOG.warn("Job {} attempt {}: lease lost; stopping the run", job.id(), job.claim().attempt());
             }
             lost = true;
             control.cancel();
-        } else if (JobRecord.CANCEL.equals(action.get()) && !cancelRequested) {
+        } else if (action.get() == RequestedAction.CANCEL && !cancelRequested) {
             cancelRequested = true;
             control.cancel();
-        } else if (JobRecord.PAUSE.equals(action.get()) && !pauseRequested) {
+        } else if (action.get() == RequestedAction.PAUSE && !pauseRequested) {
             pauseRequested = true;
             control.pause();
         }
@@ -255,8 +256,10 @@ final class JobExecution implements TrainingListener {
         }
         StepReport r = latest;
         if (r != null && !lost) {
-            attempt.progress(r.step(), r.totalSteps(), Double.isFinite(r.etaSeconds()) ? r.etaSeconds() : null, r.trainedTokens(), r.optimizerStateBytes(),
-                    r.adamEquivalentBytes(), r.parameterBytes());
+            StepReport.Progress p = r.progress();
+            StepReport.OptimizerMemory m = r.optimizerMemory();
+            attempt.progress(new JobRecord.Progress(p.step(), p.totalSteps(), finite(p.etaSeconds()), p.trainedTokens()),
+                    new JobRecord.Memory(m.stateBytes(), m.adamEquivalentBytes(), m.parameterBytes()));
         }
     }
 
@@ -274,12 +277,14 @@ final class JobExecution implements TrainingListener {
     public void onStep(StepReport r) {
         if (firstStep < 0) {
             firstStepNanos = System.nanoTime();
-            firstStep = r.step();
+            firstStep = r.progress().step();
         }
         latest = r;
         synchronized (pending) {
-            pending.add(new MetricPoint(r.step(), finite(r.trainLoss()), null, null, finite(r.stepSize()),
-                    finite(r.updateRms()), finite(r.clipRate()), finite(r.tokensPerSecond()), r.residentBytes()));
+            StepReport.Diagnostics d = r.diagnostics();
+            pending.add(new MetricPoint(r.progress().step(), finite(r.trainLoss()), null, null, finite(d.stepSize()),
+                    finite(d.updateRms()), finite(d.clipRate()), finite(r.throughput().tokensPerSecond()),
+                    r.memory().residentBytes()));
         }
     }
 
@@ -323,7 +328,8 @@ final class JobExecution implements TrainingListener {
     double stepsPerSecond() {
         StepReport r = latest;
         long nanos = System.nanoTime() - firstStepNanos;
-        return r == null || r.step() == firstStep || nanos <= 0 ? 0 : (r.step() - firstStep) / (nanos / 1e9);
+        return r == null || r.progress().step() == firstStep || nanos <= 0 ? 0
+                : (r.progress().step() - firstStep) / (nanos / 1e9);
     }
 
     private static Double finite(double v) {

@@ -120,6 +120,6 @@ class JobRunner {
      * attempt given back uncharged), so the claim's random tag keeps a leftover from failing it.
      */
     Path workDirectory(JobRecord job, String claim) {
-        return directories.work().resolve(job.id() + "-attempt-" + job.attempt() + "-" + claim);
+        return directories.work().resolve(job.id() + "-attempt-" + job.claim().attempt() + "-" + claim);
     }
 }

@@ -5,6 +5,7 @@ import dev.sublinear.jobs.queue.Attempt;
 import dev.sublinear.jobs.queue.Attempts;
 import dev.sublinear.jobs.workers.WorkerRecord;
 import dev.sublinear.jobs.workers.WorkerRegistry;
+import dev.sublinear.jobs.workers.WorkerStatus;
 import ai.djl.Device;
 import dev.sublinear.training.run.MemoryBudget;
 import io.micrometer.core.instrument.Gauge;
@@ -82,8 +83,8 @@ public class Worker implements SmartLifecycle {
     @Override
     public void start() {
         long now = clock.millis();
-        workers.register(new WorkerRecord(id, host(), devices.names(), devices.gpuCount(), devices.slots(), "online", now, now,
-                memoryBudgetBytes));
+        workers.register(new WorkerRecord(id, host(), devices.names(), devices.gpuCount(), devices.slots(),
+                WorkerStatus.ONLINE, now, now, memoryBudgetBytes));
         registerMeters();
         active = true;
         heartbeats = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "worker-heartbeat"));
@@ -235,9 +236,10 @@ public class Worker implements SmartLifecycle {
 
     private void registerMeters() {
         gauge("sublinear.worker.jobs.running", e -> 1);
-        gauge("sublinear.worker.optimizer.state.bytes", e -> e.latest() == null ? 0 : e.latest().optimizerStateBytes());
+        gauge("sublinear.worker.optimizer.state.bytes",
+                e -> e.latest() == null ? 0 : e.latest().optimizerMemory().stateBytes());
         gauge("sublinear.worker.optimizer.adam.equivalent.bytes",
-                e -> e.latest() == null ? 0 : e.latest().adamEquivalentBytes());
+                e -> e.latest() == null ? 0 : e.latest().optimizerMemory().adamEquivalentBytes());
         gauge("sublinear.worker.steps.per.second", JobExecution::stepsPerSecond);
         Gauge.builder("sublinear.worker.device.utilisation", devices, DeviceInventory::utilisation)
                 .description("fraction of this worker's devices running a job")

@@ -105,11 +105,11 @@ public final class TrainingThroughputBenchmark {
             @Override
             public void onStep(StepReport report) {
                 long now = System.nanoTime();
-                if (report.step() == 1) {
+                if (report.progress().step() == 1) {
                     window[0] = now;
                 } else {
                     window[1] = now;
-                    window[2] += report.tokens();
+                    window[2] += report.throughput().tokens();
                 }
             }
         }).run();

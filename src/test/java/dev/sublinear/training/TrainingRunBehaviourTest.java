@@ -78,7 +78,7 @@ class TrainingRunBehaviourTest {
         RunControl control = new RunControl();
         TrainingSpec interrupted = spec(name + "-interrupted", h, optimizer);
         RunOutcome first = run(interrupted, control, r -> {
-            if (r.step() == 10) {
+            if (r.progress().step() == 10) {
                 control.pause();
             }
         });
@@ -127,7 +127,7 @@ class TrainingRunBehaviourTest {
         RunControl control = new RunControl();
         RunOutcome outcome = run(spec("cancel", new Hyperparameters(5, 8, 0, 1, 0, 0, 2), OptimizerConfig.adafactor()),
                 control, r -> {
-                    if (r.step() == 3) {
+                    if (r.progress().step() == 3) {
                         control.cancel();
                     }
                 });

@@ -59,7 +59,7 @@ class TrainingRunTest {
         assertEquals(100, outcome.steps());
         assertTrue(evaluations.get(evaluations.size() - 1).validLoss() < 0.6 * evaluations.get(0).validLoss());
         StepReport last = steps.get(steps.size() - 1);
-        assertTrue(last.optimizerStateBytes() * 20 < last.adamEquivalentBytes(), last.toString());
+        assertTrue(last.optimizerMemory().stateBytes() * 20 < last.optimizerMemory().adamEquivalentBytes(), last.toString());
         try (LoadedModel model = LoadedModel.load(dir.resolve("model"), Device.cpu())) {
             System.out.println("generate(abcd) = " + model.generate("abcd", 8, 0f, 0));
         }

@@ -4,11 +4,13 @@ import dev.sublinear.jobs.BaseModel;
 import dev.sublinear.jobs.BaseModels;
 import dev.sublinear.jobs.CheckpointRecord;
 import dev.sublinear.jobs.CheckpointRecords;
+import dev.sublinear.jobs.EventLevel;
 import dev.sublinear.jobs.EventStore;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.MetricStore;
+import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.files.FileService;
@@ -36,7 +38,7 @@ public final class Attempt {
 
     Attempt(JobRecord job, String workerId, Stores stores) {
         this.job = job;
-        this.holder = new JobQueue.Holder(job.id(), workerId, job.attempt());
+        this.holder = new JobQueue.Holder(job.id(), workerId, job.claim().attempt());
         this.stores = stores;
     }
 
@@ -72,18 +74,16 @@ public final class Attempt {
     /**
      * Renews the lease and records the attempt's peak memory (null: not measured).
      *
-     * @return the action the client asked for ({@link JobRecord#CANCEL}, {@link JobRecord#PAUSE} or
-     *     empty text), or empty when the worker no longer holds the job
+     * @return the action the client asked for ({@link RequestedAction#NONE} when none), or empty when
+     *     the worker no longer holds the job
      */
-    public Optional<String> renew(Duration lease, Long memoryPeakBytes) {
+    public Optional<RequestedAction> renew(Duration lease, Long memoryPeakBytes) {
         return stores.queue().renew(holder, stores.clock().millis(), lease, memoryPeakBytes);
     }
 
     /** Records progress; false if the worker no longer holds the job. */
-    public boolean progress(int step, int totalSteps, Double etaSeconds, long trainedTokens, long stateBytes,
-            long adamEquivalentBytes, long parameterBytes) {
-        return stores.queue().progress(holder, step, totalSteps, etaSeconds, trainedTokens, stateBytes,
-                adamEquivalentBytes, parameterBytes);
+    public boolean progress(JobRecord.Progress progress, JobRecord.Memory memory) {
+        return stores.queue().progress(holder, progress, memory);
     }
 
     // what the tenant reads
@@ -93,11 +93,11 @@ public final class Attempt {
     }
 
     public void warn(String type, String message) {
-        stores.events().add(job.id(), "warn", type, message, null);
+        stores.events().add(job.id(), EventLevel.WARN, type, message, null);
     }
 
     public void error(String type, String message) {
-        stores.events().add(job.id(), "error", type, message, null);
+        stores.events().add(job.id(), EventLevel.ERROR, type, message, null);
     }
 
     public void addMetrics(List<MetricPoint> points) {
@@ -148,8 +148,8 @@ public final class Attempt {
         return Optional.empty();
     }
 
-    public boolean fail(String code, String message, String param) {
-        return stores.queue().fail(holder, code, message, param, stores.clock().millis());
+    public boolean fail(JobRecord.Failure failure) {
+        return stores.queue().fail(holder, failure, stores.clock().millis());
     }
 
     public boolean cancelled() {

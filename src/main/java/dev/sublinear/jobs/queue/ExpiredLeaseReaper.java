@@ -1,5 +1,6 @@
 package dev.sublinear.jobs.queue;
 
+import dev.sublinear.jobs.EventLevel;
 import dev.sublinear.jobs.EventStore;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
@@ -50,15 +51,16 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
                 String what = switch (expiry.to()) {
                     case CANCELLED -> "cancelled";
                     case PAUSED -> "paused";
-                    case FAILED -> "out_of_memory".equals(expiry.errorCode()) ? "failed: " + expiry.errorMessage()
-                            : "failed: no attempts left (" + job.maxAttempts() + ")";
+                    case FAILED -> "out_of_memory".equals(expiry.failure().code())
+                            ? "failed: " + expiry.failure().message()
+                            : "failed: no attempts left (" + job.claim().maxAttempts() + ")";
                     default -> "requeued to resume from "
                             + (job.latestCheckpoint() == null ? "the start" : job.latestCheckpoint());
                 };
-                events.add(job.id(), expiry.to() == JobStatus.FAILED ? "error" : "warn", "status",
-                        "The job's worker stopped heartbeating during attempt " + job.attempt() + "; job " + what,
+                events.add(job.id(), expiry.to() == JobStatus.FAILED ? EventLevel.ERROR : EventLevel.WARN, "status",
+                        "The job's worker stopped heartbeating during attempt " + job.claim().attempt() + "; job " + what,
                         null);
-                LOG.warn("Job {}: lease of worker {} expired; {}", job.id(), job.workerId(), what);
+                LOG.warn("Job {}: lease of worker {} expired; {}", job.id(), job.claim().workerId(), what);
             }
         }
         return taken;

@@ -3,6 +3,7 @@ package dev.sublinear.jobs.queue;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.JobStore;
+import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.tenants.LimitsProperties;
 import dev.sublinear.training.run.MemoryBudget;
 import java.time.Duration;
@@ -106,10 +107,10 @@ public class JobQueue {
     /**
      * Renews the lease of a job the worker holds.
      *
-     * @return the action requested by the client (cancel, pause, or none), or empty if the worker
-     *     no longer holds the job
+     * @return the action requested by the client ({@link RequestedAction#NONE} when none), or empty if
+     *     the worker no longer holds the job
      */
-    public Optional<String> renew(Holder holder, long now, Duration lease) {
+    public Optional<RequestedAction> renew(Holder holder, long now, Duration lease) {
         return renew(holder, now, lease, null);
     }
 
@@ -119,7 +120,7 @@ public class JobQueue {
      *
      * @param memoryPeakBytes the attempt's peak memory, or null when not measured
      */
-    public Optional<String> renew(Holder holder, long now, Duration lease, Long memoryPeakBytes) {
+    public Optional<RequestedAction> renew(Holder holder, long now, Duration lease, Long memoryPeakBytes) {
         int updated = jdbc.sql("UPDATE jobs SET lease_expires_at = ?, memory_peak_bytes = COALESCE(?, memory_peak_bytes)"
                         + " WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'")
                 .params(now + lease.toMillis(), memoryPeakBytes, holder.jobId(), holder.workerId(), holder.attempt())
@@ -127,18 +128,18 @@ public class JobQueue {
         if (updated == 0) {
             return Optional.empty();
         }
-        return Optional.of(jdbc.sql("SELECT COALESCE(requested_action, '') FROM jobs WHERE id = ?")
-                .param(holder.jobId()).query(String.class).single());
+        return Optional.of(jdbc.sql("SELECT requested_action FROM jobs WHERE id = ?").param(holder.jobId())
+                .query((rs, n) -> RequestedAction.fromId(rs.getString("requested_action"))).single());
     }
 
     /** Records progress; false if the worker no longer holds the job. */
-    public boolean progress(Holder h, int step, int totalSteps, Double etaSeconds, long trainedTokens, long stateBytes,
-            long adamEquivalentBytes, long parameterBytes) {
+    public boolean progress(Holder h, JobRecord.Progress progress, JobRecord.Memory memory) {
         return jdbc.sql("""
                 UPDATE jobs SET step = ?, total_steps = ?, eta_seconds = ?, trained_tokens = ?, state_bytes = ?,
                                 adam_equivalent_bytes = ?, parameter_bytes = ?
                 WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
-                .params(step, totalSteps, etaSeconds, trainedTokens, stateBytes, adamEquivalentBytes, parameterBytes,
+                .params(progress.step(), progress.totalSteps(), progress.etaSeconds(), progress.trainedTokens(),
+                        memory.stateBytes(), memory.adamEquivalentBytes(), memory.parameterBytes(),
                         h.jobId(), h.workerId(), h.attempt())
                 .update() == 1;
     }
@@ -160,12 +161,12 @@ public class JobQueue {
                 .update() == 1;
     }
 
-    public boolean fail(Holder h, String code, String message, String param, long now) {
+    public boolean fail(Holder h, JobRecord.Failure failure, long now) {
         return jdbc.sql("""
                 UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, error_param = ?, finished_at = ?,
                                 lease_expires_at = NULL, requested_action = NULL
                 WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
-                .params(code, message, param, now, h.jobId(), h.workerId(), h.attempt())
+                .params(failure.code(), failure.message(), failure.param(), now, h.jobId(), h.workerId(), h.attempt())
                 .update() == 1;
     }
 
@@ -207,8 +208,8 @@ public class JobQueue {
                 .stream().map(jobs::find).flatMap(Optional::stream).toList();
     }
 
-    /** What expiring a job's lease does to it; a failure's code, message and param. */
-    public record Expiry(JobStatus to, String errorCode, String errorMessage, String errorParam) {}
+    /** What expiring a job's lease does to it, and why it failed when {@code to} is failed (else null). */
+    public record Expiry(JobStatus to, JobRecord.Failure failure) {}
 
     /**
      * What becomes of a job whose worker stopped heartbeating: cancelled or paused if the client had
@@ -217,35 +218,37 @@ public class JobQueue {
      * take the next one down too; failed after its last attempt; else back to the queue.
      */
     public Expiry expiry(JobRecord job) {
-        if (JobRecord.CANCEL.equals(job.requestedAction())) {
-            return new Expiry(JobStatus.CANCELLED, null, null, null);
+        if (job.requestedAction() == RequestedAction.CANCEL) {
+            return new Expiry(JobStatus.CANCELLED, null);
         }
-        if (JobRecord.PAUSE.equals(job.requestedAction())) {
-            return new Expiry(JobStatus.PAUSED, null, null, null);
+        if (job.requestedAction() == RequestedAction.PAUSE) {
+            return new Expiry(JobStatus.PAUSED, null);
         }
+        int attempt = job.claim().attempt();
+        int maxAttempts = job.claim().maxAttempts();
         Expiry memory = jdbc.sql("SELECT memory_peak_bytes, memory_budget_bytes FROM jobs WHERE id = ? AND attempt = ?")
-                .params(job.id(), job.attempt())
+                .params(job.id(), attempt)
                 .query((rs, n) -> {
                     Long peak = rs.getObject("memory_peak_bytes", Long.class);
                     Long budget = rs.getObject("memory_budget_bytes", Long.class);
                     if (peak == null || budget == null || peak < budget) {
                         return null;
                     }
-                    return new Expiry(JobStatus.FAILED, "out_of_memory", "the job's worker stopped responding while"
-                            + " attempt " + job.attempt() + " held " + MemoryBudget.describe(peak)
-                            + " of memory, at or over the worker's memory budget of " + MemoryBudget.describe(budget)
-                            + "; it is not retried. Use a smaller batch_size or shorter examples",
-                            "hyperparameters.batch_size");
+                    return new Expiry(JobStatus.FAILED, new JobRecord.Failure("out_of_memory",
+                            "the job's worker stopped responding while attempt " + attempt + " held "
+                            + MemoryBudget.describe(peak) + " of memory, at or over the worker's memory budget of "
+                            + MemoryBudget.describe(budget) + "; it is not retried. Use a smaller batch_size or shorter"
+                            + " examples", "hyperparameters.batch_size"));
                 })
                 .optional().orElse(null);
         if (memory != null) {
             return memory;
         }
-        if (job.attempt() >= job.maxAttempts()) {
-            return new Expiry(JobStatus.FAILED, "platform_error",
-                    "the job's worker stopped responding on each of its " + job.maxAttempts() + " attempts", null);
+        if (attempt >= maxAttempts) {
+            return new Expiry(JobStatus.FAILED, new JobRecord.Failure("platform_error",
+                    "the job's worker stopped responding on each of its " + maxAttempts + " attempts", null));
         }
-        return new Expiry(JobStatus.QUEUED, null, null, null);
+        return new Expiry(JobStatus.QUEUED, null);
     }
 
     /**
@@ -263,9 +266,11 @@ public class JobQueue {
                 + " finished_at = ?"
                 + " WHERE id = ? AND status = 'running' AND worker_id = ? AND attempt = ? AND lease_expires_at < ?";
         JobStatus to = expiry.to();
+        JobRecord.Failure failure = expiry.failure();
         return jdbc.sql(sql)
-                .params(to.id(), expiry.errorCode(), expiry.errorMessage(), expiry.errorParam(),
-                        to.terminal() ? now : null, job.id(), job.workerId(), job.attempt(), now)
+                .params(to.id(), failure == null ? null : failure.code(), failure == null ? null : failure.message(),
+                        failure == null ? null : failure.param(), to.terminal() ? now : null, job.id(),
+                        job.claim().workerId(), job.claim().attempt(), now)
                 .update() == 1;
     }
 

@@ -4,6 +4,7 @@ import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.workers.WorkerRecord;
 import dev.sublinear.jobs.workers.WorkerRegistry;
+import dev.sublinear.jobs.workers.WorkerStatus;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ public class WorkerService {
     public record DeviceUse(String name, int total, int used) {}
 
     /** A worker with its state: online, stopped, or lost (silent for longer than the timeout). */
-    public record WorkerState(WorkerRecord worker, String status, List<DeviceUse> devices, List<String> runningJobs) {}
+    public record WorkerState(WorkerRecord worker, WorkerStatus status, List<DeviceUse> devices, List<String> runningJobs) {}
 
     /** Workers, with the running jobs of {@code tenantId} (other tenants' jobs only count as used devices). */
     public List<WorkerState> list(String tenantId) {
@@ -40,12 +41,14 @@ public class WorkerService {
             List<DeviceUse> devices = new ArrayList<>();
             for (String device : w.devices()) {
                 int used = (int) held.stream()
-                        .filter(j -> j.devices() != null && List.of(j.devices().split(",")).contains(device))
+                        .map(j -> j.claim().devices())
+                        .filter(d -> d != null && List.of(d.split(",")).contains(device))
                         .count();
                 devices.add(new DeviceUse(device, device.equals("cpu") ? w.slots() : 1, used));
             }
-            String status = w.status().equals("stopped") ? "stopped"
-                    : now - w.lastHeartbeat() > properties.workerTimeout().toMillis() ? "lost" : "online";
+            WorkerStatus status = w.status() == WorkerStatus.STOPPED ? WorkerStatus.STOPPED
+                    : now - w.lastHeartbeat() > properties.workerTimeout().toMillis() ? WorkerStatus.LOST
+                    : WorkerStatus.ONLINE;
             out.add(new WorkerState(w, status, devices, held.stream().filter(j -> j.tenantId().equals(tenantId)).map(JobRecord::id).toList()));
         }
         return out;

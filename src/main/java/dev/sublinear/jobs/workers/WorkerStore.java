@@ -12,7 +12,7 @@ class WorkerStore {
 
     private static final RowMapper<WorkerRecord> ROW = (rs, n) -> new WorkerRecord(rs.getString("id"),
             rs.getString("host"), Arrays.asList(rs.getString("devices").split(",")), rs.getInt("gpus"),
-            rs.getInt("slots"), rs.getString("status"), rs.getLong("started_at"), rs.getLong("last_heartbeat"),
+            rs.getInt("slots"), WorkerStatus.fromId(rs.getString("status")), rs.getLong("started_at"), rs.getLong("last_heartbeat"),
             rs.getObject("memory_budget_bytes", Long.class));
 
     private final JdbcClient jdbc;
@@ -27,17 +27,19 @@ class WorkerStore {
                 INSERT INTO workers (id, host, devices, gpus, slots, status, started_at, last_heartbeat,
                                      memory_budget_bytes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")
-                .params(w.id(), w.host(), String.join(",", w.devices()), w.gpus(), w.slots(), w.status(),
+                .params(w.id(), w.host(), String.join(",", w.devices()), w.gpus(), w.slots(), w.status().id(),
                         w.startedAt(), w.lastHeartbeat(), w.memoryBudgetBytes())
                 .update();
     }
 
     void heartbeat(String id, long now) {
-        jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = 'online' WHERE id = ?").params(now, id).update();
+        jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = ? WHERE id = ?")
+                .params(now, WorkerStatus.ONLINE.id(), id).update();
     }
 
     void stopped(String id, long now) {
-        jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = 'stopped' WHERE id = ?").params(now, id).update();
+        jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = ? WHERE id = ?")
+                .params(now, WorkerStatus.STOPPED.id(), id).update();
     }
 
     List<WorkerRecord> list() {
@@ -46,7 +48,7 @@ class WorkerStore {
 
     /** Workers that heartbeated since {@code since} and did not stop cleanly. */
     List<WorkerRecord> seenSince(long since) {
-        return jdbc.sql("SELECT * FROM workers WHERE last_heartbeat >= ? AND status <> 'stopped'")
-                .param(since).query(ROW).list();
+        return jdbc.sql("SELECT * FROM workers WHERE last_heartbeat >= ? AND status <> ?")
+                .params(since, WorkerStatus.STOPPED.id()).query(ROW).list();
     }
 }

@@ -386,9 +386,11 @@ public final class TrainingRun {
             int doneHere = step - firstStepOfThisProcess;
             double eta = doneHere == 0 ? Double.NaN : elapsed / doneHere * (totalSteps - step);
             Runtime rt = Runtime.getRuntime();
-            listener.onStep(new StepReport(step, totalSteps, epoch, tokens, trainedTokens, loss, stepSize, updateRms, clipRate,
-                    tokens / (nanos / 1e9), elapsed, eta, state, adam, 4L * parameterCount,
-                    rt.totalMemory() - rt.freeMemory(), ProcessMemory.residentBytes(), gpuBytes()));
+            listener.onStep(new StepReport(new StepReport.Progress(step, totalSteps, epoch, trainedTokens, elapsed, eta),
+                    loss, new StepReport.Throughput(tokens, tokens / (nanos / 1e9)),
+                    new StepReport.Diagnostics(stepSize, updateRms, clipRate),
+                    new StepReport.OptimizerMemory(state, adam, 4L * parameterCount),
+                    new StepReport.Memory(rt.totalMemory() - rt.freeMemory(), ProcessMemory.residentBytes(), gpuBytes())));
         }
 
         private long gpuBytes() {

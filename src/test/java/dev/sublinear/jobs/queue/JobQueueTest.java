@@ -9,6 +9,7 @@ import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobSettings;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.JobStore;
+import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.testing.TestDatabases;
 import dev.sublinear.testing.TestDatabases.Database;
 import dev.sublinear.training.data.TaskType;
@@ -83,9 +84,8 @@ class JobQueueTest {
                 new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
                 new JobSettings.Optimizer("adafactor", AdafactorOptions.defaults()),
                 1, null, Map.of());
-        jobs.insert(new JobRecord(id, tenant, "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, gpus, priority,
-                JobStatus.QUEUED, null, null, null, 0, maxAttempts, null, 0, 0, null, 0, null, null, null, null, null, null,
-                null, null, createdAt, null, null), null, memoryEstimate);
+        jobs.insert(JobRecord.queued(id, tenant, "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, gpus, priority,
+                maxAttempts, createdAt), null, memoryEstimate);
     }
 
     private Optional<JobRecord> claim(String worker, int maxGpus, long now) {
@@ -169,9 +169,9 @@ class JobQueueTest {
         JobRecord big = claim("two-free-gpus", 2, 5000).orElseThrow();
         assertThat(big.id()).isEqualTo("ftjob-two-gpus");
         assertThat(big.status()).isEqualTo(JobStatus.RUNNING);
-        assertThat(big.workerId()).isEqualTo("two-free-gpus");
-        assertThat(big.attempt()).isEqualTo(1);
-        assertThat(big.leaseExpiresAt()).isEqualTo(5000 + LEASE.toMillis());
+        assertThat(big.claim().workerId()).isEqualTo("two-free-gpus");
+        assertThat(big.claim().attempt()).isEqualTo(1);
+        assertThat(big.claim().leaseExpiresAt()).isEqualTo(5000 + LEASE.toMillis());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -234,8 +234,8 @@ class JobQueueTest {
         assertThat(Set.copyOf(claimedBy.values())).hasSizeGreaterThan(1);
         for (String id : claimedBy.keySet()) {
             JobRecord job = jobs.find(id).orElseThrow();
-            assertThat(job.attempt()).isEqualTo(1);
-            assertThat(job.workerId()).isEqualTo(claimedBy.get(id));
+            assertThat(job.claim().attempt()).isEqualTo(1);
+            assertThat(job.claim().workerId()).isEqualTo(claimedBy.get(id));
         }
     }
 
@@ -246,30 +246,30 @@ class JobQueueTest {
         insert("ftjob-a", 0, 0, 1000, 3);
         JobRecord first = claim("w1", 0, 10_000).orElseThrow();
         JobQueue.Holder w1 = new JobQueue.Holder(first.id(), "w1", 1);
-        assertThat(queue.renew(w1, 15_000, LEASE)).contains("");
+        assertThat(queue.renew(w1, 15_000, LEASE)).contains(RequestedAction.NONE);
         assertThat(queue.expired(24_000)).isEmpty();
         assertThat(queue.expired(25_001)).extracting(JobRecord::id).containsExactly("ftjob-a");
 
         assertThat(queue.expire(jobs.find("ftjob-a").orElseThrow(), 25_001)).isTrue();
         JobRecord requeued = jobs.find("ftjob-a").orElseThrow();
         assertThat(requeued.status()).isEqualTo(JobStatus.QUEUED);
-        assertThat(requeued.workerId()).isNull();
+        assertThat(requeued.claim().workerId()).isNull();
 
         JobRecord second = claim("w2", 0, 26_000).orElseThrow();
-        assertThat(second.attempt()).isEqualTo(2);
+        assertThat(second.claim().attempt()).isEqualTo(2);
         // the first worker comes back from a long pause: none of its writes land
         assertThat(queue.renew(w1, 26_500, LEASE)).isEmpty();
-        assertThat(queue.progress(w1, 7, 10, 1.0, 100, 1, 2, 3)).isFalse();
+        assertThat(queue.progress(w1, new JobRecord.Progress(7, 10, 1.0, 100), new JobRecord.Memory(1, 2, 3))).isFalse();
         assertThat(queue.checkpointed(w1, "step-00000007")).isFalse();
         assertThat(queue.succeed(w1, "ft:x", 10, 100, 27_000)).isFalse();
         assertThat(queue.release(w1, JobStatus.QUEUED)).isFalse();
         JobQueue.Holder w2 = new JobQueue.Holder("ftjob-a", "w2", 2);
-        assertThat(queue.progress(w2, 3, 10, 1.0, 30, 1, 2, 3)).isTrue();
+        assertThat(queue.progress(w2, new JobRecord.Progress(3, 10, 1.0, 30), new JobRecord.Memory(1, 2, 3))).isTrue();
         assertThat(queue.succeed(w2, "ft:lm-tiny::ftjob-a", 10, 100, 28_000)).isTrue();
         JobRecord done = jobs.find("ftjob-a").orElseThrow();
         assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(done.fineTunedModel()).isEqualTo("ft:lm-tiny::ftjob-a");
-        assertThat(done.finishedAt()).isEqualTo(28_000);
+        assertThat(done.times().finishedAt()).isEqualTo(28_000);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -285,8 +285,8 @@ class JobQueueTest {
         }
         JobRecord failed = jobs.find("ftjob-b").orElseThrow();
         assertThat(failed.status()).isEqualTo(JobStatus.FAILED);
-        assertThat(failed.errorCode()).isEqualTo("platform_error");
-        assertThat(failed.attempt()).isEqualTo(2);
+        assertThat(failed.failure().code()).isEqualTo("platform_error");
+        assertThat(failed.claim().attempt()).isEqualTo(2);
         assertThat(claim("w3", 0, now)).isEmpty();
     }
 
@@ -318,8 +318,9 @@ class JobQueueTest {
         claim("w-fine", 0, budget, 10_000).orElseThrow();
         // the last heartbeats: one job had reached its worker's budget, the other was well within it
         assertThat(queue.renew(new JobQueue.Holder("ftjob-hog", "w-hog", 1), 11_000, LEASE, budget + (3L << 20)))
-                .contains("");
-        assertThat(queue.renew(new JobQueue.Holder("ftjob-fine", "w-fine", 1), 11_000, LEASE, 200L << 20)).contains("");
+                .contains(RequestedAction.NONE);
+        assertThat(queue.renew(new JobQueue.Holder("ftjob-fine", "w-fine", 1), 11_000, LEASE, 200L << 20))
+                .contains(RequestedAction.NONE);
         // both workers die (kill -9 by the kernel's OOM killer, say) and their leases run out
         long later = 11_000 + LEASE.toMillis() + 1;
         for (JobRecord job : queue.expired(later)) {
@@ -327,10 +328,10 @@ class JobQueueTest {
         }
         JobRecord hog = jobs.find("ftjob-hog").orElseThrow();
         assertThat(hog.status()).as("not retried into the next worker").isEqualTo(JobStatus.FAILED);
-        assertThat(hog.errorCode()).isEqualTo("out_of_memory");
-        assertThat(hog.errorParam()).isEqualTo("hyperparameters.batch_size");
-        assertThat(hog.errorMessage()).contains("515 MiB", "memory budget of 512 MiB", "not retried");
-        assertThat(hog.finishedAt()).isEqualTo(later);
+        assertThat(hog.failure().code()).isEqualTo("out_of_memory");
+        assertThat(hog.failure().param()).isEqualTo("hyperparameters.batch_size");
+        assertThat(hog.failure().message()).contains("515 MiB", "memory budget of 512 MiB", "not retried");
+        assertThat(hog.times().finishedAt()).isEqualTo(later);
         // an ordinary dead worker's job goes back to the queue as before, and its next attempt is measured afresh
         assertThat(jobs.find("ftjob-fine").orElseThrow().status()).isEqualTo(JobStatus.QUEUED);
         assertThat(claim("w-next", 0, budget, later + 1).orElseThrow().id()).isEqualTo("ftjob-fine");
@@ -343,9 +344,9 @@ class JobQueueTest {
         open(database);
         insert("ftjob-c", 0, 0, 1000, 3);
         claim("w1", 0, 10_000).orElseThrow();
-        assertThat(jobs.request("ftjob-c", JobRecord.CANCEL)).isTrue();
+        assertThat(jobs.request("ftjob-c", RequestedAction.CANCEL)).isTrue();
         JobQueue.Holder w1 = new JobQueue.Holder("ftjob-c", "w1", 1);
-        assertThat(queue.renew(w1, 11_000, LEASE)).contains(JobRecord.CANCEL);
+        assertThat(queue.renew(w1, 11_000, LEASE)).contains(RequestedAction.CANCEL);
         long later = 11_000 + LEASE.toMillis() + 1;
         assertThat(queue.expire(queue.expired(later).get(0), later)).isTrue();
         assertThat(jobs.find("ftjob-c").orElseThrow().status()).isEqualTo(JobStatus.CANCELLED);
