@@ -109,7 +109,7 @@ class TrainingRunBehaviourTest {
         RunControl control = new RunControl();
         TrainingSpec spec = spec("old-adam", h, OptimizerConfig.adam(3e-3f));
         RunOutcome first = run(spec, control, r -> {
-            if (r.step() == 6) {
+            if (r.progress().step() == 6) {
                 control.pause();
             }
         });

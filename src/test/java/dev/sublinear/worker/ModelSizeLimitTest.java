@@ -92,8 +92,6 @@ class ModelSizeLimitTest {
                 new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
                 new JobSettings.Optimizer("adafactor", AdafactorOptions.defaults()),
                 1, "limit", Map.of());
-        return new JobRecord(id, "acme", "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, 0, 0,
-                JobStatus.RUNNING, null, null, null, 1, 3, null, 0, 0, null, 0, null, null, null, null, null, null,
-                null, null, 0, null, null);
+        return JobRecord.queued(id, "acme", "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, 0, 0, 3, 0);
     }
 }
