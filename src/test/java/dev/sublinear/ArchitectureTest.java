@@ -178,7 +178,7 @@ class ArchitectureTest {
                 .dependOnClassesThat(resideInAPackage("dev.sublinear.jobs..")
                         .and(simpleNameEndingWith("Store")
                                 .or(simpleName("JobQueue"))
-                                .or(simpleName("CheckpointRecords"))
+                                .or(simpleName("JobCheckpoints"))
                                 .or(simpleName("BaseModels"))))
                 .check(CLASSES);
     }

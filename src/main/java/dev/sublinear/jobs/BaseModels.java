@@ -12,11 +12,11 @@ import org.springframework.stereotype.Component;
 public class BaseModels {
 
     private final ModelService models;
-    private final CheckpointRecords checkpoints;
+    private final JobCheckpoints checkpoints;
     private final FileService files;
     private final JobStore jobs;
 
-    public BaseModels(ModelService models, CheckpointRecords checkpoints, FileService files, JobStore jobs) {
+    public BaseModels(ModelService models, JobCheckpoints checkpoints, FileService files, JobStore jobs) {
         this.models = models;
         this.checkpoints = checkpoints;
         this.files = files;

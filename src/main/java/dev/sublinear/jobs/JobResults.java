@@ -14,11 +14,11 @@ public class JobResults {
 
     private final JobService jobs;
     private final MetricStore metrics;
-    private final CheckpointRecords checkpoints;
+    private final JobCheckpoints checkpoints;
     private final ArtifactStore artifacts;
     private final JobsProperties properties;
 
-    public JobResults(JobService jobs, MetricStore metrics, CheckpointRecords checkpoints, ArtifactStore artifacts,
+    public JobResults(JobService jobs, MetricStore metrics, JobCheckpoints checkpoints, ArtifactStore artifacts,
             JobsProperties properties) {
         this.jobs = jobs;
         this.metrics = metrics;

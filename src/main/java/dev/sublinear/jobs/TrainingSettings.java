@@ -1,6 +1,6 @@
 package dev.sublinear.jobs;
 
-import dev.sublinear.training.run.Hyperparameters;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.LearningRate;
 import dev.sublinear.training.run.OptimizerConfig;
 
@@ -12,9 +12,9 @@ public final class TrainingSettings {
 
     private TrainingSettings() {}
 
-    public static Hyperparameters hyperparameters(JobSettings settings) {
+    public static TrainingPlan hyperparameters(JobSettings settings) {
         JobSettings.Hyperparameters h = settings.hyperparameters();
-        return new Hyperparameters(h.nEpochs(), h.batchSize(), h.maxSteps(), h.gradientAccumulation(),
+        return new TrainingPlan(h.nEpochs(), h.batchSize(), h.maxSteps(), h.gradientAccumulation(),
                 h.evalIntervalSteps(), h.checkpointIntervalSteps(), KEEP_CHECKPOINTS);
     }
 

@@ -6,7 +6,7 @@ import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
 import dev.sublinear.training.run.EvaluationReport;
-import dev.sublinear.training.run.Hyperparameters;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.StepReport;
@@ -47,7 +47,7 @@ final class SeedRun {
         }
         // enough epochs for the steps; max_steps ends the run
         int epochs = (int) ((long) settings.steps() * settings.batchSize() / settings.trainingPairs()) + 1;
-        Hyperparameters h = new Hyperparameters(epochs, settings.batchSize(), settings.steps(), 1,
+        TrainingPlan h = new TrainingPlan(epochs, settings.batchSize(), settings.steps(), 1,
                 settings.evalInterval(), 0, 1);
         TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Saved(base), data.training(),
                 data.validation(), h, variant.optimizer().apply(settings), new Device[] {device}, seed,

@@ -21,7 +21,7 @@ import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.ModelConfig;
 import dev.sublinear.training.run.Batches;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
-import dev.sublinear.training.run.Hyperparameters;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.MaskedCrossEntropy;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.OptimizerConfig;
@@ -99,7 +99,7 @@ public final class TrainingThroughputBenchmark {
     private static double layer(Path train, Path dir) throws Exception {
         long[] window = new long[3]; // first step's end, last step's end, tokens after the first step
         TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, null,
-                new Hyperparameters(1, BATCH, STEPS, 1, 0, 0, 1), OptimizerConfig.adafactor(),
+                new TrainingPlan(1, BATCH, STEPS, 1, 0, 0, 1), OptimizerConfig.adafactor(),
                 new Device[] {Device.cpu()}, SEED, new DirectoryCheckpointStore(dir), null, null);
         new TrainingRun(spec, new RunControl(), new TrainingListener() {
             @Override

@@ -7,7 +7,7 @@ import ai.djl.Device;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
-import dev.sublinear.training.run.Hyperparameters;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.OptimizerConfig;
 import dev.sublinear.training.run.RunControl;
@@ -41,7 +41,7 @@ class ExactMatchTest {
         TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Saved(base),
                 TranslationTask.write(dir.resolve("train.jsonl"), splits.training()),
                 TranslationTask.write(dir.resolve("valid.jsonl"), splits.validation()),
-                new Hyperparameters(20, 16, 150, 1, 0, 0, 1), OptimizerConfig.adam(1e-2f), new Device[] {Device.cpu()}, 1,
+                new TrainingPlan(20, 16, 150, 1, 0, 0, 1), OptimizerConfig.adam(1e-2f), new Device[] {Device.cpu()}, 1,
                 new DirectoryCheckpointStore(dir.resolve("checkpoints")), null, dir.resolve("model"));
         new TrainingRun(spec, new RunControl(), TrainingListener.NONE).run();
 

@@ -9,7 +9,7 @@ import dev.sublinear.training.data.DatasetReader;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
-import dev.sublinear.training.run.Hyperparameters;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.MemoryBudget;
 import dev.sublinear.training.run.MemoryBudgetExceededException;
 import dev.sublinear.training.run.MemoryEstimate;
@@ -107,7 +107,7 @@ class TrainingMemoryTest {
             }
             Files.writeString(train, lines);
             OptimizerConfig optimizer = OptimizerConfig.adafactor();
-            Hyperparameters h = new Hyperparameters(1, rows, maxSteps, accumulation, 0, 0, 1);
+            TrainingPlan h = new TrainingPlan(1, rows, maxSteps, accumulation, 0, 0, 1);
             TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, null, h,
                     optimizer, new Device[] {Device.cpu()}, 7, new DirectoryCheckpointStore(dir.resolve("ckpt")), null,
                     null);

@@ -16,7 +16,7 @@ import dev.sublinear.training.run.Checkpoint;
 import dev.sublinear.training.run.CheckpointStore;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
 import dev.sublinear.training.run.EvaluationReport;
-import dev.sublinear.training.run.Hyperparameters;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.LearningRate;
 import dev.sublinear.training.run.OptimizerConfig;
@@ -71,7 +71,7 @@ class TrainingRunBehaviourTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("resumableOptimizers")
     void pausedAndResumedRunEqualsUninterruptedRun(String name, OptimizerConfig optimizer) throws Exception {
-        Hyperparameters h = new Hyperparameters(5, 8, 20, 2, 0, 0, 5);
+        TrainingPlan h = new TrainingPlan(5, 8, 20, 2, 0, 0, 5);
         TrainingSpec uninterrupted = spec(name + "-straight", h, optimizer);
         RunOutcome straight = run(uninterrupted, null, r -> {});
 
@@ -105,7 +105,7 @@ class TrainingRunBehaviourTest {
     /** A checkpoint written before Adam kept its state (no optimizer entry) resumes with fresh moments. */
     @Test
     void anAdamCheckpointWithoutOptimizerStateStillResumes() throws Exception {
-        Hyperparameters h = new Hyperparameters(5, 8, 12, 1, 0, 0, 5);
+        TrainingPlan h = new TrainingPlan(5, 8, 12, 1, 0, 0, 5);
         RunControl control = new RunControl();
         TrainingSpec spec = spec("old-adam", h, OptimizerConfig.adam(3e-3f));
         RunOutcome first = run(spec, control, r -> {
@@ -125,7 +125,7 @@ class TrainingRunBehaviourTest {
     @Test
     void cancelTakesEffectWithinOneStep() throws Exception {
         RunControl control = new RunControl();
-        RunOutcome outcome = run(spec("cancel", new Hyperparameters(5, 8, 0, 1, 0, 0, 2), OptimizerConfig.adafactor()),
+        RunOutcome outcome = run(spec("cancel", new TrainingPlan(5, 8, 0, 1, 0, 0, 2), OptimizerConfig.adafactor()),
                 control, r -> {
                     if (r.progress().step() == 3) {
                         control.cancel();
@@ -137,14 +137,14 @@ class TrainingRunBehaviourTest {
 
     @Test
     void keepsTheNewestCheckpointsOnly() throws Exception {
-        TrainingSpec spec = spec("keep", new Hyperparameters(5, 8, 12, 1, 0, 2, 2), OptimizerConfig.adafactor());
+        TrainingSpec spec = spec("keep", new TrainingPlan(5, 8, 12, 1, 0, 2, 2), OptimizerConfig.adafactor());
         run(spec, null, r -> {});
         assertEquals(List.of("step-00000010", "step-00000012"), spec.checkpoints().list());
     }
 
     @Test
     void nonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint() throws Exception {
-        TrainingSpec spec = spec("diverge", new Hyperparameters(20, 8, 0, 1, 0, 1, 50),
+        TrainingSpec spec = spec("diverge", new TrainingPlan(20, 8, 0, 1, 0, 1, 50),
                 OptimizerConfig.adam(1e6f));
         TrainingFailedException e = assertThrows(TrainingFailedException.class, () -> run(spec, null, r -> {}));
         assertTrue(e.getMessage().contains("step " + e.step()), e.getMessage());
@@ -162,7 +162,7 @@ class TrainingRunBehaviourTest {
     @Test
     void liveArraysStayFlatAcrossSteps() throws Exception {
         List<Integer> counts = new ArrayList<>();
-        run(spec("leak", new Hyperparameters(5, 8, 40, 1, 10, 0, 1), OptimizerConfig.adafactor()), null,
+        run(spec("leak", new TrainingPlan(5, 8, 40, 1, 10, 0, 1), OptimizerConfig.adafactor()), null,
                 r -> counts.add(liveArrays()));
         System.out.println("live NDArrays at steps 5, 20, 40: " + counts.get(4) + ", " + counts.get(19) + ", " + counts.get(39));
         assertEquals(counts.get(4), counts.get(39), "live NDArrays at step 5 and at step 40");
@@ -171,7 +171,7 @@ class TrainingRunBehaviourTest {
     @Test
     void fineTunedModelBeatsItsBaseOnHeldOutData() throws Exception {
         // base: trained on reversal; fine-tuned on a new task (uppercase copy) from its saved output
-        TrainingSpec base = spec("base", new Hyperparameters(2, 16, 20, 1, 0, 0, 1), OptimizerConfig.adafactor());
+        TrainingSpec base = spec("base", new TrainingPlan(2, 16, 20, 1, 0, 0, 1), OptimizerConfig.adafactor());
         run(base, null, r -> {});
         List<String> upper = new ArrayList<>();
         List<String> upperValid = new ArrayList<>();
@@ -184,7 +184,7 @@ class TrainingRunBehaviourTest {
         Path upperHeldOut = SyntheticData.write(dir.resolve("upper-valid.jsonl"), upperValid);
         List<EvaluationReport> evaluations = new ArrayList<>();
         TrainingSpec fineTune = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Saved(base.outputDirectory()),
-                upperTrain, upperHeldOut, new Hyperparameters(2, 16, 40, 1, 0, 0, 1), OptimizerConfig.adafactor(),
+                upperTrain, upperHeldOut, new TrainingPlan(2, 16, 40, 1, 0, 0, 1), OptimizerConfig.adafactor(),
                 new Device[] {Device.cpu()}, 3, new DirectoryCheckpointStore(dir.resolve("ft-ckpt")), null,
                 dir.resolve("ft-model"));
         new TrainingRun(fineTune, new RunControl(), new TrainingListener() {
@@ -203,7 +203,7 @@ class TrainingRunBehaviourTest {
     @Test
     void aBaseModelForAnotherTaskIsRefused() throws Exception {
         TrainingSpec spec = new TrainingSpec(TaskType.CLASSIFICATION, new ModelSource.Catalog("lm-tiny"), train, null,
-                Hyperparameters.defaults(), OptimizerConfig.adafactor(), new Device[] {Device.cpu()}, 1,
+                TrainingPlan.defaults(), OptimizerConfig.adafactor(), new Device[] {Device.cpu()}, 1,
                 new DirectoryCheckpointStore(dir.resolve("x")), null, null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(spec, null, r -> {}));
         assertTrue(e.getMessage().contains("causal-lm"), e.getMessage());
@@ -214,7 +214,7 @@ class TrainingRunBehaviourTest {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"a\", \"completion\": \"b\"}\n{oops}\n");
         TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), bad, null,
-                Hyperparameters.defaults(), OptimizerConfig.adafactor(), new Device[] {Device.cpu()}, 1,
+                TrainingPlan.defaults(), OptimizerConfig.adafactor(), new Device[] {Device.cpu()}, 1,
                 new DirectoryCheckpointStore(dir.resolve("bad-ckpt")), null, null);
         List<StepReport> steps = new ArrayList<>();
         InvalidDataException e = assertThrows(InvalidDataException.class, () -> run(spec, null, steps::add));
@@ -261,7 +261,7 @@ class TrainingRunBehaviourTest {
         }
     }
 
-    private TrainingSpec spec(String name, Hyperparameters h, OptimizerConfig optimizer) throws Exception {
+    private TrainingSpec spec(String name, TrainingPlan h, OptimizerConfig optimizer) throws Exception {
         CheckpointStore store = new DirectoryCheckpointStore(dir.resolve(name + "-ckpt"));
         return new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, valid, h, optimizer,
                 new Device[] {Device.cpu()}, 5, store, null, dir.resolve(name + "-model"));

@@ -8,7 +8,7 @@ import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
 import dev.sublinear.training.run.EvaluationReport;
-import dev.sublinear.training.run.Hyperparameters;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.LearningRate;
 import dev.sublinear.training.run.OptimizerConfig;
@@ -48,7 +48,7 @@ class TrainingRunTest {
             }
         };
         TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, valid,
-                new Hyperparameters(4, 16, 0, 1, 25, 50, 2), OptimizerConfig.adafactor(),
+                new TrainingPlan(4, 16, 0, 1, 25, 50, 2), OptimizerConfig.adafactor(),
                 new Device[] {Device.cpu()}, 7, new DirectoryCheckpointStore(dir.resolve("ckpt")), null,
                 dir.resolve("model"));
         long begin = System.nanoTime();
@@ -75,7 +75,7 @@ class TrainingRunTest {
                         .withLearningRate(new LearningRate(LearningRate.Schedule.LINEAR, 3e-3f, 5)))) {
             List<EvaluationReport> evaluations = new ArrayList<>();
             TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, valid,
-                    new Hyperparameters(2, 16, 25, 1, 0, 0, 1), optimizer, new Device[] {Device.cpu()}, 7,
+                    new TrainingPlan(2, 16, 25, 1, 0, 0, 1), optimizer, new Device[] {Device.cpu()}, 7,
                     new DirectoryCheckpointStore(dir.resolve(optimizer.type() + "-ckpt")), null, null);
             RunOutcome outcome = new TrainingRun(spec, new RunControl(), new TrainingListener() {
                 @Override
@@ -95,7 +95,7 @@ class TrainingRunTest {
         Path valid = SyntheticData.initials(dir.resolve("valid.jsonl"), 60, 4);
         List<EvaluationReport> evaluations = new ArrayList<>();
         TrainingSpec spec = new TrainingSpec(TaskType.CLASSIFICATION, new ModelSource.Catalog("cls-tiny"), train, valid,
-                new Hyperparameters(3, 16, 0, 1, 20, 0, 1), OptimizerConfig.adafactor(),
+                new TrainingPlan(3, 16, 0, 1, 20, 0, 1), OptimizerConfig.adafactor(),
                 new Device[] {Device.cpu()}, 7, new DirectoryCheckpointStore(dir.resolve("ckpt")), null,
                 dir.resolve("model"));
         RunOutcome outcome = new TrainingRun(spec, new RunControl(), new TrainingListener() {

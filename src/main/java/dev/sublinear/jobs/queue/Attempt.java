@@ -3,7 +3,7 @@ package dev.sublinear.jobs.queue;
 import dev.sublinear.jobs.BaseModel;
 import dev.sublinear.jobs.BaseModels;
 import dev.sublinear.jobs.CheckpointRecord;
-import dev.sublinear.jobs.CheckpointRecords;
+import dev.sublinear.jobs.JobCheckpoints;
 import dev.sublinear.jobs.EventLevel;
 import dev.sublinear.jobs.EventStore;
 import dev.sublinear.jobs.JobRecord;
@@ -29,7 +29,7 @@ import java.util.Optional;
 public final class Attempt {
 
     /** What an attempt writes through; one set per process, shared by its attempts. */
-    record Stores(JobQueue queue, EventStore events, MetricStore metrics, CheckpointRecords checkpoints,
+    record Stores(JobQueue queue, EventStore events, MetricStore metrics, JobCheckpoints checkpoints,
             FileService files, ModelService models, BaseModels baseModels, Clock clock) {}
 
     private final JobRecord job;

@@ -1,7 +1,7 @@
 package dev.sublinear.jobs.queue;
 
 import dev.sublinear.jobs.BaseModels;
-import dev.sublinear.jobs.CheckpointRecords;
+import dev.sublinear.jobs.JobCheckpoints;
 import dev.sublinear.jobs.EventStore;
 import dev.sublinear.jobs.MetricStore;
 import dev.sublinear.jobs.files.FileService;
@@ -22,7 +22,7 @@ public class Attempts {
     private final JobQueue queue;
     private final Attempt.Stores stores;
 
-    Attempts(JobQueue queue, EventStore events, MetricStore metrics, CheckpointRecords checkpoints, FileService files,
+    Attempts(JobQueue queue, EventStore events, MetricStore metrics, JobCheckpoints checkpoints, FileService files,
             ModelService models, BaseModels baseModels, Clock clock) {
         this.queue = queue;
         this.stores = new Attempt.Stores(queue, events, metrics, checkpoints, files, models, baseModels, clock);

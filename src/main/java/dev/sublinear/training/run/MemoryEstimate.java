@@ -63,7 +63,7 @@ public record MemoryEstimate(int rows, int length, long parameterBytes, long gra
      * The estimate for training {@code config} on {@code data} with {@code devices} devices (each
      * holds a copy of the model and its share of every micro-batch; the estimate is per device).
      */
-    public static MemoryEstimate of(ModelConfig config, OptimizerConfig optimizer, Hyperparameters hyperparameters,
+    public static MemoryEstimate of(ModelConfig config, OptimizerConfig optimizer, TrainingPlan hyperparameters,
             TrainingData data, int devices) {
         // batches are padded to their longest example: the longest one sets every array's length
         Encoder encoder = new Encoder(new ByteTokenizer(), config.contextLength(), data.labels());

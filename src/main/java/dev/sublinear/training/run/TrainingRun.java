@@ -172,7 +172,7 @@ public final class TrainingRun {
     }
 
     private int totalSteps(Batches training) {
-        Hyperparameters h = spec.hyperparameters();
+        TrainingPlan h = spec.hyperparameters();
         int perEpoch = (training.perEpoch() + h.gradientAccumulation() - 1) / h.gradientAccumulation();
         int total = perEpoch * h.epochs();
         return h.maxSteps() > 0 ? Math.min(total, h.maxSteps()) : total;
@@ -226,7 +226,7 @@ public final class TrainingRun {
         }
 
         RunOutcome run() throws TrainingFailedException, IOException {
-            Hyperparameters h = spec.hyperparameters();
+            TrainingPlan h = spec.hyperparameters();
             if (step == 0) {
                 evaluate(); // where the model starts: the curve's first point
             }

@@ -24,7 +24,7 @@ public record TrainingSpec(
         ModelSource baseModel,
         Path trainingFile,
         Path validationFile,
-        Hyperparameters hyperparameters,
+        TrainingPlan hyperparameters,
         OptimizerConfig optimizer,
         Device[] devices,
         long seed,

@@ -54,9 +54,9 @@ class MemoryEstimateTest {
         ModelConfig small = ModelCatalog.get("lm-small", List.of()).orElseThrow();
         TrainingData data = lines(1100, 100);
         MemoryEstimate issue = MemoryEstimate.of(small, OptimizerConfig.adafactor(),
-                new Hyperparameters(3, 1024, 0, 1024, 0, 0, 3), data, 1);
+                new TrainingPlan(3, 1024, 0, 1024, 0, 0, 3), data, 1);
         MemoryEstimate noAccumulation = MemoryEstimate.of(small, OptimizerConfig.adafactor(),
-                new Hyperparameters(3, 1024, 0, 1, 0, 0, 3), data, 1);
+                new TrainingPlan(3, 1024, 0, 1, 0, 0, 3), data, 1);
         // the training loop frees each micro-batch's activations after its backward pass
         assertThat(issue).isEqualTo(noAccumulation);
         assertThat(issue.rows()).isEqualTo(1024);
@@ -71,7 +71,7 @@ class MemoryEstimateTest {
                 .isGreaterThan(2L << 30);
         // several devices each hold the model and their share of the micro-batch
         MemoryEstimate two = MemoryEstimate.of(small, OptimizerConfig.adafactor(),
-                new Hyperparameters(3, 1024, 0, 1, 0, 0, 3), data, 2);
+                new TrainingPlan(3, 1024, 0, 1, 0, 0, 3), data, 2);
         assertThat(two.rows()).isEqualTo(512);
         assertThat(two.parameterBytes()).isEqualTo(issue.parameterBytes());
     }
@@ -80,7 +80,7 @@ class MemoryEstimateTest {
     void aSmallBatchOfASmallFileIsTensOfMebibytes() throws Exception {
         ModelConfig tiny = ModelCatalog.get("lm-tiny", List.of()).orElseThrow();
         MemoryEstimate e = MemoryEstimate.of(tiny, OptimizerConfig.adafactor(),
-                new Hyperparameters(3, 8, 0, 1, 0, 0, 3), lines(40, 30), 1);
+                new TrainingPlan(3, 8, 0, 1, 0, 0, 3), lines(40, 30), 1);
         assertThat(e.rows()).isEqualTo(8);
         assertThat(e.totalBytes()).isBetween(10L << 20, 100L << 20);
     }

@@ -11,7 +11,7 @@ package dev.sublinear.training.run;
  * @param checkpointIntervalSteps a checkpoint every this many steps (0: only at the end)
  * @param keepCheckpoints how many of the newest checkpoints to keep
  */
-public record Hyperparameters(
+public record TrainingPlan(
         int epochs,
         int batchSize,
         int maxSteps,
@@ -20,7 +20,7 @@ public record Hyperparameters(
         int checkpointIntervalSteps,
         int keepCheckpoints) {
 
-    public Hyperparameters {
+    public TrainingPlan {
         require(epochs >= 1, "epochs", epochs);
         require(batchSize >= 1, "batch_size", batchSize);
         require(maxSteps >= 0, "max_steps", maxSteps);
@@ -30,8 +30,8 @@ public record Hyperparameters(
         require(keepCheckpoints >= 1, "keep_checkpoints", keepCheckpoints);
     }
 
-    public static Hyperparameters defaults() {
-        return new Hyperparameters(3, 8, 0, 1, 0, 0, 3);
+    public static TrainingPlan defaults() {
+        return new TrainingPlan(3, 8, 0, 1, 0, 0, 3);
     }
 
     private static void require(boolean ok, String name, int value) {

@@ -8,7 +8,7 @@ import org.springframework.stereotype.Repository;
 
 /** The {@code checkpoints} table. */
 @Repository
-public class CheckpointRecords {
+public class JobCheckpoints {
 
     private static final RowMapper<CheckpointRecord> ROW = (rs, n) -> new CheckpointRecord(rs.getString("id"),
             rs.getString("job_id"), rs.getString("tenant_id"), rs.getString("name"), rs.getInt("step"),
@@ -17,7 +17,7 @@ public class CheckpointRecords {
 
     private final JdbcClient jdbc;
 
-    public CheckpointRecords(JdbcClient jdbc) {
+    public JobCheckpoints(JdbcClient jdbc) {
         this.jdbc = jdbc;
     }
 
