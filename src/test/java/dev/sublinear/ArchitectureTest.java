@@ -1,11 +1,11 @@
 package dev.sublinear;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleNameEndingWith;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
-import static com.tngtech.archunit.base.DescribedPredicate.not;
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -24,10 +24,9 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
 
-    private static final JavaClasses CLASSES =
-            new ClassFileImporter()
-                    .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                    .importPackages("dev.sublinear");
+    private static final JavaClasses CLASSES = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.sublinear");
 
     @Test
     void optimizerDependsOnDjlAndTheJdkOnly() {
@@ -83,7 +82,8 @@ class ArchitectureTest {
                 .resideInAPackage("dev.sublinear.api..")
                 .should()
                 .dependOnClassesThat()
-                .resideInAnyPackage("ai.djl..", "dev.sublinear.training..", "dev.sublinear.optimizer..", "dev.sublinear.worker..")
+                .resideInAnyPackage(
+                        "ai.djl..", "dev.sublinear.training..", "dev.sublinear.optimizer..", "dev.sublinear.worker..")
                 .allowEmptyShould(true)
                 .check(CLASSES);
     }
@@ -95,7 +95,8 @@ class ArchitectureTest {
                 .resideInAPackage("dev.sublinear.storage..")
                 .should()
                 .dependOnClassesThat()
-                .resideInAnyPackage("org.springframework..", "ai.djl..", "dev.sublinear.jobs..", "dev.sublinear.training..")
+                .resideInAnyPackage(
+                        "org.springframework..", "ai.djl..", "dev.sublinear.jobs..", "dev.sublinear.training..")
                 .allowEmptyShould(true)
                 .check(CLASSES);
     }
@@ -106,7 +107,8 @@ class ArchitectureTest {
                 .that()
                 .resideInAnyPackage("dev.sublinear.training..", "dev.sublinear.study..")
                 .should()
-                .dependOnClassesThat(resideInAPackage("dev.sublinear.storage..").and(not(belongToAnyOf(AtomicFiles.class))))
+                .dependOnClassesThat(
+                        resideInAPackage("dev.sublinear.storage..").and(not(belongToAnyOf(AtomicFiles.class))))
                 .check(CLASSES);
     }
 
@@ -141,15 +143,26 @@ class ArchitectureTest {
     void jobFeaturesPointOneWay() {
         layeredArchitecture()
                 .consideringOnlyDependenciesInLayers()
-                .layer("common").definedBy("dev.sublinear.jobs.common..")
-                .layer("features").definedBy("dev.sublinear.jobs.tenants..", "dev.sublinear.jobs.files..",
-                        "dev.sublinear.jobs.models..", "dev.sublinear.jobs.workers..")
-                .layer("job").definedBy("dev.sublinear.jobs")
-                .layer("queue").definedBy("dev.sublinear.jobs.queue..")
-                .whereLayer("queue").mayNotBeAccessedByAnyLayer()
-                .whereLayer("job").mayOnlyBeAccessedByLayers("queue")
-                .whereLayer("features").mayOnlyBeAccessedByLayers("job", "queue")
-                .whereLayer("common").mayOnlyBeAccessedByLayers("features", "job", "queue")
+                .layer("common")
+                .definedBy("dev.sublinear.jobs.common..")
+                .layer("features")
+                .definedBy(
+                        "dev.sublinear.jobs.tenants..",
+                        "dev.sublinear.jobs.files..",
+                        "dev.sublinear.jobs.models..",
+                        "dev.sublinear.jobs.workers..")
+                .layer("job")
+                .definedBy("dev.sublinear.jobs")
+                .layer("queue")
+                .definedBy("dev.sublinear.jobs.queue..")
+                .whereLayer("queue")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("job")
+                .mayOnlyBeAccessedByLayers("queue")
+                .whereLayer("features")
+                .mayOnlyBeAccessedByLayers("job", "queue")
+                .whereLayer("common")
+                .mayOnlyBeAccessedByLayers("features", "job", "queue")
                 .check(CLASSES);
         slices().matching("dev.sublinear.jobs.(*)..").should().beFreeOfCycles().check(CLASSES);
     }
@@ -159,8 +172,11 @@ class ArchitectureTest {
     void featureStoresArePackagePrivate() {
         classes()
                 .that()
-                .resideInAnyPackage("dev.sublinear.jobs.tenants", "dev.sublinear.jobs.files",
-                        "dev.sublinear.jobs.models", "dev.sublinear.jobs.workers")
+                .resideInAnyPackage(
+                        "dev.sublinear.jobs.tenants",
+                        "dev.sublinear.jobs.files",
+                        "dev.sublinear.jobs.models",
+                        "dev.sublinear.jobs.workers")
                 .and()
                 .haveSimpleNameEndingWith("Store")
                 .should()

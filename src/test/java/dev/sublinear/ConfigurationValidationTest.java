@@ -25,11 +25,10 @@ class ConfigurationValidationTest {
     private static Throwable startWith(String property) {
         return assertThrows(
                 Exception.class,
-                () ->
-                        new SpringApplicationBuilder(SublinearApplication.class)
-                                .web(WebApplicationType.NONE)
-                                .run("--" + property, "--sublinear.data-dir=target/test-data/validation")
-                                .close());
+                () -> new SpringApplicationBuilder(SublinearApplication.class)
+                        .web(WebApplicationType.NONE)
+                        .run("--" + property, "--sublinear.data-dir=target/test-data/validation")
+                        .close());
     }
 
     private static String messages(Throwable t) {

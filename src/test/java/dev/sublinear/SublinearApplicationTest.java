@@ -16,8 +16,10 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 /** The real application on a random port, spoken to over HTTP. */
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"sublinear.data-dir=target/test-data/application-test",
-                "sublinear.admin.key=" + SublinearApplicationTest.KEY})
+        properties = {
+            "sublinear.data-dir=target/test-data/application-test",
+            "sublinear.admin.key=" + SublinearApplicationTest.KEY
+        })
 class SublinearApplicationTest {
 
     static final String KEY = "sl-application-test-key-4242";
@@ -32,7 +34,8 @@ class SublinearApplicationTest {
 
     @Test
     void healthAndProbesAreUp() throws Exception {
-        for (String path : new String[] {"/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness"}) {
+        for (String path :
+                new String[] {"/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness"}) {
             HttpResponse<String> response = get(path);
             assertEquals(200, response.statusCode(), path);
             assertTrue(response.body().contains("\"status\":\"UP\""), path + ": " + response.body());
@@ -42,8 +45,11 @@ class SublinearApplicationTest {
     @Test
     void servesItsOpenApiDescription() throws Exception {
         assertEquals(401, get("/v3/api-docs").statusCode(), "the contract is for callers with a key");
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                + "/v3/api-docs")).header("Authorization", "Bearer " + KEY).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v3/api-docs"))
+                        .header("Authorization", "Bearer " + KEY)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode());
         assertTrue(response.body().contains("\"openapi\""), response.body());
     }
@@ -55,7 +61,8 @@ class SublinearApplicationTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -41,31 +41,51 @@ class AdminController {
     }
 
     @Schema(description = "A new tenant.", example = "{\"id\": \"acme\", \"name\": \"Acme Corp\"}")
-    record TenantRequest(@Size(max = 64) String id, @Size(max = 200) String name) {}
+    record TenantRequest(
+            @Size(max = 64) String id, @Size(max = 200) String name) {}
 
-    @Schema(description = "A tenant and the limits in force for it.",
+    @Schema(
+            description = "A tenant and the limits in force for it.",
             example = "{\"id\": \"acme\", \"object\": \"tenant\", \"name\": \"Acme Corp\", \"created_at\": 1795586200}")
     record TenantObject(String id, String object, String name, long createdAt, TenantLimits limits) {}
 
     @Schema(description = "A new API key.", example = "{\"name\": \"ci\", \"admin\": false}")
     record KeyRequest(@Size(max = 200) String name, Boolean admin) {}
 
-    @Schema(description = "An API key; `secret` is shown only in the answer to its creation.",
+    @Schema(
+            description = "An API key; `secret` is shown only in the answer to its creation.",
             example = "{\"id\": \"key-abc123\", \"object\": \"api_key\", \"tenant_id\": \"acme\", \"name\": \"ci\","
                     + " \"hint\": \"…x9Qa\", \"admin\": false, \"created_at\": 1795586200, \"revoked_at\": null,"
                     + " \"secret\": \"sl-…\"}")
-    record KeyObject(String id, String object, String tenantId, String name, String hint, boolean admin,
-            long createdAt, @Schema(types = {"integer", "null"}) Long revokedAt,
+    record KeyObject(
+            String id,
+            String object,
+            String tenantId,
+            String name,
+            String hint,
+            boolean admin,
+            long createdAt,
+            @Schema(types = {"integer", "null"}) Long revokedAt,
             @Schema(types = {"string", "null"}) String secret) {
 
         static KeyObject of(ApiKeyRecord k, String secret) {
-            return new KeyObject(k.id(), "api_key", k.tenantId(), k.name(), k.hint(), k.admin(), k.createdAt() / 1000,
-                    k.revokedAt() == null ? null : k.revokedAt() / 1000, secret);
+            return new KeyObject(
+                    k.id(),
+                    "api_key",
+                    k.tenantId(),
+                    k.name(),
+                    k.hint(),
+                    k.admin(),
+                    k.createdAt() / 1000,
+                    k.revokedAt() == null ? null : k.revokedAt() / 1000,
+                    secret);
         }
     }
 
-    @Schema(description = "Limit overrides for one tenant; a null field takes the configured default.",
-            example = "{\"max_running_jobs\": 2, \"max_queued_jobs\": 20, \"max_gpus\": 4, \"requests_per_second\": 50}")
+    @Schema(
+            description = "Limit overrides for one tenant; a null field takes the configured default.",
+            example =
+                    "{\"max_running_jobs\": 2, \"max_queued_jobs\": 20, \"max_gpus\": 4, \"requests_per_second\": 50}")
     record LimitsRequest(
             @Min(1) @Max(10_000) Integer maxRunningJobs,
             @Min(1) @Max(100_000) Integer maxQueuedJobs,
@@ -77,7 +97,9 @@ class AdminController {
 
     @PostMapping("/tenants")
     @ResponseStatus(HttpStatus.CREATED)
-    @Operation(operationId = "createTenant", summary = "Create a tenant",
+    @Operation(
+            operationId = "createTenant",
+            summary = "Create a tenant",
             description = "A tenant owns files, jobs, checkpoints and models; no other tenant can see them.")
     TenantObject createTenant(@Valid @RequestBody TenantRequest request) {
         return view(tenants.createTenant(request.id(), request.name()));
@@ -96,17 +118,29 @@ class AdminController {
     }
 
     @PutMapping("/tenants/{tenant_id}/limits")
-    @Operation(operationId = "setTenantLimits", summary = "Set a tenant's limits",
+    @Operation(
+            operationId = "setTenantLimits",
+            summary = "Set a tenant's limits",
             description = "Replaces the tenant's overrides; fields left null take the configured defaults.")
     TenantObject setLimits(@PathVariable("tenant_id") String id, @Valid @RequestBody LimitsRequest r) {
-        tenants.setLimits(id, new TenantLimits.Overrides(r.maxRunningJobs(), r.maxQueuedJobs(), r.maxGpus(),
-                r.maxStorageBytes(), r.requestsPerSecond(), r.maxUploadBytes(), r.maxUploadLines()));
+        tenants.setLimits(
+                id,
+                new TenantLimits.Overrides(
+                        r.maxRunningJobs(),
+                        r.maxQueuedJobs(),
+                        r.maxGpus(),
+                        r.maxStorageBytes(),
+                        r.requestsPerSecond(),
+                        r.maxUploadBytes(),
+                        r.maxUploadLines()));
         return view(tenants.tenant(id));
     }
 
     @PostMapping("/tenants/{tenant_id}/keys")
     @ResponseStatus(HttpStatus.CREATED)
-    @Operation(operationId = "createApiKey", summary = "Create an API key",
+    @Operation(
+            operationId = "createApiKey",
+            summary = "Create an API key",
             description = "The answer holds the key's secret; it is never shown again (only its hash is kept).")
     KeyObject createKey(@PathVariable("tenant_id") String id, @Valid @RequestBody KeyRequest request) {
         Tenants.NewKey key = tenants.createKey(id, request.name(), Boolean.TRUE.equals(request.admin()));
@@ -114,14 +148,19 @@ class AdminController {
     }
 
     @GetMapping("/tenants/{tenant_id}/keys")
-    @Operation(operationId = "listApiKeys", summary = "List a tenant's API keys",
+    @Operation(
+            operationId = "listApiKeys",
+            summary = "List a tenant's API keys",
             description = "Keys with their hints, never their secrets; revoked ones included.")
     ListObject<KeyObject> keys(@PathVariable("tenant_id") String id) {
-        return ListObject.of(tenants.keys(id).stream().map(k -> KeyObject.of(k, null)).toList(), false, KeyObject::id);
+        return ListObject.of(
+                tenants.keys(id).stream().map(k -> KeyObject.of(k, null)).toList(), false, KeyObject::id);
     }
 
     @DeleteMapping("/keys/{key_id}")
-    @Operation(operationId = "revokeApiKey", summary = "Revoke an API key",
+    @Operation(
+            operationId = "revokeApiKey",
+            summary = "Revoke an API key",
             description = "The key stops working within seconds on every API process.")
     DeletedObject revoke(@PathVariable("key_id") String keyId) {
         tenants.revoke(keyId);

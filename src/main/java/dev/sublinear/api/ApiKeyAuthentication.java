@@ -65,7 +65,8 @@ final class ApiKeyAuthentication extends AbstractAuthenticationToken {
             if (header == null) {
                 return null;
             }
-            if (!header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() > 7 + LONGEST_KEY
+            if (!header.regionMatches(true, 0, "Bearer ", 0, 7)
+                    || header.length() > 7 + LONGEST_KEY
                     || header.substring(7).isBlank()) {
                 throw new BadCredentialsException("send an API key as 'Authorization: Bearer <key>'");
             }
@@ -80,7 +81,8 @@ final class ApiKeyAuthentication extends AbstractAuthenticationToken {
             public Authentication authenticate(Authentication authentication) {
                 String secret = (String) authentication.getCredentials();
                 try {
-                    return tenants.authenticate(secret).map(ApiKeyAuthentication::new)
+                    return tenants.authenticate(secret)
+                            .map(ApiKeyAuthentication::new)
                             .orElseThrow(() -> new BadCredentialsException("the API key is not valid or was revoked"));
                 } catch (DataAccessException e) {
                     throw new AuthenticationServiceException(

@@ -53,17 +53,19 @@ class BodyReadGuard extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         long started = System.nanoTime();
-        chain.doFilter(new HttpServletRequestWrapper(request) {
-            private ServletInputStream guarded;
+        chain.doFilter(
+                new HttpServletRequestWrapper(request) {
+                    private ServletInputStream guarded;
 
-            @Override
-            public ServletInputStream getInputStream() throws IOException {
-                if (guarded == null) {
-                    guarded = new Guarded(super.getInputStream(), started);
-                }
-                return guarded;
-            }
-        }, response);
+                    @Override
+                    public ServletInputStream getInputStream() throws IOException {
+                        if (guarded == null) {
+                            guarded = new Guarded(super.getInputStream(), started);
+                        }
+                        return guarded;
+                    }
+                },
+                response);
     }
 
     private final class Guarded extends ServletInputStream {

@@ -42,8 +42,8 @@ class ClientDeparture {
 
     /** Runs {@code stop} if the client of {@code request} leaves before {@code result} is answered. */
     void watch(HttpServletRequest request, DeferredResult<?> result, Runnable stop) {
-        WebAsyncUtils.getAsyncManager(request).registerDeferredResultInterceptor(ClientDeparture.class,
-                new DeferredResultProcessingInterceptor() {
+        WebAsyncUtils.getAsyncManager(request)
+                .registerDeferredResultInterceptor(ClientDeparture.class, new DeferredResultProcessingInterceptor() {
                     private volatile ScheduledFuture<?> probe;
 
                     @Override
@@ -68,20 +68,24 @@ class ClientDeparture {
                         } catch (IllegalStateException e) { // a listener is set already: the deadline still holds
                             return;
                         }
-                        probe = probes.scheduleWithFixedDelay(() -> {
-                            if (result.isSetOrExpired()) {
-                                return;
-                            }
-                            try {
-                                if (in.available() > 0) {
-                                    stop.run();
-                                    probe.cancel(false);
-                                }
-                            } catch (IOException | RuntimeException e) {
-                                stop.run(); // the connection is unusable, or the request already recycled
-                                probe.cancel(false);
-                            }
-                        }, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
+                        probe = probes.scheduleWithFixedDelay(
+                                () -> {
+                                    if (result.isSetOrExpired()) {
+                                        return;
+                                    }
+                                    try {
+                                        if (in.available() > 0) {
+                                            stop.run();
+                                            probe.cancel(false);
+                                        }
+                                    } catch (IOException | RuntimeException e) {
+                                        stop.run(); // the connection is unusable, or the request already recycled
+                                        probe.cancel(false);
+                                    }
+                                },
+                                PROBE_MILLIS,
+                                PROBE_MILLIS,
+                                TimeUnit.MILLISECONDS);
                     }
 
                     @Override
@@ -91,8 +95,8 @@ class ClientDeparture {
                     }
 
                     @Override
-                    public <T> boolean handleError(NativeWebRequest webRequest, DeferredResult<T> deferred,
-                            Throwable t) {
+                    public <T> boolean handleError(
+                            NativeWebRequest webRequest, DeferredResult<T> deferred, Throwable t) {
                         stop.run();
                         return true;
                     }

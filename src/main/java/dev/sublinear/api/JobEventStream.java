@@ -30,6 +30,7 @@ class JobEventStream {
     static final Duration POLL = Duration.ofMillis(250);
     /** A stream open this long is closed; EventSource clients reconnect with Last-Event-ID. */
     static final Duration MAX_OPEN = Duration.ofMinutes(30);
+
     private static final int BATCH = 200;
 
     private final EventStore events;
@@ -59,8 +60,8 @@ class JobEventStream {
             emitter.complete();
         });
         emitter.onError(e -> stop.run());
-        task.set(poller.scheduleWithFixedDelay(() -> poll(tenantId, jobId, seq, emitter, stop), 0, POLL.toMillis(),
-                TimeUnit.MILLISECONDS));
+        task.set(poller.scheduleWithFixedDelay(
+                () -> poll(tenantId, jobId, seq, emitter, stop), 0, POLL.toMillis(), TimeUnit.MILLISECONDS));
         return emitter;
     }
 
@@ -70,12 +71,15 @@ class JobEventStream {
             JobRecord job = jobs.get(tenantId, jobId);
             List<JobEvent> batch = events.after(jobId, seq.get(), BATCH);
             for (JobEvent e : batch) {
-                emitter.send(SseEmitter.event().id(e.id()).name("fine_tuning.job.event")
+                emitter.send(SseEmitter.event()
+                        .id(e.id())
+                        .name("fine_tuning.job.event")
                         .data(EventObject.of(e), MediaType.APPLICATION_JSON));
                 seq.set(e.seq());
             }
             if (job.status().terminal() && batch.size() < BATCH) {
-                emitter.send(SseEmitter.event().name("end")
+                emitter.send(SseEmitter.event()
+                        .name("end")
                         .data(Map.of("id", jobId, "status", job.status().id()), MediaType.APPLICATION_JSON));
                 stop.run();
                 emitter.complete();

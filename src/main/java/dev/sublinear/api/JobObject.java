@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /** A fine-tuning job as clients see it ({@code object: "fine_tuning.job"}). */
-@Schema(description = "A fine-tuning job with its resolved settings and where it stands.",
-        example = "{\"id\": \"ftjob-abc123\", \"object\": \"fine_tuning.job\", \"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", \"task\": \"causal-lm\", \"status\": \"running\", \"progress\": {\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, \"eta_seconds\": 95.5}, \"worker\": \"node-1-x7\", \"devices\": [\"gpu:0\"], \"attempt\": 1, \"max_attempts\": 3, \"fine_tuned_model\": null, \"trained_tokens\": 48211, \"created_at\": 1795586217, \"started_at\": 1795586218}")
+@Schema(
+        description = "A fine-tuning job with its resolved settings and where it stands.",
+        example =
+                "{\"id\": \"ftjob-abc123\", \"object\": \"fine_tuning.job\", \"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", \"task\": \"causal-lm\", \"status\": \"running\", \"progress\": {\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, \"eta_seconds\": 95.5}, \"worker\": \"node-1-x7\", \"devices\": [\"gpu:0\"], \"attempt\": 1, \"max_attempts\": 3, \"fine_tuned_model\": null, \"trained_tokens\": 48211, \"created_at\": 1795586217, \"started_at\": 1795586218}")
 public record JobObject(
         String id,
         String object,
@@ -43,12 +45,24 @@ public record JobObject(
     @Schema(description = "What the job needs of a worker.", example = "{\"gpus\": 1}")
     public record Resources(int gpus) {}
 
-    @Schema(description = "Optimizer steps done of the total, and the estimated seconds to go while running.", example = "{\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, \"eta_seconds\": 95.5}")
-    public record Progress(int step, int totalSteps, double percent, @Schema(types = {"number", "null"}) Double etaSeconds) {}
+    @Schema(
+            description = "Optimizer steps done of the total, and the estimated seconds to go while running.",
+            example = "{\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, \"eta_seconds\": 95.5}")
+    public record Progress(
+            int step,
+            int totalSteps,
+            double percent,
+            @Schema(types = {"number", "null"}) Double etaSeconds) {}
 
-    @Schema(description = "Why a job failed: `invalid_file`, `training_diverged`, `invalid_job`, `out_of_memory` (the"
-            + " request's) or `platform_error` (the service's).", example = "{\"code\": \"invalid_file\", \"message\": \"training line 3: is not valid JSON\", \"param\": \"training_file\"}")
-    public record Error(String code, String message, @Schema(types = {"string", "null"}) String param) {}
+    @Schema(
+            description = "Why a job failed: `invalid_file`, `training_diverged`, `invalid_job`, `out_of_memory` (the"
+                    + " request's) or `platform_error` (the service's).",
+            example =
+                    "{\"code\": \"invalid_file\", \"message\": \"training line 3: is not valid JSON\", \"param\": \"training_file\"}")
+    public record Error(
+            String code,
+            String message,
+            @Schema(types = {"string", "null"}) String param) {}
 
     /**
      * @param showWorker whether the caller may see which worker runs the job: worker ids are named
@@ -59,19 +73,39 @@ public record JobObject(
         JobRecord.Progress p = j.progress();
         JobRecord.Claim claim = j.claim();
         JobRecord.Failure failure = j.failure();
-        double percent = j.status() == JobStatus.SUCCEEDED ? 100
+        double percent = j.status() == JobStatus.SUCCEEDED
+                ? 100
                 : p.totalSteps() == 0 ? 0 : Math.round(1000.0 * p.step() / p.totalSteps()) / 10.0;
-        return new JobObject(j.id(), "fine_tuning.job", j.model(), j.trainingFile(), j.validationFile(), j.taskId(),
-                j.status().id(), j.settings().hyperparameters(), j.settings().optimizer(), new Resources(j.gpus()),
-                j.priority(), j.settings().seed(), j.settings().suffix(), j.settings().metadata(),
+        return new JobObject(
+                j.id(),
+                "fine_tuning.job",
+                j.model(),
+                j.trainingFile(),
+                j.validationFile(),
+                j.taskId(),
+                j.status().id(),
+                j.settings().hyperparameters(),
+                j.settings().optimizer(),
+                new Resources(j.gpus()),
+                j.priority(),
+                j.settings().seed(),
+                j.settings().suffix(),
+                j.settings().metadata(),
                 new Progress(p.step(), p.totalSteps(), percent, running ? p.etaSeconds() : null),
                 j.status() == JobStatus.QUEUED ? queuePosition : null,
                 running && showWorker ? claim.workerId() : null,
-                running && claim.devices() != null ? Arrays.asList(claim.devices().split(",")) : null,
-                claim.attempt(), claim.maxAttempts(),
+                running && claim.devices() != null
+                        ? Arrays.asList(claim.devices().split(","))
+                        : null,
+                claim.attempt(),
+                claim.maxAttempts(),
                 failure == null ? null : new Error(failure.code(), failure.message(), failure.param()),
-                j.fineTunedModel(), p.trainedTokens(), j.latestCheckpoint(), j.times().createdAt() / 1000,
-                seconds(j.times().startedAt()), seconds(j.times().finishedAt()));
+                j.fineTunedModel(),
+                p.trainedTokens(),
+                j.latestCheckpoint(),
+                j.times().createdAt() / 1000,
+                seconds(j.times().startedAt()),
+                seconds(j.times().finishedAt()));
     }
 
     private static Long seconds(Long millis) {

@@ -8,12 +8,12 @@ import dev.sublinear.jobs.JobService;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.common.InvalidRequestException;
+import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import io.swagger.v3.oas.annotations.Operation;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -54,17 +54,24 @@ class JobsController {
     }
 
     @PostMapping
-    @Operation(operationId = "createFineTuningJob", summary = "Create a fine-tuning job",
+    @Operation(
+            operationId = "createFineTuningJob",
+            summary = "Create a fine-tuning job",
             description = "Validates the model, the files (against the task and the model's context window, with line"
                     + " numbers), every hyperparameter and optimizer option, and that some registered worker can fit"
                     + " the job; then queues it.")
     @ApiResponse(responseCode = "201", description = "The job, queued")
-    ResponseEntity<JobObject> create(@Valid @RequestBody JobRequest request,
-            @Parameter(description = "A retried create with the same key returns the job created first (1 to 256"
-                    + " characters)") @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
+    ResponseEntity<JobObject> create(
+            @Valid @RequestBody JobRequest request,
+            @Parameter(
+                            description = "A retried create with the same key returns the job created first (1 to 256"
+                                    + " characters)")
+                    @RequestHeader(name = "Idempotency-Key", required = false)
+                    String idempotencyKey)
             throws IOException {
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 256)) {
-            throw new InvalidRequestException("Idempotency-Key", "the Idempotency-Key header must be 1 to 256 characters");
+            throw new InvalidRequestException(
+                    "Idempotency-Key", "the Idempotency-Key header must be 1 to 256 characters");
         }
         JobRecord job = jobs.create(tenant.current(), request, idempotencyKey);
         return ResponseEntity.status(HttpStatus.CREATED).body(view(job));
@@ -73,16 +80,30 @@ class JobsController {
     @GetMapping
     @Operation(operationId = "listFineTuningJobs", summary = "List fine-tuning jobs", description = "Newest first.")
     ListObject<JobObject> list(
-            @Parameter(description = "Only jobs with this status", schema = @Schema(allowableValues = {"validating_files",
-                    "queued", "running", "paused", "succeeded", "failed", "cancelled"}))
-                    @RequestParam(required = false) String status,
+            @Parameter(
+                            description = "Only jobs with this status",
+                            schema =
+                                    @Schema(
+                                            allowableValues = {
+                                                "validating_files",
+                                                "queued",
+                                                "running",
+                                                "paused",
+                                                "succeeded",
+                                                "failed",
+                                                "cancelled"
+                                            }))
+                    @RequestParam(required = false)
+                    String status,
             @RequestParam(required = false) String after,
             @RequestParam(defaultValue = "20") @Min(1) @Max(100) int limit) {
         return ListObject.of(jobs.list(tenant.current(), status, after, limit), this::view, JobObject::id);
     }
 
     @GetMapping("/{job_id}")
-    @Operation(operationId = "retrieveFineTuningJob", summary = "Get a fine-tuning job",
+    @Operation(
+            operationId = "retrieveFineTuningJob",
+            summary = "Get a fine-tuning job",
             description = "Status, progress with ETA, queue position while queued, devices (and, for an admin key,"
                     + " the worker) while running, error when failed, the fine-tuned model when succeeded.")
     JobObject get(@PathVariable("job_id") String id) {
@@ -90,14 +111,18 @@ class JobsController {
     }
 
     @PostMapping("/{job_id}/cancel")
-    @Operation(operationId = "cancelFineTuningJob", summary = "Cancel a job",
+    @Operation(
+            operationId = "cancelFineTuningJob",
+            summary = "Cancel a job",
             description = "A queued or paused job is cancelled at once; a running one after its current step.")
     JobObject cancel(@PathVariable("job_id") String id) {
         return view(jobs.cancel(tenant.current(), id));
     }
 
     @PostMapping("/{job_id}/pause")
-    @Operation(operationId = "pauseFineTuningJob", summary = "Pause a job",
+    @Operation(
+            operationId = "pauseFineTuningJob",
+            summary = "Pause a job",
             description = "A queued job is paused at once; a running one writes a checkpoint and stops after its"
                     + " current step.")
     JobObject pause(@PathVariable("job_id") String id) {
@@ -105,80 +130,121 @@ class JobsController {
     }
 
     @PostMapping("/{job_id}/resume")
-    @Operation(operationId = "resumeFineTuningJob", summary = "Resume a paused job",
+    @Operation(
+            operationId = "resumeFineTuningJob",
+            summary = "Resume a paused job",
             description = "The job goes back to the queue and continues from its newest checkpoint.")
     JobObject resume(@PathVariable("job_id") String id) {
         return view(jobs.resume(tenant.current(), id));
     }
 
     @GetMapping(path = "/{job_id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(operationId = "listFineTuningEvents", summary = "A job's events, as a list or a live stream",
+    @Operation(
+            operationId = "listFineTuningEvents",
+            summary = "A job's events, as a list or a live stream",
             description = "With `Accept: application/json`, a page of events, oldest first. With `Accept:"
                     + " text/event-stream`, Server-Sent Events: every event after `Last-Event-ID` (or from the start),"
                     + " then new ones as they happen, each as `event: fine_tuning.job.event` with the event's JSON"
                     + " and its id; when the job has ended, a last `event: end` with `{\"id\", \"status\"}`, and"
                     + " the stream closes.")
-    ListObject<EventObject> events(@PathVariable("job_id") String id, @RequestParam(required = false) String after,
+    ListObject<EventObject> events(
+            @PathVariable("job_id") String id,
+            @RequestParam(required = false) String after,
             @RequestParam(defaultValue = "20") @Min(1) @Max(1000) int limit) {
         return ListObject.of(jobs.events(tenant.current(), id, after, limit), EventObject::of, EventObject::id);
     }
 
     @GetMapping(path = "/{job_id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     @Operation(operationId = "listFineTuningEvents")
-    @ApiResponse(responseCode = "200", description = "The events",
-            content = @Content(mediaType = "text/event-stream", schema = @Schema(type = "string",
-                    description = "Server-Sent Events", example = "id:ftevent-abc\nevent:fine_tuning.job.event\n"
-                            + "data:{\"id\":\"ftevent-abc\",\"object\":\"fine_tuning.job.event\",\"level\":\"info\","
-                            + "\"type\":\"status\",\"message\":\"Job created\"}\n\nevent:end\n"
-                            + "data:{\"id\":\"ftjob-abc\",\"status\":\"succeeded\"}\n")))
-    SseEmitter eventStream(@PathVariable("job_id") String id,
+    @ApiResponse(
+            responseCode = "200",
+            description = "The events",
+            content =
+                    @Content(
+                            mediaType = "text/event-stream",
+                            schema =
+                                    @Schema(
+                                            type = "string",
+                                            description = "Server-Sent Events",
+                                            example = "id:ftevent-abc\nevent:fine_tuning.job.event\n"
+                                                    + "data:{\"id\":\"ftevent-abc\",\"object\":\"fine_tuning.job.event\",\"level\":\"info\","
+                                                    + "\"type\":\"status\",\"message\":\"Job created\"}\n\nevent:end\n"
+                                                    + "data:{\"id\":\"ftjob-abc\",\"status\":\"succeeded\"}\n")))
+    SseEmitter eventStream(
+            @PathVariable("job_id") String id,
             @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
         return stream.open(tenant.current(), id, lastEventId);
     }
 
     @GetMapping("/{job_id}/metrics")
-    @Operation(operationId = "getFineTuningMetrics", summary = "A job's training curves and optimizer memory",
+    @Operation(
+            operationId = "getFineTuningMetrics",
+            summary = "A job's training curves and optimizer memory",
             description = "Per-step losses, step size, update RMS, clip rate and throughput; series longer than"
                     + " `max_points` are averaged into equal runs of steps.")
-    MetricsObject metrics(@PathVariable("job_id") String id,
+    MetricsObject metrics(
+            @PathVariable("job_id") String id,
             @Parameter(description = "The most points to return (default and cap: the service's setting, 500)")
-            @RequestParam(name = "max_points", required = false) @Min(10) @Max(100000) Integer maxPoints) {
+                    @RequestParam(name = "max_points", required = false)
+                    @Min(10)
+                    @Max(100000)
+                    Integer maxPoints) {
         JobRecord job = jobs.get(tenant.current(), id);
         List<MetricPoint> points = results.metrics(job, maxPoints);
         JobRecord.Memory m = job.memory();
         MetricsObject.OptimizerMemory memory = m == null
                 ? null
-                : new MetricsObject.OptimizerMemory(m.stateBytes(), m.adamEquivalentBytes(), m.parameterBytes(),
+                : new MetricsObject.OptimizerMemory(
+                        m.stateBytes(),
+                        m.adamEquivalentBytes(),
+                        m.parameterBytes(),
                         m.adamEquivalentBytes() == 0 ? 0 : (double) m.stateBytes() / m.adamEquivalentBytes());
-        return new MetricsObject("fine_tuning.job.metrics", id, points, points.size() < results.recordedSteps(job),
-                memory);
+        return new MetricsObject(
+                "fine_tuning.job.metrics", id, points, points.size() < results.recordedSteps(job), memory);
     }
 
     @GetMapping("/{job_id}/checkpoints")
-    @Operation(operationId = "listFineTuningCheckpoints", summary = "A job's checkpoints", description = "Newest first.")
+    @Operation(
+            operationId = "listFineTuningCheckpoints",
+            summary = "A job's checkpoints",
+            description = "Newest first.")
     ListObject<CheckpointObject> checkpoints(@PathVariable("job_id") String id) {
-        return ListObject.of(results.checkpoints(tenant.current(), id).stream().map(CheckpointObject::of).toList(), false,
+        return ListObject.of(
+                results.checkpoints(tenant.current(), id).stream()
+                        .map(CheckpointObject::of)
+                        .toList(),
+                false,
                 CheckpointObject::id);
     }
 
     @GetMapping("/{job_id}/checkpoints/{checkpoint_id}/content")
-    @Operation(operationId = "downloadFineTuningCheckpoint", summary = "Download a checkpoint",
+    @Operation(
+            operationId = "downloadFineTuningCheckpoint",
+            summary = "Download a checkpoint",
             description = "A zip of the model, the optimizer's state and the run's position.")
-    @ApiResponse(responseCode = "200", description = "The checkpoint archive",
+    @ApiResponse(
+            responseCode = "200",
+            description = "The checkpoint archive",
             content = @Content(mediaType = "application/zip", schema = @Schema(type = "string", format = "binary")))
-    ResponseEntity<InputStreamResource> checkpointContent(@PathVariable("job_id") String id,
-            @PathVariable("checkpoint_id") String checkpointId) throws IOException {
+    ResponseEntity<InputStreamResource> checkpointContent(
+            @PathVariable("job_id") String id, @PathVariable("checkpoint_id") String checkpointId) throws IOException {
         CheckpointRecord checkpoint = results.checkpoint(tenant.current(), id, checkpointId);
         return ResponseEntity.ok()
                 .contentType(MediaType.parseMediaType("application/zip"))
                 .contentLength(checkpoint.bytes())
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
-                        .filename(id + "-" + checkpoint.name() + ".zip").build().toString())
+                .header(
+                        HttpHeaders.CONTENT_DISPOSITION,
+                        ContentDisposition.attachment()
+                                .filename(id + "-" + checkpoint.name() + ".zip")
+                                .build()
+                                .toString())
                 .body(new InputStreamResource(results.content(checkpoint)));
     }
 
     private JobObject view(JobRecord job) {
-        return JobObject.of(job, job.status() == JobStatus.QUEUED ? jobs.queuePosition(job) : null,
+        return JobObject.of(
+                job,
+                job.status() == JobStatus.QUEUED ? jobs.queuePosition(job) : null,
                 tenant.principal().admin());
     }
 }

@@ -6,11 +6,22 @@ import java.util.List;
 import java.util.function.Function;
 
 /** OpenAI's list envelope: {@code {"object": "list", "data": [...], "has_more": bool}}. */
-@Schema(description = "A page of a list; pass `last_id` as `after` for the next page while `has_more`.", example = "{\"object\": \"list\", \"data\": [], \"has_more\": false, \"first_id\": null, \"last_id\": null}")
-public record ListObject<T>(String object, List<T> data, boolean hasMore, @Schema(types = {"string", "null"}) String firstId, @Schema(types = {"string", "null"}) String lastId) {
+@Schema(
+        description = "A page of a list; pass `last_id` as `after` for the next page while `has_more`.",
+        example = "{\"object\": \"list\", \"data\": [], \"has_more\": false, \"first_id\": null, \"last_id\": null}")
+public record ListObject<T>(
+        String object,
+        List<T> data,
+        boolean hasMore,
+        @Schema(types = {"string", "null"}) String firstId,
+        @Schema(types = {"string", "null"}) String lastId) {
 
     static <T> ListObject<T> of(List<T> data, boolean hasMore, Function<T, String> id) {
-        return new ListObject<>("list", data, hasMore, data.isEmpty() ? null : id.apply(data.get(0)),
+        return new ListObject<>(
+                "list",
+                data,
+                hasMore,
+                data.isEmpty() ? null : id.apply(data.get(0)),
                 data.isEmpty() ? null : id.apply(data.get(data.size() - 1)));
     }
 

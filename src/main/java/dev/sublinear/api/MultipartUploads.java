@@ -76,7 +76,8 @@ class MultipartUploads {
         }
         if (purpose == null) {
             files.discard(received);
-            throw new InvalidRequestException("purpose", "the multipart form needs a 'purpose' field: fine-tune or model");
+            throw new InvalidRequestException(
+                    "purpose", "the multipart form needs a 'purpose' field: fine-tune or model");
         }
         return files.accept(received, purpose);
     }
@@ -96,8 +97,9 @@ class MultipartUploads {
         try (InputStream in = part.getInputStream()) {
             byte[] bytes = in.readNBytes(MAX_FIELD_BYTES + 1);
             if (bytes.length > MAX_FIELD_BYTES) {
-                throw new InvalidRequestException(part.getFieldName(), "the field '" + part.getFieldName()
-                        + "' is longer than " + MAX_FIELD_BYTES + " bytes");
+                throw new InvalidRequestException(
+                        part.getFieldName(),
+                        "the field '" + part.getFieldName() + "' is longer than " + MAX_FIELD_BYTES + " bytes");
             }
             return new String(bytes, StandardCharsets.UTF_8);
         }
@@ -110,7 +112,7 @@ class MultipartUploads {
     }
 
     private static InvalidRequestException malformed(Exception e) {
-        return new InvalidRequestException("file",
-                "the multipart body could not be read (truncated or malformed); send it again whole");
+        return new InvalidRequestException(
+                "file", "the multipart body could not be read (truncated or malformed); send it again whole");
     }
 }

@@ -33,10 +33,14 @@ class ProblemErrorController implements ErrorController {
             case NOT_FOUND -> "no such resource";
             case METHOD_NOT_ALLOWED -> "the method is not allowed on this path";
             case CONTENT_TOO_LARGE -> "the request body is over the size limit";
-            default -> status.is5xxServerError() ? "the service failed to handle the request"
-                    : "the request could not be handled";
+            default ->
+                status.is5xxServerError()
+                        ? "the service failed to handle the request"
+                        : "the request could not be handled";
         };
         ProblemDetail problem = Problems.problem(status, Problems.code(status), null, detail);
-        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+        return ResponseEntity.status(status)
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(problem);
     }
 }

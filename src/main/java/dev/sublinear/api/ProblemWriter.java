@@ -23,8 +23,14 @@ class ProblemWriter {
         this.json = json;
     }
 
-    void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, String code, String param,
-            String detail) throws IOException {
+    void write(
+            HttpServletRequest request,
+            HttpServletResponse response,
+            HttpStatus status,
+            String code,
+            String param,
+            String detail)
+            throws IOException {
         if (response.isCommitted()) {
             return;
         }

@@ -69,9 +69,9 @@ class Problems extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(InvalidRequestException.class)
     ProblemDetail invalid(InvalidRequestException e) {
-        HttpStatus status = e instanceof ConflictException ? HttpStatus.CONFLICT
-                : e instanceof QuotaExceededException ? HttpStatus.TOO_MANY_REQUESTS
-                : HttpStatus.BAD_REQUEST;
+        HttpStatus status = e instanceof ConflictException
+                ? HttpStatus.CONFLICT
+                : e instanceof QuotaExceededException ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.BAD_REQUEST;
         String code = switch (status) {
             case CONFLICT -> "conflict";
             case TOO_MANY_REQUESTS -> "quota_exceeded";
@@ -86,7 +86,10 @@ class Problems extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ArtifactTooLargeException.class)
     ProblemDetail tooLarge(ArtifactTooLargeException e) {
-        return problem(HttpStatus.CONTENT_TOO_LARGE, "file_too_large", "file",
+        return problem(
+                HttpStatus.CONTENT_TOO_LARGE,
+                "file_too_large",
+                "file",
                 "the file is larger than the limit of " + e.limit() + " bytes");
     }
 
@@ -111,29 +114,44 @@ class Problems extends ResponseEntityExceptionHandler {
     /** Work stopped because its client left (see ClientDeparture): nobody reads this, so nothing is logged. */
     @ExceptionHandler(java.util.concurrent.CancellationException.class)
     ProblemDetail cancelled(java.util.concurrent.CancellationException e) {
-        return problem(HttpStatus.SERVICE_UNAVAILABLE, "cancelled", null,
+        return problem(
+                HttpStatus.SERVICE_UNAVAILABLE,
+                "cancelled",
+                null,
                 "the request was stopped because its connection closed");
     }
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     ProblemDetail typeMismatch(MethodArgumentTypeMismatchException e) {
-        return problem(HttpStatus.BAD_REQUEST, "invalid_request", e.getName(),
+        return problem(
+                HttpStatus.BAD_REQUEST,
+                "invalid_request",
+                e.getName(),
                 "'" + echo(e.getValue()) + "' is not a valid value for " + e.getName());
     }
 
     @ExceptionHandler(org.springframework.web.multipart.MultipartException.class)
     ProblemDetail multipart(org.springframework.web.multipart.MultipartException e) {
-        return problem(HttpStatus.BAD_REQUEST, "invalid_request", "file",
+        return problem(
+                HttpStatus.BAD_REQUEST,
+                "invalid_request",
+                "file",
                 "the multipart body could not be read (truncated or malformed); send it again whole");
     }
 
     /** The database is unreachable for a moment (restarting, failing over): try again shortly. */
-    @ExceptionHandler({org.springframework.dao.DataAccessResourceFailureException.class,
-            org.springframework.dao.TransientDataAccessException.class})
+    @ExceptionHandler({
+        org.springframework.dao.DataAccessResourceFailureException.class,
+        org.springframework.dao.TransientDataAccessException.class
+    })
     ResponseEntity<ProblemDetail> unavailable(Exception e) {
         LOG.warn("Store unavailable: {}", e.getMessage());
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "5")
-                .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", null,
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .header(HttpHeaders.RETRY_AFTER, "5")
+                .body(problem(
+                        HttpStatus.SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        null,
                         "the job store is unreachable for the moment; retry after a few seconds"));
     }
 
@@ -145,8 +163,12 @@ class Problems extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(org.springframework.security.core.AuthenticationException.class)
     ResponseEntity<ProblemDetail> unauthorized(Exception e) {
-        return ResponseEntity.status(HttpStatus.UNAUTHORIZED).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
-                .body(problem(HttpStatus.UNAUTHORIZED, "unauthorized", "Authorization",
+        return ResponseEntity.status(HttpStatus.UNAUTHORIZED)
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .body(problem(
+                        HttpStatus.UNAUTHORIZED,
+                        "unauthorized",
+                        "Authorization",
                         "send an API key as 'Authorization: Bearer <key>'"));
     }
 
@@ -168,7 +190,10 @@ class Problems extends ResponseEntityExceptionHandler {
     }
 
     private static ProblemDetail storageFull() {
-        return problem(HttpStatus.INSUFFICIENT_STORAGE, "insufficient_storage", null,
+        return problem(
+                HttpStatus.INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                null,
                 "the service's storage is full; nothing was stored. Retry once an operator has freed space");
     }
 
@@ -182,34 +207,53 @@ class Problems extends ResponseEntityExceptionHandler {
             return tooSlow(slow);
         }
         LOG.error("Unexpected error", e);
-        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", null,
+        return problem(
+                HttpStatus.INTERNAL_SERVER_ERROR,
+                "internal_error",
+                null,
                 "the service failed to handle the request; it has been logged");
     }
 
     @Override
-    protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    protected ResponseEntity<Object> handleMethodArgumentNotValid(
+            MethodArgumentNotValidException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         List<FieldError> errors = e.getBindingResult().getFieldErrors();
         List<String> lines = errors.stream()
-                .map(f -> snake(f.getField()) + ": " + f.getDefaultMessage() + " (was " + echo(f.getRejectedValue()) + ")")
+                .map(f -> snake(f.getField()) + ": " + f.getDefaultMessage() + " (was " + echo(f.getRejectedValue())
+                        + ")")
                 .sorted()
                 .toList();
-        String param = errors.isEmpty() ? null : snake(errors.stream().map(FieldError::getField).sorted().findFirst().get());
-        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "invalid_request", param,
+        String param = errors.isEmpty()
+                ? null
+                : snake(errors.stream()
+                        .map(FieldError::getField)
+                        .sorted()
+                        .findFirst()
+                        .get());
+        ProblemDetail p = problem(
+                HttpStatus.BAD_REQUEST,
+                "invalid_request",
+                param,
                 lines.isEmpty() ? "the request body is invalid" : String.join("; ", lines));
         p.setProperty("errors", lines);
         return ResponseEntity.badRequest().body(p);
     }
 
     @Override
-    protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    protected ResponseEntity<Object> handleHandlerMethodValidationException(
+            HandlerMethodValidationException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         List<String> lines = e.getParameterValidationResults().stream()
-                .flatMap(r -> r.getResolvableErrors().stream().map(err -> name(r.getMethodParameter().getParameterName(),
-                        r.getMethodParameter()) + ": " + err.getDefaultMessage() + " (was " + echo(r.getArgument()) + ")"))
+                .flatMap(r -> r.getResolvableErrors().stream()
+                        .map(err -> name(r.getMethodParameter().getParameterName(), r.getMethodParameter()) + ": "
+                                + err.getDefaultMessage() + " (was " + echo(r.getArgument()) + ")"))
                 .toList();
-        String param = e.getParameterValidationResults().isEmpty() ? null
-                : name(e.getParameterValidationResults().get(0).getMethodParameter().getParameterName(),
+        String param = e.getParameterValidationResults().isEmpty()
+                ? null
+                : name(
+                        e.getParameterValidationResults()
+                                .get(0)
+                                .getMethodParameter()
+                                .getParameterName(),
                         e.getParameterValidationResults().get(0).getMethodParameter());
         ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "invalid_request", param, String.join("; ", lines));
         p.setProperty("errors", lines);
@@ -225,8 +269,8 @@ class Problems extends ResponseEntityExceptionHandler {
     }
 
     @Override
-    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(
+            HttpMessageNotReadableException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         if (bodyTooLarge(request)) {
             return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(bodyTooLarge());
         }
@@ -235,58 +279,88 @@ class Problems extends ResponseEntityExceptionHandler {
         if (BodyReadGuard.tooSlow(e) != null) {
             return ResponseEntity.status(HttpStatus.REQUEST_TIMEOUT).body(tooSlow(BodyReadGuard.tooSlow(e)));
         } else if (cause instanceof UnrecognizedPropertyException u) {
-            p = problem(HttpStatus.BAD_REQUEST, "unknown_field", path(u),
-                    "unknown field '" + path(u) + "'; known fields here: " + u.getKnownPropertyIds().stream()
-                            .map(Object::toString).sorted().collect(Collectors.joining(", ")));
+            p = problem(
+                    HttpStatus.BAD_REQUEST,
+                    "unknown_field",
+                    path(u),
+                    "unknown field '" + path(u) + "'; known fields here: "
+                            + u.getKnownPropertyIds().stream()
+                                    .map(Object::toString)
+                                    .sorted()
+                                    .collect(Collectors.joining(", ")));
         } else if (cause instanceof InvalidNullException n) {
             p = problem(HttpStatus.BAD_REQUEST, "invalid_type", path(n), "'" + path(n) + "' must not be null");
-        } else if (cause instanceof tools.jackson.core.exc.InputCoercionException c && !c.getPath().isEmpty()) {
-            p = problem(HttpStatus.BAD_REQUEST, "invalid_type", path(c), "'" + path(c) + "' is out of range: "
-                    + c.getOriginalMessage());
+        } else if (cause instanceof tools.jackson.core.exc.InputCoercionException c
+                && !c.getPath().isEmpty()) {
+            p = problem(
+                    HttpStatus.BAD_REQUEST,
+                    "invalid_type",
+                    path(c),
+                    "'" + path(c) + "' is out of range: " + c.getOriginalMessage());
         } else if (cause instanceof MismatchedInputException m && !m.getPath().isEmpty()) {
             String type = m.getTargetType() == null ? "another type" : describe(m.getTargetType());
             p = problem(HttpStatus.BAD_REQUEST, "invalid_type", path(m), "'" + path(m) + "' must be " + type);
         } else if (cause instanceof JacksonException j) {
             TokenStreamLocation at = j.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-            p = problem(HttpStatus.BAD_REQUEST, "invalid_json", j.getPath().isEmpty() ? null : path(j),
+            p = problem(
+                    HttpStatus.BAD_REQUEST,
+                    "invalid_json",
+                    j.getPath().isEmpty() ? null : path(j),
                     "the request body is not valid JSON" + where + ": " + j.getOriginalMessage());
         } else {
-            p = problem(HttpStatus.BAD_REQUEST, "invalid_json", null,
+            p = problem(
+                    HttpStatus.BAD_REQUEST,
+                    "invalid_json",
+                    null,
                     "the request body is missing or unreadable; send a JSON object");
         }
         return ResponseEntity.badRequest().body(p);
     }
 
     @Override
-    protected ResponseEntity<Object> handleMissingServletRequestParameter(MissingServletRequestParameterException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        return ResponseEntity.badRequest().body(problem(HttpStatus.BAD_REQUEST, "invalid_request",
-                e.getParameterName(), "the parameter '" + e.getParameterName() + "' is required"));
+    protected ResponseEntity<Object> handleMissingServletRequestParameter(
+            MissingServletRequestParameterException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        return ResponseEntity.badRequest()
+                .body(problem(
+                        HttpStatus.BAD_REQUEST,
+                        "invalid_request",
+                        e.getParameterName(),
+                        "the parameter '" + e.getParameterName() + "' is required"));
     }
 
     @Override
-    protected ResponseEntity<Object> handleMissingServletRequestPart(MissingServletRequestPartException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        return ResponseEntity.badRequest().body(problem(HttpStatus.BAD_REQUEST, "invalid_request",
-                e.getRequestPartName(), "the multipart form needs a '" + e.getRequestPartName() + "' part"));
+    protected ResponseEntity<Object> handleMissingServletRequestPart(
+            MissingServletRequestPartException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        return ResponseEntity.badRequest()
+                .body(problem(
+                        HttpStatus.BAD_REQUEST,
+                        "invalid_request",
+                        e.getRequestPartName(),
+                        "the multipart form needs a '" + e.getRequestPartName() + "' part"));
     }
 
     @Override
-    protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(problem(HttpStatus.CONTENT_TOO_LARGE,
-                "file_too_large", "file", "the upload is larger than the limit of " + e.getMaxUploadSize() + " bytes"));
+    protected ResponseEntity<Object> handleMaxUploadSizeExceededException(
+            MaxUploadSizeExceededException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
+                .body(problem(
+                        HttpStatus.CONTENT_TOO_LARGE,
+                        "file_too_large",
+                        "file",
+                        "the upload is larger than the limit of " + e.getMaxUploadSize() + " bytes"));
     }
 
     /** Spring MVC's own refusals (405, 406, 415, unknown paths, …) get a code too. */
     @Override
-    protected ResponseEntity<Object> handleExceptionInternal(Exception e, Object body, HttpHeaders headers,
-            HttpStatusCode status, WebRequest request) {
+    protected ResponseEntity<Object> handleExceptionInternal(
+            Exception e, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         if (body == null && e instanceof org.springframework.web.ErrorResponse error) {
-            body = error.updateAndGetBody(getMessageSource(), org.springframework.context.i18n.LocaleContextHolder.getLocale());
+            body = error.updateAndGetBody(
+                    getMessageSource(), org.springframework.context.i18n.LocaleContextHolder.getLocale());
         }
-        if (body instanceof ProblemDetail p && (p.getProperties() == null || !p.getProperties().containsKey("code"))) {
+        if (body instanceof ProblemDetail p
+                && (p.getProperties() == null || !p.getProperties().containsKey("code"))) {
             p.setProperty("code", code(status));
             p.setProperty("param", null);
         }

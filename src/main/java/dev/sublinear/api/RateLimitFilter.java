@@ -39,11 +39,17 @@ class RateLimitFilter extends OncePerRequestFilter {
         }
         String tenantId = key.getPrincipal().tenantId();
         int rate = tenants.limits(tenantId).requestsPerSecond();
-        TokenBucket bucket = buckets.compute(tenantId, (k, b) -> b == null || b.rate() != rate ? new TokenBucket(rate) : b);
+        TokenBucket bucket =
+                buckets.compute(tenantId, (k, b) -> b == null || b.rate() != rate ? new TokenBucket(rate) : b);
         long waitMillis = bucket.take();
         if (waitMillis > 0) {
             response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (waitMillis + 999) / 1000)));
-            problems.write(request, response, HttpStatus.TOO_MANY_REQUESTS, "rate_limited", null,
+            problems.write(
+                    request,
+                    response,
+                    HttpStatus.TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    null,
                     "more than " + rate + " requests per second for this tenant; retry after the Retry-After seconds");
             return;
         }

@@ -55,10 +55,16 @@ class RequestBodyLimit extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        boolean hasBody = request.getContentLengthLong() > 0 || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
-        String type = request.getContentType() == null ? "" : request.getContentType().toLowerCase(Locale.ROOT);
+        boolean hasBody =
+                request.getContentLengthLong() > 0 || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
+        String type =
+                request.getContentType() == null ? "" : request.getContentType().toLowerCase(Locale.ROOT);
         if (hasBody && (type.startsWith("multipart/") || type.startsWith("application/x-www-form-urlencoded"))) {
-            refuse(request, response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+            refuse(
+                    request,
+                    response,
+                    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
                     "this endpoint takes a JSON body (Content-Type: application/json)");
             return;
         }
@@ -73,8 +79,9 @@ class RequestBodyLimit extends OncePerRequestFilter {
         return "the request body is over this endpoint's limit of " + limit + " bytes";
     }
 
-    private void refuse(HttpServletRequest request, HttpServletResponse response, HttpStatus status, String code,
-            String detail) throws IOException {
+    private void refuse(
+            HttpServletRequest request, HttpServletResponse response, HttpStatus status, String code, String detail)
+            throws IOException {
         problems.write(request, response, status, code, null, detail); // says Connection: close: the body stays unread
     }
 

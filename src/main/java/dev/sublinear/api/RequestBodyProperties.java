@@ -20,12 +20,13 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("sublinear.request-body")
-public record RequestBodyProperties(@NotNull @DefaultValue("64KB") DataSize maxJsonSize) {
+public record RequestBodyProperties(
+        @NotNull @DefaultValue("64KB") DataSize maxJsonSize) {
 
     public RequestBodyProperties {
         if (maxJsonSize != null && (maxJsonSize.toBytes() < 1024 || maxJsonSize.toBytes() > 64L << 20)) {
-            throw new IllegalArgumentException("sublinear.request-body.max-json-size (" + maxJsonSize
-                    + ") must be from 1KB to 64MB");
+            throw new IllegalArgumentException(
+                    "sublinear.request-body.max-json-size (" + maxJsonSize + ") must be from 1KB to 64MB");
         }
     }
 }

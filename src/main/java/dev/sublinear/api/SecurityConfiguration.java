@@ -40,6 +40,7 @@ class SecurityConfiguration {
 
     /** The dashboard's own files and health: public. Everything else needs a key. */
     private static final String[] DASHBOARD = {"/", "/index.html", "/app.js", "/app.css", "/charts.js", "/favicon.ico"};
+
     private static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self';"
             + " img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
             + " frame-ancestors 'none'";
@@ -48,7 +49,7 @@ class SecurityConfiguration {
     SecurityFilterChain api(HttpSecurity http, Tenants tenants, ProblemWriter problems) throws Exception {
         AuthenticationFilter authentication = new AuthenticationFilter(
                 new ProviderManager(ApiKeyAuthentication.provider(tenants)), ApiKeyAuthentication.converter());
-        authentication.setSuccessHandler((request, response, auth) -> { }); // go on down the chain
+        authentication.setSuccessHandler((request, response, auth) -> {}); // go on down the chain
         authentication.setFailureHandler((request, response, e) -> refuse(problems, request, response, e));
         http.csrf(AbstractHttpConfigurer::disable) // keys travel in a header, never in a cookie
                 .httpBasic(AbstractHttpConfigurer::disable)
@@ -60,17 +61,20 @@ class SecurityConfiguration {
                 .addFilterAfter(new RateLimitFilter(tenants, problems), AuthenticationFilter.class)
                 .authorizeHttpRequests(a -> a
                         // error and async dispatches continue a request that was authorized already
-                        .dispatcherTypeMatchers(DispatcherType.ERROR, DispatcherType.ASYNC).permitAll()
-                        .requestMatchers(HttpMethod.GET, DASHBOARD).permitAll()
+                        .dispatcherTypeMatchers(DispatcherType.ERROR, DispatcherType.ASYNC)
+                        .permitAll()
+                        .requestMatchers(HttpMethod.GET, DASHBOARD)
+                        .permitAll()
                         .requestMatchers(HttpMethod.GET, "/actuator/health", "/actuator/health/**", "/actuator/info")
-                                .permitAll()
-                        .requestMatchers("/v1/admin/**", "/actuator/**").hasRole(ApiKeyAuthentication.ADMIN)
-                        .anyRequest().authenticated())
-                .exceptionHandling(e -> e
-                        .authenticationEntryPoint((request, response, ex) -> refuse(problems, request, response, ex))
+                        .permitAll()
+                        .requestMatchers("/v1/admin/**", "/actuator/**")
+                        .hasRole(ApiKeyAuthentication.ADMIN)
+                        .anyRequest()
+                        .authenticated())
+                .exceptionHandling(e -> e.authenticationEntryPoint(
+                                (request, response, ex) -> refuse(problems, request, response, ex))
                         .accessDeniedHandler(forbidden(problems)))
-                .headers(h -> h
-                        .contentSecurityPolicy(c -> c.policyDirectives(CONTENT_SECURITY_POLICY))
+                .headers(h -> h.contentSecurityPolicy(c -> c.policyDirectives(CONTENT_SECURITY_POLICY))
                         .referrerPolicy(r -> r.policy(ReferrerPolicy.NO_REFERRER))
                         .frameOptions(f -> f.deny()));
         return http.build();
@@ -78,13 +82,19 @@ class SecurityConfiguration {
 
     @Bean
     WebSecurityCustomizer firewall(ProblemWriter problems) {
-        RequestRejectedHandler rejected = (request, response, e) -> problems.write(request, response,
-                HttpStatus.BAD_REQUEST, "invalid_path", null, "the request path is refused: " + e.getMessage());
+        RequestRejectedHandler rejected = (request, response, e) -> problems.write(
+                request,
+                response,
+                HttpStatus.BAD_REQUEST,
+                "invalid_path",
+                null,
+                "the request path is refused: " + e.getMessage());
         return web -> web.httpFirewall(new PathFirewall()).requestRejectedHandler(rejected);
     }
 
-    private static void refuse(ProblemWriter problems, HttpServletRequest request, HttpServletResponse response,
-            AuthenticationException e) throws IOException {
+    private static void refuse(
+            ProblemWriter problems, HttpServletRequest request, HttpServletResponse response, AuthenticationException e)
+            throws IOException {
         if (e instanceof AuthenticationServiceException) {
             response.setHeader(HttpHeaders.RETRY_AFTER, "5");
             problems.write(request, response, HttpStatus.SERVICE_UNAVAILABLE, "unavailable", null, e.getMessage());
@@ -92,12 +102,17 @@ class SecurityConfiguration {
         }
         boolean keySent = request.getHeader(HttpHeaders.AUTHORIZATION) != null;
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, keySent ? "Bearer error=\"invalid_token\"" : "Bearer");
-        problems.write(request, response, HttpStatus.UNAUTHORIZED, "unauthorized", "Authorization",
+        problems.write(
+                request,
+                response,
+                HttpStatus.UNAUTHORIZED,
+                "unauthorized",
+                "Authorization",
                 keySent ? e.getMessage() : "send an API key as 'Authorization: Bearer <key>'");
     }
 
     private static AccessDeniedHandler forbidden(ProblemWriter problems) {
-        return (request, response, e) -> problems.write(request, response, HttpStatus.FORBIDDEN, "forbidden", null,
-                "this needs an admin key");
+        return (request, response, e) ->
+                problems.write(request, response, HttpStatus.FORBIDDEN, "forbidden", null, "this needs an admin key");
     }
 }

@@ -22,7 +22,8 @@ class AdminKeyBootstrap implements ApplicationRunner {
     private final SublinearProperties properties;
     private final String configuredKey;
 
-    AdminKeyBootstrap(Tenants tenants, SublinearProperties properties, @Value("${sublinear.admin.key:}") String configuredKey) {
+    AdminKeyBootstrap(
+            Tenants tenants, SublinearProperties properties, @Value("${sublinear.admin.key:}") String configuredKey) {
         this.tenants = tenants;
         this.properties = properties;
         this.configuredKey = configuredKey;

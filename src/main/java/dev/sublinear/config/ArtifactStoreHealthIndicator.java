@@ -17,6 +17,8 @@ class ArtifactStoreHealthIndicator implements HealthIndicator {
 
     @Override
     public Health health() {
-        return artifacts.writable() ? Health.up().build() : Health.down().withDetail("reason", "not writable").build();
+        return artifacts.writable()
+                ? Health.up().build()
+                : Health.down().withDetail("reason", "not writable").build();
     }
 }

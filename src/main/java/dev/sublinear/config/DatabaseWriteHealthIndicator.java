@@ -61,12 +61,19 @@ class DatabaseWriteHealthIndicator implements HealthIndicator {
     private Health probe() {
         try {
             long now = clock.millis();
-            if (jdbc.sql("UPDATE write_probe SET written_at = ? WHERE id = 1").param(now).update() == 0) {
-                jdbc.sql("INSERT INTO write_probe (id, written_at) VALUES (1, ?)").param(now).update();
+            if (jdbc.sql("UPDATE write_probe SET written_at = ? WHERE id = 1")
+                            .param(now)
+                            .update()
+                    == 0) {
+                jdbc.sql("INSERT INTO write_probe (id, written_at) VALUES (1, ?)")
+                        .param(now)
+                        .update();
             }
             return Health.up().build();
         } catch (DataAccessException e) {
-            return Health.down().withDetail("reason", StorageFull.causedBy(e) ? "disk full" : "cannot write").build();
+            return Health.down()
+                    .withDetail("reason", StorageFull.causedBy(e) ? "disk full" : "cannot write")
+                    .build();
         }
     }
 }

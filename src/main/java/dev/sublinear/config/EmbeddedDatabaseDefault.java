@@ -21,19 +21,24 @@ public class EmbeddedDatabaseDefault implements EnvironmentPostProcessor, Ordere
      * WRITE_DELAY=0}: a commit reaches the file before the request that made it is answered (H2
      * otherwise writes committed changes up to half a second later, lost on a crash).
      */
-    static final String H2_OPTIONS =
-            ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0";
+    static final String H2_OPTIONS = ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0";
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
         if (environment.containsProperty("spring.datasource.url")) {
             return;
         }
-        Path dataDir = Path.of(environment.getProperty("sublinear.data-dir", "./data")).toAbsolutePath().normalize();
-        environment.getPropertySources().addLast(new MapPropertySource("sublinear-embedded-database", Map.of(
-                "spring.datasource.url", "jdbc:h2:file:" + dataDir.resolve("sublinear") + H2_OPTIONS,
-                "spring.datasource.username", "sa",
-                "spring.datasource.password", "")));
+        Path dataDir = Path.of(environment.getProperty("sublinear.data-dir", "./data"))
+                .toAbsolutePath()
+                .normalize();
+        environment
+                .getPropertySources()
+                .addLast(new MapPropertySource(
+                        "sublinear-embedded-database",
+                        Map.of(
+                                "spring.datasource.url", "jdbc:h2:file:" + dataDir.resolve("sublinear") + H2_OPTIONS,
+                                "spring.datasource.username", "sa",
+                                "spring.datasource.password", "")));
     }
 
     /** After application.yaml and the command line are read. */

@@ -39,7 +39,8 @@ class OpenApiConfiguration {
 
     @Bean
     ModelResolver snakeCaseModelResolver(ObjectMapperProvider mappers) {
-        return new ModelResolver(mappers.jsonMapper().copy().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE))
+        return new ModelResolver(
+                        mappers.jsonMapper().copy().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE))
                 .openapi31(mappers.isOpenapi31());
     }
 
@@ -64,12 +65,15 @@ class OpenApiConfiguration {
                         new Tag().name("Limits").description("The caller's limits and usage"),
                         new Tag().name("Admin").description("Tenants, API keys and limits (admin keys only)")))
                 .components(new Components()
-                        .addSecuritySchemes("bearerAuth", new SecurityScheme()
-                                .type(SecurityScheme.Type.HTTP)
-                                .scheme("bearer")
-                                .description("An API key as `Authorization: Bearer <key>`; the key decides the tenant."
-                                        + " Missing or invalid: 401. A non-admin key on /v1/admin or /v1/workers: 403."
-                                        + " Over the tenant's request rate: 429 with Retry-After.")))
+                        .addSecuritySchemes(
+                                "bearerAuth",
+                                new SecurityScheme()
+                                        .type(SecurityScheme.Type.HTTP)
+                                        .scheme("bearer")
+                                        .description(
+                                                "An API key as `Authorization: Bearer <key>`; the key decides the tenant."
+                                                        + " Missing or invalid: 401. A non-admin key on /v1/admin or /v1/workers: 403."
+                                                        + " Over the tenant's request rate: 429 with Retry-After.")))
                 .security(List.of(new SecurityRequirement().addList("bearerAuth")));
     }
 
@@ -96,68 +100,104 @@ class OpenApiConfiguration {
                 : (Schema) optimizer.getProperties().get("beta2");
         if (beta2 != null) {
             beta2.setTypes(new java.util.LinkedHashSet<>(List.of("number", "null")));
-            beta2.setDescription("The fixed second-moment decay; null for Adafactor's increasing decay"
-                    + " 1 - t^-decay_rate.");
+            beta2.setDescription(
+                    "The fixed second-moment decay; null for Adafactor's increasing decay" + " 1 - t^-decay_rate.");
         }
     }
 
     private static void addProblems(OpenAPI openApi) {
-        openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
-            ApiResponses responses = op.getResponses();
-            responses.addApiResponse("400", problem("The request is invalid; `param` names the field."));
-            if (path.contains("{")) {
-                responses.addApiResponse("404", problem("No such resource for this tenant."));
-            }
-            if (method == io.swagger.v3.oas.models.PathItem.HttpMethod.POST && path.contains("{")
-                    || method == io.swagger.v3.oas.models.PathItem.HttpMethod.DELETE) {
-                responses.addApiResponse("409", problem("The resource's state does not allow it."));
-            }
-            if (isUpload(op)) {
-                responses.addApiResponse("413", problem("The upload is over the size limit."));
-            } else if (op.getRequestBody() != null) {
-                responses.addApiResponse("413", problem("The body is over the limit for JSON bodies"
-                        + " (sublinear.request-body.max-json-size, 64 KiB by default)."));
-            }
-            if (method != io.swagger.v3.oas.models.PathItem.HttpMethod.GET) {
-                responses.addApiResponse("507", problem("The service's storage is full; nothing was stored."));
-            }
-            responses.addApiResponse("500", problem("The service failed; nothing about the cause is shown."));
-        }));
+        openApi.getPaths()
+                .forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
+                    ApiResponses responses = op.getResponses();
+                    responses.addApiResponse("400", problem("The request is invalid; `param` names the field."));
+                    if (path.contains("{")) {
+                        responses.addApiResponse("404", problem("No such resource for this tenant."));
+                    }
+                    if (method == io.swagger.v3.oas.models.PathItem.HttpMethod.POST && path.contains("{")
+                            || method == io.swagger.v3.oas.models.PathItem.HttpMethod.DELETE) {
+                        responses.addApiResponse("409", problem("The resource's state does not allow it."));
+                    }
+                    if (isUpload(op)) {
+                        responses.addApiResponse("413", problem("The upload is over the size limit."));
+                    } else if (op.getRequestBody() != null) {
+                        responses.addApiResponse(
+                                "413",
+                                problem("The body is over the limit for JSON bodies"
+                                        + " (sublinear.request-body.max-json-size, 64 KiB by default)."));
+                    }
+                    if (method != io.swagger.v3.oas.models.PathItem.HttpMethod.GET) {
+                        responses.addApiResponse("507", problem("The service's storage is full; nothing was stored."));
+                    }
+                    responses.addApiResponse("500", problem("The service failed; nothing about the cause is shown."));
+                }));
     }
 
     private static boolean isUpload(Operation op) {
-        return op.getRequestBody() != null && op.getRequestBody().getContent() != null
+        return op.getRequestBody() != null
+                && op.getRequestBody().getContent() != null
                 && op.getRequestBody().getContent().containsKey("multipart/form-data");
     }
 
     private static ApiResponse problem(String description) {
-        return new ApiResponse().description(description).content(new Content().addMediaType(PROBLEM_JSON,
-                new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + PROBLEM))));
+        return new ApiResponse()
+                .description(description)
+                .content(new Content()
+                        .addMediaType(
+                                PROBLEM_JSON,
+                                new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + PROBLEM))));
     }
 
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static Schema problemSchema() {
         Schema schema = new ObjectSchema()
                 .description("An RFC 9457 problem: what went wrong, and which field.")
-                .addProperty("type", new StringSchema().description("A URI for the problem type").example("about:blank"))
+                .addProperty(
+                        "type",
+                        new StringSchema()
+                                .description("A URI for the problem type")
+                                .example("about:blank"))
                 .addProperty("title", new StringSchema().example("Bad Request"))
                 .addProperty("status", new IntegerSchema().example(400))
-                .addProperty("detail", new StringSchema().example("hyperparameters.n_epochs: must be greater than or equal"
-                        + " to 1 (was 0)"))
+                .addProperty(
+                        "detail",
+                        new StringSchema()
+                                .example("hyperparameters.n_epochs: must be greater than or equal" + " to 1 (was 0)"))
                 .addProperty("instance", new StringSchema().example("/v1/fine_tuning/jobs"))
-                .addProperty("code", new StringSchema()
-                        .description("invalid_request, unknown_field, invalid_type, invalid_json, not_found, conflict,"
-                                + " file_too_large, body_too_large or internal_error")
-                        .example("invalid_request"))
-                .addProperty("param", new StringSchema().description("The field, parameter, header or form part at"
-                        + " fault, as a snake_case JSON path; null when the request as a whole is wrong")
-                        .example("hyperparameters.n_epochs"))
-                .addProperty("errors", new io.swagger.v3.oas.models.media.ArraySchema().items(new StringSchema())
-                        .description("Every problem found, for validation errors and file lines"));
+                .addProperty(
+                        "code",
+                        new StringSchema()
+                                .description(
+                                        "invalid_request, unknown_field, invalid_type, invalid_json, not_found, conflict,"
+                                                + " file_too_large, body_too_large or internal_error")
+                                .example("invalid_request"))
+                .addProperty(
+                        "param",
+                        new StringSchema()
+                                .description(
+                                        "The field, parameter, header or form part at"
+                                                + " fault, as a snake_case JSON path; null when the request as a whole is wrong")
+                                .example("hyperparameters.n_epochs"))
+                .addProperty(
+                        "errors",
+                        new io.swagger.v3.oas.models.media.ArraySchema()
+                                .items(new StringSchema())
+                                .description("Every problem found, for validation errors and file lines"));
         schema.setRequired(List.of("status", "detail", "code"));
-        schema.setExample(Map.of("type", "about:blank", "title", "Bad Request", "status", 400,
-                "detail", "unknown field 'epochs'", "instance", "/v1/fine_tuning/jobs", "code", "unknown_field",
-                "param", "epochs"));
+        schema.setExample(Map.of(
+                "type",
+                "about:blank",
+                "title",
+                "Bad Request",
+                "status",
+                400,
+                "detail",
+                "unknown field 'epochs'",
+                "instance",
+                "/v1/fine_tuning/jobs",
+                "code",
+                "unknown_field",
+                "param",
+                "epochs"));
         return schema;
     }
 }

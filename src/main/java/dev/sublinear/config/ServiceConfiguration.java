@@ -1,5 +1,6 @@
 package dev.sublinear.config;
 
+import dev.sublinear.api.HttpProperties;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.storage.FileSystemArtifactStore;
@@ -7,7 +8,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import dev.sublinear.api.HttpProperties;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -50,6 +50,7 @@ class ServiceConfiguration {
 
     @Bean
     LocalDirectories localDirectories(DataDirectory dataDirectory) {
-        return new LocalDirectories(dataDirectory.path().resolve("work"), dataDirectory.path().resolve("cache/models"));
+        return new LocalDirectories(
+                dataDirectory.path().resolve("work"), dataDirectory.path().resolve("cache/models"));
     }
 }

@@ -1,8 +1,8 @@
 package dev.sublinear.config;
 
-import dev.sublinear.jobs.common.InsufficientStorageException;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.SQLExceptionOverride;
+import dev.sublinear.jobs.common.InsufficientStorageException;
 import dev.sublinear.storage.StorageFull;
 import java.sql.SQLException;
 import javax.sql.DataSource;
@@ -57,7 +57,8 @@ class StoreFailureConfiguration {
         return new BeanPostProcessor() {
             @Override
             public Object postProcessBeforeInitialization(Object bean, String name) {
-                if (bean instanceof HikariDataSource pool && pool.getExceptionOverride() == null
+                if (bean instanceof HikariDataSource pool
+                        && pool.getExceptionOverride() == null
                         && pool.getExceptionOverrideClassName() == null) {
                     pool.setExceptionOverride(new EvictWhenClosed(pool));
                 }
@@ -74,7 +75,8 @@ class StoreFailureConfiguration {
             if (e.getErrorCode() != H2_DATABASE_CLOSED && !StorageFull.causedBy(e)) {
                 return Override.CONTINUE_EVICT;
             }
-            LOG.warn("The database refused a write or closed itself ({}); reconnecting every pooled connection",
+            LOG.warn(
+                    "The database refused a write or closed itself ({}); reconnecting every pooled connection",
                     e.getMessage());
             if (pool.getHikariPoolMXBean() != null) {
                 pool.getHikariPoolMXBean().softEvictConnections();

@@ -24,7 +24,10 @@ class WorkerHealthIndicator implements HealthIndicator {
             return Health.up().withDetail("role", "none").build();
         }
         return w.get().healthy()
-                ? Health.up().withDetail("id", w.get().id()).withDetail("running", w.get().runningJobs()).build()
+                ? Health.up()
+                        .withDetail("id", w.get().id())
+                        .withDetail("running", w.get().runningJobs())
+                        .build()
                 : Health.down().withDetail("id", w.get().id()).build();
     }
 }

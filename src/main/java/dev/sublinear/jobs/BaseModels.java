@@ -29,7 +29,8 @@ public class BaseModels {
             return new BaseModel.Catalog(model, ModelCatalog.taskOf(model));
         }
         if (model.startsWith("ft:")) {
-            return models.find(tenantId, model).<BaseModel>map(BaseModel.FineTuned::new)
+            return models.find(tenantId, model)
+                    .<BaseModel>map(BaseModel.FineTuned::new)
                     .orElseThrow(() -> unknown(model, param));
         }
         if (model.startsWith("ftckpt-")) {
@@ -40,8 +41,10 @@ public class BaseModels {
         if (model.startsWith("file-")) {
             FileRecord f = files.find(tenantId, model).orElseThrow(() -> unknown(model, param));
             if (!FileRecord.MODEL.equals(f.purpose()) || !f.usable()) {
-                throw new InvalidRequestException(param, "file " + model + " is not a usable model archive (purpose '"
-                        + f.purpose() + "', status '" + f.status() + "')");
+                throw new InvalidRequestException(
+                        param,
+                        "file " + model + " is not a usable model archive (purpose '" + f.purpose() + "', status '"
+                                + f.status() + "')");
             }
             return new BaseModel.Uploaded(f, f.tasks().iterator().next());
         }
@@ -49,7 +52,9 @@ public class BaseModels {
     }
 
     private static InvalidRequestException unknown(String model, String param) {
-        return new InvalidRequestException(param, "no model '" + InvalidRequestException.echo(model)
-                + "': use a catalog model " + ModelCatalog.names() + ", a fine-tuned model (ft:…), a checkpoint (ftckpt-…) or an uploaded model file");
+        return new InvalidRequestException(
+                param,
+                "no model '" + InvalidRequestException.echo(model) + "': use a catalog model " + ModelCatalog.names()
+                        + ", a fine-tuned model (ft:…), a checkpoint (ftckpt-…) or an uploaded model file");
     }
 }

@@ -13,9 +13,15 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class EventStore {
 
-    private static final RowMapper<JobEvent> ROW = (rs, n) -> new JobEvent(rs.getLong("seq"), rs.getString("id"),
-            rs.getString("job_id"), rs.getLong("created_at"), EventLevel.fromId(rs.getString("level")), rs.getString("type"),
-            rs.getString("message"), rs.getString("data"));
+    private static final RowMapper<JobEvent> ROW = (rs, n) -> new JobEvent(
+            rs.getLong("seq"),
+            rs.getString("id"),
+            rs.getString("job_id"),
+            rs.getLong("created_at"),
+            EventLevel.fromId(rs.getString("level")),
+            rs.getString("type"),
+            rs.getString("message"),
+            rs.getString("data"));
 
     private final JdbcClient jdbc;
     private final Clock clock;
@@ -26,7 +32,8 @@ public class EventStore {
     }
 
     public void add(String jobId, EventLevel level, String type, String message, String data) {
-        jdbc.sql("INSERT INTO job_events (id, job_id, created_at, level, type, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        jdbc.sql(
+                        "INSERT INTO job_events (id, job_id, created_at, level, type, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .params(Ids.next("ftevent"), jobId, clock.millis(), level.id(), type, message, data)
                 .update();
     }
@@ -38,22 +45,30 @@ public class EventStore {
     /** Oldest first, after event {@code afterSeq} (exclusive). */
     public List<JobEvent> after(String jobId, long afterSeq, int limit) {
         return jdbc.sql("SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-                .params(jobId, afterSeq, limit).query(ROW).list();
+                .params(jobId, afterSeq, limit)
+                .query(ROW)
+                .list();
     }
 
     /** Oldest first, after the event with id {@code after} when given. */
     public Page<JobEvent> page(String jobId, String after, int limit) {
         long seq = 0;
         if (after != null) {
-            seq = jdbc.sql("SELECT seq FROM job_events WHERE job_id = ? AND id = ?").params(jobId, after)
-                    .query(Long.class).optional().orElseThrow(() -> new NotFoundException("event", after, "after"));
+            seq = jdbc.sql("SELECT seq FROM job_events WHERE job_id = ? AND id = ?")
+                    .params(jobId, after)
+                    .query(Long.class)
+                    .optional()
+                    .orElseThrow(() -> new NotFoundException("event", after, "after"));
         }
         return Page.of(after(jobId, seq, limit + 1), limit);
     }
 
     /** The seq of the event with this id in this job, for resuming a stream. */
     public long seqOf(String jobId, String eventId) {
-        return jdbc.sql("SELECT seq FROM job_events WHERE job_id = ? AND id = ?").params(jobId, eventId)
-                .query(Long.class).optional().orElse(0L);
+        return jdbc.sql("SELECT seq FROM job_events WHERE job_id = ? AND id = ?")
+                .params(jobId, eventId)
+                .query(Long.class)
+                .optional()
+                .orElse(0L);
     }
 }

@@ -26,42 +26,63 @@ final class JobDefaults {
                 : new JobRequest.HyperparameterRequest(null, null, null, null, null, null, null, null);
         JobRequest.OptimizerRequest o = request.optimizer() != null
                 ? request.optimizer()
-                : new JobRequest.OptimizerRequest(null, null, null, null, null, null, null, null, null, null, null, null, null);
+                : new JobRequest.OptimizerRequest(
+                        null, null, null, null, null, null, null, null, null, null, null, null, null);
         String type = or(o.type(), "adafactor");
         boolean adafactor = type.equals("adafactor");
         if (!adafactor) {
-            for (var adafactorOnly : Map.of("decay_rate", o.decayRate() != null, "clip_threshold", o.clipThreshold() != null,
-                    "relative_step", o.relativeStep() != null, "scale_parameter", o.scaleParameter() != null,
-                    "warmup_init", o.warmupInit() != null, "epsilon1", o.epsilon1() != null,
-                    "epsilon2", o.epsilon2() != null, "factored", o.factored() != null,
-                    "min_dim_size_to_factor", o.minDimSizeToFactor() != null).entrySet()) {
+            for (var adafactorOnly : Map.of(
+                            "decay_rate",
+                            o.decayRate() != null,
+                            "clip_threshold",
+                            o.clipThreshold() != null,
+                            "relative_step",
+                            o.relativeStep() != null,
+                            "scale_parameter",
+                            o.scaleParameter() != null,
+                            "warmup_init",
+                            o.warmupInit() != null,
+                            "epsilon1",
+                            o.epsilon1() != null,
+                            "epsilon2",
+                            o.epsilon2() != null,
+                            "factored",
+                            o.factored() != null,
+                            "min_dim_size_to_factor",
+                            o.minDimSizeToFactor() != null)
+                    .entrySet()) {
                 if (adafactorOnly.getValue()) {
-                    throw new InvalidRequestException("optimizer." + adafactorOnly.getKey(),
+                    throw new InvalidRequestException(
+                            "optimizer." + adafactorOnly.getKey(),
                             adafactorOnly.getKey() + " is an Adafactor option; the optimizer is " + type);
                 }
             }
             if (type.equals("adam") && o.weightDecay() != null && o.weightDecay() != 0) {
-                throw new InvalidRequestException("optimizer.weight_decay",
-                        "adam has no decoupled weight decay; use adamw or adafactor");
+                throw new InvalidRequestException(
+                        "optimizer.weight_decay", "adam has no decoupled weight decay; use adamw or adafactor");
             }
         }
         if (adafactor && o.beta2() != null && o.decayRate() != null) {
-            throw new InvalidRequestException("optimizer.beta2",
+            throw new InvalidRequestException(
+                    "optimizer.beta2",
                     "beta2 (a fixed decay) replaces decay_rate (the increasing decay); leave one out");
         }
         // Adafactor computes its own step size unless given a learning rate
         boolean relativeStep = adafactor && or(o.relativeStep(), h.learningRate() == null);
         if (relativeStep && h.learningRate() != null) {
-            throw new InvalidRequestException("hyperparameters.learning_rate",
+            throw new InvalidRequestException(
+                    "hyperparameters.learning_rate",
                     "learning_rate conflicts with optimizer.relative_step = true (Adafactor's own step size);"
                             + " leave one out");
         }
         if (adafactor && !relativeStep && h.learningRate() == null) {
-            throw new InvalidRequestException("hyperparameters.learning_rate",
+            throw new InvalidRequestException(
+                    "hyperparameters.learning_rate",
                     "optimizer.relative_step = false needs hyperparameters.learning_rate");
         }
         if (relativeStep && h.warmupSteps() != null && h.warmupSteps() > 0) {
-            throw new InvalidRequestException("hyperparameters.warmup_steps",
+            throw new InvalidRequestException(
+                    "hyperparameters.warmup_steps",
                     "warmup_steps needs a learning_rate; Adafactor's relative step warms up by itself (see warmup_init)");
         }
         Double learningRate = relativeStep ? null : (h.learningRate() != null ? h.learningRate() : 1e-3);
@@ -102,7 +123,8 @@ final class JobDefaults {
             return b.options().validate();
         } catch (AdafactorOptions.InvalidOptionException e) {
             String field = snakeCase(e.option());
-            throw new InvalidRequestException("optimizer." + field, e.getMessage().replaceFirst(e.option(), field));
+            throw new InvalidRequestException(
+                    "optimizer." + field, e.getMessage().replaceFirst(e.option(), field));
         }
     }
 

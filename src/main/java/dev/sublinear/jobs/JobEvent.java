@@ -6,5 +6,12 @@ package dev.sublinear.jobs;
  * @param type a short machine-readable kind: status, checkpoint, data_warning, evaluation, …
  * @param data optional JSON object with the event's figures
  */
-public record JobEvent(long seq, String id, String jobId, long createdAt, EventLevel level, String type, String message,
+public record JobEvent(
+        long seq,
+        String id,
+        String jobId,
+        long createdAt,
+        EventLevel level,
+        String type,
+        String message,
         String data) {}

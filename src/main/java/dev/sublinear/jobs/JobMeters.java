@@ -26,10 +26,11 @@ public class JobMeters implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        Arrays.stream(JobStatus.values()).forEach(status -> Gauge.builder("sublinear.jobs", this, m -> m.count(status.id()))
-                .description("jobs by status, across the cluster")
-                .tag("status", status.id())
-                .register(registry));
+        Arrays.stream(JobStatus.values())
+                .forEach(status -> Gauge.builder("sublinear.jobs", this, m -> m.count(status.id()))
+                        .description("jobs by status, across the cluster")
+                        .tag("status", status.id())
+                        .register(registry));
         Gauge.builder("sublinear.queue.depth", this, m -> m.count(JobStatus.QUEUED.id()))
                 .description("jobs waiting for a worker")
                 .register(registry);

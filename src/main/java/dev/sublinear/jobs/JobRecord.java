@@ -80,12 +80,37 @@ public record JobRecord(
     }
 
     /** A new job, queued at {@code createdAt}, that no worker has touched. */
-    public static JobRecord queued(String id, String tenantId, String model, String trainingFile,
-            String validationFile, TaskType task, JobSettings settings, int gpus, int priority, int maxAttempts,
+    public static JobRecord queued(
+            String id,
+            String tenantId,
+            String model,
+            String trainingFile,
+            String validationFile,
+            TaskType task,
+            JobSettings settings,
+            int gpus,
+            int priority,
+            int maxAttempts,
             long createdAt) {
-        return new JobRecord(id, tenantId, model, trainingFile, validationFile, task, settings, gpus, priority,
-                JobStatus.QUEUED, RequestedAction.NONE, Claim.unclaimed(maxAttempts), Progress.NONE, null, null, null,
-                null, Times.created(createdAt));
+        return new JobRecord(
+                id,
+                tenantId,
+                model,
+                trainingFile,
+                validationFile,
+                task,
+                settings,
+                gpus,
+                priority,
+                JobStatus.QUEUED,
+                RequestedAction.NONE,
+                Claim.unclaimed(maxAttempts),
+                Progress.NONE,
+                null,
+                null,
+                null,
+                null,
+                Times.created(createdAt));
     }
 
     /** The task's id: "causal-lm" or "classification". */

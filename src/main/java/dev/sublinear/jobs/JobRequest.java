@@ -16,28 +16,42 @@ import java.util.Map;
  * {@code trainingFile} may be left out and takes its default. Ranges are checked here; the rest
  * (files, model, fit) by {@link JobService}.
  */
-@Schema(name = "JobRequest", description = "A fine-tuning request; only `model` and `training_file` are required.",
-        example = "{\"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", \"validation_file\": \"file-def456\", \"suffix\": \"demo\", \"hyperparameters\": {\"n_epochs\": 3, \"batch_size\": 8, \"eval_interval_steps\": 50}, \"optimizer\": {\"type\": \"adafactor\", \"beta1\": 0.0}, \"resources\": {\"gpus\": 1}, \"priority\": 5, \"metadata\": {\"team\": \"search\"}}")
+@Schema(
+        name = "JobRequest",
+        description = "A fine-tuning request; only `model` and `training_file` are required.",
+        example =
+                "{\"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", \"validation_file\": \"file-def456\", \"suffix\": \"demo\", \"hyperparameters\": {\"n_epochs\": 3, \"batch_size\": 8, \"eval_interval_steps\": 50}, \"optimizer\": {\"type\": \"adafactor\", \"beta1\": 0.0}, \"resources\": {\"gpus\": 1}, \"priority\": 5, \"metadata\": {\"team\": \"search\"}}")
 public record JobRequest(
         @NotBlank @Size(max = 300) String model,
         @NotBlank @Size(max = 64) String trainingFile,
         @Size(max = 64) String validationFile,
-        @Pattern(regexp = "causal-lm|classification", message = "must be causal-lm or classification") String task,
+
+        @Pattern(regexp = "causal-lm|classification", message = "must be causal-lm or classification")
+        String task,
+
         @Valid HyperparameterRequest hyperparameters,
         @Valid OptimizerRequest optimizer,
         @Valid ResourceRequest resources,
         @Min(-100) @Max(100) Integer priority,
         @Min(0) Long seed,
+
         @Pattern(regexp = "[a-z0-9][a-z0-9-]{0,39}", message = "must be 1 to 40 lower-case letters, digits or '-'")
-                String suffix,
+        String suffix,
+
         @Size(max = 16) Map<@Size(min = 1, max = 64) String, @Size(max = 512) String> metadata) {
 
     /** Training length and pieces; null fields take their defaults. */
-    @Schema(description = "Training length and pieces; left-out fields take their defaults (see the API guide).", example = "{\"n_epochs\": 3, \"batch_size\": 8, \"max_steps\": 1000, \"eval_interval_steps\": 50, \"checkpoint_interval_steps\": 100}")
+    @Schema(
+            description = "Training length and pieces; left-out fields take their defaults (see the API guide).",
+            example =
+                    "{\"n_epochs\": 3, \"batch_size\": 8, \"max_steps\": 1000, \"eval_interval_steps\": 50, \"checkpoint_interval_steps\": 100}")
     public record HyperparameterRequest(
             @Min(1) @Max(1000) Integer nEpochs,
             @Min(1) @Max(1024) Integer batchSize,
-            @DecimalMin(value = "0", inclusive = false) @DecimalMax("10") Double learningRate,
+
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("10")
+            Double learningRate,
+
             @Min(0) @Max(10_000_000) Integer maxSteps,
             @Min(0) @Max(1_000_000) Integer warmupSteps,
             @Min(1) @Max(1024) Integer gradientAccumulation,
@@ -45,21 +59,41 @@ public record JobRequest(
             @Min(0) @Max(10_000_000) Integer checkpointIntervalSteps) {}
 
     /** The optimizer and its options (Adafactor's by default); null fields take their defaults. */
-    @Schema(description = "The optimizer (Adafactor by default, with the paper's defaults) and its options.", example = "{\"type\": \"adafactor\", \"beta1\": 0.9, \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"weight_decay\": 0.01}")
+    @Schema(
+            description = "The optimizer (Adafactor by default, with the paper's defaults) and its options.",
+            example =
+                    "{\"type\": \"adafactor\", \"beta1\": 0.9, \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"weight_decay\": 0.01}")
     public record OptimizerRequest(
-            @Pattern(regexp = "adafactor|adam|adamw", message = "must be adafactor, adam or adamw") String type,
-            @DecimalMin("0") @DecimalMax(value = "1", inclusive = false) Double beta1,
-            @Schema(description = "A fixed second-moment decay. Adam and AdamW: default 0.999. Adafactor: replaces"
-                    + " the increasing decay 1 - t^-decay_rate with this value, bias-corrected as in Adam (the paper's"
-                    + " slow-decay setting); leave decay_rate out when giving it.")
-            @DecimalMin(value = "0", inclusive = false) @DecimalMax(value = "1", inclusive = false) Double beta2,
-            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double decayRate,
-            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1000") Double clipThreshold,
+            @Pattern(regexp = "adafactor|adam|adamw", message = "must be adafactor, adam or adamw")
+            String type,
+
+            @DecimalMin("0") @DecimalMax(value = "1", inclusive = false)
+            Double beta1,
+
+            @Schema(
+                    description = "A fixed second-moment decay. Adam and AdamW: default 0.999. Adafactor: replaces"
+                            + " the increasing decay 1 - t^-decay_rate with this value, bias-corrected as in Adam (the paper's"
+                            + " slow-decay setting); leave decay_rate out when giving it.")
+            @DecimalMin(value = "0", inclusive = false)
+            @DecimalMax(value = "1", inclusive = false)
+            Double beta2,
+
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1")
+            Double decayRate,
+
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1000")
+            Double clipThreshold,
+
             Boolean relativeStep,
             Boolean scaleParameter,
             Boolean warmupInit,
-            @DecimalMin(value = "0", inclusive = false) @DecimalMax("0.1") Double epsilon1,
-            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double epsilon2,
+
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("0.1")
+            Double epsilon1,
+
+            @DecimalMin(value = "0", inclusive = false) @DecimalMax("1")
+            Double epsilon2,
+
             Boolean factored,
             @Min(1) @Max(1_000_000_000) Integer minDimSizeToFactor,
             @DecimalMin("0") @DecimalMax("1") Double weightDecay) {}

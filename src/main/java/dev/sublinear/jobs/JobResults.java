@@ -18,7 +18,11 @@ public class JobResults {
     private final ArtifactStore artifacts;
     private final JobsProperties properties;
 
-    public JobResults(JobService jobs, MetricStore metrics, JobCheckpoints checkpoints, ArtifactStore artifacts,
+    public JobResults(
+            JobService jobs,
+            MetricStore metrics,
+            JobCheckpoints checkpoints,
+            ArtifactStore artifacts,
             JobsProperties properties) {
         this.jobs = jobs;
         this.metrics = metrics;
@@ -45,7 +49,8 @@ public class JobResults {
 
     public CheckpointRecord checkpoint(String tenantId, String jobId, String checkpointId) {
         jobs.get(tenantId, jobId);
-        return checkpoints.find(tenantId, checkpointId)
+        return checkpoints
+                .find(tenantId, checkpointId)
                 .filter(c -> c.jobId().equals(jobId))
                 .orElseThrow(() -> new NotFoundException("checkpoint", checkpointId, "checkpoint_id"));
     }

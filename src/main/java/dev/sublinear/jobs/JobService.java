@@ -25,7 +25,6 @@ import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.ModelConfig;
 import dev.sublinear.training.run.MemoryBudget;
 import dev.sublinear.training.run.MemoryEstimate;
-import dev.sublinear.training.run.OptimizerConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.SecureRandom;
@@ -56,8 +55,17 @@ public class JobService {
     private final TenantUsage usage;
     private final Clock clock;
 
-    public JobService(JobStore jobs, FileService files, EventStore events, WorkerRegistry workers, BaseModels baseModels,
-            ArtifactStore artifacts, JobsProperties properties, Tenants tenants, TenantUsage usage, Clock clock) {
+    public JobService(
+            JobStore jobs,
+            FileService files,
+            EventStore events,
+            WorkerRegistry workers,
+            BaseModels baseModels,
+            ArtifactStore artifacts,
+            JobsProperties properties,
+            Tenants tenants,
+            TenantUsage usage,
+            Clock clock) {
         this.jobs = jobs;
         this.files = files;
         this.events = events;
@@ -81,15 +89,19 @@ public class JobService {
         BaseModel base = baseModels.resolve(tenantId, request.model(), "model");
         TaskType task = request.task() == null ? base.task() : TaskType.fromId(request.task());
         if (task != base.task()) {
-            throw new InvalidRequestException("task", "model " + request.model() + " is for " + base.task().id()
-                    + ", not " + task.id());
+            throw new InvalidRequestException(
+                    "task",
+                    "model " + request.model() + " is for " + base.task().id() + ", not " + task.id());
         }
         FileRecord training = fineTuneFile(tenantId, request.trainingFile(), "training_file", task);
         FileRecord validation = request.validationFile() == null
                 ? null
                 : fineTuneFile(tenantId, request.validationFile(), "validation_file", task);
-        JobSettings settings = JobDefaults.resolve(request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53));
-        int gpus = request.resources() == null || request.resources().gpus() == null ? 0 : request.resources().gpus();
+        JobSettings settings =
+                JobDefaults.resolve(request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53));
+        int gpus = request.resources() == null || request.resources().gpus() == null
+                ? 0
+                : request.resources().gpus();
         List<WorkerRecord> live = checkFits(gpus);
         checkQuota(tenantId, gpus);
         TrainingData data = checkExamples(task, base, training, validation);
@@ -97,9 +109,18 @@ public class JobService {
         // with an error instead of the kernel killing the process: the host's budget is for the rest.
         Long memoryEstimate = gpus == 0 ? checkMemory(base, data, settings, live) : null;
 
-        JobRecord job = JobRecord.queued(Ids.next("ftjob"), tenantId, request.model(), training.id(),
-                validation == null ? null : validation.id(), task, settings, gpus,
-                request.priority() == null ? 0 : request.priority(), properties.maxAttempts(), clock.millis());
+        JobRecord job = JobRecord.queued(
+                Ids.next("ftjob"),
+                tenantId,
+                request.model(),
+                training.id(),
+                validation == null ? null : validation.id(),
+                task,
+                settings,
+                gpus,
+                request.priority() == null ? 0 : request.priority(),
+                properties.maxAttempts(),
+                clock.millis());
         try {
             jobs.insert(job, idempotencyKey, memoryEstimate);
         } catch (DuplicateKeyException e) {
@@ -111,7 +132,8 @@ public class JobService {
     }
 
     public JobRecord get(String tenantId, String id) {
-        return jobs.find(tenantId, id).orElseThrow(() -> new NotFoundException("fine-tuning job", id, "fine_tuning_job_id"));
+        return jobs.find(tenantId, id)
+                .orElseThrow(() -> new NotFoundException("fine-tuning job", id, "fine_tuning_job_id"));
     }
 
     public Page<JobRecord> list(String tenantId, String status, String after, int limit) {
@@ -140,7 +162,10 @@ public class JobService {
                 }
                 return get(tenantId, id);
             }
-            default -> throw new ConflictException("fine_tuning_job_id", "job " + id + " already " + job.status().id());
+            default ->
+                throw new ConflictException(
+                        "fine_tuning_job_id",
+                        "job " + id + " already " + job.status().id());
         }
     }
 
@@ -157,15 +182,18 @@ public class JobService {
             }
             case RUNNING -> {
                 if (jobs.request(id, RequestedAction.PAUSE)) {
-                    events.info(id, "status", "Pause requested; the worker checkpoints and stops after the current step");
+                    events.info(
+                            id, "status", "Pause requested; the worker checkpoints and stops after the current step");
                 }
                 return get(tenantId, id);
             }
             case PAUSED -> {
                 return job;
             }
-            default -> throw new ConflictException("fine_tuning_job_id", "job " + id + " is " + job.status().id()
-                    + " and cannot be paused");
+            default ->
+                throw new ConflictException(
+                        "fine_tuning_job_id",
+                        "job " + id + " is " + job.status().id() + " and cannot be paused");
         }
     }
 
@@ -175,27 +203,35 @@ public class JobService {
         if (job.status() == JobStatus.QUEUED || job.status() == JobStatus.RUNNING) {
             return job;
         }
-        if (job.status() != JobStatus.PAUSED || !jobs.transition(id, JobStatus.PAUSED, JobStatus.QUEUED, clock.millis())) {
-            throw new ConflictException("fine_tuning_job_id", "job " + id + " is " + job.status().id()
-                    + "; only a paused job can be resumed");
+        if (job.status() != JobStatus.PAUSED
+                || !jobs.transition(id, JobStatus.PAUSED, JobStatus.QUEUED, clock.millis())) {
+            throw new ConflictException(
+                    "fine_tuning_job_id",
+                    "job " + id + " is " + job.status().id() + "; only a paused job can be resumed");
         }
-        events.info(id, "status", "Job resumed; queued"
-                + (job.latestCheckpoint() != null ? " to continue from " + job.latestCheckpoint() : ""));
+        events.info(
+                id,
+                "status",
+                "Job resumed; queued"
+                        + (job.latestCheckpoint() != null ? " to continue from " + job.latestCheckpoint() : ""));
         return get(tenantId, id);
     }
 
     private FileRecord fineTuneFile(String tenantId, String id, String param, TaskType task) {
-        FileRecord f = files.find(tenantId, id)
-                .orElseThrow(() -> new InvalidRequestException(param, "no file '" + id + "'"));
+        FileRecord f =
+                files.find(tenantId, id).orElseThrow(() -> new InvalidRequestException(param, "no file '" + id + "'"));
         if (!FileRecord.FINE_TUNE.equals(f.purpose())) {
-            throw new InvalidRequestException(param, "file " + id + " has purpose '" + f.purpose() + "', not 'fine-tune'");
+            throw new InvalidRequestException(
+                    param, "file " + id + " has purpose '" + f.purpose() + "', not 'fine-tune'");
         }
         if (!f.usable()) {
             throw new InvalidRequestException(param, "file " + id + " did not pass validation: " + f.statusDetails());
         }
         if (!f.tasks().contains(task)) {
-            throw new InvalidRequestException(param, "file " + id + " holds " + f.tasks().iterator().next().id()
-                    + " examples, not " + task.id() + " ones");
+            throw new InvalidRequestException(
+                    param,
+                    "file " + id + " holds " + f.tasks().iterator().next().id() + " examples, not " + task.id()
+                            + " ones");
         }
         return f;
     }
@@ -204,30 +240,40 @@ public class JobService {
         TenantLimits limits = tenants.limits(tenantId);
         TenantUsage.Usage usage = this.usage.of(tenantId);
         if (usage.queuedJobs() >= limits.maxQueuedJobs()) {
-            throw new QuotaExceededException(null, "the tenant has " + usage.queuedJobs() + " queued job(s), its limit"
-                    + " (max_queued_jobs " + limits.maxQueuedJobs() + "); wait for some to start or cancel some");
+            throw new QuotaExceededException(
+                    null,
+                    "the tenant has " + usage.queuedJobs() + " queued job(s), its limit" + " (max_queued_jobs "
+                            + limits.maxQueuedJobs() + "); wait for some to start or cancel some");
         }
         if (usage.gpus() + gpus > limits.maxGpus()) {
-            throw new QuotaExceededException("resources.gpus", "the tenant's unfinished jobs ask for " + usage.gpus()
-                    + " GPU(s); " + gpus + " more would pass its limit (max_gpus " + limits.maxGpus() + ")");
+            throw new QuotaExceededException(
+                    "resources.gpus",
+                    "the tenant's unfinished jobs ask for " + usage.gpus() + " GPU(s); " + gpus
+                            + " more would pass its limit (max_gpus " + limits.maxGpus() + ")");
         }
         if (usage.storageBytes() >= limits.maxStorageBytes()) {
-            throw new QuotaExceededException(null, "the tenant stores " + usage.storageBytes() + " bytes, its limit"
-                    + " (max_storage_bytes " + limits.maxStorageBytes() + "); delete files or models first");
+            throw new QuotaExceededException(
+                    null,
+                    "the tenant stores " + usage.storageBytes() + " bytes, its limit" + " (max_storage_bytes "
+                            + limits.maxStorageBytes() + "); delete files or models first");
         }
     }
 
     /** Refuses a job no live worker has the GPUs for; returns the live workers. */
     private List<WorkerRecord> checkFits(int gpus) {
-        List<WorkerRecord> seen = workers.seenSince(clock.millis() - properties.workerRetention().toMillis());
+        List<WorkerRecord> seen =
+                workers.seenSince(clock.millis() - properties.workerRetention().toMillis());
         if (seen.isEmpty()) {
-            throw new InvalidRequestException("resources.gpus", "no worker has registered in the last "
-                    + properties.workerRetention() + "; start a worker (sublinear.roles=worker) before submitting jobs");
+            throw new InvalidRequestException(
+                    "resources.gpus",
+                    "no worker has registered in the last " + properties.workerRetention()
+                            + "; start a worker (sublinear.roles=worker) before submitting jobs");
         }
         int most = seen.stream().mapToInt(WorkerRecord::gpus).max().orElse(0);
         if (gpus > most) {
-            throw new InvalidRequestException("resources.gpus", "the job asks for " + gpus
-                    + " GPU(s) but the largest registered worker has " + most);
+            throw new InvalidRequestException(
+                    "resources.gpus",
+                    "the job asks for " + gpus + " GPU(s) but the largest registered worker has " + most);
         }
         return seen;
     }
@@ -239,33 +285,40 @@ public class JobService {
     private long checkMemory(BaseModel base, TrainingData data, JobSettings settings, List<WorkerRecord> live)
             throws IOException {
         ModelConfig config = modelConfig(base, data.labels());
-        MemoryEstimate estimate = MemoryEstimate.of(config, TrainingSettings.optimizer(settings),
-                TrainingSettings.hyperparameters(settings), data, 1);
+        MemoryEstimate estimate = MemoryEstimate.of(
+                config, TrainingSettings.optimizer(settings), TrainingSettings.hyperparameters(settings), data, 1);
         if (live.stream().anyMatch(w -> w.memoryBudgetBytes() == null)) {
             return estimate.totalBytes(); // a worker of a version without budgets takes anything
         }
-        long budget = live.stream().mapToLong(WorkerRecord::memoryBudgetBytes).max().orElseThrow();
+        long budget =
+                live.stream().mapToLong(WorkerRecord::memoryBudgetBytes).max().orElseThrow();
         if (estimate.totalBytes() <= budget) {
             return estimate.totalBytes();
         }
         String needs = "the job needs an estimated " + MemoryBudget.describe(estimate.totalBytes()) + " of memory ("
                 + MemoryBudget.describe(estimate.activationBytes()) + " for the activations of micro-batches of "
                 + estimate.rows() + " example(s) of up to " + estimate.length() + " tokens, "
-                + MemoryBudget.describe(estimate.parameterBytes() + estimate.gradientBytes() + estimate.optimizerBytes()
-                        + estimate.overheadBytes()) + " for the model, its gradients and optimizer state, "
+                + MemoryBudget.describe(estimate.parameterBytes()
+                        + estimate.gradientBytes()
+                        + estimate.optimizerBytes()
+                        + estimate.overheadBytes())
+                + " for the model, its gradients and optimizer state, "
                 + MemoryBudget.describe(estimate.dataBytes()) + " for the examples), more than the largest worker's"
                 + " memory budget for a job, " + MemoryBudget.describe(budget);
         int rows = estimate.rowsWithin(budget);
         if (rows >= 1 && estimate.activationBytes() >= estimate.fixedBytes()) {
-            throw new InvalidRequestException("hyperparameters.batch_size", needs + "; a batch_size of at most " + rows
-                    + " fits (gradient_accumulation keeps the examples per step without the memory)");
+            throw new InvalidRequestException(
+                    "hyperparameters.batch_size",
+                    needs + "; a batch_size of at most " + rows
+                            + " fits (gradient_accumulation keeps the examples per step without the memory)");
         }
         if (estimate.dataBytes() >= estimate.fixedBytes() - estimate.dataBytes()) {
             throw new InvalidRequestException("training_file", needs + "; use fewer or shorter examples");
         }
         if (estimate.activationBytes() >= estimate.fixedBytes()) {
-            throw new InvalidRequestException("training_file", needs + "; even one example per micro-batch is too"
-                    + " much: use shorter examples");
+            throw new InvalidRequestException(
+                    "training_file",
+                    needs + "; even one example per micro-batch is too" + " much: use shorter examples");
         }
         throw new InvalidRequestException("model", needs + "; use a smaller model");
     }
@@ -274,11 +327,14 @@ public class JobService {
     private ModelConfig modelConfig(BaseModel base, List<String> labels) throws IOException {
         if (base instanceof BaseModel.Catalog c) {
             // a catalog classifier takes the training file's labels; fewer than two fail at validation
-            return ModelCatalog.get(c.name(), labels.size() >= 2 ? labels : List.of("a", "b")).orElseThrow();
+            return ModelCatalog.get(c.name(), labels.size() >= 2 ? labels : List.of("a", "b"))
+                    .orElseThrow();
         }
-        String key = base instanceof BaseModel.FineTuned f ? f.model().artifactKey()
-                : base instanceof BaseModel.Uploaded u ? u.file().artifactKey()
-                : ((BaseModel.FromCheckpoint) base).checkpoint().artifactKey();
+        String key = base instanceof BaseModel.FineTuned f
+                ? f.model().artifactKey()
+                : base instanceof BaseModel.Uploaded u
+                        ? u.file().artifactKey()
+                        : ((BaseModel.FromCheckpoint) base).checkpoint().artifactKey();
         try (InputStream in = artifacts.open(key)) {
             return ModelArchive.readConfig(in);
         } catch (ModelArchive.InvalidArchiveException e) {
@@ -290,7 +346,9 @@ public class JobService {
     private TrainingData checkExamples(TaskType task, BaseModel base, FileRecord training, FileRecord validation)
             throws IOException {
         int contextLength = base instanceof BaseModel.Catalog c
-                ? ModelCatalog.get(c.name(), List.of("a", "b")).map(ModelConfig::contextLength).orElseThrow()
+                ? ModelCatalog.get(c.name(), List.of("a", "b"))
+                        .map(ModelConfig::contextLength)
+                        .orElseThrow()
                 : Integer.MAX_VALUE;
         DatasetReader reader = new DatasetReader(task, new ByteTokenizer(), Math.min(contextLength, 1 << 20), 2);
         try (InputStream t = artifacts.open(training.artifactKey());
@@ -299,7 +357,9 @@ public class JobService {
         } catch (InvalidDataException e) {
             DataProblem first = e.problems().get(0);
             String param = "validation".equals(first.file()) ? "validation_file" : "training_file";
-            throw new InvalidRequestException(param, FileService.describe(task, e.problems()),
+            throw new InvalidRequestException(
+                    param,
+                    FileService.describe(task, e.problems()),
                     e.problems().stream().map(DataProblem::toString).limit(100).toList());
         }
     }

@@ -9,11 +9,19 @@ import java.util.Map;
  * A job's settings with every default filled in: what the worker trains with, kept as JSON in the
  * job's row and shown back to the client.
  */
-public record JobSettings(Hyperparameters hyperparameters, Optimizer optimizer, long seed, @Schema(types = {"string", "null"}) String suffix,
+public record JobSettings(
+        Hyperparameters hyperparameters,
+        Optimizer optimizer,
+        long seed,
+        @Schema(types = {"string", "null"}) String suffix,
         Map<String, String> metadata) {
 
     /** Resolved training length and pieces. {@code learningRate} is null under Adafactor's relative step. */
-    @Schema(description = "The resolved training length and pieces; `learning_rate` is null under Adafactor's relative step.", example = "{\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate\": null, \"max_steps\": 0, \"warmup_steps\": 0, \"gradient_accumulation\": 1, \"eval_interval_steps\": 0, \"checkpoint_interval_steps\": 100}")
+    @Schema(
+            description =
+                    "The resolved training length and pieces; `learning_rate` is null under Adafactor's relative step.",
+            example =
+                    "{\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate\": null, \"max_steps\": 0, \"warmup_steps\": 0, \"gradient_accumulation\": 1, \"eval_interval_steps\": 0, \"checkpoint_interval_steps\": 100}")
     public record Hyperparameters(
             int nEpochs,
             int batchSize,
@@ -28,12 +36,16 @@ public record JobSettings(Hyperparameters hyperparameters, Optimizer optimizer, 
      * The optimizer and its options with every default filled in, stored and shown flat beside
      * {@code type}. Adam and AdamW use {@code beta1}, {@code beta2} and {@code weight_decay}.
      */
-    @Schema(description = "The resolved optimizer options; `beta2` is null for Adafactor's increasing decay"
-            + " 1 - t^-decay_rate.", example = "{\"type\": \"adafactor\", \"beta1\": 0.0, \"beta2\": null,"
-            + " \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"relative_step\": true, \"scale_parameter\": true,"
-            + " \"warmup_init\": false, \"epsilon1\": 1e-30, \"epsilon2\": 0.001, \"factored\": true,"
-            + " \"min_dim_size_to_factor\": 1, \"weight_decay\": 0.0}")
+    @Schema(
+            description = "The resolved optimizer options; `beta2` is null for Adafactor's increasing decay"
+                    + " 1 - t^-decay_rate.",
+            example = "{\"type\": \"adafactor\", \"beta1\": 0.0, \"beta2\": null,"
+                    + " \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"relative_step\": true, \"scale_parameter\": true,"
+                    + " \"warmup_init\": false, \"epsilon1\": 1e-30, \"epsilon2\": 0.001, \"factored\": true,"
+                    + " \"min_dim_size_to_factor\": 1, \"weight_decay\": 0.0}")
     public record Optimizer(
-            @Schema(allowableValues = {"adafactor", "adam", "adamw"}) String type,
+            @Schema(allowableValues = {"adafactor", "adam", "adamw"})
+            String type,
+
             @JsonUnwrapped AdafactorOptions options) {}
 }

@@ -20,7 +20,9 @@ public enum JobStatus implements WireId {
 
     public static JobStatus fromId(String id) {
         return WireId.find(JobStatus.class, id)
-                .orElseThrow(() -> new InvalidRequestException("status", "unknown status '" + InvalidRequestException.echo(id) + "': expected one of "
-                        + Arrays.stream(values()).map(JobStatus::id).toList()));
+                .orElseThrow(() -> new InvalidRequestException(
+                        "status",
+                        "unknown status '" + InvalidRequestException.echo(id) + "': expected one of "
+                                + Arrays.stream(values()).map(JobStatus::id).toList()));
     }
 }

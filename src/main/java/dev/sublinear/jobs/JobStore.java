@@ -44,14 +44,29 @@ public class JobStore implements JobReferences {
                                   status, idempotency_key, attempt, max_attempts, step, total_steps, trained_tokens,
                                   created_at, memory_estimate_bytes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?, ?)""")
-                .params(j.id(), j.tenantId(), j.model(), j.trainingFile(), j.validationFile(), j.task().id(),
-                        json.writeValueAsString(j.settings()), j.gpus(), j.priority(), j.status().id(), idempotencyKey,
-                        j.claim().maxAttempts(), j.times().createdAt(), memoryEstimateBytes)
+                .params(
+                        j.id(),
+                        j.tenantId(),
+                        j.model(),
+                        j.trainingFile(),
+                        j.validationFile(),
+                        j.task().id(),
+                        json.writeValueAsString(j.settings()),
+                        j.gpus(),
+                        j.priority(),
+                        j.status().id(),
+                        idempotencyKey,
+                        j.claim().maxAttempts(),
+                        j.times().createdAt(),
+                        memoryEstimateBytes)
                 .update();
     }
 
     public Optional<JobRecord> find(String tenantId, String id) {
-        return jdbc.sql("SELECT * FROM jobs WHERE tenant_id = ? AND id = ?").params(tenantId, id).query(row).optional();
+        return jdbc.sql("SELECT * FROM jobs WHERE tenant_id = ? AND id = ?")
+                .params(tenantId, id)
+                .query(row)
+                .optional();
     }
 
     /** Any tenant's job: for workers and the lease reaper, never for client requests. */
@@ -61,23 +76,36 @@ public class JobStore implements JobReferences {
 
     public Optional<JobRecord> findByIdempotencyKey(String tenantId, String key) {
         return jdbc.sql("SELECT * FROM jobs WHERE tenant_id = ? AND idempotency_key = ?")
-                .params(tenantId, key).query(row).optional();
+                .params(tenantId, key)
+                .query(row)
+                .optional();
     }
 
     /** Newest first, after job {@code after} (exclusive) when given. */
     public Page<JobRecord> list(String tenantId, JobStatus status, String after, int limit) {
-        NewestFirst.Anchor anchor = after == null ? null : find(tenantId, after)
-                .map(j -> new NewestFirst.Anchor(j.times().createdAt(), j.id()))
-                .orElseThrow(() -> new NotFoundException("job", after, "after"));
-        return NewestFirst.page(jdbc, "jobs", tenantId, status == null ? null : "status",
-                status == null ? null : status.id(), anchor, limit, row);
+        NewestFirst.Anchor anchor = after == null
+                ? null
+                : find(tenantId, after)
+                        .map(j -> new NewestFirst.Anchor(j.times().createdAt(), j.id()))
+                        .orElseThrow(() -> new NotFoundException("job", after, "after"));
+        return NewestFirst.page(
+                jdbc,
+                "jobs",
+                tenantId,
+                status == null ? null : "status",
+                status == null ? null : status.id(),
+                anchor,
+                limit,
+                row);
     }
 
     @Override
     public List<String> unfinishedJobsUsing(String tenantId, String fileId) {
         return jdbc.sql("SELECT id FROM jobs WHERE tenant_id = ? AND status IN " + UNFINISHED
                         + " AND (training_file = ? OR validation_file = ? OR model = ?) ORDER BY id")
-                .params(tenantId, fileId, fileId, fileId).query(String.class).list();
+                .params(tenantId, fileId, fileId, fileId)
+                .query(String.class)
+                .list();
     }
 
     /**
@@ -92,19 +120,30 @@ public class JobStore implements JobReferences {
         long own = jdbc.sql("""
                 SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND tenant_id = ?
                   AND (priority > ? OR (priority = ? AND (created_at < ? OR (created_at = ? AND id < ?))))""")
-                .params(job.tenantId(), job.priority(), job.priority(), job.times().createdAt(), job.times().createdAt(),
+                .params(
+                        job.tenantId(),
+                        job.priority(),
+                        job.priority(),
+                        job.times().createdAt(),
+                        job.times().createdAt(),
                         job.id())
-                .query(Long.class).single();
+                .query(Long.class)
+                .single();
         record Tenant(String id, long running, long queued, Long oldest) {}
         List<Tenant> tenants = jdbc.sql("""
                 SELECT tenant_id, SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END) AS running,
                        SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued,
                        MIN(CASE WHEN status = 'queued' THEN created_at END) AS oldest
                 FROM jobs WHERE status IN ('queued', 'running') GROUP BY tenant_id""")
-                .query((rs, n) -> new Tenant(rs.getString("tenant_id"), rs.getLong("running"), rs.getLong("queued"),
+                .query((rs, n) -> new Tenant(
+                        rs.getString("tenant_id"),
+                        rs.getLong("running"),
+                        rs.getLong("queued"),
                         rs.getObject("oldest", Long.class)))
                 .list();
-        Tenant mine = tenants.stream().filter(t -> t.id().equals(job.tenantId())).findFirst()
+        Tenant mine = tenants.stream()
+                .filter(t -> t.id().equals(job.tenantId()))
+                .findFirst()
                 .orElse(new Tenant(job.tenantId(), 0, 1, job.times().createdAt()));
         long level = mine.running() + own;
         long ahead = own;
@@ -112,8 +151,8 @@ public class JobStore implements JobReferences {
             if (t.id().equals(mine.id()) || t.queued() == 0) {
                 continue;
             }
-            boolean waitedLonger = t.oldest() < mine.oldest()
-                    || (t.oldest().equals(mine.oldest()) && t.id().compareTo(mine.id()) < 0);
+            boolean waitedLonger =
+                    t.oldest() < mine.oldest() || (t.oldest().equals(mine.oldest()) && t.id().compareTo(mine.id()) < 0);
             ahead += Math.max(0, Math.min(t.queued(), level - t.running() + (waitedLonger ? 1 : 0)));
         }
         return (int) ahead;
@@ -123,7 +162,8 @@ public class JobStore implements JobReferences {
     public boolean transition(String id, JobStatus from, JobStatus to, long now) {
         String finished = to.terminal() ? ", finished_at = ?" : "";
         var spec = jdbc.sql("UPDATE jobs SET status = ?, requested_action = NULL" + finished
-                + " WHERE id = ? AND status = ?").param(to.id());
+                        + " WHERE id = ? AND status = ?")
+                .param(to.id());
         if (to.terminal()) {
             spec = spec.param(now);
         }
@@ -133,7 +173,9 @@ public class JobStore implements JobReferences {
     /** Marks a running job for the worker to cancel or pause at its next heartbeat. */
     public boolean request(String id, RequestedAction action) {
         return jdbc.sql("UPDATE jobs SET requested_action = ? WHERE id = ? AND status = 'running'")
-                .params(action.id(), id).update() == 1;
+                        .params(action.id(), id)
+                        .update()
+                == 1;
     }
 
     public boolean fail(String id, JobStatus from, JobRecord.Failure failure, long now) {
@@ -141,19 +183,20 @@ public class JobStore implements JobReferences {
                 UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, error_param = ?, finished_at = ?,
                                 requested_action = NULL, worker_id = NULL, lease_expires_at = NULL
                 WHERE id = ? AND status = ?""")
-                .params(failure.code(), failure.message(), failure.param(), now, id, from.id()).update() == 1;
+                        .params(failure.code(), failure.message(), failure.param(), now, id, from.id())
+                        .update()
+                == 1;
     }
 
     /** Counts by status, for metrics. */
     public Map<String, Long> countByStatus() {
         Map<String, Long> counts = new java.util.TreeMap<>();
-        jdbc.sql("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
-                .query((ResultSet rs) -> {
-                    while (rs.next()) {
-                        counts.put(rs.getString("status"), rs.getLong("n"));
-                    }
-                    return counts;
-                });
+        jdbc.sql("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").query((ResultSet rs) -> {
+            while (rs.next()) {
+                counts.put(rs.getString("status"), rs.getLong("n"));
+            }
+            return counts;
+        });
         return counts;
     }
 
@@ -172,17 +215,29 @@ public class JobStore implements JobReferences {
                 rs.getInt("priority"),
                 JobStatus.valueOf(rs.getString("status").toUpperCase(java.util.Locale.ROOT)),
                 RequestedAction.fromId(rs.getString("requested_action")),
-                new JobRecord.Claim(rs.getString("worker_id"), rs.getString("devices"), rs.getInt("attempt"),
-                        rs.getInt("max_attempts"), rs.getObject("lease_expires_at", Long.class)),
-                new JobRecord.Progress(rs.getInt("step"), rs.getInt("total_steps"),
-                        rs.getObject("eta_seconds", Double.class), rs.getLong("trained_tokens")),
-                stateBytes == null ? null : new JobRecord.Memory(stateBytes, rs.getLong("adam_equivalent_bytes"),
-                        rs.getLong("parameter_bytes")),
+                new JobRecord.Claim(
+                        rs.getString("worker_id"),
+                        rs.getString("devices"),
+                        rs.getInt("attempt"),
+                        rs.getInt("max_attempts"),
+                        rs.getObject("lease_expires_at", Long.class)),
+                new JobRecord.Progress(
+                        rs.getInt("step"),
+                        rs.getInt("total_steps"),
+                        rs.getObject("eta_seconds", Double.class),
+                        rs.getLong("trained_tokens")),
+                stateBytes == null
+                        ? null
+                        : new JobRecord.Memory(
+                                stateBytes, rs.getLong("adam_equivalent_bytes"), rs.getLong("parameter_bytes")),
                 rs.getString("latest_checkpoint"),
                 rs.getString("fine_tuned_model"),
-                errorCode == null ? null : new JobRecord.Failure(errorCode, rs.getString("error_message"),
-                        rs.getString("error_param")),
-                new JobRecord.Times(rs.getLong("created_at"), rs.getObject("started_at", Long.class),
+                errorCode == null
+                        ? null
+                        : new JobRecord.Failure(errorCode, rs.getString("error_message"), rs.getString("error_param")),
+                new JobRecord.Times(
+                        rs.getLong("created_at"),
+                        rs.getObject("started_at", Long.class),
                         rs.getObject("finished_at", Long.class)));
     }
 }

@@ -49,6 +49,7 @@ public class LeftoverCleanup implements SmartLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(LeftoverCleanup.class);
     /** Held while the process lives: a second process on the same data folder leaves its work alone. */
     private static final String LOCK_FILE = ".lock";
+
     private static final Pattern FILE = Pattern.compile("tenants/[^/]+/files/[^/]+");
     private static final Pattern MODEL = Pattern.compile("models/[^/]+");
     private static final Pattern CHECKPOINT = Pattern.compile("jobs/([^/]+)/checkpoints/[^/]+");
@@ -61,8 +62,12 @@ public class LeftoverCleanup implements SmartLifecycle {
     private FileChannel lockChannel;
     private volatile boolean running;
 
-    public LeftoverCleanup(LocalDirectories directories, ArtifactStore artifacts, JdbcClient jdbc,
-            JobsProperties properties, Clock clock) {
+    public LeftoverCleanup(
+            LocalDirectories directories,
+            ArtifactStore artifacts,
+            JdbcClient jdbc,
+            JobsProperties properties,
+            Clock clock) {
         this.directories = directories;
         this.artifacts = artifacts;
         this.jdbc = jdbc;
@@ -77,8 +82,9 @@ public class LeftoverCleanup implements SmartLifecycle {
             PrivateFiles.createFolders(directories.work());
             PrivateFiles.createFolders(directories.models());
         } catch (IOException e) {
-            throw new UncheckedIOException("the scratch folders " + directories.work() + " and " + directories.models()
-                    + " cannot be created", e);
+            throw new UncheckedIOException(
+                    "the scratch folders " + directories.work() + " and " + directories.models() + " cannot be created",
+                    e);
         }
         try {
             removeWorkFolders();
@@ -93,8 +99,8 @@ public class LeftoverCleanup implements SmartLifecycle {
     }
 
     private void removeWorkFolders() throws IOException {
-        lockChannel = FileChannel.open(directories.work().resolve(LOCK_FILE), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
+        lockChannel = FileChannel.open(
+                directories.work().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = lockChannel.tryLock();
@@ -113,7 +119,8 @@ public class LeftoverCleanup implements SmartLifecycle {
     }
 
     private void removeUnpackedModels() throws IOException {
-        Set<String> jobsWithModels = new HashSet<>(jdbc.sql("SELECT job_id FROM models").query(String.class).list());
+        Set<String> jobsWithModels = new HashSet<>(
+                jdbc.sql("SELECT job_id FROM models").query(String.class).list());
         for (Path entry : entries(directories.models())) {
             if (!jobsWithModels.contains(entry.getFileName().toString())) {
                 remove(entry, "unpacked copy of a deleted model");
@@ -138,7 +145,10 @@ public class LeftoverCleanup implements SmartLifecycle {
         Instant before = clock.instant().minus(properties.orphanGrace());
         try {
             for (ArtifactInfo a : artifacts.deleteAbandonedWrites(before)) {
-                LOG.info("Removed the temporary file of a write cut off at {}: {} ({} bytes)", a.modified(), a.key(),
+                LOG.info(
+                        "Removed the temporary file of a write cut off at {}: {} ({} bytes)",
+                        a.modified(),
+                        a.key(),
                         a.bytes());
             }
             // listed before the rows are read: an artifact recorded meanwhile is found recorded
@@ -146,11 +156,14 @@ public class LeftoverCleanup implements SmartLifecycle {
             for (String prefix : List.of("tenants/", "models/", "jobs/")) {
                 stored.addAll(artifacts.list(prefix));
             }
-            Set<String> recorded = new HashSet<>(jdbc.sql("""
+            Set<String> recorded =
+                    new HashSet<>(jdbc.sql("""
                     SELECT artifact_key FROM files UNION SELECT artifact_key FROM models
                     UNION SELECT artifact_key FROM checkpoints""").query(String.class).list());
-            Set<String> unfinished = new HashSet<>(jdbc.sql("SELECT id FROM jobs WHERE status IN " + JobStore.UNFINISHED)
-                    .query(String.class).list());
+            Set<String> unfinished =
+                    new HashSet<>(jdbc.sql("SELECT id FROM jobs WHERE status IN " + JobStore.UNFINISHED)
+                            .query(String.class)
+                            .list());
             long bytes = 0;
             int count = 0;
             for (ArtifactInfo a : stored) {
@@ -161,8 +174,11 @@ public class LeftoverCleanup implements SmartLifecycle {
                     continue;
                 }
                 if (artifacts.delete(a.key())) {
-                    LOG.info("Removed an artifact no database row names, last written at {}: {} ({} bytes)",
-                            a.modified(), a.key(), a.bytes());
+                    LOG.info(
+                            "Removed an artifact no database row names, last written at {}: {} ({} bytes)",
+                            a.modified(),
+                            a.key(),
+                            a.bytes());
                     bytes += a.bytes();
                     count++;
                 }

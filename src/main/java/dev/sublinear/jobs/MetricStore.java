@@ -39,8 +39,18 @@ public class MetricStore {
                                              update_rms, clip_rate, tokens_per_second, resident_bytes, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT DO NOTHING""")
-                    .params(jobId, p.step(), p.trainLoss(), p.validLoss(), p.validAccuracy(), p.learningRate(),
-                            p.updateRms(), p.clipRate(), p.tokensPerSecond(), p.residentBytes(), now)
+                    .params(
+                            jobId,
+                            p.step(),
+                            p.trainLoss(),
+                            p.validLoss(),
+                            p.validAccuracy(),
+                            p.learningRate(),
+                            p.updateRms(),
+                            p.clipRate(),
+                            p.tokensPerSecond(),
+                            p.residentBytes(),
+                            now)
                     .update();
         }
     }
@@ -48,16 +58,22 @@ public class MetricStore {
     /** Records a validation result on the step it was taken at. */
     public void evaluation(String jobId, int step, double validLoss, Double accuracy) {
         jdbc.sql("UPDATE job_metrics SET valid_loss = ?, valid_accuracy = ? WHERE job_id = ? AND step = ?")
-                .params(validLoss, accuracy, jobId, step).update();
+                .params(validLoss, accuracy, jobId, step)
+                .update();
     }
 
     public int count(String jobId) {
-        return jdbc.sql("SELECT COUNT(*) FROM job_metrics WHERE job_id = ?").param(jobId).query(Integer.class).single();
+        return jdbc.sql("SELECT COUNT(*) FROM job_metrics WHERE job_id = ?")
+                .param(jobId)
+                .query(Integer.class)
+                .single();
     }
 
     /** Forgets steps after {@code step}: a resumed attempt trains them again. */
     public void truncateAfter(String jobId, int step) {
-        jdbc.sql("DELETE FROM job_metrics WHERE job_id = ? AND step > ?").params(jobId, step).update();
+        jdbc.sql("DELETE FROM job_metrics WHERE job_id = ? AND step > ?")
+                .params(jobId, step)
+                .update();
     }
 
     /**
@@ -67,7 +83,9 @@ public class MetricStore {
      */
     public List<MetricPoint> series(String jobId, int maxPoints) {
         List<MetricPoint> all = jdbc.sql("SELECT * FROM job_metrics WHERE job_id = ? ORDER BY step")
-                .param(jobId).query(ROW).list();
+                .param(jobId)
+                .query(ROW)
+                .list();
         if (all.size() <= maxPoints) {
             return all;
         }
@@ -92,8 +110,16 @@ public class MetricStore {
                 }
             }
             MetricPoint last = all.get(to - 1);
-            out.add(new MetricPoint(last.step(), count == 0 ? null : loss / count, valid, accuracy, last.learningRate(),
-                    last.updateRms(), last.clipRate(), last.tokensPerSecond(), last.residentBytes()));
+            out.add(new MetricPoint(
+                    last.step(),
+                    count == 0 ? null : loss / count,
+                    valid,
+                    accuracy,
+                    last.learningRate(),
+                    last.updateRms(),
+                    last.clipRate(),
+                    last.tokensPerSecond(),
+                    last.residentBytes()));
         }
         return out;
     }

@@ -10,8 +10,9 @@ import org.springframework.stereotype.Service;
 public class TenantUsage {
 
     /** A tenant's jobs, GPUs and stored bytes at this moment. */
-    @Schema(description = "What a tenant uses now.", example = "{\"running_jobs\": 1,"
-            + " \"queued_jobs\": 0, \"gpus\": 1, \"storage_bytes\": 3770414}")
+    @Schema(
+            description = "What a tenant uses now.",
+            example = "{\"running_jobs\": 1," + " \"queued_jobs\": 0, \"gpus\": 1, \"storage_bytes\": 3770414}")
     public record Usage(int runningJobs, int queuedJobs, int gpus, long storageBytes) {}
 
     private final JdbcClient jdbc;
@@ -24,9 +25,10 @@ public class TenantUsage {
 
     public Usage of(String tenantId) {
         int running = count("SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status = 'running'", tenantId);
-        int queued = count("SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status IN ('queued', 'validating_files')",
-                tenantId);
-        int gpus = count("SELECT COALESCE(SUM(gpus), 0) FROM jobs WHERE tenant_id = ? AND status IN " + JobStore.UNFINISHED,
+        int queued = count(
+                "SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status IN ('queued', 'validating_files')", tenantId);
+        int gpus = count(
+                "SELECT COALESCE(SUM(gpus), 0) FROM jobs WHERE tenant_id = ? AND status IN " + JobStore.UNFINISHED,
                 tenantId);
         return new Usage(running, queued, gpus, stored.of(tenantId));
     }

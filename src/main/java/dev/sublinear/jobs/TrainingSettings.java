@@ -1,8 +1,8 @@
 package dev.sublinear.jobs;
 
-import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.LearningRate;
 import dev.sublinear.training.run.OptimizerConfig;
+import dev.sublinear.training.run.TrainingPlan;
 
 /** Turns a job's settings into the training layer's, in one place for the API's checks and the worker's run. */
 public final class TrainingSettings {
@@ -14,8 +14,14 @@ public final class TrainingSettings {
 
     public static TrainingPlan hyperparameters(JobSettings settings) {
         JobSettings.Hyperparameters h = settings.hyperparameters();
-        return new TrainingPlan(h.nEpochs(), h.batchSize(), h.maxSteps(), h.gradientAccumulation(),
-                h.evalIntervalSteps(), h.checkpointIntervalSteps(), KEEP_CHECKPOINTS);
+        return new TrainingPlan(
+                h.nEpochs(),
+                h.batchSize(),
+                h.maxSteps(),
+                h.gradientAccumulation(),
+                h.evalIntervalSteps(),
+                h.checkpointIntervalSteps(),
+                KEEP_CHECKPOINTS);
     }
 
     /**
@@ -29,7 +35,8 @@ public final class TrainingSettings {
         OptimizerConfig.Type type = OptimizerConfig.Type.fromId(o.type());
         LearningRate rate = h.learningRate() == null
                 ? LearningRate.RELATIVE
-                : new LearningRate(LearningRate.Schedule.CONSTANT, h.learningRate().floatValue(), h.warmupSteps());
+                : new LearningRate(
+                        LearningRate.Schedule.CONSTANT, h.learningRate().floatValue(), h.warmupSteps());
         return new OptimizerConfig(type, rate, o.options());
     }
 }

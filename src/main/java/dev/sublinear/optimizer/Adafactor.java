@@ -43,6 +43,7 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
     private final AdafactorOptions options;
     /** The step size rho_t when the relative step is off. */
     private final ParameterTracker learningRateTracker;
+
     private final StateTable table;
 
     protected Adafactor(Builder builder) {
@@ -61,8 +62,8 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
             throw new IllegalArgumentException("setRescaleGrad must be > 0, got " + rescaleGrad);
         }
         if (clipGrad == 0f || Float.isNaN(clipGrad)) {
-            throw new IllegalArgumentException("optClipGrad must be > 0 to clip, or negative to turn clipping off,"
-                    + " got " + clipGrad);
+            throw new IllegalArgumentException(
+                    "optClipGrad must be > 0 to clip, or negative to turn clipping off," + " got " + clipGrad);
         }
         table = new StateTable(options::isFactored, options.momentum());
     }
@@ -131,7 +132,8 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
         }
         NDArray u = device.scratch.lend(weight.getShape(), step);
 
-        state.secondMoment.accumulate(g, gradScale, u, beta2t, options.epsilon1()); // V = beta2_t V + (1 - beta2_t)(G^2 + eps1)
+        state.secondMoment.accumulate(
+                g, gradScale, u, beta2t, options.epsilon1()); // V = beta2_t V + (1 - beta2_t)(G^2 + eps1)
         state.secondMoment.precondition(g, gradScale, u); // U = G / sqrt(V)
         NDArray updateRms = rms(u); // RMS(U)
         NDArray alpha = stepScale(x, rho, step); // alpha_t
@@ -227,12 +229,16 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
     /** {@inheritDoc} */
     @Override
     public long adamEquivalentBytes() {
-        return memoryByParameter().stream().mapToLong(ParameterMemory::adamEquivalentBytes).sum();
+        return memoryByParameter().stream()
+                .mapToLong(ParameterMemory::adamEquivalentBytes)
+                .sum();
     }
 
     /** @return bytes of the parameters this optimizer has updated, summed over devices */
     public long parameterBytes() {
-        return memoryByParameter().stream().mapToLong(ParameterMemory::parameterBytes).sum();
+        return memoryByParameter().stream()
+                .mapToLong(ParameterMemory::parameterBytes)
+                .sum();
     }
 
     /**
@@ -441,8 +447,19 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
 
         /** The options as set so far, unchecked ({@link AdafactorOptions#validate()} checks them). */
         public AdafactorOptions options() {
-            return new AdafactorOptions(relativeStep, scaleParameter, warmupInit, beta1, beta2, decayRate,
-                    clipThreshold, epsilon1, epsilon2, factored, minDimSizeToFactor, weightDecay);
+            return new AdafactorOptions(
+                    relativeStep,
+                    scaleParameter,
+                    warmupInit,
+                    beta1,
+                    beta2,
+                    decayRate,
+                    clipThreshold,
+                    epsilon1,
+                    epsilon2,
+                    factored,
+                    minDimSizeToFactor,
+                    weightDecay);
         }
     }
 }

@@ -35,7 +35,8 @@ final class AdafactorCheckpoint {
      */
     static void save(OutputStream out, StateTable table, Map<String, String> names) throws IOException {
         Map<String, ParameterState> primary = new TreeMap<>();
-        for (Map.Entry<String, Map<Device, ParameterState>> e : table.byParameter().entrySet()) {
+        for (Map.Entry<String, Map<Device, ParameterState>> e :
+                table.byParameter().entrySet()) {
             String name = names.getOrDefault(e.getKey(), e.getKey());
             e.getValue().values().stream().findFirst().ifPresent(s -> primary.put(name, s));
         }
@@ -124,17 +125,16 @@ final class AdafactorCheckpoint {
                 boolean expectMomentum,
                 NDManager manager) {
             if (factored != expectFactored || momentum != expectMomentum) {
-                throw new IllegalArgumentException(
-                        "saved Adafactor state of "
-                                + id
-                                + " has factored="
-                                + factored
-                                + ", momentum="
-                                + momentum
-                                + " but this optimizer and parameter need factored="
-                                + expectFactored
-                                + ", momentum="
-                                + expectMomentum);
+                throw new IllegalArgumentException("saved Adafactor state of "
+                        + id
+                        + " has factored="
+                        + factored
+                        + ", momentum="
+                        + momentum
+                        + " but this optimizer and parameter need factored="
+                        + expectFactored
+                        + ", momentum="
+                        + expectMomentum);
             }
             List<Shape> expected = new ArrayList<>();
             if (factored) {
@@ -155,22 +155,20 @@ final class AdafactorCheckpoint {
                 if (!array.getShape().equals(expected.get(i)) || array.getDataType() != DataType.FLOAT32) {
                     String found = array.getShape() + " " + array.getDataType();
                     decoded.forEach(NDArray::close);
-                    throw new IllegalArgumentException(
-                            "saved Adafactor state of "
-                                    + id
-                                    + " does not fit the parameter of shape "
-                                    + shape
-                                    + ": found "
-                                    + found
-                                    + ", expected "
-                                    + expected.get(i)
-                                    + " float32");
+                    throw new IllegalArgumentException("saved Adafactor state of "
+                            + id
+                            + " does not fit the parameter of shape "
+                            + shape
+                            + ": found "
+                            + found
+                            + ", expected "
+                            + expected.get(i)
+                            + " float32");
                 }
             }
-            SecondMoment moment =
-                    factored
-                            ? new FactoredSecondMoment(decoded.get(0), decoded.get(1))
-                            : new FullSecondMoment(decoded.get(0));
+            SecondMoment moment = factored
+                    ? new FactoredSecondMoment(decoded.get(0), decoded.get(1))
+                    : new FullSecondMoment(decoded.get(0));
             NDArray m = momentum ? decoded.get(decoded.size() - 1) : null;
             return new ParameterState(shape, type, moment, m, step);
         }

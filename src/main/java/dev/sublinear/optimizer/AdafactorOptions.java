@@ -65,8 +65,11 @@ public record AdafactorOptions(
      */
     public AdafactorOptions validate() {
         require(beta1 >= 0f && beta1 < 1f, "beta1", "must be in [0, 1)", beta1);
-        require(beta2 == null || (beta2 > 0f && beta2 < 1f), "beta2", "must be in (0, 1), or unset for the"
-                + " increasing decay", beta2);
+        require(
+                beta2 == null || (beta2 > 0f && beta2 < 1f),
+                "beta2",
+                "must be in (0, 1), or unset for the" + " increasing decay",
+                beta2);
         require(decayRate > 0f && Float.isFinite(decayRate), "decayRate", "must be > 0", decayRate);
         require(clipThreshold > 0f && !Float.isNaN(clipThreshold), "clipThreshold", "must be > 0", clipThreshold);
         require(epsilon1 > 0f && Float.isFinite(epsilon1), "epsilon1", "must be > 0", epsilon1);
@@ -74,8 +77,8 @@ public record AdafactorOptions(
         require(minDimSizeToFactor >= 1, "minDimSizeToFactor", "must be >= 1", minDimSizeToFactor);
         require(weightDecay >= 0f && Float.isFinite(weightDecay), "weightDecay", "must be >= 0", weightDecay);
         if (warmupInit && !relativeStep) {
-            throw new InvalidOptionException("warmupInit", "warmupInit needs relativeStep: the warm-up shapes the"
-                    + " relative step");
+            throw new InvalidOptionException(
+                    "warmupInit", "warmupInit needs relativeStep: the warm-up shapes the" + " relative step");
         }
         return this;
     }

@@ -93,19 +93,20 @@ public class Adam extends Optimizer implements StatefulOptimizer, AutoCloseable 
                     + " is not finite: rate " + learningRate + ", weight decay " + weightDecay);
         }
         // In place in the weight and the moments; the engine zeroes the weight's own gradient.
-        weight.getNDArrayInternal().adamUpdate(
-                new NDList(weight, grad, state.mean, state.variance),
-                new NDList(weight),
-                learningRate,
-                biasCorrectedRate,
-                weightDecay,
-                rescaleGrad,
-                clipGrad,
-                beta1,
-                beta2,
-                epsilon,
-                true,
-                decoupledWeightDecay);
+        weight.getNDArrayInternal()
+                .adamUpdate(
+                        new NDList(weight, grad, state.mean, state.variance),
+                        new NDList(weight),
+                        learningRate,
+                        biasCorrectedRate,
+                        weightDecay,
+                        rescaleGrad,
+                        clipGrad,
+                        beta1,
+                        beta2,
+                        epsilon,
+                        true,
+                        decoupledWeightDecay);
     }
 
     /** lr_t sqrt(1 - beta2^t) / (1 - beta1^t): the bias corrections of m and v folded into the rate. */
@@ -120,7 +121,8 @@ public class Adam extends Optimizer implements StatefulOptimizer, AutoCloseable 
         Device device = weight.getDevice();
         return moments.computeIfAbsent(parameterId, k -> new ConcurrentHashMap<>())
                 .computeIfAbsent(device, d -> {
-                    NDManager manager = managers.computeIfAbsent(d, k -> weight.getManager().newSubManager(k));
+                    NDManager manager =
+                            managers.computeIfAbsent(d, k -> weight.getManager().newSubManager(k));
                     DataType type = weight.getDataType();
                     AdamCheckpoint.Entry saved = restored.get(parameterId);
                     if (saved != null) {

@@ -94,8 +94,8 @@ final class AdamCheckpoint {
                     String found = a.getShape() + " " + a.getDataType();
                     m.close();
                     v.close();
-                    throw new IllegalArgumentException("saved Adam state of " + id + " does not fit the parameter: found "
-                            + found + ", expected " + shape + " " + type);
+                    throw new IllegalArgumentException("saved Adam state of " + id
+                            + " does not fit the parameter: found " + found + ", expected " + shape + " " + type);
                 }
             }
             return new AdamMoments(m, v, step);

@@ -9,6 +9,7 @@ final class AdamMoments {
     final NDArray mean;
     /** The second moment v, in the parameter's type. */
     final NDArray variance;
+
     private int step;
 
     AdamMoments(NDArray mean, NDArray variance, int step) {

@@ -54,29 +54,72 @@ final class CpuKernels {
 
     /** Row sums of g_eff^2 into rowSq, column sums added into colSq; returns sum of x^2 (x may be null). */
     static native double squareSums(
-            ByteBuffer g, ByteBuffer x, ByteBuffer rowSq, ByteBuffer colSq,
-            long r0, long r1, long n, long m, float scale, float clip);
+            ByteBuffer g,
+            ByteBuffer x,
+            ByteBuffer rowSq,
+            ByteBuffer colSq,
+            long r0,
+            long r1,
+            long n,
+            long m,
+            float scale,
+            float clip);
 
     /** Sum over rows [r0, r1) of (g_eff * rowFactor * columnFactor)^2. */
     static native double factoredUpdateSquares(
-            ByteBuffer g, ByteBuffer rowFactors, ByteBuffer columnFactors,
-            long r0, long r1, long n, long m, float scale, float clip);
+            ByteBuffer g,
+            ByteBuffer rowFactors,
+            ByteBuffer columnFactors,
+            long r0,
+            long r1,
+            long n,
+            long m,
+            float scale,
+            float clip);
 
     /** x = decay * x - S over rows [r0, r1), S = k U, or M = beta1 M + k U and S = M. */
     static native void factoredApply(
-            ByteBuffer x, ByteBuffer g, ByteBuffer rowFactors, ByteBuffer columnFactors,
-            ByteBuffer momentum, long r0, long r1, long n, long m,
-            float scale, float clip, float k, float decay, float beta1);
+            ByteBuffer x,
+            ByteBuffer g,
+            ByteBuffer rowFactors,
+            ByteBuffer columnFactors,
+            ByteBuffer momentum,
+            long r0,
+            long r1,
+            long n,
+            long m,
+            float scale,
+            float clip,
+            float k,
+            float decay,
+            float beta1);
 
     /** V = beta2 V + (1 - beta2)(g_eff^2 + eps1); out = {sum U^2, sum x^2} over [from, to). */
     static native void fullAccumulate(
-            ByteBuffer g, ByteBuffer x, ByteBuffer v, double[] out,
-            long from, long to, float scale, float clip, float beta2, float eps1);
+            ByteBuffer g,
+            ByteBuffer x,
+            ByteBuffer v,
+            double[] out,
+            long from,
+            long to,
+            float scale,
+            float clip,
+            float beta2,
+            float eps1);
 
     /** x = decay * x - S over [from, to) with U = g_eff / sqrt(V). */
     static native void fullApply(
-            ByteBuffer x, ByteBuffer g, ByteBuffer v, ByteBuffer momentum,
-            long from, long to, float scale, float clip, float k, float decay, float beta1);
+            ByteBuffer x,
+            ByteBuffer g,
+            ByteBuffer v,
+            ByteBuffer momentum,
+            long from,
+            long to,
+            float scale,
+            float clip,
+            float k,
+            float decay,
+            float beta1);
 
     /** The native address a direct buffer views. */
     static native long address(ByteBuffer buffer);

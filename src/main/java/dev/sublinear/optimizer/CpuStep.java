@@ -101,14 +101,25 @@ final class CpuStep {
 
         // Pass 2: RMS(U) from the factors, without storing U.
         double uSquares =
-                CpuKernels.factoredUpdateSquares(
-                        g, w.rowFactors, w.columnFactors, 0, rows, n, m, s.scale(), s.clip());
+                CpuKernels.factoredUpdateSquares(g, w.rowFactors, w.columnFactors, 0, rows, n, m, s.scale(), s.clip());
         float[] k = scaling(xSquares, uSquares, shape.size(), rho, options);
 
         // Pass 3: X = (1 - wd alpha) X - S.
         CpuKernels.factoredApply(
-                x, g, w.rowFactors, w.columnFactors, momentum, 0, rows, n, m,
-                s.scale(), s.clip(), k[2], k[3], options.beta1());
+                x,
+                g,
+                w.rowFactors,
+                w.columnFactors,
+                momentum,
+                0,
+                rows,
+                n,
+                m,
+                s.scale(),
+                s.clip(),
+                k[2],
+                k[3],
+                options.beta1());
         return new float[] {k[0], k[1]};
     }
 

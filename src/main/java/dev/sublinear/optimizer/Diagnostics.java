@@ -20,7 +20,8 @@ final class Diagnostics {
     /** The latest step of every parameter updated so far; clipping fired where RMS(U) &gt; d. */
     static StepDiagnostics read(StateTable table, float clipThreshold) {
         Map<String, List<Map.Entry<String, ParameterState>>> byDevice = new TreeMap<>();
-        for (Map.Entry<String, Map<Device, ParameterState>> e : table.byParameter().entrySet()) {
+        for (Map.Entry<String, Map<Device, ParameterState>> e :
+                table.byParameter().entrySet()) {
             for (Map.Entry<Device, ParameterState> d : e.getValue().entrySet()) {
                 if (d.getValue().step() > 0) {
                     byDevice.computeIfAbsent(d.getKey().toString(), k -> new ArrayList<>())
@@ -35,8 +36,10 @@ final class Diagnostics {
                 String id = onDevice.get(i).getKey();
                 float rms = values[2 * i + 1];
                 // Every device applies the same step to a parameter: the first one answers.
-                result.putIfAbsent(id, new ParameterDiagnostics(
-                        id, onDevice.get(i).getValue().step(), values[2 * i], rms, rms > clipThreshold));
+                result.putIfAbsent(
+                        id,
+                        new ParameterDiagnostics(
+                                id, onDevice.get(i).getValue().step(), values[2 * i], rms, rms > clipThreshold));
             }
         }
         return StepDiagnostics.of(new ArrayList<>(result.values()));

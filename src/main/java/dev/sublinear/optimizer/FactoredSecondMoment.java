@@ -26,9 +26,7 @@ final class FactoredSecondMoment implements SecondMoment {
     static Shape[] stateShapes(Shape weight) {
         int rank = weight.dimension();
         Shape batch = weight.slice(0, rank - 2);
-        return new Shape[] {
-            batch.addAll(new Shape(weight.get(rank - 2))),
-            batch.addAll(new Shape(weight.get(rank - 1)))
+        return new Shape[] {batch.addAll(new Shape(weight.get(rank - 2))), batch.addAll(new Shape(weight.get(rank - 1)))
         };
     }
 

@@ -9,5 +9,4 @@ package dev.sublinear.optimizer;
  * @param updateRms RMS of the preconditioned update U = G / sqrt(V), before clipping
  * @param clipped whether update clipping scaled the update down (RMS(U) &gt; clip threshold)
  */
-public record ParameterDiagnostics(
-        String parameterId, int step, float alpha, float updateRms, boolean clipped) {}
+public record ParameterDiagnostics(String parameterId, int step, float alpha, float updateRms, boolean clipped) {}

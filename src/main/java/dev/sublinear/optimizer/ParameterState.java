@@ -18,6 +18,7 @@ final class ParameterState {
 
     /** The state arrays never change size: their bytes are counted once (DJL shape reads are JNI calls). */
     private final long stateBytes;
+
     private int step;
     private NDArray lastAlpha;
     private NDArray lastUpdateRms;

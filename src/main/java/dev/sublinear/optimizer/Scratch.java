@@ -41,5 +41,4 @@ final class Scratch {
     long bytes() {
         return flat == null ? 0 : flat.size() * Float.BYTES;
     }
-
 }

@@ -35,7 +35,8 @@ final class StateMemory {
     /** Memory per parameter, summed over its devices, in parameter id order. */
     static List<ParameterMemory> byParameter(StateTable table) {
         List<ParameterMemory> result = new ArrayList<>();
-        for (Map.Entry<String, Map<Device, ParameterState>> e : table.byParameter().entrySet()) {
+        for (Map.Entry<String, Map<Device, ParameterState>> e :
+                table.byParameter().entrySet()) {
             long state = 0;
             long adam = 0;
             long parameter = 0;

@@ -26,6 +26,7 @@ public final class AtomicFiles {
 
     /** How the name of every temporary file starts. */
     public static final String TEMPORARY_PREFIX = ".writing-";
+
     private static final String TEMPORARY_SUFFIX = ".tmp";
     private static final int BUFFER_BYTES = 1 << 16;
     private static final FileAttribute<?> PRIVATE_FILE =
@@ -68,9 +69,10 @@ public final class AtomicFiles {
 
     /** An empty temporary file in {@code folder}, 0600: for a probe of whether the folder can be written. */
     public static Path createTemporary(Path folder) throws IOException {
-        FileAttribute<?>[] attributes = folder.getFileSystem().supportedFileAttributeViews().contains("posix")
-                ? new FileAttribute<?>[] {PRIVATE_FILE}
-                : new FileAttribute<?>[0];
+        FileAttribute<?>[] attributes =
+                folder.getFileSystem().supportedFileAttributeViews().contains("posix")
+                        ? new FileAttribute<?>[] {PRIVATE_FILE}
+                        : new FileAttribute<?>[0];
         return Files.createTempFile(folder, TEMPORARY_PREFIX, TEMPORARY_SUFFIX, attributes);
     }
 

@@ -79,12 +79,16 @@ public final class FileSystemArtifactStore implements ArtifactStore {
         Path target = resolve(key);
         createFolders(target.getParent());
         MessageDigest digest = sha256();
-        try (AtomicFiles.Staged data = AtomicFiles.stage(target,
-                out -> content.writeTo(new DigestOutputStream(new Capped(out, key, maxBytes), digest)))) {
+        try (AtomicFiles.Staged data = AtomicFiles.stage(
+                target, out -> content.writeTo(new DigestOutputStream(new Capped(out, key, maxBytes), digest)))) {
             String checksum = HexFormat.of().formatHex(digest.digest());
             AtomicFiles.write(checksumFile(target), out -> out.write(checksum.getBytes(StandardCharsets.US_ASCII)));
             data.commit();
-            return new ArtifactInfo(key, data.bytes(), checksum, Files.getLastModifiedTime(target).toInstant());
+            return new ArtifactInfo(
+                    key,
+                    data.bytes(),
+                    checksum,
+                    Files.getLastModifiedTime(target).toInstant());
         }
     }
 
@@ -172,10 +176,15 @@ public final class FileSystemArtifactStore implements ArtifactStore {
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                if (attributes.isRegularFile() && AtomicFiles.isTemporary(file)
-                        && attributes.lastModifiedTime().toInstant().isBefore(before) && Files.deleteIfExists(file)) {
-                    deleted.add(new ArtifactInfo(root.relativize(file).toString().replace('\\', '/'), attributes.size(),
-                            null, attributes.lastModifiedTime().toInstant()));
+                if (attributes.isRegularFile()
+                        && AtomicFiles.isTemporary(file)
+                        && attributes.lastModifiedTime().toInstant().isBefore(before)
+                        && Files.deleteIfExists(file)) {
+                    deleted.add(new ArtifactInfo(
+                            root.relativize(file).toString().replace('\\', '/'),
+                            attributes.size(),
+                            null,
+                            attributes.lastModifiedTime().toInstant()));
                 }
                 return FileVisitResult.CONTINUE;
             }
@@ -201,8 +210,10 @@ public final class FileSystemArtifactStore implements ArtifactStore {
 
     private ArtifactInfo info(String key, Path file) throws IOException {
         Path checksumFile = checksumFile(file);
-        String checksum = Files.exists(checksumFile) ? Files.readString(checksumFile).trim() : null;
-        return new ArtifactInfo(key, Files.size(file), checksum, Files.getLastModifiedTime(file).toInstant());
+        String checksum =
+                Files.exists(checksumFile) ? Files.readString(checksumFile).trim() : null;
+        return new ArtifactInfo(
+                key, Files.size(file), checksum, Files.getLastModifiedTime(file).toInstant());
     }
 
     /** The file of a key; refuses keys that could leave the root. */

@@ -23,8 +23,10 @@ public final class StorageFull {
                 return true;
             }
             // the kernel's words for ENOSPC and EDQUOT, which the JDK passes on as the message
-            if (t instanceof IOException && t.getMessage() != null
-                    && (t.getMessage().contains("No space left on device") || t.getMessage().contains("Disk quota exceeded"))) {
+            if (t instanceof IOException
+                    && t.getMessage() != null
+                    && (t.getMessage().contains("No space left on device")
+                            || t.getMessage().contains("Disk quota exceeded"))) {
                 return true;
             }
         }

@@ -31,18 +31,24 @@ final class ExactMatch {
             encoded.add(encoder.encode(new Example.Completion(0, p.source(), p.target())));
         }
         int correct = 0;
-        try (NoGrad ignored = NoGrad.enter(); NDManager manager = model.model().getNDManager().newSubManager()) {
+        try (NoGrad ignored = NoGrad.enter();
+                NDManager manager = model.model().getNDManager().newSubManager()) {
             ParameterStore store = new ParameterStore(manager, false);
             for (int from = 0; from < encoded.size(); from += BATCH) {
                 try (NDManager scope = manager.newSubManager()) {
                     List<Encoder.Encoded> batch = encoded.subList(from, Math.min(encoded.size(), from + BATCH));
-                    Batches.Arrays arrays = Batches.toArrays(scope, batch, model.tokenizer().padId());
-                    NDArray predicted = model.block().forward(store, arrays.inputs(), false).singletonOrThrow().argMax(-1);
+                    Batches.Arrays arrays =
+                            Batches.toArrays(scope, batch, model.tokenizer().padId());
+                    NDArray predicted = model.block()
+                            .forward(store, arrays.inputs(), false)
+                            .singletonOrThrow()
+                            .argMax(-1);
                     NDArray targets = arrays.labels().get(0);
                     NDArray counted = arrays.labels().get(1).toType(ai.djl.ndarray.types.DataType.BOOLEAN, false);
                     // a row is right when no counted position is wrong
                     NDArray wrong = predicted.neq(targets).logicalAnd(counted).sum(new int[] {1});
-                    long[] errors = wrong.toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+                    long[] errors = wrong.toType(ai.djl.ndarray.types.DataType.INT64, false)
+                            .toLongArray();
                     for (long e : errors) {
                         correct += e == 0 ? 1 : 0;
                     }

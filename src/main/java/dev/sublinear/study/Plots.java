@@ -100,8 +100,13 @@ final class Plots {
 
     /** Mean validation loss over the seeds, every variant on one chart. */
     static void validation(List<VariantSummary> summaries, Path file) throws IOException {
-        XYChart chart = new XYChartBuilder().width(1100).height(620).title("Validation loss (mean over seeds)")
-                .xAxisTitle("step").yAxisTitle("validation loss").build();
+        XYChart chart = new XYChartBuilder()
+                .width(1100)
+                .height(620)
+                .title("Validation loss (mean over seeds)")
+                .xAxisTitle("step")
+                .yAxisTitle("validation loss")
+                .build();
         style(chart);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         int index = 0;
@@ -138,8 +143,13 @@ final class Plots {
 
     /** Optimizer state of each variant against Adam's, logarithmic: the factored state is orders smaller. */
     static void memory(List<VariantSummary> summaries, Path file) throws IOException {
-        CategoryChart chart = new CategoryChartBuilder().width(1100).height(520)
-                .title("Optimizer state (KiB, log scale)").xAxisTitle("variant").yAxisTitle("KiB").build();
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(1100)
+                .height(520)
+                .title("Optimizer state (KiB, log scale)")
+                .xAxisTitle("variant")
+                .yAxisTitle("KiB")
+                .build();
         chart.getStyler().setAvailableSpaceFill(0.6).setLabelsVisible(true).setDecimalPattern("#,##0.0");
         chart.getStyler().setYAxisLogarithmic(true).setXAxisLabelRotation(20);
         chart.getStyler().setChartBackgroundColor(Color.WHITE).setLegendPosition(Styler.LegendPosition.OutsideS);
@@ -156,7 +166,8 @@ final class Plots {
         }
         if (!names.isEmpty()) {
             // bars grow from the axis minimum, which a logarithmic axis must be given above zero
-            double smallest = state.stream().mapToDouble(Number::doubleValue).min().getAsDouble();
+            double smallest =
+                    state.stream().mapToDouble(Number::doubleValue).min().getAsDouble();
             chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(smallest))));
             chart.addSeries("this variant's state", names, state).setFillColor(new Color(0x1f77b4));
             chart.addSeries("Adam's state for the same model", names, adam).setFillColor(new Color(0xbbbbbb));
@@ -165,8 +176,13 @@ final class Plots {
     }
 
     private static XYChart xyChart(String title, String xTitle, String yTitle) {
-        XYChart chart = new XYChartBuilder().width(PANEL_WIDTH).height(PANEL_HEIGHT).title(title).xAxisTitle(xTitle)
-                .yAxisTitle(yTitle).build();
+        XYChart chart = new XYChartBuilder()
+                .width(PANEL_WIDTH)
+                .height(PANEL_HEIGHT)
+                .title(title)
+                .xAxisTitle(xTitle)
+                .yAxisTitle(yTitle)
+                .build();
         style(chart);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         return chart;

@@ -50,7 +50,8 @@ public final class ReproductionStudy {
         Options options = Options.parse(args);
         if (options == null) {
             System.err.println("usage: ReproductionStudy [--mode full|quick] [--out DIR] [--seeds 1,2,3] [--steps N]"
-                    + " [--variants " + String.join(",", Variant.table().stream().map(Variant::id).toList()) + "]"
+                    + " [--variants "
+                    + String.join(",", Variant.table().stream().map(Variant::id).toList()) + "]"
                     + " [--learning-rate R] [--results FILE]");
             System.exit(2);
         }
@@ -82,10 +83,17 @@ public final class ReproductionStudy {
             int trained = 0;
             double trainingSeconds = 0;
             long toTrain = variants.stream()
-                    .mapToLong(v -> settings.seeds().stream().filter(seed -> results.find(v.id(), seed).isEmpty()).count())
+                    .mapToLong(v -> settings.seeds().stream()
+                            .filter(seed -> results.find(v.id(), seed).isEmpty())
+                            .count())
                     .sum();
-            progress.printf(Locale.ROOT, "%s study: %d variants x %d seeds, %d steps each%n", settings.mode(),
-                    variants.size(), settings.seeds().size(), settings.steps());
+            progress.printf(
+                    Locale.ROOT,
+                    "%s study: %d variants x %d seeds, %d steps each%n",
+                    settings.mode(),
+                    variants.size(),
+                    settings.seeds().size(),
+                    settings.steps());
             for (Variant variant : variants) {
                 List<RunResult> runs = new ArrayList<>();
                 for (long seed : settings.seeds()) {
@@ -101,11 +109,20 @@ public final class ReproductionStudy {
                     done++;
                     // saved runs cost nothing: the estimate is the mean of the runs trained here
                     double left = trained == 0 ? 0 : trainingSeconds / trained * toTrain;
-                    progress.printf(Locale.ROOT, "[%d/%d] %s seed %d%s: %s, exact match %.1f%%, %.0f s; about %.0f min left%n",
-                            done, total, variant.id(), seed, saved.isPresent() ? " (saved)" : "",
-                            r.failed() ? "FAILED (" + r.failure() + ")" : String.format(Locale.ROOT, "valid loss %.4f",
-                                    r.finalValidLoss()),
-                            100 * r.exactMatch(), r.seconds(), left / 60);
+                    progress.printf(
+                            Locale.ROOT,
+                            "[%d/%d] %s seed %d%s: %s, exact match %.1f%%, %.0f s; about %.0f min left%n",
+                            done,
+                            total,
+                            variant.id(),
+                            seed,
+                            saved.isPresent() ? " (saved)" : "",
+                            r.failed()
+                                    ? "FAILED (" + r.failure() + ")"
+                                    : String.format(Locale.ROOT, "valid loss %.4f", r.finalValidLoss()),
+                            100 * r.exactMatch(),
+                            r.seconds(),
+                            left / 60);
                     deleteTree(work.resolve(variant.id() + "-seed" + seed));
                 }
                 summaries.add(new VariantSummary(variant, runs));
@@ -114,12 +131,20 @@ public final class ReproductionStudy {
             summaries.forEach(s -> byId.put(s.variant().id(), s));
             List<Claims.Claim> claims = new Claims(byId).judge();
             // the runs' own time, so that a study re-rendered from saved runs still says what it cost
-            double minutes = summaries.stream().flatMap(v -> v.runs().stream()).mapToDouble(RunResult::seconds).sum() / 60;
+            double minutes = summaries.stream()
+                            .flatMap(v -> v.runs().stream())
+                            .mapToDouble(RunResult::seconds)
+                            .sum()
+                    / 60;
             // float32 parameters, as every run reported them
-            long parameters = summaries.stream().flatMap(v -> v.runs().stream()).mapToLong(RunResult::parameterBytes)
-                    .max().orElse(0) / Float.BYTES;
-            Report.Context context = new Report.Context(LocalDate.now(ZoneOffset.UTC).toString(), machine(device), command,
-                    parameters, minutes);
+            long parameters = summaries.stream()
+                            .flatMap(v -> v.runs().stream())
+                            .mapToLong(RunResult::parameterBytes)
+                            .max()
+                            .orElse(0)
+                    / Float.BYTES;
+            Report.Context context = new Report.Context(
+                    LocalDate.now(ZoneOffset.UTC).toString(), machine(device), command, parameters, minutes);
             Report.write(out, settings, data, summaries, claims, context);
             return new Outcome(summaries, claims, out.resolve(Report.PAGE));
         } finally {
@@ -132,16 +157,24 @@ public final class ReproductionStudy {
         try {
             Path info = Path.of("/proc/cpuinfo");
             if (Files.exists(info)) {
-                cpu = Files.readAllLines(info).stream().filter(l -> l.startsWith("model name"))
-                        .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+                cpu = Files.readAllLines(info).stream()
+                        .filter(l -> l.startsWith("model name"))
+                        .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                        .findFirst()
+                        .orElse(cpu);
             }
         } catch (IOException e) {
             // the CPU's name is a nicety
         }
         String where = device.isGpu() ? "GPU " + device.getDeviceId() : "CPU";
-        return String.format(Locale.ROOT, "%s, %d cores visible, Java %s, PyTorch %s, trained on the %s", cpu,
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-                Engine.getEngine("PyTorch").getVersion(), where);
+        return String.format(
+                Locale.ROOT,
+                "%s, %d cores visible, Java %s, PyTorch %s, trained on the %s",
+                cpu,
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                Engine.getEngine("PyTorch").getVersion(),
+                where);
     }
 
     private static void setIfAbsent(String key, String value) {
@@ -185,7 +218,8 @@ public final class ReproductionStudy {
                         settings = switch (args[i + 1]) {
                             case "full" -> StudySettings.full();
                             case "quick" -> StudySettings.quick();
-                            default -> throw new IllegalArgumentException("--mode is full or quick, got " + args[i + 1]);
+                            default ->
+                                throw new IllegalArgumentException("--mode is full or quick, got " + args[i + 1]);
                         };
                     }
                 }
@@ -195,16 +229,23 @@ public final class ReproductionStudy {
                         throw new IllegalArgumentException(args[i] + " needs a value");
                     }
                     switch (args[i]) {
-                        case "--mode" -> { }
+                        case "--mode" -> {}
                         case "--out" -> out = Path.of(value);
                         case "--results" -> results = Path.of(value);
-                        case "--seeds" -> settings = settings.withSeeds(
-                                Arrays.stream(value.split(",")).map(String::trim).map(Long::parseLong).toList());
+                        case "--seeds" ->
+                            settings = settings.withSeeds(Arrays.stream(value.split(","))
+                                    .map(String::trim)
+                                    .map(Long::parseLong)
+                                    .toList());
                         case "--steps" -> settings = settings.withSteps(Integer.parseInt(value));
                         case "--learning-rate" -> settings = settings.withLearningRate(Float.parseFloat(value));
                         case "--variants" -> {
-                            List<String> ids = Arrays.stream(value.split(",")).map(String::trim).toList();
-                            variants = Variant.table().stream().filter(v -> ids.contains(v.id())).toList();
+                            List<String> ids = Arrays.stream(value.split(","))
+                                    .map(String::trim)
+                                    .toList();
+                            variants = Variant.table().stream()
+                                    .filter(v -> ids.contains(v.id()))
+                                    .toList();
                             if (variants.size() != ids.size()) {
                                 throw new IllegalArgumentException("unknown variant in " + ids);
                             }

@@ -20,6 +20,7 @@ final class ResultsFile {
     private final Path file;
     /** The settings the runs were made with: runs of another study are never mixed in. */
     private final String settings;
+
     private final List<RunResult> runs = new ArrayList<>();
 
     private ResultsFile(Path file, String settings) {
@@ -31,11 +32,12 @@ final class ResultsFile {
     static ResultsFile open(Path file, StudySettings studySettings) throws IOException {
         ResultsFile results = new ResultsFile(file, studySettings.toString());
         if (file != null && Files.exists(file)) {
-            try (InputStream in = Files.newInputStream(file); ObjectInputStream objects = new ObjectInputStream(in)) {
+            try (InputStream in = Files.newInputStream(file);
+                    ObjectInputStream objects = new ObjectInputStream(in)) {
                 String saved = objects.readUTF();
                 if (!saved.equals(results.settings)) {
-                    throw new IOException(file + " holds runs of a study with other settings (" + saved
-                            + "); name another file");
+                    throw new IOException(
+                            file + " holds runs of a study with other settings (" + saved + "); name another file");
                 }
                 int count = objects.readInt();
                 for (int i = 0; i < count; i++) {
@@ -54,7 +56,9 @@ final class ResultsFile {
     }
 
     Optional<RunResult> find(String variant, long seed) {
-        return runs.stream().filter(r -> r.variant().equals(variant) && r.seed() == seed).findFirst();
+        return runs.stream()
+                .filter(r -> r.variant().equals(variant) && r.seed() == seed)
+                .findFirst();
     }
 
     /** Adds a run and rewrites the file, whole or not at all. */

@@ -33,7 +33,8 @@ public record RunResult(
         long adamBytes,
         long parameterBytes,
         double stepMillis,
-        double seconds) implements Serializable {
+        double seconds)
+        implements Serializable {
 
     /** A validation loss at a step. */
     public record Point(int step, double loss) implements Serializable {}
@@ -44,7 +45,9 @@ public record RunResult(
 
     /** The last validation loss, or infinity when training failed (it never finished). */
     public double finalValidLoss() {
-        return failed() || validation.isEmpty() ? Double.POSITIVE_INFINITY : validation.get(validation.size() - 1).loss();
+        return failed() || validation.isEmpty()
+                ? Double.POSITIVE_INFINITY
+                : validation.get(validation.size() - 1).loss();
     }
 
     /** The validation loss before the first step. */

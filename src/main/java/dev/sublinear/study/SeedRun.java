@@ -6,12 +6,12 @@ import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
 import dev.sublinear.training.run.EvaluationReport;
-import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.StepReport;
 import dev.sublinear.training.run.TrainingFailedException;
 import dev.sublinear.training.run.TrainingListener;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
 import java.io.IOException;
@@ -47,11 +47,20 @@ final class SeedRun {
         }
         // enough epochs for the steps; max_steps ends the run
         int epochs = (int) ((long) settings.steps() * settings.batchSize() / settings.trainingPairs()) + 1;
-        TrainingPlan h = new TrainingPlan(epochs, settings.batchSize(), settings.steps(), 1,
-                settings.evalInterval(), 0, 1);
-        TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Saved(base), data.training(),
-                data.validation(), h, variant.optimizer().apply(settings), new Device[] {device}, seed,
-                new DirectoryCheckpointStore(dir.resolve("checkpoints")), null, dir.resolve("model"));
+        TrainingPlan h =
+                new TrainingPlan(epochs, settings.batchSize(), settings.steps(), 1, settings.evalInterval(), 0, 1);
+        TrainingSpec spec = new TrainingSpec(
+                TaskType.CAUSAL_LM,
+                new ModelSource.Saved(base),
+                data.training(),
+                data.validation(),
+                h,
+                variant.optimizer().apply(settings),
+                new Device[] {device},
+                seed,
+                new DirectoryCheckpointStore(dir.resolve("checkpoints")),
+                null,
+                dir.resolve("model"));
         Recorder recorder = new Recorder(settings.steps());
         long begin = System.nanoTime();
         String failure = null;
@@ -70,9 +79,20 @@ final class SeedRun {
             }
         }
         double seconds = (System.nanoTime() - begin) / 1e9;
-        return new RunResult(variant.id(), seed, recorder.steps, Arrays.copyOf(recorder.losses, recorder.steps),
-                List.copyOf(recorder.validation), failure, exactMatch, sample, recorder.stateBytes, recorder.adamBytes,
-                recorder.parameterBytes, recorder.medianStepMillis(), seconds);
+        return new RunResult(
+                variant.id(),
+                seed,
+                recorder.steps,
+                Arrays.copyOf(recorder.losses, recorder.steps),
+                List.copyOf(recorder.validation),
+                failure,
+                exactMatch,
+                sample,
+                recorder.stateBytes,
+                recorder.adamBytes,
+                recorder.parameterBytes,
+                recorder.medianStepMillis(),
+                seconds);
     }
 
     /** Collects the run's reports on the training thread. */

@@ -18,7 +18,11 @@ record StudyData(Path training, Path validation, List<TranslationTask.Pair> test
     /** Generates the task's pairs for {@code settings} into {@code directory}. */
     static StudyData generate(StudySettings settings, Path directory) throws IOException {
         TranslationTask.Splits splits = TranslationTask.generate(TranslationTask.STUDY_SEED)
-                .splits(settings.trainingPairs(), settings.validationPairs(), settings.testPairs(), TranslationTask.STUDY_SEED);
+                .splits(
+                        settings.trainingPairs(),
+                        settings.validationPairs(),
+                        settings.testPairs(),
+                        TranslationTask.STUDY_SEED);
         return new StudyData(
                 TranslationTask.write(directory.resolve("train.jsonl"), splits.training()),
                 TranslationTask.write(directory.resolve("valid.jsonl"), splits.validation()),

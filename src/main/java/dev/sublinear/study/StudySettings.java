@@ -35,8 +35,15 @@ public record StudySettings(
 
     public StudySettings {
         seeds = List.copyOf(seeds);
-        if (steps < 1 || batchSize < 1 || seeds.isEmpty() || trainingPairs < 2 || validationPairs < 1 || testPairs < 1
-                || evalInterval < 1 || warmupSteps < 0 || !(learningRate > 0f)) {
+        if (steps < 1
+                || batchSize < 1
+                || seeds.isEmpty()
+                || trainingPairs < 2
+                || validationPairs < 1
+                || testPairs < 1
+                || evalInterval < 1
+                || warmupSteps < 0
+                || !(learningRate > 0f)) {
             throw new IllegalArgumentException("invalid study settings: " + this);
         }
     }
@@ -50,8 +57,8 @@ public record StudySettings(
      * docs/reproduction.md).
      */
     public static StudySettings full() {
-        return new StudySettings("full", model(2, 128, 4, 512), 800, 32, List.of(1L, 2L, 3L), 8000, 400, 200, 50, 1e-3f,
-                120);
+        return new StudySettings(
+                "full", model(2, 128, 4, 512), 800, 32, List.of(1L, 2L, 3L), 8000, 400, 200, 50, 1e-3f, 120);
     }
 
     /** Minutes, not hours: checks that every variant runs and that the report and plots are written. */
@@ -61,25 +68,63 @@ public record StudySettings(
 
     private static ModelConfig model(int layers, int width, int heads, int mlpWidth) {
         // a sentence pair is under 80 bytes with its markers
-        return new ModelConfig(TaskType.CAUSAL_LM, ByteTokenizer.TYPE, new ByteTokenizer().vocabularySize(), 96, layers,
-                width, heads, mlpWidth, List.of());
+        return new ModelConfig(
+                TaskType.CAUSAL_LM,
+                ByteTokenizer.TYPE,
+                new ByteTokenizer().vocabularySize(),
+                96,
+                layers,
+                width,
+                heads,
+                mlpWidth,
+                List.of());
     }
 
     /** The same study with other seeds (the command's --seeds). */
     public StudySettings withSeeds(List<Long> other) {
-        return new StudySettings(mode, model, steps, batchSize, other, trainingPairs, validationPairs, testPairs,
-                evalInterval, learningRate, warmupSteps);
+        return new StudySettings(
+                mode,
+                model,
+                steps,
+                batchSize,
+                other,
+                trainingPairs,
+                validationPairs,
+                testPairs,
+                evalInterval,
+                learningRate,
+                warmupSteps);
     }
 
     /** The same study with another peak rate for Adam and the fixed-rate Adafactor (the command's --learning-rate). */
     public StudySettings withLearningRate(float other) {
-        return new StudySettings(mode, model, steps, batchSize, seeds, trainingPairs, validationPairs, testPairs,
-                evalInterval, other, warmupSteps);
+        return new StudySettings(
+                mode,
+                model,
+                steps,
+                batchSize,
+                seeds,
+                trainingPairs,
+                validationPairs,
+                testPairs,
+                evalInterval,
+                other,
+                warmupSteps);
     }
 
     /** The same study with another run length (the command's --steps). */
     public StudySettings withSteps(int other) {
-        return new StudySettings(mode, model, other, batchSize, seeds, trainingPairs, validationPairs, testPairs,
-                evalInterval, learningRate, Math.min(warmupSteps, other / 10));
+        return new StudySettings(
+                mode,
+                model,
+                other,
+                batchSize,
+                seeds,
+                trainingPairs,
+                validationPairs,
+                testPairs,
+                evalInterval,
+                learningRate,
+                Math.min(warmupSteps, other / 10));
     }
 }

@@ -1,8 +1,8 @@
 package dev.sublinear.study;
 
-import dev.sublinear.training.run.OptimizerConfig;
 import dev.sublinear.training.run.LearningRate;
 import dev.sublinear.training.run.LearningRate.Schedule;
+import dev.sublinear.training.run.OptimizerConfig;
 import java.util.List;
 import java.util.function.Function;
 
@@ -35,27 +35,49 @@ public record Variant(String id, String description, Function<StudySettings, Opt
      */
     public static List<Variant> table() {
         return List.of(
-                new Variant(ADAM, "Adam, beta1 = 0.9, beta2 = 0.999, linear warm-up then a constant rate",
-                        s -> OptimizerConfig.adam(s.learningRate()).withLearningRate(
-                                new LearningRate(Schedule.CONSTANT, s.learningRate(), s.warmupSteps()))),
-                new Variant(ADAM_NO_WARMUP, "the same without warm-up (for reference: no claim is judged on it)",
+                new Variant(
+                        ADAM,
+                        "Adam, beta1 = 0.9, beta2 = 0.999, linear warm-up then a constant rate",
+                        s -> OptimizerConfig.adam(s.learningRate())
+                                .withLearningRate(
+                                        new LearningRate(Schedule.CONSTANT, s.learningRate(), s.warmupSteps()))),
+                new Variant(
+                        ADAM_NO_WARMUP,
+                        "the same without warm-up (for reference: no claim is judged on it)",
                         s -> OptimizerConfig.adam(s.learningRate())),
-                new Variant(ADAFACTOR, "Adafactor as recommended: factored, beta1 = 0, beta2_t = 1 - t^-0.8, d = 1,"
-                        + " relative step, no warm-up", s -> OptimizerConfig.adafactor()),
-                new Variant(FULL, "the same with the full (unfactored) second moment",
+                new Variant(
+                        ADAFACTOR,
+                        "Adafactor as recommended: factored, beta1 = 0, beta2_t = 1 - t^-0.8, d = 1,"
+                                + " relative step, no warm-up",
+                        s -> OptimizerConfig.adafactor()),
+                new Variant(
+                        FULL,
+                        "the same with the full (unfactored) second moment",
                         s -> OptimizerConfig.adafactor().withOptions(b -> b.optFactored(false))),
-                new Variant(MOMENTUM, "the same with momentum, beta1 = 0.9",
+                new Variant(
+                        MOMENTUM,
+                        "the same with momentum, beta1 = 0.9",
                         s -> OptimizerConfig.adafactor().withOptions(b -> b.optBeta1(0.9f))),
-                new Variant(SLOW_DECAY_NO_CLIP, "fixed beta2 = 0.999 (bias-corrected), no update clipping, no warm-up",
-                        s -> OptimizerConfig.adafactor().withOptions(b -> b.optBeta2(SLOW_BETA2)
-                                .optClipThreshold(Float.POSITIVE_INFINITY))),
-                new Variant(SLOW_DECAY_CLIP, "fixed beta2 = 0.999 (bias-corrected), update clipping d = 1, no warm-up",
+                new Variant(
+                        SLOW_DECAY_NO_CLIP,
+                        "fixed beta2 = 0.999 (bias-corrected), no update clipping, no warm-up",
+                        s -> OptimizerConfig.adafactor()
+                                .withOptions(b -> b.optBeta2(SLOW_BETA2).optClipThreshold(Float.POSITIVE_INFINITY))),
+                new Variant(
+                        SLOW_DECAY_CLIP,
+                        "fixed beta2 = 0.999 (bias-corrected), update clipping d = 1, no warm-up",
                         s -> OptimizerConfig.adafactor().withOptions(b -> b.optBeta2(SLOW_BETA2))),
-                new Variant(DECAY_NO_CLIP, "beta2_t = 1 - t^-0.8, no update clipping, no warm-up",
+                new Variant(
+                        DECAY_NO_CLIP,
+                        "beta2_t = 1 - t^-0.8, no update clipping, no warm-up",
                         s -> OptimizerConfig.adafactor().withOptions(b -> b.optClipThreshold(Float.POSITIVE_INFINITY))),
-                new Variant(FIXED_RATE, "a fixed learning rate (Adam's rate and warm-up) instead of the relative step"
-                        + " and parameter scaling",
-                        s -> OptimizerConfig.adafactor().withOptions(b -> b.optScaleParameter(false))
-                                .withLearningRate(new LearningRate(Schedule.CONSTANT, s.learningRate(), s.warmupSteps()))));
+                new Variant(
+                        FIXED_RATE,
+                        "a fixed learning rate (Adam's rate and warm-up) instead of the relative step"
+                                + " and parameter scaling",
+                        s -> OptimizerConfig.adafactor()
+                                .withOptions(b -> b.optScaleParameter(false))
+                                .withLearningRate(
+                                        new LearningRate(Schedule.CONSTANT, s.learningRate(), s.warmupSteps()))));
     }
 }

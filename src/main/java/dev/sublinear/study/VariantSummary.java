@@ -17,7 +17,10 @@ public record VariantSummary(Variant variant, List<RunResult> runs) {
 
     /** Final validation losses of the runs that finished. */
     double[] finalLosses() {
-        return runs.stream().filter(r -> !r.failed()).mapToDouble(RunResult::finalValidLoss).toArray();
+        return runs.stream()
+                .filter(r -> !r.failed())
+                .mapToDouble(RunResult::finalValidLoss)
+                .toArray();
     }
 
     /** Mean final validation loss over all seeds; infinite when a seed failed. */
@@ -42,7 +45,9 @@ public record VariantSummary(Variant variant, List<RunResult> runs) {
     /** Largest minus smallest final validation loss over the seeds that finished. */
     public double lossRange() {
         double[] v = finalLosses();
-        return v.length == 0 ? 0 : Arrays.stream(v).max().getAsDouble() - Arrays.stream(v).min().getAsDouble();
+        return v.length == 0
+                ? 0
+                : Arrays.stream(v).max().getAsDouble() - Arrays.stream(v).min().getAsDouble();
     }
 
     public double minLoss() {
@@ -79,15 +84,22 @@ public record VariantSummary(Variant variant, List<RunResult> runs) {
     }
 
     static boolean unstable(RunResult r) {
-        return r.failed() || r.finalValidLoss() >= r.initialValidLoss() || Instability.of(r.trainLosses()).spikes() > 0;
+        return r.failed()
+                || r.finalValidLoss() >= r.initialValidLoss()
+                || Instability.of(r.trainLosses()).spikes() > 0;
     }
 
     public int spikes() {
-        return runs.stream().mapToInt(r -> Instability.of(r.trainLosses()).spikes()).sum();
+        return runs.stream()
+                .mapToInt(r -> Instability.of(r.trainLosses()).spikes())
+                .sum();
     }
 
     public double worstSpikeRatio() {
-        return runs.stream().mapToDouble(r -> Instability.of(r.trainLosses()).worstRatio()).max().orElse(1);
+        return runs.stream()
+                .mapToDouble(r -> Instability.of(r.trainLosses()).worstRatio())
+                .max()
+                .orElse(1);
     }
 
     /** Optimizer state bytes (the same for every seed: it depends on shapes and options only). */
@@ -101,7 +113,11 @@ public record VariantSummary(Variant variant, List<RunResult> runs) {
 
     /** Median over seeds of each run's median step time. */
     public double stepMillis() {
-        double[] v = runs.stream().mapToDouble(RunResult::stepMillis).filter(Double::isFinite).sorted().toArray();
+        double[] v = runs.stream()
+                .mapToDouble(RunResult::stepMillis)
+                .filter(Double::isFinite)
+                .sorted()
+                .toArray();
         return v.length == 0 ? Double.NaN : v[v.length / 2];
     }
 

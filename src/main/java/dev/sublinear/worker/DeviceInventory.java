@@ -38,7 +38,9 @@ final class DeviceInventory {
     }
 
     List<String> names() {
-        return gpus.isEmpty() ? List.of("cpu") : gpus.stream().map(DeviceInventory::name).toList();
+        return gpus.isEmpty()
+                ? List.of("cpu")
+                : gpus.stream().map(DeviceInventory::name).toList();
     }
 
     int gpuCount() {

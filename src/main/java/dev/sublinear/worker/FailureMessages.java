@@ -25,6 +25,7 @@ final class FailureMessages {
 
     /** Stands for a known directory while the pattern runs, so that what follows it is taken in too. */
     private static final char KNOWN = '\uE000';
+
     private static final String SEGMENT = "[^\\s'\"`()\\[\\]{}<>|,;:/\\\\]++[/\\\\]?+";
 
     /**
@@ -32,8 +33,8 @@ final class FailureMessages {
      * file: URI, up to whitespace, a quote, a bracket or a colon; not the {@code /} of {@code 1/2}
      * or {@code and/or}.
      */
-    private static final Pattern ABSOLUTE_PATH = Pattern.compile(KNOWN + "[/\\\\]?(?:" + SEGMENT + ")*+"
-            + "|(?<![\\w.~-])(?:[A-Za-z]:)?[/\\\\](?:" + SEGMENT + ")++");
+    private static final Pattern ABSOLUTE_PATH = Pattern.compile(
+            KNOWN + "[/\\\\]?(?:" + SEGMENT + ")*+" + "|(?<![\\w.~-])(?:[A-Za-z]:)?[/\\\\](?:" + SEGMENT + ")++");
 
     private final List<String> directories;
 

@@ -1,5 +1,6 @@
 package dev.sublinear.worker;
 
+import ai.djl.Device;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.MetricPoint;
@@ -8,7 +9,6 @@ import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.models.ModelRecord;
 import dev.sublinear.jobs.queue.Attempt;
-import ai.djl.Device;
 import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.run.EvaluationReport;
@@ -50,16 +50,19 @@ final class JobExecution implements TrainingListener {
     private final long memoryBudgetBytes;
     /** Set when the run starts: the growth of the process from then on is the attempt's memory. */
     private volatile MemoryBudget memory;
+
     private final List<MetricPoint> pending = new ArrayList<>();
     private final ArtifactCheckpointStore checkpointStore;
     private final Path workDirectory;
     /** This claim's random tag: what it writes under its own names never meets another claim's. */
     private final String claim = Ids.next("claim");
+
     private final FailureMessages failures;
     private volatile StepReport latest;
     private volatile boolean lost;
     /** Set once this attempt's final write landed: the job is no longer ours to renew. */
     private volatile boolean ended;
+
     private final Object endLock = new Object();
     private volatile boolean cancelRequested;
     private volatile boolean pauseRequested;
@@ -87,9 +90,16 @@ final class JobExecution implements TrainingListener {
             control.limitMemory(memory);
             String where = devices.stream().map(DeviceInventory::name).collect(Collectors.joining(", "));
             // the tenant reads events: which worker (named after its host) runs the attempt is for the log
-            LOG.info("Job {} attempt {} started on worker {} ({})", job.id(), job.claim().attempt(), attempt.workerId(), where);
-            attempt.info("status", "Attempt " + job.claim().attempt() + " started (" + where + ")"
-                    + (job.latestCheckpoint() != null ? ", resuming from " + job.latestCheckpoint() : ""));
+            LOG.info(
+                    "Job {} attempt {} started on worker {} ({})",
+                    job.id(),
+                    job.claim().attempt(),
+                    attempt.workerId(),
+                    where);
+            attempt.info(
+                    "status",
+                    "Attempt " + job.claim().attempt() + " started (" + where + ")"
+                            + (job.latestCheckpoint() != null ? ", resuming from " + job.latestCheckpoint() : ""));
             if (job.latestCheckpoint() != null) {
                 attempt.dropMetricsAfter(stepOf(job.latestCheckpoint()));
             }
@@ -100,15 +110,22 @@ final class JobExecution implements TrainingListener {
         } catch (InvalidDataException e) {
             List<DataProblem> problems = e.problems();
             String param = "validation".equals(problems.get(0).file()) ? "validation_file" : "training_file";
-            userError("invalid_file", problems.stream().limit(20).map(DataProblem::toString)
-                    .collect(Collectors.joining("; ")), param);
+            userError(
+                    "invalid_file",
+                    problems.stream().limit(20).map(DataProblem::toString).collect(Collectors.joining("; ")),
+                    param);
         } catch (MemoryBudgetExceededException e) {
             // the job's settings ask for more than a worker grants a job: the user's to change
-            userError("out_of_memory", e.getMessage() + " (the worker's memory budget for a job); use a smaller"
-                    + " batch_size or shorter examples", "hyperparameters.batch_size");
+            userError(
+                    "out_of_memory",
+                    e.getMessage() + " (the worker's memory budget for a job); use a smaller"
+                            + " batch_size or shorter examples",
+                    "hyperparameters.batch_size");
         } catch (TrainingFailedException e) {
-            userError("training_diverged", e.getMessage()
-                    + " (try a smaller learning_rate or clip_threshold, or check the data)", "hyperparameters");
+            userError(
+                    "training_diverged",
+                    e.getMessage() + " (try a smaller learning_rate or clip_threshold, or check the data)",
+                    "hyperparameters");
         } catch (IllegalArgumentException e) {
             userError("invalid_job", e.getMessage(), "model");
         } catch (Exception | Error e) {
@@ -120,8 +137,10 @@ final class JobExecution implements TrainingListener {
 
     private void finish(RunOutcome outcome, TrainingSpec spec) throws IOException {
         if (lost) {
-            attempt.warn("status", "Attempt " + job.claim().attempt()
-                    + " stopped: the worker lost its lease and another attempt owns the job");
+            attempt.warn(
+                    "status",
+                    "Attempt " + job.claim().attempt()
+                            + " stopped: the worker lost its lease and another attempt owns the job");
             return;
         }
         switch (outcome.status()) {
@@ -129,13 +148,21 @@ final class JobExecution implements TrainingListener {
                 JobRunner.StoredModel stored = runner.storeModel(job, spec.outputDirectory(), claim);
                 AtomicReference<ModelRecord> registered = new AtomicReference<>();
                 if (end(() -> {
-                    registered.set(attempt.succeed(stored.artifactKey(), stored.bytes(), outcome.steps(),
-                            outcome.trainedTokens()).orElse(null));
+                    registered.set(attempt.succeed(
+                                    stored.artifactKey(), stored.bytes(), outcome.steps(), outcome.trainedTokens())
+                            .orElse(null));
                     return registered.get() != null;
                 })) {
-                    attempt.info("status", "Job succeeded after " + outcome.steps() + " steps: "
-                            + registered.get().id() + String.format(" (train loss %.4f%s)", outcome.lastTrainLoss(),
-                            Float.isNaN(outcome.lastValidLoss()) ? "" : String.format(", valid loss %.4f", outcome.lastValidLoss())));
+                    attempt.info(
+                            "status",
+                            "Job succeeded after " + outcome.steps() + " steps: "
+                                    + registered.get().id()
+                                    + String.format(
+                                            " (train loss %.4f%s)",
+                                            outcome.lastTrainLoss(),
+                                            Float.isNaN(outcome.lastValidLoss())
+                                                    ? ""
+                                                    : String.format(", valid loss %.4f", outcome.lastValidLoss())));
                 } else {
                     runner.artifacts.delete(stored.artifactKey());
                 }
@@ -148,10 +175,13 @@ final class JobExecution implements TrainingListener {
             case PAUSED -> {
                 JobStatus to = requeueRequested && !pauseRequested ? JobStatus.QUEUED : JobStatus.PAUSED;
                 if (end(() -> attempt.release(to))) {
-                    attempt.info("status", to == JobStatus.PAUSED
-                            ? "Job paused at step " + outcome.steps() + " (checkpoint " + outcome.lastCheckpoint() + ")"
-                            : "The worker is stopping: job requeued at step " + outcome.steps()
-                                    + " (checkpoint " + outcome.lastCheckpoint() + ")");
+                    attempt.info(
+                            "status",
+                            to == JobStatus.PAUSED
+                                    ? "Job paused at step " + outcome.steps() + " (checkpoint "
+                                            + outcome.lastCheckpoint() + ")"
+                                    : "The worker is stopping: job requeued at step " + outcome.steps()
+                                            + " (checkpoint " + outcome.lastCheckpoint() + ")");
                 }
             }
         }
@@ -167,7 +197,11 @@ final class JobExecution implements TrainingListener {
 
     /** Not the user's fault: retried on another attempt while attempts remain. */
     private void platformError(Throwable e) {
-        LOG.error("Job {} attempt {} failed on the platform side", job.id(), job.claim().attempt(), e);
+        LOG.error(
+                "Job {} attempt {} failed on the platform side",
+                job.id(),
+                job.claim().attempt(),
+                e);
         flushQuietly();
         if (lost) {
             return;
@@ -177,11 +211,16 @@ final class JobExecution implements TrainingListener {
             // the worker's own store, not the job: charging it would burn every attempt in seconds
             if (!runner.artifacts.writable() && end(attempt::releaseUncharged)) {
                 // the cause (with server paths) is in the log above, not in what the tenant reads
-                attempt.warn("status", "Attempt " + job.claim().attempt() + " could not write to the"
-                        + " artifact store; requeued without using up an attempt, to run once the store can be written");
-            } else if (job.claim().attempt() < job.claim().maxAttempts() && end(() -> attempt.release(JobStatus.QUEUED))) {
-                attempt.warn("status", "Attempt " + job.claim().attempt() + " failed (" + message
-                        + "); requeued to resume from the newest checkpoint");
+                attempt.warn(
+                        "status",
+                        "Attempt " + job.claim().attempt() + " could not write to the"
+                                + " artifact store; requeued without using up an attempt, to run once the store can be written");
+            } else if (job.claim().attempt() < job.claim().maxAttempts()
+                    && end(() -> attempt.release(JobStatus.QUEUED))) {
+                attempt.warn(
+                        "status",
+                        "Attempt " + job.claim().attempt() + " failed (" + message
+                                + "); requeued to resume from the newest checkpoint");
             } else if (end(() -> attempt.fail(new JobRecord.Failure("platform_error", message, null)))) {
                 attempt.error("status", "Job failed on attempt " + job.claim().attempt() + ": " + message);
             }
@@ -217,7 +256,10 @@ final class JobExecution implements TrainingListener {
         }
         if (action.isEmpty()) {
             if (!lost) {
-                LOG.warn("Job {} attempt {}: lease lost; stopping the run", job.id(), job.claim().attempt());
+                LOG.warn(
+                        "Job {} attempt {}: lease lost; stopping the run",
+                        job.id(),
+                        job.claim().attempt());
             }
             lost = true;
             control.cancel();
@@ -258,7 +300,8 @@ final class JobExecution implements TrainingListener {
         if (r != null && !lost) {
             StepReport.Progress p = r.progress();
             StepReport.OptimizerMemory m = r.optimizerMemory();
-            attempt.progress(new JobRecord.Progress(p.step(), p.totalSteps(), finite(p.etaSeconds()), p.trainedTokens()),
+            attempt.progress(
+                    new JobRecord.Progress(p.step(), p.totalSteps(), finite(p.etaSeconds()), p.trainedTokens()),
                     new JobRecord.Memory(m.stateBytes(), m.adamEquivalentBytes(), m.parameterBytes()));
         }
     }
@@ -282,8 +325,15 @@ final class JobExecution implements TrainingListener {
         latest = r;
         synchronized (pending) {
             StepReport.Diagnostics d = r.diagnostics();
-            pending.add(new MetricPoint(r.progress().step(), finite(r.trainLoss()), null, null, finite(d.stepSize()),
-                    finite(d.updateRms()), finite(d.clipRate()), finite(r.throughput().tokensPerSecond()),
+            pending.add(new MetricPoint(
+                    r.progress().step(),
+                    finite(r.trainLoss()),
+                    null,
+                    null,
+                    finite(d.stepSize()),
+                    finite(d.updateRms()),
+                    finite(d.clipRate()),
+                    finite(r.throughput().tokensPerSecond()),
                     r.memory().residentBytes()));
         }
     }
@@ -295,8 +345,18 @@ final class JobExecution implements TrainingListener {
             for (int i = 0; i < pending.size(); i++) {
                 MetricPoint p = pending.get(i);
                 if (p.step() == r.step()) {
-                    pending.set(i, new MetricPoint(p.step(), p.trainLoss(), finite(r.validLoss()), accuracy,
-                            p.learningRate(), p.updateRms(), p.clipRate(), p.tokensPerSecond(), p.residentBytes()));
+                    pending.set(
+                            i,
+                            new MetricPoint(
+                                    p.step(),
+                                    p.trainLoss(),
+                                    finite(r.validLoss()),
+                                    accuracy,
+                                    p.learningRate(),
+                                    p.updateRms(),
+                                    p.clipRate(),
+                                    p.tokensPerSecond(),
+                                    p.residentBytes()));
                     return;
                 }
             }
@@ -307,10 +367,9 @@ final class JobExecution implements TrainingListener {
     @Override
     public void onCheckpoint(String name, int step, long bytes) {
         StepReport r = latest;
-        if (attempt.checkpointed(name, step, bytes, r == null ? null : finite(r.trainLoss()), null,
-                checkpointStore.key(name))) {
-            attempt.info("checkpoint", "Checkpoint " + name + " written at step " + step + " ("
-                    + bytes + " bytes)");
+        if (attempt.checkpointed(
+                name, step, bytes, r == null ? null : finite(r.trainLoss()), null, checkpointStore.key(name))) {
+            attempt.info("checkpoint", "Checkpoint " + name + " written at step " + step + " (" + bytes + " bytes)");
         }
     }
 
@@ -328,7 +387,8 @@ final class JobExecution implements TrainingListener {
     double stepsPerSecond() {
         StepReport r = latest;
         long nanos = System.nanoTime() - firstStepNanos;
-        return r == null || r.progress().step() == firstStep || nanos <= 0 ? 0
+        return r == null || r.progress().step() == firstStep || nanos <= 0
+                ? 0
                 : (r.progress().step() - firstStep) / (nanos / 1e9);
     }
 

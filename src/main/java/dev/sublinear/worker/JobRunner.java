@@ -4,8 +4,8 @@ import ai.djl.Device;
 import dev.sublinear.jobs.BaseModel;
 import dev.sublinear.jobs.CheckpointRecord;
 import dev.sublinear.jobs.JobRecord;
-import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.TrainingSettings;
+import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.queue.Attempt;
@@ -54,9 +54,18 @@ class JobRunner {
                 ? null
                 : copy(validationFile.get().artifactKey(), workDirectory.resolve("validation.jsonl"));
         ModelSource source = modelSource(attempt.baseModel(), workDirectory);
-        TrainingSpec spec = new TrainingSpec(job.task(), source, training, validation,
-                TrainingSettings.hyperparameters(job.settings()), TrainingSettings.optimizer(job.settings()),
-                devices.toArray(Device[]::new), job.settings().seed(), store, null, workDirectory.resolve("output"));
+        TrainingSpec spec = new TrainingSpec(
+                job.task(),
+                source,
+                training,
+                validation,
+                TrainingSettings.hyperparameters(job.settings()),
+                TrainingSettings.optimizer(job.settings()),
+                devices.toArray(Device[]::new),
+                job.settings().seed(),
+                store,
+                null,
+                workDirectory.resolve("output"));
         return job.latestCheckpoint() == null ? spec : spec.resumingFrom(job.latestCheckpoint());
     }
 
@@ -74,11 +83,13 @@ class JobRunner {
         return new ModelSource.FromCheckpoint(
                 new ArtifactCheckpointStore(artifacts, c.jobId(), name -> {
                     throw new IllegalStateException("a base checkpoint is read-only");
-                }), c.name());
+                }),
+                c.name());
     }
 
     private Path copy(String key, Path target) throws IOException {
-        try (InputStream in = artifacts.open(key); OutputStream out = PrivateFiles.createFile(target)) {
+        try (InputStream in = artifacts.open(key);
+                OutputStream out = PrivateFiles.createFile(target)) {
             in.transferTo(out);
         }
         return target;

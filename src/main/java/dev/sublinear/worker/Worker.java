@@ -1,12 +1,12 @@
 package dev.sublinear.worker;
 
+import ai.djl.Device;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.queue.Attempt;
 import dev.sublinear.jobs.queue.Attempts;
 import dev.sublinear.jobs.workers.WorkerRecord;
 import dev.sublinear.jobs.workers.WorkerRegistry;
 import dev.sublinear.jobs.workers.WorkerStatus;
-import ai.djl.Device;
 import dev.sublinear.training.run.MemoryBudget;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -48,6 +48,7 @@ public class Worker implements SmartLifecycle {
     private final String id;
     /** The memory one job may take here (see {@link WorkerProperties#memoryBudget()}). */
     private final long memoryBudgetBytes;
+
     private final Map<String, JobExecution> running = new ConcurrentHashMap<>();
     private final Object wakeUp = new Object();
     private volatile boolean active;
@@ -56,7 +57,12 @@ public class Worker implements SmartLifecycle {
     private ExecutorService trainers;
     private Thread claimLoop;
 
-    Worker(JobRunner runner, Attempts attempts, WorkerRegistry workers, WorkerProperties properties, Clock clock,
+    Worker(
+            JobRunner runner,
+            Attempts attempts,
+            WorkerRegistry workers,
+            WorkerProperties properties,
+            Clock clock,
             MeterRegistry meters) {
         this.runner = runner;
         this.attempts = attempts;
@@ -65,9 +71,11 @@ public class Worker implements SmartLifecycle {
         this.clock = clock;
         this.meters = meters;
         this.devices = new DeviceInventory(properties.devices(), properties.cpuSlots());
-        this.id = properties.id() != null ? properties.id() : host() + "-" + dev.sublinear.jobs.common.Ids.next("w").substring(2, 10);
-        this.memoryBudgetBytes = properties.memoryBudgetBytes(machineMemory(), Runtime.getRuntime().maxMemory(),
-                devices.slots());
+        this.id = properties.id() != null
+                ? properties.id()
+                : host() + "-" + dev.sublinear.jobs.common.Ids.next("w").substring(2, 10);
+        this.memoryBudgetBytes = properties.memoryBudgetBytes(
+                machineMemory(), Runtime.getRuntime().maxMemory(), devices.slots());
     }
 
     /** The machine's memory, or its container's limit (the JVM reads the cgroup), in bytes. */
@@ -83,8 +91,16 @@ public class Worker implements SmartLifecycle {
     @Override
     public void start() {
         long now = clock.millis();
-        workers.register(new WorkerRecord(id, host(), devices.names(), devices.gpuCount(), devices.slots(),
-                WorkerStatus.ONLINE, now, now, memoryBudgetBytes));
+        workers.register(new WorkerRecord(
+                id,
+                host(),
+                devices.names(),
+                devices.gpuCount(),
+                devices.slots(),
+                WorkerStatus.ONLINE,
+                now,
+                now,
+                memoryBudgetBytes));
         registerMeters();
         active = true;
         heartbeats = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "worker-heartbeat"));
@@ -93,8 +109,12 @@ public class Worker implements SmartLifecycle {
         trainers = Executors.newCachedThreadPool(r -> new Thread(r, "worker-training"));
         claimLoop = new Thread(this::claimLoop, "worker-claims");
         claimLoop.start();
-        LOG.info("Worker {} started with devices {} ({} job(s) at once, memory budget {} a job)", id, devices.names(),
-                devices.slots(), MemoryBudget.describe(memoryBudgetBytes));
+        LOG.info(
+                "Worker {} started with devices {} ({} job(s) at once, memory budget {} a job)",
+                id,
+                devices.names(),
+                devices.slots(),
+                MemoryBudget.describe(memoryBudgetBytes));
     }
 
     private void claimLoop() {
@@ -108,7 +128,9 @@ public class Worker implements SmartLifecycle {
                     claimed = claimOne();
                 } else {
                     // a job claimed now would fail at its first checkpoint: leave it queued, look again later
-                    wait = Math.min(wait * 2, Math.max(poll, properties.unwritableStoreBackoff().toMillis()));
+                    wait = Math.min(
+                            wait * 2,
+                            Math.max(poll, properties.unwritableStoreBackoff().toMillis()));
                 }
             } catch (RuntimeException e) {
                 LOG.warn("Claiming failed; retrying in {}", properties.pollInterval(), e);
@@ -145,10 +167,16 @@ public class Worker implements SmartLifecycle {
             return false;
         }
         AtomicReference<List<Device>> taken = new AtomicReference<>();
-        Optional<Attempt> claimed = attempts.claim(id, maxGpus, memoryBudgetBytes, gpus -> {
-            taken.set(devices.allocate(gpus));
-            return String.join(",", taken.get().stream().map(DeviceInventory::name).toList());
-        }, properties.leaseDuration());
+        Optional<Attempt> claimed = attempts.claim(
+                id,
+                maxGpus,
+                memoryBudgetBytes,
+                gpus -> {
+                    taken.set(devices.allocate(gpus));
+                    return String.join(
+                            ",", taken.get().stream().map(DeviceInventory::name).toList());
+                },
+                properties.leaseDuration());
         if (claimed.isEmpty()) {
             if (taken.get() != null) {
                 devices.release(taken.get());
@@ -156,8 +184,8 @@ public class Worker implements SmartLifecycle {
             return false;
         }
         JobRecord job = claimed.get().job();
-        JobExecution execution = new JobExecution(runner, claimed.get(), taken.get(), properties.leaseDuration(),
-                memoryBudgetBytes);
+        JobExecution execution =
+                new JobExecution(runner, claimed.get(), taken.get(), properties.leaseDuration(), memoryBudgetBytes);
         running.put(job.id(), execution);
         trainers.execute(() -> {
             Timer.Sample sample = Timer.start(meters);
@@ -198,7 +226,9 @@ public class Worker implements SmartLifecycle {
         trainers.shutdown();
         try {
             if (!trainers.awaitTermination(properties.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("Jobs {} did not stop within {}; their leases will expire", running.keySet(),
+                LOG.warn(
+                        "Jobs {} did not stop within {}; their leases will expire",
+                        running.keySet(),
                         properties.shutdownGrace());
             }
             claimLoop.join(properties.pollInterval().toMillis() * 4);
@@ -236,9 +266,11 @@ public class Worker implements SmartLifecycle {
 
     private void registerMeters() {
         gauge("sublinear.worker.jobs.running", e -> 1);
-        gauge("sublinear.worker.optimizer.state.bytes",
+        gauge(
+                "sublinear.worker.optimizer.state.bytes",
                 e -> e.latest() == null ? 0 : e.latest().optimizerMemory().stateBytes());
-        gauge("sublinear.worker.optimizer.adam.equivalent.bytes",
+        gauge(
+                "sublinear.worker.optimizer.adam.equivalent.bytes",
                 e -> e.latest() == null ? 0 : e.latest().optimizerMemory().adamEquivalentBytes());
         gauge("sublinear.worker.steps.per.second", JobExecution::stepsPerSecond);
         Gauge.builder("sublinear.worker.device.utilisation", devices, DeviceInventory::utilisation)
@@ -247,7 +279,11 @@ public class Worker implements SmartLifecycle {
     }
 
     private void gauge(String name, ToDoubleFunction<JobExecution> perJob) {
-        Gauge.builder(name, running, r -> r.values().stream().mapToDouble(perJob).sum()).register(meters);
+        Gauge.builder(
+                        name,
+                        running,
+                        r -> r.values().stream().mapToDouble(perJob).sum())
+                .register(meters);
     }
 
     private static String host() {

@@ -20,7 +20,12 @@ class WorkerConfiguration {
 
     @Bean
     @Conditional(WorkerRole.class)
-    Worker worker(JobRunner runner, Attempts attempts, WorkerRegistry workers, WorkerProperties properties, Clock clock,
+    Worker worker(
+            JobRunner runner,
+            Attempts attempts,
+            WorkerRegistry workers,
+            WorkerProperties properties,
+            Clock clock,
             MeterRegistry meters) {
         return new Worker(runner, attempts, workers, properties, clock, meters);
     }
@@ -30,9 +35,9 @@ class WorkerConfiguration {
         public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
             return Binder.get(context.getEnvironment())
                     .bind("sublinear.roles", Bindable.listOf(String.class))
-                    .map(roles -> roles.stream().anyMatch(r -> r.trim().toLowerCase(Locale.ROOT).equals("worker")))
+                    .map(roles -> roles.stream()
+                            .anyMatch(r -> r.trim().toLowerCase(Locale.ROOT).equals("worker")))
                     .orElse(true);
         }
     }
-
 }

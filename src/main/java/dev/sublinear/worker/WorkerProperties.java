@@ -50,7 +50,8 @@ public record WorkerProperties(
     static final DataSize MIN_MEMORY_BUDGET = DataSize.ofMegabytes(1);
 
     public WorkerProperties {
-        if (heartbeatInterval != null && leaseDuration != null
+        if (heartbeatInterval != null
+                && leaseDuration != null
                 && leaseDuration.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
             throw new IllegalArgumentException("sublinear.worker.lease-duration (" + leaseDuration
                     + ") must be at least twice sublinear.worker.heartbeat-interval (" + heartbeatInterval + ")");

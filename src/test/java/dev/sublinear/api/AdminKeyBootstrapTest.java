@@ -45,8 +45,12 @@ class AdminKeyBootstrapTest {
 
     private ConfigurableApplicationContext start() {
         DjlEngine.configureOffline();
-        return new SpringApplicationBuilder(SublinearApplication.class).run("--server.port=0",
-                "--sublinear.data-dir=" + dir.resolve("data"), "--sublinear.roles=api", "--spring.main.banner-mode=off");
+        return new SpringApplicationBuilder(SublinearApplication.class)
+                .run(
+                        "--server.port=0",
+                        "--sublinear.data-dir=" + dir.resolve("data"),
+                        "--sublinear.roles=api",
+                        "--spring.main.banner-mode=off");
     }
 
     private static String url(ConfigurableApplicationContext context) {

@@ -43,11 +43,17 @@ class DiskFullTest {
                 Path filler = data.resolve("filler");
                 fill(filler);
                 for (int i = 0; i < 3; i++) {
-                    BadInputTest.assertProblem(service.post("/v1/admin/tenants", "{\"id\": \"during-" + i + "\"}"), 507,
-                            null, "insufficient_storage");
+                    BadInputTest.assertProblem(
+                            service.post("/v1/admin/tenants", "{\"id\": \"during-" + i + "\"}"),
+                            507,
+                            null,
+                            "insufficient_storage");
                 }
-                BadInputTest.assertProblem(service.post("/v1/admin/tenants/before/keys", "{\"name\": \"during\"}"), 507,
-                        null, "insufficient_storage");
+                BadInputTest.assertProblem(
+                        service.post("/v1/admin/tenants/before/keys", "{\"name\": \"during\"}"),
+                        507,
+                        null,
+                        "insufficient_storage");
                 awaitStatus(service, "/actuator/health/readiness", 503);
                 awaitStatus(service, "/actuator/health", 503);
                 // the database reopens for reading while the disk is still full
@@ -62,11 +68,18 @@ class DiskFullTest {
             }
             try (RunningService again = RunningService.start(data, null)) {
                 List<String> tenants = new ArrayList<>();
-                again.get("/v1/admin/tenants").expect(200).json().get("data").forEach(t -> tenants.add(t.get("id").asString()));
+                again.get("/v1/admin/tenants")
+                        .expect(200)
+                        .json()
+                        .get("data")
+                        .forEach(t -> tenants.add(t.get("id").asString()));
                 assertThat(tenants).contains("before", "after").noneMatch(t -> t.startsWith("during"));
                 again.as(before).get("/v1/files").expect(200);
                 again.as(after).get("/v1/files").expect(200);
-                JsonNode keys = again.get("/v1/admin/tenants/before/keys").expect(200).json().get("data");
+                JsonNode keys = again.get("/v1/admin/tenants/before/keys")
+                        .expect(200)
+                        .json()
+                        .get("data");
                 assertThat(keys.size()).isEqualTo(1);
             }
         } finally {
@@ -75,7 +88,10 @@ class DiskFullTest {
     }
 
     private static String newKey(ServiceClient service, String tenant) {
-        return service.post("/v1/admin/tenants/" + tenant + "/keys", "{\"name\": \"k\"}").expect(201).json().get("secret")
+        return service.post("/v1/admin/tenants/" + tenant + "/keys", "{\"name\": \"k\"}")
+                .expect(201)
+                .json()
+                .get("secret")
                 .asString();
     }
 
@@ -101,8 +117,8 @@ class DiskFullTest {
             }
             ServiceClient.sleep(200);
         } while (System.nanoTime() < deadline);
-        throw new AssertionError(path + " did not answer " + status + " within 15 s; last: " + last.status() + " "
-                + last.body());
+        throw new AssertionError(
+                path + " did not answer " + status + " within 15 s; last: " + last.status() + " " + last.body());
     }
 
     /** Mounts a 64 MiB tmpfs; returns null, or why it could not. */
@@ -110,7 +126,8 @@ class DiskFullTest {
         Process p;
         try {
             p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs", at.toString())
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
         } catch (IOException e) {
             return e.getMessage(); // no mount command
         }

@@ -39,24 +39,32 @@ class ErrorResponsesTest {
     @ValueSource(strings = {"/v1/files", "/v1/fine_tuning/jobs", "/", "/actuator/health", "/error", "/no-such-path"})
     void traceIsRefusedAsAProblem(String path) {
         RunningService.Response r = service.send(service.request(path)
-                .method("TRACE", HttpRequest.BodyPublishers.noBody()).build());
+                .method("TRACE", HttpRequest.BodyPublishers.noBody())
+                .build());
         assertProblem(r, 405, "method_not_allowed");
     }
 
     @ParameterizedTest(name = "{0} /error")
     @ValueSource(strings = {"GET", "POST", "DELETE", "PUT"})
     void theErrorPathIsAProblem(String method) {
-        RunningService.Response r = service.send(service.request("/error").header("Content-Type", "application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString("{}")).build());
+        RunningService.Response r = service.send(service.request("/error")
+                .header("Content-Type", "application/json")
+                .method(method, HttpRequest.BodyPublishers.ofString("{}"))
+                .build());
         assertProblem(r, 404, "not_found");
     }
 
     @Test
     void theErrorPathIsAProblemEvenForABrowser() {
-        RunningService.Response r = service.send(service.request("/error").header("Accept", "text/html").GET().build());
+        RunningService.Response r = service.send(
+                service.request("/error").header("Accept", "text/html").GET().build());
         assertProblem(r, 404, "not_found");
-        RunningService.Response anonymous = service.as(null).send(service.as(null).request("/error")
-                .header("Accept", "text/html,application/xhtml+xml").GET().build());
+        RunningService.Response anonymous = service.as(null)
+                .send(service.as(null)
+                        .request("/error")
+                        .header("Accept", "text/html,application/xhtml+xml")
+                        .GET()
+                        .build());
         // without a key, refusing the request (401) is as good an answer as finding nothing there
         if (anonymous.status() == 401) {
             assertProblem(anonymous, 401, "unauthorized");
@@ -74,6 +82,8 @@ class ErrorResponsesTest {
         assertThat(problem.has("param")).as(r.body()).isTrue();
         assertThat(problem.get("detail").asString()).isNotBlank();
         // Spring Boot's default error body
-        assertThat(problem.has("timestamp") || problem.has("path") || problem.has("error")).as(r.body()).isFalse();
+        assertThat(problem.has("timestamp") || problem.has("path") || problem.has("error"))
+                .as(r.body())
+                .isFalse();
     }
 }

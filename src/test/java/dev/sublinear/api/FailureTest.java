@@ -40,12 +40,15 @@ class FailureTest {
             port = socket.getLocalPort();
         }
         Path pgData = dir.resolve("pg");
-        EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(pgData).setCleanDataDirectory(false)
-                .setPort(port).start();
-        TestDatabases.Database database = new TestDatabases.Database("postgresql", pg.getJdbcUrl("postgres", "postgres"),
-                "postgres", "postgres");
-        try (RunningService service = RunningService.start(dir.resolve("data"), database,
-                "--spring.datasource.hikari.connection-timeout=2000")) {
+        EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                .setDataDirectory(pgData)
+                .setCleanDataDirectory(false)
+                .setPort(port)
+                .start();
+        TestDatabases.Database database =
+                new TestDatabases.Database("postgresql", pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres");
+        try (RunningService service = RunningService.start(
+                dir.resolve("data"), database, "--spring.datasource.hikari.connection-timeout=2000")) {
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("t.jsonl"), 48, 1), "fine-tune");
             String job = service.createJob("""
                     {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"n_epochs": 100, "batch_size": 4,
@@ -54,7 +57,11 @@ class FailureTest {
 
             pg.close(); // the database is gone for a while
             RunningService.sleep(5_000);
-            pg = EmbeddedPostgres.builder().setDataDirectory(pgData).setCleanDataDirectory(false).setPort(port).start();
+            pg = EmbeddedPostgres.builder()
+                    .setDataDirectory(pgData)
+                    .setCleanDataDirectory(false)
+                    .setPort(port)
+                    .start();
 
             // while the pool reconnects, requests may be refused with 503 and Retry-After; never a 500
             JsonNode done = null;
@@ -64,7 +71,8 @@ class FailureTest {
                 assertThat(r.status()).as(r.body()).isIn(200, 503);
                 if (r.status() == 503) {
                     assertThat(r.contentType()).startsWith("application/problem+json");
-                } else if (List.of("succeeded", "failed").contains(r.json().get("status").asString())) {
+                } else if (List.of("succeeded", "failed")
+                        .contains(r.json().get("status").asString())) {
                     done = r.json();
                     break;
                 }
@@ -73,7 +81,9 @@ class FailureTest {
             assertThat(done).as("the job ended").isNotNull();
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
             assertThat(done.get("progress").get("step").asInt()).isEqualTo(120);
-            JsonNode metrics = service.get("/v1/fine_tuning/jobs/" + job + "/metrics?max_points=100000").json().get("data");
+            JsonNode metrics = service.get("/v1/fine_tuning/jobs/" + job + "/metrics?max_points=100000")
+                    .json()
+                    .get("data");
             Set<Integer> steps = new HashSet<>();
             metrics.forEach(p -> steps.add(p.get("step").asInt()));
             assertThat(steps).hasSize(120);
@@ -86,8 +96,11 @@ class FailureTest {
     @Test
     void fiveHundredSubmissionsEachSentTwiceMakeFiveHundredJobs() throws Exception {
         TestDatabases.Database database = TestDatabases.postgres();
-        try (RunningService service = RunningService.start(dir.resolve("data"), database,
-                "--sublinear.limits.max-queued-jobs=10000", "--sublinear.limits.requests-per-second=100000",
+        try (RunningService service = RunningService.start(
+                dir.resolve("data"),
+                database,
+                "--sublinear.limits.max-queued-jobs=10000",
+                "--sublinear.limits.requests-per-second=100000",
                 "--spring.datasource.hikari.maximum-pool-size=20")) {
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("t.jsonl"), 16, 1), "fine-tune");
             String body = """
@@ -97,8 +110,12 @@ class FailureTest {
             for (int round = 0; round < 2; round++) {
                 for (int i = 0; i < 500; i++) {
                     String key = "submission-" + i;
-                    answers.add(clients.submit(() -> key + "=" + service.post("/v1/fine_tuning/jobs", body, key)
-                            .expect(201).json().get("id").asString()));
+                    answers.add(clients.submit(() -> key + "="
+                            + service.post("/v1/fine_tuning/jobs", body, key)
+                                    .expect(201)
+                                    .json()
+                                    .get("id")
+                                    .asString()));
                 }
             }
             Set<String> pairs = new HashSet<>();
@@ -109,7 +126,10 @@ class FailureTest {
             // each key answered with one job, both times
             assertThat(pairs).hasSize(500);
             JdbcClient jdbc = service.context().getBean(JdbcClient.class);
-            assertThat(jdbc.sql("SELECT COUNT(*) FROM jobs").query(Integer.class).single()).isEqualTo(500);
+            assertThat(jdbc.sql("SELECT COUNT(*) FROM jobs")
+                            .query(Integer.class)
+                            .single())
+                    .isEqualTo(500);
         }
     }
 
@@ -119,8 +139,11 @@ class FailureTest {
         Files.createDirectories(artifacts);
         // a real, small filesystem: two lm-tiny checkpoints (3.7 MB each) fit, a third does not
         run("mount", "-t", "tmpfs", "-o", "size=9m", "tmpfs", artifacts.toString());
-        try (RunningService service = RunningService.start(dir.resolve("data"), null,
-                "--sublinear.artifacts-dir=" + artifacts, "--sublinear.jobs.max-attempts=1")) {
+        try (RunningService service = RunningService.start(
+                dir.resolve("data"),
+                null,
+                "--sublinear.artifacts-dir=" + artifacts,
+                "--sublinear.jobs.max-attempts=1")) {
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("t.jsonl"), 48, 1), "fine-tune");
             String job = service.createJob("""
                     {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"n_epochs": 100, "batch_size": 4,
@@ -130,11 +153,13 @@ class FailureTest {
             assertThat(failed.get("error").get("code").asString()).isEqualTo("platform_error");
             assertThat(failed.get("error").get("message").asString()).containsIgnoringCase("space");
 
-            JsonNode checkpoints = service.get("/v1/fine_tuning/jobs/" + job + "/checkpoints").json().get("data");
+            JsonNode checkpoints = service.get("/v1/fine_tuning/jobs/" + job + "/checkpoints")
+                    .json()
+                    .get("data");
             assertThat(checkpoints.size()).isGreaterThanOrEqualTo(1);
             for (JsonNode c : checkpoints) {
-                byte[] archive = service.download("/v1/fine_tuning/jobs/" + job + "/checkpoints/" + c.get("id").asString()
-                        + "/content");
+                byte[] archive = service.download("/v1/fine_tuning/jobs/" + job + "/checkpoints/"
+                        + c.get("id").asString() + "/content");
                 assertThat(archive).hasSize(c.get("bytes").asInt());
                 int entries = 0;
                 try (ZipInputStream zip = new ZipInputStream(new java.io.ByteArrayInputStream(archive))) {

@@ -24,7 +24,8 @@ import org.springframework.http.ContentDisposition;
  */
 class FileNamesTest {
 
-    private static final byte[] LINES = "{\"text\": \"hello\"}\n{\"text\": \"world\"}\n".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] LINES =
+            "{\"text\": \"hello\"}\n{\"text\": \"world\"}\n".getBytes(StandardCharsets.UTF_8);
 
     @TempDir
     static Path dir;
@@ -67,24 +68,40 @@ class FileNamesTest {
     void aDeceptiveFileNameIsRefused(String name, String filename) {
         RunningService.Response r = service.upload(filename, LINES, "fine-tune");
         BadInputTest.assertProblem(r, 400, "file", "invalid_request");
-        assertThat(service.get("/v1/files?limit=100").json().get("data").toString()).doesNotContain("hello");
+        assertThat(service.get("/v1/files?limit=100").json().get("data").toString())
+                .doesNotContain("hello");
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"données-été.jsonl", "日本語のデータ.jsonl", "обучение.jsonl", "emoji-😀.jsonl",
-            "plain.jsonl", "it's (1) [copy] #2.jsonl", "ملف.jsonl"})
+    @ValueSource(
+            strings = {
+                "données-été.jsonl",
+                "日本語のデータ.jsonl",
+                "обучение.jsonl",
+                "emoji-😀.jsonl",
+                "plain.jsonl",
+                "it's (1) [copy] #2.jsonl",
+                "ملف.jsonl"
+            })
     void anyOtherNameComesBackInContentDisposition(String filename) throws Exception {
-        String id = service.upload(filename, LINES, "fine-tune").expect(201).json().get("id").asString();
-        assertThat(service.get("/v1/files/" + id).json().get("filename").asString()).isEqualTo(filename);
+        String id = service.upload(filename, LINES, "fine-tune")
+                .expect(201)
+                .json()
+                .get("id")
+                .asString();
+        assertThat(service.get("/v1/files/" + id).json().get("filename").asString())
+                .isEqualTo(filename);
 
-        HttpResponse<byte[]> r = service.http().send(service.request("/v1/files/" + id + "/content").build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = service.http()
+                .send(service.request("/v1/files/" + id + "/content").build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo(LINES);
         String header = r.headers().firstValue("Content-Disposition").orElse(null);
         assertThat(header).as("Content-Disposition of %s", filename).isNotNull();
         // the header itself is plain ASCII, so no proxy or client mangles it
-        assertThat(header.chars().allMatch(c -> c >= 0x20 && c < 0x7f)).as(header).isTrue();
+        assertThat(header.chars().allMatch(c -> c >= 0x20 && c < 0x7f))
+                .as(header)
+                .isTrue();
         assertThat(header).contains("filename=\"").contains("filename*=UTF-8''");
         ContentDisposition parsed = ContentDisposition.parse(header);
         assertThat(parsed.isAttachment()).isTrue();

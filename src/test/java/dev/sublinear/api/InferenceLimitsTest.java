@@ -43,7 +43,9 @@ class InferenceLimitsTest {
 
     @Test
     void aTenantPastItsGenerationsGets429WhileOthersAreServedAndGenerationStopsWhenClientsLeave() throws Exception {
-        try (RunningService service = RunningService.start(dir.resolve("data"), null,
+        try (RunningService service = RunningService.start(
+                dir.resolve("data"),
+                null,
                 "--sublinear.roles=api",
                 "--server.tomcat.threads.max=4",
                 "--sublinear.inference.max-concurrent=3",
@@ -51,26 +53,36 @@ class InferenceLimitsTest {
                 "--sublinear.inference.timeout=300s")) {
             MeterRegistry meters = service.context().getBean(MeterRegistry.class);
             service.post("/v1/admin/tenants", "{\"id\": \"bob\"}").expect(201);
-            String bobKey = service.post("/v1/admin/tenants/bob/keys", "{\"name\": \"k\"}").expect(201).json()
-                    .get("secret").asString();
+            String bobKey = service.post("/v1/admin/tenants/bob/keys", "{\"name\": \"k\"}")
+                    .expect(201)
+                    .json()
+                    .get("secret")
+                    .asString();
             ServiceClient bob = service.as(bobKey);
             // load both models first: the first forward passes are slow and would blur the timings
-            service.post("/v1/models/lm-small/completions", "{\"prompt\": \"a\", \"max_tokens\": 1}").expect(200);
-            bob.post("/v1/models/lm-tiny/completions", "{\"prompt\": \"a\", \"max_tokens\": 1}").expect(200);
+            service.post("/v1/models/lm-small/completions", "{\"prompt\": \"a\", \"max_tokens\": 1}")
+                    .expect(200);
+            bob.post("/v1/models/lm-tiny/completions", "{\"prompt\": \"a\", \"max_tokens\": 1}")
+                    .expect(200);
 
             // the default tenant fires 8 long completions at once: 2 run, 6 are refused at once
             List<Raw> flood = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 flood.add(Raw.post(service, ServiceClient.ADMIN_KEY, "/v1/models/lm-small/completions", LONG));
             }
-            awaitTrue(() -> flood.stream().filter(r -> r.response.isDone()).count() == 6, Duration.ofSeconds(20),
+            awaitTrue(
+                    () -> flood.stream().filter(r -> r.response.isDone()).count() == 6,
+                    Duration.ofSeconds(20),
                     "6 of 8 answered");
             for (Raw r : flood) {
                 if (r.response.isDone()) {
                     RawResponse refused = r.response.get();
                     assertThat(refused.status()).as(refused.body()).isEqualTo(429);
                     assertThat(refused.header("content-type")).startsWith("application/problem+json");
-                    assertThat(ServiceClient.JSON.readTree(refused.body()).get("code").asString())
+                    assertThat(ServiceClient.JSON
+                                    .readTree(refused.body())
+                                    .get("code")
+                                    .asString())
                             .isEqualTo("too_many_generations");
                     assertThat(Long.parseLong(refused.header("retry-after"))).isPositive();
                 }
@@ -79,15 +91,21 @@ class InferenceLimitsTest {
 
             // meanwhile health, another tenant's reads and its completion answer promptly
             long start = System.nanoTime();
-            HttpResponse<String> health = service.http().send(HttpRequest.newBuilder(
-                    URI.create(service.baseUrl() + "/actuator/health")).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health = service.http()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(service.baseUrl() + "/actuator/health"))
+                                    .timeout(Duration.ofSeconds(10))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).isEqualTo(200);
             assertThat(seconds(start)).as("health answered in (s)").isLessThan(5);
             start = System.nanoTime();
             bob.get("/v1/models").expect(200);
-            JsonNode completion = bob.post("/v1/models/lm-tiny/completions",
-                    "{\"prompt\": \"abc\", \"max_tokens\": 4, \"temperature\": 0}").expect(200).json();
+            JsonNode completion = bob.post(
+                            "/v1/models/lm-tiny/completions",
+                            "{\"prompt\": \"abc\", \"max_tokens\": 4, \"temperature\": 0}")
+                    .expect(200)
+                    .json();
             assertThat(completion.get("choices").get(0).get("text").asString()).isNotNull();
             assertThat(seconds(start)).as("the other tenant answered in (s)").isLessThan(10);
 
@@ -95,7 +113,8 @@ class InferenceLimitsTest {
             Raw third = Raw.post(service, bobKey, "/v1/models/lm-tiny/completions", LONG);
             awaitTrue(() -> active(meters) == 3, Duration.ofSeconds(10), "3 generations running");
             RawResponse full = Raw.post(service, bobKey, "/v1/models/lm-tiny/completions", LONG)
-                    .response.get();
+                    .response
+                    .get();
             assertThat(full.status()).as(full.body()).isEqualTo(429);
             assertThat(full.header("retry-after")).isNotNull();
             assertThat(third.response).isNotDone();
@@ -108,10 +127,13 @@ class InferenceLimitsTest {
             assertThat(calls(meters, "cancelled") - cancelledBefore).isEqualTo(3);
             double steps = steps(meters);
             Thread.sleep(1500);
-            assertThat(steps(meters)).as("forward passes after the clients left").isEqualTo(steps);
+            assertThat(steps(meters))
+                    .as("forward passes after the clients left")
+                    .isEqualTo(steps);
 
             // and the slots are free again
-            service.post("/v1/models/lm-small/completions", "{\"prompt\": \"a\", \"max_tokens\": 2}").expect(200);
+            service.post("/v1/models/lm-small/completions", "{\"prompt\": \"a\", \"max_tokens\": 2}")
+                    .expect(200);
         }
     }
 
@@ -124,7 +146,8 @@ class InferenceLimitsTest {
     }
 
     private static double calls(MeterRegistry meters, String outcome) {
-        var counter = meters.find("sublinear.inference.calls").tag("outcome", outcome).counter();
+        var counter =
+                meters.find("sublinear.inference.calls").tag("outcome", outcome).counter();
         return counter == null ? 0 : counter.count();
     }
 
@@ -132,7 +155,8 @@ class InferenceLimitsTest {
         return (System.nanoTime() - since) / 1e9;
     }
 
-    private static void awaitTrue(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+    private static void awaitTrue(BooleanSupplier condition, Duration timeout, String what)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -145,8 +169,11 @@ class InferenceLimitsTest {
     record RawResponse(int status, List<String> headers, String body) {
 
         String header(String name) {
-            return headers.stream().filter(h -> h.toLowerCase(Locale.ROOT).startsWith(name + ":"))
-                    .map(h -> h.substring(name.length() + 1).trim()).findFirst().orElse(null);
+            return headers.stream()
+                    .filter(h -> h.toLowerCase(Locale.ROOT).startsWith(name + ":"))
+                    .map(h -> h.substring(name.length() + 1).trim())
+                    .findFirst()
+                    .orElse(null);
         }
     }
 
@@ -166,31 +193,37 @@ class InferenceLimitsTest {
             Socket socket = new Socket();
             socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5000);
             byte[] body = json.getBytes(StandardCharsets.UTF_8);
-            String head = "POST " + path + " HTTP/1.1\r\nHost: " + base.getAuthority() + "\r\nAuthorization: Bearer " + key
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-                    + "\r\nConnection: close\r\n\r\n";
+            String head =
+                    "POST " + path + " HTTP/1.1\r\nHost: " + base.getAuthority() + "\r\nAuthorization: Bearer " + key
+                            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                            + "\r\nConnection: close\r\n\r\n";
             socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().write(body);
             socket.getOutputStream().flush();
-            CompletableFuture<RawResponse> response = CompletableFuture.supplyAsync(() -> {
-                try (InputStream in = socket.getInputStream()) {
-                    ByteArrayOutputStream all = new ByteArrayOutputStream();
-                    in.transferTo(all);
-                    String text = all.toString(StandardCharsets.UTF_8);
-                    int end = text.indexOf("\r\n\r\n");
-                    List<String> lines = List.of(text.substring(0, end).split("\r\n"));
-                    RawResponse r = new RawResponse(Integer.parseInt(lines.get(0).split(" ")[1]),
-                            lines.subList(1, lines.size()), text.substring(end + 4));
-                    return "chunked".equalsIgnoreCase(r.header("transfer-encoding"))
-                            ? new RawResponse(r.status(), r.headers(), dechunk(r.body())) : r;
-                } catch (IOException | RuntimeException e) {
-                    throw new IllegalStateException("no response: " + e, e);
-                }
-            }, runnable -> {
-                Thread t = new Thread(runnable, "raw-client");
-                t.setDaemon(true);
-                t.start();
-            });
+            CompletableFuture<RawResponse> response = CompletableFuture.supplyAsync(
+                    () -> {
+                        try (InputStream in = socket.getInputStream()) {
+                            ByteArrayOutputStream all = new ByteArrayOutputStream();
+                            in.transferTo(all);
+                            String text = all.toString(StandardCharsets.UTF_8);
+                            int end = text.indexOf("\r\n\r\n");
+                            List<String> lines = List.of(text.substring(0, end).split("\r\n"));
+                            RawResponse r = new RawResponse(
+                                    Integer.parseInt(lines.get(0).split(" ")[1]),
+                                    lines.subList(1, lines.size()),
+                                    text.substring(end + 4));
+                            return "chunked".equalsIgnoreCase(r.header("transfer-encoding"))
+                                    ? new RawResponse(r.status(), r.headers(), dechunk(r.body()))
+                                    : r;
+                        } catch (IOException | RuntimeException e) {
+                            throw new IllegalStateException("no response: " + e, e);
+                        }
+                    },
+                    runnable -> {
+                        Thread t = new Thread(runnable, "raw-client");
+                        t.setDaemon(true);
+                        t.start();
+                    });
             return new Raw(socket, response);
         }
 

@@ -39,9 +39,13 @@ class InformationExposureTest {
     static void start() {
         // one job at a time: a running job keeps the next one queued
         service = RunningService.start(dir.resolve("data"), null, "--sublinear.worker.cpu-slots=1");
-        service.post("/v1/admin/tenants", "{\"id\": \"acme\", \"name\": \"Acme\"}").expect(201);
+        service.post("/v1/admin/tenants", "{\"id\": \"acme\", \"name\": \"Acme\"}")
+                .expect(201);
         tenant = service.as(service.post("/v1/admin/tenants/acme/keys", "{\"name\": \"ci\", \"admin\": false}")
-                .expect(201).json().get("secret").asString());
+                .expect(201)
+                .json()
+                .get("secret")
+                .asString());
     }
 
     @AfterAll
@@ -58,7 +62,8 @@ class InformationExposureTest {
         String lostFile = service.uploadFile(SyntheticData.reversal(dir.resolve("b.jsonl"), 16, 2), "fine-tune");
         String job = service.createJob("{\"model\": \"lm-tiny\", \"training_file\": \"" + lostFile + "\"}");
         try (Stream<Path> files = Files.walk(dir.resolve("data"))) {
-            List<Path> stored = files.filter(p -> p.getFileName().toString().startsWith(lostFile)).toList();
+            List<Path> stored = files.filter(p -> p.getFileName().toString().startsWith(lostFile))
+                    .toList();
             assertThat(stored).isNotEmpty();
             for (Path p : stored) {
                 Files.delete(p);
@@ -70,10 +75,13 @@ class InformationExposureTest {
         JsonNode failed = service.awaitStatus(job, "failed", Duration.ofSeconds(120));
         assertThat(failed.get("error").get("code").asString()).isEqualTo("platform_error");
         String error = failed.get("error").get("message").asString();
-        String events = service.get("/v1/fine_tuning/jobs/" + job + "/events?limit=100").expect(200).body();
+        String events = service.get("/v1/fine_tuning/jobs/" + job + "/events?limit=100")
+                .expect(200)
+                .body();
         assertThat(events).contains("Attempt 1 failed", "NoSuchFileException");
         for (String text : List.of(error, events, failed.toString())) {
-            assertThat(text).doesNotContain(dir.toString(), "/artifacts/", "tenants/default/files")
+            assertThat(text)
+                    .doesNotContain(dir.toString(), "/artifacts/", "tenants/default/files")
                     .doesNotContainPattern(ABSOLUTE_PATH);
         }
     }
@@ -89,18 +97,25 @@ class InformationExposureTest {
 
         String file = tenant.uploadFile(SyntheticData.reversal(dir.resolve("t.jsonl"), 16, 3), "fine-tune");
         String job = tenant.createJob(longJob(file));
-        JsonNode running = tenant.awaitJob(job, j -> "running".equals(j.get("status").asString())
-                && j.get("progress").get("step").asInt() > 0, Duration.ofSeconds(60));
+        JsonNode running = tenant.awaitJob(
+                job,
+                j -> "running".equals(j.get("status").asString())
+                        && j.get("progress").get("step").asInt() > 0,
+                Duration.ofSeconds(60));
         assertThat(running.get("worker").isNull()).as(running.toString()).isTrue();
         assertThat(running.get("devices").get(0).asString()).isEqualTo("cpu");
         tenant.post("/v1/fine_tuning/jobs/" + job + "/cancel", "").expect(200);
         tenant.awaitJob(job, status("cancelled"), Duration.ofSeconds(60));
         List<String> messages = new java.util.ArrayList<>();
-        tenant.get("/v1/fine_tuning/jobs/" + job + "/events?limit=100").expect(200).json().get("data")
+        tenant.get("/v1/fine_tuning/jobs/" + job + "/events?limit=100")
+                .expect(200)
+                .json()
+                .get("data")
                 .forEach(e -> messages.add(e.get("message").asString()));
         assertThat(messages).contains("Attempt 1 started (cpu)");
         // (a short host name such as "vm" may well occur inside a random id: the messages are what names things)
-        assertThat(String.join("\n", messages)).doesNotContain(workerId)
+        assertThat(String.join("\n", messages))
+                .doesNotContain(workerId)
                 .doesNotContainPattern(Pattern.compile("\\b" + Pattern.quote(host) + "\\b"));
 
         // the admin's own job names its worker while it runs
@@ -113,6 +128,7 @@ class InformationExposureTest {
     }
 
     private static String longJob(String file) {
-        return "{\"model\": \"lm-tiny\", \"training_file\": \"" + file + "\", \"hyperparameters\": {\"n_epochs\": 200}}";
+        return "{\"model\": \"lm-tiny\", \"training_file\": \"" + file
+                + "\", \"hyperparameters\": {\"n_epochs\": 200}}";
     }
 }

@@ -8,7 +8,6 @@ import dev.sublinear.training.SyntheticData;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +44,8 @@ class JobLifecycleTest {
     static void start() throws Exception {
         service = RunningService.start(dir.resolve("data"), null);
         lmTraining = service.uploadFile(SyntheticData.reversal(dir.resolve("reverse-train.jsonl"), 48, 1), "fine-tune");
-        lmValidation = service.uploadFile(SyntheticData.reversal(dir.resolve("reverse-valid.jsonl"), 8, 2), "fine-tune");
+        lmValidation =
+                service.uploadFile(SyntheticData.reversal(dir.resolve("reverse-valid.jsonl"), 8, 2), "fine-tune");
         clsTraining = service.uploadFile(SyntheticData.initials(dir.resolve("initials.jsonl"), 40, 3), "fine-tune");
     }
 
@@ -80,7 +80,9 @@ class JobLifecycleTest {
         assertThat(sse.get(sse.size() - 1)).contains("\"status\":\"succeeded\"");
         assertThat(sse).filteredOn(l -> l.startsWith("id:")).doesNotHaveDuplicates();
 
-        JsonNode metrics = service.get("/v1/fine_tuning/jobs/" + jobId + "/metrics").expect(200).json();
+        JsonNode metrics = service.get("/v1/fine_tuning/jobs/" + jobId + "/metrics")
+                .expect(200)
+                .json();
         JsonNode data = metrics.get("data");
         assertThat(data.size()).isEqualTo(steps);
         for (int i = 0; i < steps; i++) {
@@ -91,55 +93,75 @@ class JobLifecycleTest {
             assertThat(p.get("update_rms").asDouble()).isPositive();
             assertThat(p.get("tokens_per_second").asDouble()).isPositive();
             boolean evaluated = (i + 1) % 4 == 0 || i + 1 == steps;
-            assertThat(p.get("valid_loss").isNull()).as("valid_loss at step %d", i + 1).isEqualTo(!evaluated);
+            assertThat(p.get("valid_loss").isNull())
+                    .as("valid_loss at step %d", i + 1)
+                    .isEqualTo(!evaluated);
         }
-        assertThat(data.get(steps - 1).get("train_loss").asDouble()).isLessThan(data.get(0).get("train_loss").asDouble());
+        assertThat(data.get(steps - 1).get("train_loss").asDouble())
+                .isLessThan(data.get(0).get("train_loss").asDouble());
         JsonNode memory = metrics.get("optimizer_memory");
         assertThat(memory.get("state_bytes").asLong()).isPositive();
-        assertThat(memory.get("adam_equivalent_bytes").asLong()).isEqualTo(2 * memory.get("parameter_bytes").asLong());
+        assertThat(memory.get("adam_equivalent_bytes").asLong())
+                .isEqualTo(2 * memory.get("parameter_bytes").asLong());
         assertThat(memory.get("ratio").asDouble()).isLessThan(0.05);
-        JsonNode thin = service.get("/v1/fine_tuning/jobs/" + jobId + "/metrics?max_points=10").expect(200).json();
+        JsonNode thin = service.get("/v1/fine_tuning/jobs/" + jobId + "/metrics?max_points=10")
+                .expect(200)
+                .json();
         assertThat(thin.get("data").size()).isEqualTo(10);
         assertThat(thin.get("downsampled").asBoolean()).isTrue();
 
-        JsonNode checkpoints = service.get("/v1/fine_tuning/jobs/" + jobId + "/checkpoints").expect(200).json().get("data");
+        JsonNode checkpoints = service.get("/v1/fine_tuning/jobs/" + jobId + "/checkpoints")
+                .expect(200)
+                .json()
+                .get("data");
         assertThat(checkpoints.size()).isEqualTo(3); // the newest three are kept
         JsonNode newest = checkpoints.get(0);
         assertThat(newest.get("step").asInt()).isEqualTo(steps);
-        byte[] archive = service.download("/v1/fine_tuning/jobs/" + jobId + "/checkpoints/" + newest.get("id").asString()
-                + "/content");
+        byte[] archive = service.download("/v1/fine_tuning/jobs/" + jobId + "/checkpoints/"
+                + newest.get("id").asString() + "/content");
         assertThat(archive).hasSize(newest.get("bytes").asInt());
         assertThat(new String(archive, 0, 2, StandardCharsets.ISO_8859_1)).isEqualTo("PK");
 
-        assertThat(service.get("/v1/models/" + model).expect(200).json().get("task").asString()).isEqualTo("causal-lm");
-        JsonNode completion = service.post("/v1/models/" + model + "/completions",
-                "{\"prompt\": \"abc\", \"max_tokens\": 6, \"temperature\": 0}").expect(200).json();
+        assertThat(service.get("/v1/models/" + model)
+                        .expect(200)
+                        .json()
+                        .get("task")
+                        .asString())
+                .isEqualTo("causal-lm");
+        JsonNode completion = service.post(
+                        "/v1/models/" + model + "/completions",
+                        "{\"prompt\": \"abc\", \"max_tokens\": 6, \"temperature\": 0}")
+                .expect(200)
+                .json();
         assertThat(completion.get("choices").get(0).get("text").isString()).isTrue();
         JsonNode wrongEndpoint = service.post("/v1/models/" + model + "/predictions", "{\"text\": \"abc\"}")
-                .expect(400).json();
+                .expect(400)
+                .json();
         assertThat(wrongEndpoint.get("param").asString()).isEqualTo("model");
 
         // train on: from a checkpoint, and from the fine-tuned model
         for (String base : List.of(newest.get("id").asString(), model)) {
             String next = service.createJob("""
-                    {"model": "%s", "training_file": "%s", "hyperparameters": {"max_steps": 2}}"""
-                    .formatted(base, lmTraining));
+                    {"model": "%s", "training_file": "%s", "hyperparameters": {"max_steps": 2}}""".formatted(base, lmTraining));
             JsonNode done = service.awaitJob(next, status("succeeded", "failed"), JOB_TIMEOUT);
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
-            assertThat(done.get("fine_tuned_model").asString()).startsWith(base.startsWith("ft:") ? "ft:lm-tiny:" : "ft:custom:");
+            assertThat(done.get("fine_tuned_model").asString())
+                    .startsWith(base.startsWith("ft:") ? "ft:lm-tiny:" : "ft:custom:");
         }
     }
 
     @Test
     void aClassificationJobServesPredictions() {
         String jobId = service.createJob("""
-                {"model": "cls-tiny", "training_file": "%s", "hyperparameters": {"n_epochs": 1, "batch_size": 8}}"""
-                .formatted(clsTraining));
+                {"model": "cls-tiny", "training_file": "%s", "hyperparameters": {"n_epochs": 1, "batch_size": 8}}""".formatted(clsTraining));
         JsonNode job = service.awaitJob(jobId, status("succeeded", "failed"), JOB_TIMEOUT);
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         assertThat(job.get("task").asString()).isEqualTo("classification");
-        JsonNode prediction = service.post("/v1/models/" + job.get("fine_tuned_model").asString() + "/predictions",
-                "{\"text\": \"abcde\"}").expect(200).json();
+        JsonNode prediction = service.post(
+                        "/v1/models/" + job.get("fine_tuned_model").asString() + "/predictions",
+                        "{\"text\": \"abcde\"}")
+                .expect(200)
+                .json();
         assertThat(prediction.get("label").asString()).isIn("vowel", "consonant");
         double sum = 0;
         for (JsonNode s : prediction.get("scores")) {
@@ -152,9 +174,11 @@ class JobLifecycleTest {
     void aJobCanBePausedResumedAndCancelled() {
         String jobId = service.createJob("""
                 {"model": "lm-tiny", "training_file": "%s",
-                 "hyperparameters": {"n_epochs": 100, "batch_size": 4, "checkpoint_interval_steps": 5}}"""
-                .formatted(lmTraining));
-        service.awaitJob(jobId, j -> j.get("status").asString().equals("running") && j.get("progress").get("step").asInt() > 0,
+                 "hyperparameters": {"n_epochs": 100, "batch_size": 4, "checkpoint_interval_steps": 5}}""".formatted(lmTraining));
+        service.awaitJob(
+                jobId,
+                j -> j.get("status").asString().equals("running")
+                        && j.get("progress").get("step").asInt() > 0,
                 JOB_TIMEOUT);
         service.post("/v1/fine_tuning/jobs/" + jobId + "/pause", "").expect(200);
         JsonNode paused = service.awaitStatus(jobId, "paused", JOB_TIMEOUT);
@@ -162,18 +186,29 @@ class JobLifecycleTest {
         assertThat(paused.get("latest_checkpoint").asString()).isEqualTo(String.format("step-%08d", pausedAt));
         assertThat(paused.get("worker").isNull()).isTrue();
 
-        assertThat(service.post("/v1/fine_tuning/jobs/" + jobId + "/resume", "").expect(200).json().get("status").asString())
+        assertThat(service.post("/v1/fine_tuning/jobs/" + jobId + "/resume", "")
+                        .expect(200)
+                        .json()
+                        .get("status")
+                        .asString())
                 .isIn("queued", "running");
-        service.awaitJob(jobId, j -> j.get("status").asString().equals("running")
-                && j.get("progress").get("step").asInt() > pausedAt, JOB_TIMEOUT);
+        service.awaitJob(
+                jobId,
+                j -> j.get("status").asString().equals("running")
+                        && j.get("progress").get("step").asInt() > pausedAt,
+                JOB_TIMEOUT);
         service.post("/v1/fine_tuning/jobs/" + jobId + "/cancel", "").expect(200);
         JsonNode cancelled = service.awaitStatus(jobId, "cancelled", JOB_TIMEOUT);
         assertThat(cancelled.get("finished_at").isNull()).isFalse();
         assertThat(cancelled.get("attempt").asInt()).isEqualTo(2);
-        String events = service.get("/v1/fine_tuning/jobs/" + jobId + "/events?limit=100").expect(200).body();
+        String events = service.get("/v1/fine_tuning/jobs/" + jobId + "/events?limit=100")
+                .expect(200)
+                .body();
         assertThat(events).contains("Job paused at step " + pausedAt, "resuming from step-", "Job cancelled");
 
-        JsonNode again = service.post("/v1/fine_tuning/jobs/" + jobId + "/resume", "").expect(409).json();
+        JsonNode again = service.post("/v1/fine_tuning/jobs/" + jobId + "/resume", "")
+                .expect(409)
+                .json();
         assertThat(again.get("param").asString()).isEqualTo("fine_tuning_job_id");
     }
 
@@ -181,18 +216,25 @@ class JobLifecycleTest {
     void aFixedBeta2ReachesTheOptimizerAndAdamDefaultsToTheUsualOne() {
         JsonNode slow = service.post("/v1/fine_tuning/jobs", """
                 {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 3},
-                 "optimizer": {"beta2": 0.999, "clip_threshold": 1000}}""".formatted(lmTraining)).expect(201).json();
+                 "optimizer": {"beta2": 0.999, "clip_threshold": 1000}}""".formatted(lmTraining))
+                .expect(201)
+                .json();
         assertThat(slow.get("optimizer").get("beta2").asDouble()).isEqualTo(0.999);
         JsonNode done = service.awaitStatus(slow.get("id").asString(), "succeeded", JOB_TIMEOUT);
         assertThat(done.get("progress").get("step").asInt()).isEqualTo(3);
 
         JsonNode adafactor = service.post("/v1/fine_tuning/jobs", """
                 {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining))
-                .expect(201).json();
-        assertThat(adafactor.get("optimizer").get("beta2").isNull()).as("the increasing decay").isTrue();
+                .expect(201)
+                .json();
+        assertThat(adafactor.get("optimizer").get("beta2").isNull())
+                .as("the increasing decay")
+                .isTrue();
         JsonNode adam = service.post("/v1/fine_tuning/jobs", """
                 {"model": "lm-tiny", "training_file": "%s", "optimizer": {"type": "adam"},
-                 "hyperparameters": {"max_steps": 1, "learning_rate": 0.001}}""".formatted(lmTraining)).expect(201).json();
+                 "hyperparameters": {"max_steps": 1, "learning_rate": 0.001}}""".formatted(lmTraining))
+                .expect(201)
+                .json();
         assertThat(adam.get("optimizer").get("beta2").asDouble()).isEqualTo(0.999);
     }
 
@@ -200,9 +242,21 @@ class JobLifecycleTest {
     void aRetriedCreateWithTheSameIdempotencyKeyReturnsTheSameJob() {
         String body = """
                 {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining);
-        String first = service.post("/v1/fine_tuning/jobs", body, "retry-42").expect(201).json().get("id").asString();
-        String second = service.post("/v1/fine_tuning/jobs", body, "retry-42").expect(201).json().get("id").asString();
-        String other = service.post("/v1/fine_tuning/jobs", body, "retry-43").expect(201).json().get("id").asString();
+        String first = service.post("/v1/fine_tuning/jobs", body, "retry-42")
+                .expect(201)
+                .json()
+                .get("id")
+                .asString();
+        String second = service.post("/v1/fine_tuning/jobs", body, "retry-42")
+                .expect(201)
+                .json()
+                .get("id")
+                .asString();
+        String other = service.post("/v1/fine_tuning/jobs", body, "retry-43")
+                .expect(201)
+                .json()
+                .get("id")
+                .asString();
         assertThat(second).isEqualTo(first);
         assertThat(other).isNotEqualTo(first);
     }
@@ -219,9 +273,12 @@ class JobLifecycleTest {
         assertThat(page1.get("has_more").asBoolean()).isTrue();
         assertThat(page1.get("data").get(0).get("id").asString()).isEqualTo(created.get(2));
         assertThat(page1.get("data").get(1).get("id").asString()).isEqualTo(created.get(1));
-        JsonNode page2 = service.get("/v1/fine_tuning/jobs?limit=1&after=" + created.get(1)).expect(200).json();
+        JsonNode page2 = service.get("/v1/fine_tuning/jobs?limit=1&after=" + created.get(1))
+                .expect(200)
+                .json();
         assertThat(page2.get("data").get(0).get("id").asString()).isEqualTo(created.get(0));
-        JsonNode files = service.get("/v1/files?purpose=fine-tune&limit=100").expect(200).json();
+        JsonNode files =
+                service.get("/v1/files?purpose=fine-tune&limit=100").expect(200).json();
         assertThat(files.get("data").size()).isGreaterThanOrEqualTo(3);
     }
 
@@ -237,9 +294,14 @@ class JobLifecycleTest {
             assertThat(service.get(probe).expect(200).body()).contains("\"status\":\"UP\"");
         }
         String prometheus = service.get("/actuator/prometheus").expect(200).body();
-        assertThat(prometheus).contains("sublinear_jobs{status=\"queued\"}", "sublinear_queue_depth",
-                "sublinear_worker_optimizer_state_bytes", "sublinear_worker_optimizer_adam_equivalent_bytes",
-                "sublinear_worker_device_utilisation", "sublinear_worker_steps_per_second");
+        assertThat(prometheus)
+                .contains(
+                        "sublinear_jobs{status=\"queued\"}",
+                        "sublinear_queue_depth",
+                        "sublinear_worker_optimizer_state_bytes",
+                        "sublinear_worker_optimizer_adam_equivalent_bytes",
+                        "sublinear_worker_device_utilisation",
+                        "sublinear_worker_steps_per_second");
     }
 
     /** Reads the job's event stream to its end, as an EventSource client would. */
@@ -247,10 +309,13 @@ class JobLifecycleTest {
         List<String> lines = new ArrayList<>();
         try {
             HttpRequest request = service.request("/v1/fine_tuning/jobs/" + jobId + "/events")
-                    .header("Accept", "text/event-stream").build();
-            HttpResponse<InputStream> response = service.http().send(request, HttpResponse.BodyHandlers.ofInputStream());
+                    .header("Accept", "text/event-stream")
+                    .build();
+            HttpResponse<InputStream> response =
+                    service.http().send(request, HttpResponse.BodyHandlers.ofInputStream());
             assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            try (BufferedReader reader =
+                    new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = reader.readLine()) != null) {
                     if (!line.isEmpty()) {

@@ -29,12 +29,13 @@ class JobMemoryTest {
     void theIssuesJobIsRefusedAtCreationNamingTheBatchSize() throws Exception {
         // the issue's attack at a bounded scale: lm-small on 1,100 lines, 1,024 examples a
         // micro-batch and 1,024 micro-batches a step, against a worker granting a job 4 GB
-        try (RunningService service = RunningService.start(dir.resolve("data"), null,
-                "--sublinear.worker.memory-budget=4GB")) {
+        try (RunningService service =
+                RunningService.start(dir.resolve("data"), null, "--sublinear.worker.memory-budget=4GB")) {
             Random random = new Random(5);
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < 1100; i++) {
-                lines.add("{\"prompt\": \"" + letters(random, 40) + "\", \"completion\": \"" + letters(random, 60) + "\"}");
+                lines.add("{\"prompt\": \"" + letters(random, 40) + "\", \"completion\": \"" + letters(random, 60)
+                        + "\"}");
             }
             String file = service.uploadFile(Files.write(dir.resolve("attack.jsonl"), lines), "fine-tune");
 
@@ -48,25 +49,32 @@ class JobMemoryTest {
             assertThat(problem.get("param").asString()).isEqualTo("hyperparameters.batch_size");
             // the estimate (tens of GiB: 1,024 x 102 tokens through 6 layers), the budget, and what fits
             String detail = problem.get("detail").asString();
-            assertThat(detail).contains("GiB of memory", "1024 example(s) of up to 102 tokens",
-                    "memory budget for a job, 4.0 GiB", "a batch_size of at most");
-            assertThat(Integer.parseInt(detail.replaceAll(".*batch_size of at most (\\d+) .*", "$1"))).isBetween(16, 1023);
-            assertThat(service.get("/v1/fine_tuning/jobs").expect(200).json().get("data")).isEmpty();
+            assertThat(detail)
+                    .contains(
+                            "GiB of memory",
+                            "1024 example(s) of up to 102 tokens",
+                            "memory budget for a job, 4.0 GiB",
+                            "a batch_size of at most");
+            assertThat(Integer.parseInt(detail.replaceAll(".*batch_size of at most (\\d+) .*", "$1")))
+                    .isBetween(16, 1023);
+            assertThat(service.get("/v1/fine_tuning/jobs").expect(200).json().get("data"))
+                    .isEmpty();
 
             // a job that fits is taken, and runs (one example a micro-batch, one step, to stay quick)
             String job = service.createJob("""
                     {"model": "lm-small", "training_file": "%s",
-                     "hyperparameters": {"batch_size": 1, "max_steps": 1}}"""
-                    .formatted(file));
+                     "hyperparameters": {"batch_size": 1, "max_steps": 1}}""".formatted(file));
             assertThat(service.awaitJob(job, RunningService.status("succeeded", "failed"), Duration.ofSeconds(240))
-                    .get("status").asString()).isEqualTo("succeeded");
+                            .get("status")
+                            .asString())
+                    .isEqualTo("succeeded");
         }
     }
 
     @Test
     void aJobOverItsBudgetWhileRunningFailsAsTheUsersErrorAndTheServiceKeepsServing() throws Exception {
-        try (RunningService service = RunningService.start(dir.resolve("data"), null,
-                "--sublinear.worker.memory-budget=256MB")) {
+        try (RunningService service =
+                RunningService.start(dir.resolve("data"), null, "--sublinear.worker.memory-budget=256MB")) {
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("t.jsonl"), 48, 1), "fine-tune");
             // estimated at a few tens of MiB: accepted by a worker granting 256 MiB
             String job = service.createJob("""
@@ -86,8 +94,11 @@ class JobMemoryTest {
                     if (grown.size() < 12) {
                         grown.add(ByteBuffer.allocateDirect(64 << 20));
                     }
-                    JsonNode now = service.get("/v1/fine_tuning/jobs/" + job).expect(200).json();
-                    if (RunningService.status("failed", "succeeded", "cancelled").test(now)) {
+                    JsonNode now = service.get("/v1/fine_tuning/jobs/" + job)
+                            .expect(200)
+                            .json();
+                    if (RunningService.status("failed", "succeeded", "cancelled")
+                            .test(now)) {
                         failed = now;
                     }
                     RunningService.sleep(250);
@@ -100,17 +111,18 @@ class JobMemoryTest {
             JsonNode error = failed.get("error");
             assertThat(error.get("code").asString()).isEqualTo("out_of_memory");
             assertThat(error.get("param").asString()).isEqualTo("hyperparameters.batch_size");
-            assertThat(error.get("message").asString()).contains("more than its memory budget of 256 MiB",
-                    "use a smaller batch_size");
+            assertThat(error.get("message").asString())
+                    .contains("more than its memory budget of 256 MiB", "use a smaller batch_size");
 
             // the service goes on: health, reads, and the worker trains the next job
             service.get("/actuator/health").expect(200);
             service.get("/v1/fine_tuning/jobs/" + job + "/events").expect(200);
             String next = service.createJob("""
-                    {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"batch_size": 4, "max_steps": 3}}"""
-                    .formatted(file));
+                    {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"batch_size": 4, "max_steps": 3}}""".formatted(file));
             assertThat(service.awaitJob(next, RunningService.status("succeeded", "failed"), Duration.ofSeconds(120))
-                    .get("status").asString()).isEqualTo("succeeded");
+                            .get("status")
+                            .asString())
+                    .isEqualTo("succeeded");
         }
     }
 

@@ -68,7 +68,8 @@ class LeftoversTest {
             assertThat(inFlight).exists();
             assertThat(inFlightTemporary).exists();
             assertThat(second.download("/v1/files/" + file + "/content")).isEqualTo(Files.readAllBytes(training));
-            assertThat(second.get("/v1/files").expect(200).json().get("data").size()).isEqualTo(1);
+            assertThat(second.get("/v1/files").expect(200).json().get("data").size())
+                    .isEqualTo(1);
         }
     }
 
@@ -84,7 +85,11 @@ class LeftoversTest {
             service.awaitStatus(blocker, "running", JOB_TIMEOUT);
             String job = service.createJob("""
                     {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 3}}""".formatted(file));
-            assertThat(service.get("/v1/fine_tuning/jobs/" + job).json().get("status").asString()).isEqualTo("queued");
+            assertThat(service.get("/v1/fine_tuning/jobs/" + job)
+                            .json()
+                            .get("status")
+                            .asString())
+                    .isEqualTo("queued");
             // a crashed attempt 1 whose claim the database lost: the next claim is attempt 1 again
             plant(data.resolve("work/" + job + "-attempt-1/training.jsonl"), null);
             plant(data.resolve("work/" + job + "-attempt-1/model.zip"), null);
@@ -93,11 +98,15 @@ class LeftoversTest {
 
             JsonNode done = service.awaitJob(job, status("succeeded", "failed"), JOB_TIMEOUT);
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
-            String events = service.get("/v1/fine_tuning/jobs/" + job + "/events?limit=100").expect(200).body();
+            String events = service.get("/v1/fine_tuning/jobs/" + job + "/events?limit=100")
+                    .expect(200)
+                    .body();
             assertThat(done.get("attempt").asInt()).as(events).isEqualTo(1);
             assertThat(events).doesNotContain("FileAlreadyExists", "failed");
-            service.post("/v1/models/" + done.get("fine_tuned_model").asString() + "/completions",
-                    "{\"prompt\": \"abc\", \"max_tokens\": 3}").expect(200);
+            service.post(
+                            "/v1/models/" + done.get("fine_tuned_model").asString() + "/completions",
+                            "{\"prompt\": \"abc\", \"max_tokens\": 3}")
+                    .expect(200);
         }
     }
 
@@ -110,28 +119,44 @@ class LeftoversTest {
                     {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 2}}""".formatted(file));
             JsonNode done = service.awaitJob(job, status("succeeded", "failed"), JOB_TIMEOUT);
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
-            service.post("/v1/models/" + done.get("fine_tuned_model").asString() + "/completions",
-                    "{\"prompt\": \"abc\", \"max_tokens\": 3}").expect(200);
+            service.post(
+                            "/v1/models/" + done.get("fine_tuned_model").asString() + "/completions",
+                            "{\"prompt\": \"abc\", \"max_tokens\": 3}")
+                    .expect(200);
 
             Path artifacts = data.resolve("artifacts");
             Path stored = fileDirectory(artifacts, file).resolve(file);
-            List<Path> directories = List.of(artifacts, stored.getParent(), artifacts.resolve("models"),
-                    artifacts.resolve("jobs/" + job + "/checkpoints"), data.resolve("work"), data.resolve("cache/models"),
+            List<Path> directories = List.of(
+                    artifacts,
+                    stored.getParent(),
+                    artifacts.resolve("models"),
+                    artifacts.resolve("jobs/" + job + "/checkpoints"),
+                    data.resolve("work"),
+                    data.resolve("cache/models"),
                     data.resolve("cache/models/" + job));
             for (Path d : directories) {
-                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(d))).as(d.toString())
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(d)))
+                        .as(d.toString())
                         .isEqualTo("rwx------");
             }
             List<Path> written;
             // not the store's root: a worker's writability probe comes and goes there
-            try (Stream<Path> all = Stream.of(stored.getParent(), artifacts.resolve("models"), artifacts.resolve("jobs"),
-                    data.resolve("cache/models")).flatMap(LeftoversTest::walk)) {
+            try (Stream<Path> all = Stream.of(
+                            stored.getParent(),
+                            artifacts.resolve("models"),
+                            artifacts.resolve("jobs"),
+                            data.resolve("cache/models"))
+                    .flatMap(LeftoversTest::walk)) {
                 written = all.filter(Files::isRegularFile).toList();
             }
-            assertThat(written).contains(stored, stored.resolveSibling(file + ".sha256"),
-                    data.resolve("cache/models/" + job + "/model.params"));
+            assertThat(written)
+                    .contains(
+                            stored,
+                            stored.resolveSibling(file + ".sha256"),
+                            data.resolve("cache/models/" + job + "/model.params"));
             for (Path f : written) {
-                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(f.toString())
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f)))
+                        .as(f.toString())
                         .isEqualTo("rw-------");
             }
         }
@@ -140,7 +165,10 @@ class LeftoversTest {
     /** The folder an uploaded file's artifact is in ({@code tenants/<tenant>/files}). */
     private static Path fileDirectory(Path artifacts, String fileId) {
         try (Stream<Path> all = walk(artifacts.resolve("tenants"))) {
-            return all.filter(p -> p.getFileName().toString().equals(fileId)).findFirst().orElseThrow().getParent();
+            return all.filter(p -> p.getFileName().toString().equals(fileId))
+                    .findFirst()
+                    .orElseThrow()
+                    .getParent();
         }
     }
 

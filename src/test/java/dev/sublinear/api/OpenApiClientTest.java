@@ -60,17 +60,23 @@ class OpenApiClientTest {
         FineTuningApi jobs = new FineTuningApi(client);
         ModelsApi models = new ModelsApi(client);
 
-        File training = SyntheticData.reversal(dir.resolve("train.jsonl"), 32, 7).toFile();
+        File training =
+                SyntheticData.reversal(dir.resolve("train.jsonl"), 32, 7).toFile();
         FileObject file = files.createFile(training, "fine-tune");
         assertThat(file.getStatus()).isEqualTo("processed");
         assertThat(file.getTasks()).containsExactly("causal-lm");
 
-        JobObject job = jobs.createFineTuningJob(new JobRequest()
-                .model("lm-tiny")
-                .trainingFile(file.getId())
-                .suffix("client")
-                .hyperparameters(new HyperparameterRequest().nEpochs(2).batchSize(8).checkpointIntervalSteps(4))
-                .optimizer(new OptimizerRequest().type("adafactor").beta1(0.0)), "client-test-1");
+        JobObject job = jobs.createFineTuningJob(
+                new JobRequest()
+                        .model("lm-tiny")
+                        .trainingFile(file.getId())
+                        .suffix("client")
+                        .hyperparameters(new HyperparameterRequest()
+                                .nEpochs(2)
+                                .batchSize(8)
+                                .checkpointIntervalSteps(4))
+                        .optimizer(new OptimizerRequest().type("adafactor").beta1(0.0)),
+                "client-test-1");
         assertThat(job.getStatus()).isIn("queued", "running");
 
         long deadline = System.nanoTime() + 120_000_000_000L;
@@ -87,12 +93,15 @@ class OpenApiClientTest {
         assertThat(metrics.getData().get(0).getTrainLoss()).isPositive();
         assertThat(metrics.getOptimizerMemory().getRatio()).isLessThan(0.05);
 
-        List<CheckpointObject> checkpoints = jobs.listFineTuningCheckpoints(job.getId()).getData();
+        List<CheckpointObject> checkpoints =
+                jobs.listFineTuningCheckpoints(job.getId()).getData();
         assertThat(checkpoints).isNotEmpty();
-        File archive = jobs.downloadFineTuningCheckpoint(job.getId(), checkpoints.get(0).getId());
+        File archive = jobs.downloadFineTuningCheckpoint(
+                job.getId(), checkpoints.get(0).getId());
         assertThat(Files.size(archive.toPath())).isEqualTo(checkpoints.get(0).getBytes());
 
-        Completion completion = models.createCompletion(job.getFineTunedModel(),
+        Completion completion = models.createCompletion(
+                job.getFineTunedModel(),
                 new CompletionRequest().prompt("abc").maxTokens(8).temperature(0.0));
         assertThat(completion.getChoices()).hasSize(1);
         assertThat(completion.getChoices().get(0).getText()).isNotNull();
@@ -105,12 +114,14 @@ class OpenApiClientTest {
     @Test
     void errorsArriveAsProblemDetails() {
         FineTuningApi jobs = new FineTuningApi(client);
-        assertThatThrownBy(() -> jobs.createFineTuningJob(new JobRequest().model("lm-tiny").trainingFile("file-nope"), null))
+        assertThatThrownBy(() -> jobs.createFineTuningJob(
+                        new JobRequest().model("lm-tiny").trainingFile("file-nope"), null))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.getCode()).isEqualTo(400);
                     assertThat(e.getResponseBody()).contains("\"param\":\"training_file\"");
                 });
         assertThatThrownBy(() -> jobs.retrieveFineTuningJob("ftjob-nope"))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+                .isInstanceOfSatisfying(
+                        ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
     }
 }

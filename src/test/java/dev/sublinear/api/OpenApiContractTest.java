@@ -33,6 +33,7 @@ class OpenApiContractTest {
     private static final Path LINT = Path.of("api-spec", "lint");
     /** Keys that are documentation, not contract. */
     private static final List<String> PROSE = List.of("description", "summary", "example", "examples");
+
     private static final String HEADER = """
             # The Sublinear HTTP API: the reviewed contract (OpenAPI 3.1).
             # OpenApiContractTest fails when the running service disagrees with this file on paths, operations,
@@ -68,7 +69,8 @@ class OpenApiContractTest {
         for (String part : List.of("paths", "components", "security", "openapi")) {
             compare(part, contract.get(part), running.get(part), differences);
         }
-        assertThat(differences).as("differences between %s (left) and the running service (right)", CONTRACT)
+        assertThat(differences)
+                .as("differences between %s (left) and the running service (right)", CONTRACT)
                 .isEmpty();
     }
 
@@ -78,8 +80,16 @@ class OpenApiContractTest {
         if (!Files.exists(spectral)) {
             run(List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", LINT.toString()), 300);
         }
-        Process.Result result = run(List.of(spectral.toString(), "lint", CONTRACT.toString(), "--ruleset",
-                "api-spec/.spectral.yaml", "--fail-severity", "warn"), 120);
+        Process.Result result = run(
+                List.of(
+                        spectral.toString(),
+                        "lint",
+                        CONTRACT.toString(),
+                        "--ruleset",
+                        "api-spec/.spectral.yaml",
+                        "--fail-severity",
+                        "warn"),
+                120);
         assertThat(result.exit()).as("spectral lint:%n%s", result.output()).isZero();
     }
 
@@ -89,12 +99,25 @@ class OpenApiContractTest {
         Map<String, Map<String, Map<String, Object>>> paths = cast(contract.get("paths"));
         TreeSet<String> ids = new TreeSet<>();
         paths.forEach((path, operations) -> operations.forEach((method, operation) -> {
-            assertThat(operation.get("summary")).as("%s %s summary", method, path).isNotNull();
-            assertThat(operation.get("description")).as("%s %s description", method, path).isNotNull();
-            assertThat(ids.add((String) operation.get("operationId"))).as("%s %s operationId", method, path).isTrue();
+            assertThat(operation.get("summary"))
+                    .as("%s %s summary", method, path)
+                    .isNotNull();
+            assertThat(operation.get("description"))
+                    .as("%s %s description", method, path)
+                    .isNotNull();
+            assertThat(ids.add((String) operation.get("operationId")))
+                    .as("%s %s operationId", method, path)
+                    .isTrue();
         }));
-        assertThat(ids).contains("createFile", "createFineTuningJob", "listFineTuningEvents", "getFineTuningMetrics",
-                "downloadFineTuningCheckpoint", "createCompletion", "listWorkers");
+        assertThat(ids)
+                .contains(
+                        "createFile",
+                        "createFineTuningJob",
+                        "listFineTuningEvents",
+                        "getFineTuningMetrics",
+                        "downloadFineTuningCheckpoint",
+                        "createCompletion",
+                        "listWorkers");
     }
 
     static Map<String, Object> loadContract() {
@@ -150,8 +173,10 @@ class OpenApiContractTest {
     }
 
     static Process.Result run(List<String> command, int timeoutSeconds) throws Exception {
-        java.lang.Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        java.lang.Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
         byte[] output = process.getInputStream().readAllBytes();
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly();

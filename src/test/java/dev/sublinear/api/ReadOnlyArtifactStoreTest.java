@@ -25,13 +25,15 @@ class ReadOnlyArtifactStoreTest {
 
     @Test
     void aReadOnlyStoreBurnsNoAttemptsAndTheJobRunsOnceItIsWritable() throws Exception {
-        Assumptions.assumeTrue(Mounts.available(dir.resolve("probe")),
-                "needs root and mount(8) for a read-only tmpfs");
+        Assumptions.assumeTrue(Mounts.available(dir.resolve("probe")), "needs root and mount(8) for a read-only tmpfs");
         Path artifacts = dir.resolve("artifacts");
         Mounts.tmpfs(artifacts, "64m");
         // one attempt: on the unfixed service any attempt the read-only store costs fails the job
-        try (RunningService service = RunningService.start(dir.resolve("data"), null,
-                "--sublinear.artifacts-dir=" + artifacts, "--sublinear.jobs.max-attempts=1",
+        try (RunningService service = RunningService.start(
+                dir.resolve("data"),
+                null,
+                "--sublinear.artifacts-dir=" + artifacts,
+                "--sublinear.jobs.max-attempts=1",
                 "--sublinear.worker.unwritable-store-backoff=1s")) {
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("t.jsonl"), 48, 1), "fine-tune");
 
@@ -45,29 +47,40 @@ class ReadOnlyArtifactStoreTest {
             do {
                 RunningService.sleep(200);
                 waiting = service.get("/v1/fine_tuning/jobs/" + job).expect(200).json();
-            } while (System.nanoTime() < until && waiting.get("status").asString().equals("queued"));
+            } while (System.nanoTime() < until
+                    && waiting.get("status").asString().equals("queued"));
             assertThat(waiting.get("status").asString()).as(waiting.toString()).isEqualTo("queued");
             assertThat(waiting.get("attempt").asInt()).isZero();
             service.get("/actuator/health/readiness").expect(503);
 
             // writable: the job runs; read-only again mid-run: its next checkpoint fails and it goes back uncharged
             Mounts.writable(artifacts);
-            service.awaitJob(job, j -> j.get("status").asString().equals("running")
-                    && !j.get("latest_checkpoint").isNull(), Duration.ofSeconds(120));
+            service.awaitJob(
+                    job,
+                    j -> j.get("status").asString().equals("running")
+                            && !j.get("latest_checkpoint").isNull(),
+                    Duration.ofSeconds(120));
             Mounts.readOnly(artifacts);
             JsonNode requeued = service.awaitJob(job, status("queued", "failed", "succeeded"), Duration.ofSeconds(120));
-            assertThat(requeued.get("status").asString()).as(requeued.toString()).isEqualTo("queued");
+            assertThat(requeued.get("status").asString())
+                    .as(requeued.toString())
+                    .isEqualTo("queued");
             assertThat(requeued.get("attempt").asInt()).isZero();
             RunningService.sleep(2_000);
-            JsonNode stillQueued = service.get("/v1/fine_tuning/jobs/" + job).expect(200).json();
-            assertThat(stillQueued.get("status").asString()).as("claimed while read-only").isEqualTo("queued");
+            JsonNode stillQueued =
+                    service.get("/v1/fine_tuning/jobs/" + job).expect(200).json();
+            assertThat(stillQueued.get("status").asString())
+                    .as("claimed while read-only")
+                    .isEqualTo("queued");
 
             Mounts.writable(artifacts);
             JsonNode done = service.awaitJob(job, status("succeeded", "failed"), Duration.ofSeconds(240));
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
             assertThat(done.get("attempt").asInt()).isEqualTo(1);
             assertThat(done.get("progress").get("step").asInt()).isEqualTo(60);
-            String events = service.get("/v1/fine_tuning/jobs/" + job + "/events?limit=1000").expect(200).body();
+            String events = service.get("/v1/fine_tuning/jobs/" + job + "/events?limit=1000")
+                    .expect(200)
+                    .body();
             assertThat(events).contains("could not write to the artifact store", "resuming from step-");
             service.get("/actuator/health/readiness").expect(200);
         } finally {

@@ -87,8 +87,10 @@ class RequestBodyLimitTest {
                 + "v".repeat(5_000_000) + "\"}}";
         RunningService.Response r;
         try {
-            r = service.send(service.request(JOBS).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+            r = service.send(service.request(JOBS)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(json))
+                    .build());
         } catch (IllegalStateException closedWhileSending) {
             // the service may answer and close before the client has sent all 5 MB: refused all the same
             assertThat(closedWhileSending).hasRootCauseInstanceOf(IOException.class);
@@ -124,9 +126,12 @@ class RequestBodyLimitTest {
             assertThat(answer).startsWith("HTTP/1.1 413");
             String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
             assertThat(body.length()).isLessThan(SMALL);
-            assertThat(RunningService.JSON.readTree(body).get("code").asString()).isEqualTo("body_too_large");
+            assertThat(RunningService.JSON.readTree(body).get("code").asString())
+                    .isEqualTo("body_too_large");
             sender.join(30_000);
-            assertThat(sender.isAlive()).as("the service stopped taking the body").isFalse();
+            assertThat(sender.isAlive())
+                    .as("the service stopped taking the body")
+                    .isFalse();
             // the cap, what the container drains before it closes (2 MB) and what socket buffers hold
             assertThat(sent.get()).isLessThan(32L << 20);
         }
@@ -138,9 +143,12 @@ class RequestBodyLimitTest {
         URI uri = URI.create(service.baseUrl());
         Socket socket = new Socket(uri.getHost(), uri.getPort());
         socket.setSoTimeout(10_000);
-        socket.getOutputStream().write(("POST " + JOBS + " HTTP/1.1\r\nHost: " + uri.getAuthority()
-                + "\r\nAuthorization: Bearer " + RunningService.ADMIN_KEY + "\r\nContent-Type: " + contentType
-                + "\r\n" + lengthHeader + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        socket.getOutputStream()
+                .write(("POST " + JOBS + " HTTP/1.1\r\nHost: " + uri.getAuthority()
+                                + "\r\nAuthorization: Bearer " + RunningService.ADMIN_KEY + "\r\nContent-Type: "
+                                + contentType
+                                + "\r\n" + lengthHeader + "\r\n\r\n")
+                        .getBytes(StandardCharsets.UTF_8));
         return socket;
     }
 
@@ -154,9 +162,12 @@ class RequestBodyLimitTest {
     @Timeout(60)
     void aChunkedBodyJustOverTheCapIsRefused() {
         byte[] json = ("{\"model\": \"lm-tiny\", \"training_file\": \"" + file + "\", \"metadata\": {\"k\": \""
-                + "v".repeat(70_000) + "\"}}").getBytes(StandardCharsets.UTF_8);
-        RunningService.Response r = service.send(service.request(JOBS).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(json))).build());
+                        + "v".repeat(70_000) + "\"}}")
+                .getBytes(StandardCharsets.UTF_8);
+        RunningService.Response r = service.send(service.request(JOBS)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(json)))
+                .build());
         BadInputTest.assertProblem(r, 413, null, "body_too_large");
         assertThat(r.body().length()).isLessThan(SMALL);
     }
@@ -164,37 +175,51 @@ class RequestBodyLimitTest {
     @Test
     void aRefusedValueIsEchoedCutShort() {
         String longValue = "v".repeat(20_000);
-        RunningService.Response metadata = service.post(JOBS, "{\"model\": \"lm-tiny\", \"training_file\": \"" + file
-                + "\", \"metadata\": {\"k\": \"" + longValue + "\"}}");
+        RunningService.Response metadata = service.post(
+                JOBS,
+                "{\"model\": \"lm-tiny\", \"training_file\": \"" + file + "\", \"metadata\": {\"k\": \"" + longValue
+                        + "\"}}");
         BadInputTest.assertProblem(metadata, 400, "metadata[k]", "invalid_request");
-        assertThat(metadata.json().get("detail").asString()).contains("v".repeat(64) + "\u2026 (20000 characters)")
+        assertThat(metadata.json().get("detail").asString())
+                .contains("v".repeat(64) + "\u2026 (20000 characters)")
                 .doesNotContain("v".repeat(65));
         assertThat(metadata.body().length()).isLessThan(SMALL);
 
         String longName = "n".repeat(20_000);
-        RunningService.Response unknownField = service.post(JOBS, "{\"model\": \"lm-tiny\", \"training_file\": \"" + file
-                + "\", \"" + longName + "\": 1}");
+        RunningService.Response unknownField = service.post(
+                JOBS, "{\"model\": \"lm-tiny\", \"training_file\": \"" + file + "\", \"" + longName + "\": 1}");
         BadInputTest.assertProblem(unknownField, 400, "n".repeat(64) + "\u2026 (20000 characters)", "unknown_field");
         assertThat(unknownField.body().length()).isLessThan(SMALL);
 
-        String tooManyEntries = IntStream.range(0, 17).mapToObj(i -> "\"k" + i + "\": \"" + "m".repeat(500) + "\"")
+        String tooManyEntries = IntStream.range(0, 17)
+                .mapToObj(i -> "\"k" + i + "\": \"" + "m".repeat(500) + "\"")
                 .collect(Collectors.joining(", "));
-        RunningService.Response map = service.post(JOBS, "{\"model\": \"lm-tiny\", \"training_file\": \"" + file
-                + "\", \"metadata\": {" + tooManyEntries + "}}");
+        RunningService.Response map = service.post(
+                JOBS,
+                "{\"model\": \"lm-tiny\", \"training_file\": \"" + file + "\", \"metadata\": {" + tooManyEntries
+                        + "}}");
         BadInputTest.assertProblem(map, 400, "metadata", "invalid_request");
         assertThat(map.body().length()).isLessThan(SMALL);
 
         String x = "x".repeat(5_000);
-        for (String path : new String[] {JOBS + "?limit=" + x, JOBS + "?status=" + x, "/v1/files/" + x,
-                "/v1/fine_tuning/jobs/" + x, "/v1/models/" + x}) {
+        for (String path : new String[] {
+            JOBS + "?limit=" + x,
+            JOBS + "?status=" + x,
+            "/v1/files/" + x,
+            "/v1/fine_tuning/jobs/" + x,
+            "/v1/models/" + x
+        }) {
             RunningService.Response r = service.get(path);
             assertThat(r.status()).as(path).isIn(400, 404);
             // (the problem's instance is the request's path, as long as the container lets a request line be)
-            assertThat(r.json().get("detail").asString()).as(path).doesNotContain("x".repeat(65)).hasSizeLessThan(SMALL);
+            assertThat(r.json().get("detail").asString())
+                    .as(path)
+                    .doesNotContain("x".repeat(65))
+                    .hasSizeLessThan(SMALL);
         }
 
-        RunningService.Response purpose = service.upload("x.jsonl", "{\"text\": \"a\"}\n".getBytes(StandardCharsets.UTF_8),
-                "p".repeat(20_000));
+        RunningService.Response purpose =
+                service.upload("x.jsonl", "{\"text\": \"a\"}\n".getBytes(StandardCharsets.UTF_8), "p".repeat(20_000));
         BadInputTest.assertProblem(purpose, 400, "purpose", "invalid_request");
         assertThat(purpose.body()).doesNotContain("p".repeat(65));
     }
@@ -205,18 +230,20 @@ class RequestBodyLimitTest {
         String key = "\\u65e5".repeat(64);
         String value = "\\u65e5".repeat(512);
         String metadata = IntStream.range(0, 16)
-                .mapToObj(i -> "\"" + key.substring(0, key.length() - 12) + String.format("\\u%04x\\u%04x", 0x4e00 + i / 8,
-                        0x4e00 + i % 8) + "\": \"" + value + "\"")
+                .mapToObj(i -> "\"" + key.substring(0, key.length() - 12)
+                        + String.format("\\u%04x\\u%04x", 0x4e00 + i / 8, 0x4e00 + i % 8) + "\": \"" + value + "\"")
                 .collect(Collectors.joining(", "));
-        String job = "{\"model\": \"lm-tiny\", \"training_file\": \"" + file + "\", \"hyperparameters\": {\"n_epochs\": 1,"
-                + " \"max_steps\": 1}, \"metadata\": {" + metadata + "}}";
+        String job =
+                "{\"model\": \"lm-tiny\", \"training_file\": \"" + file + "\", \"hyperparameters\": {\"n_epochs\": 1,"
+                        + " \"max_steps\": 1}, \"metadata\": {" + metadata + "}}";
         assertThat(job.length()).isGreaterThan(55_000).isLessThan(65_536);
         JsonNode created = service.post(JOBS, job).expect(201).json();
         assertThat(created.get("metadata").size()).isEqualTo(16);
         service.post(JOBS + "/" + created.get("id").asString() + "/cancel", "");
 
         String prompt = "\\u00e9".repeat(10_000);
-        service.post("/v1/models/lm-tiny/completions", "{\"prompt\": \"" + prompt + "\", \"max_tokens\": 1}").expect(200);
+        service.post("/v1/models/lm-tiny/completions", "{\"prompt\": \"" + prompt + "\", \"max_tokens\": 1}")
+                .expect(200);
     }
 
     @Test
@@ -225,14 +252,19 @@ class RequestBodyLimitTest {
         // the container would parse (and spool to disk) a multipart body for any endpoint, past the cap's reach
         try (Socket socket = post("multipart/form-data; boundary=b", "Transfer-Encoding: chunked")) {
             OutputStream out = socket.getOutputStream();
-            writeChunk(out, "--b\r\nContent-Disposition: form-data; name=\"x\"; filename=\"x\"\r\n\r\n"
-                    .getBytes(StandardCharsets.UTF_8));
+            writeChunk(
+                    out,
+                    "--b\r\nContent-Disposition: form-data; name=\"x\"; filename=\"x\"\r\n\r\n"
+                            .getBytes(StandardCharsets.UTF_8));
             out.flush();
             // the rest never comes: the answer must come without it
             String answer = readResponse(socket.getInputStream());
             assertThat(answer).startsWith("HTTP/1.1 415");
-            assertThat(RunningService.JSON.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4)).get("code")
-                    .asString()).isEqualTo("unsupported_media_type");
+            assertThat(RunningService.JSON
+                            .readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4))
+                            .get("code")
+                            .asString())
+                    .isEqualTo("unsupported_media_type");
         }
     }
 
@@ -264,7 +296,8 @@ class RequestBodyLimitTest {
         } else {
             int at = lower.indexOf("content-length:");
             assertThat(at).as(head).isNotNegative();
-            int length = Integer.parseInt(lower.substring(at + 15, lower.indexOf("\r\n", at)).trim());
+            int length = Integer.parseInt(
+                    lower.substring(at + 15, lower.indexOf("\r\n", at)).trim());
             content.write(body.readNBytes(length));
             assertThat(content.size()).as("the body arrived whole").isEqualTo(length);
         }

@@ -45,12 +45,32 @@ class TenantsTest {
                  "checkpoint_interval_steps": 2}}""".formatted(file));
         JsonNode done = alice.awaitJob(job, status("succeeded", "failed"), Duration.ofSeconds(120));
         assertThat(done.get("status").asString()).isEqualTo("succeeded");
-        String checkpoint = alice.get("/v1/fine_tuning/jobs/" + job + "/checkpoints").json().get("data").get(0)
-                .get("id").asString();
-        String keyId = service.get("/v1/admin/tenants/alice/keys").expect(200).json().get("data").get(0).get("id")
+        String checkpoint = alice.get("/v1/fine_tuning/jobs/" + job + "/checkpoints")
+                .json()
+                .get("data")
+                .get(0)
+                .get("id")
                 .asString();
-        aliceIds = Map.of("file_id", file, "job_id", job, "checkpoint_id", checkpoint,
-                "model_id", done.get("fine_tuned_model").asString(), "tenant_id", "alice", "key_id", keyId);
+        String keyId = service.get("/v1/admin/tenants/alice/keys")
+                .expect(200)
+                .json()
+                .get("data")
+                .get(0)
+                .get("id")
+                .asString();
+        aliceIds = Map.of(
+                "file_id",
+                file,
+                "job_id",
+                job,
+                "checkpoint_id",
+                checkpoint,
+                "model_id",
+                done.get("fine_tuned_model").asString(),
+                "tenant_id",
+                "alice",
+                "key_id",
+                keyId);
     }
 
     @AfterAll
@@ -59,9 +79,13 @@ class TenantsTest {
     }
 
     static String newTenant(String id, boolean admin) {
-        service.post("/v1/admin/tenants", "{\"id\": \"" + id + "\", \"name\": \"" + id + "\"}").expect(201);
+        service.post("/v1/admin/tenants", "{\"id\": \"" + id + "\", \"name\": \"" + id + "\"}")
+                .expect(201);
         return service.post("/v1/admin/tenants/" + id + "/keys", "{\"name\": \"test\", \"admin\": " + admin + "}")
-                .expect(201).json().get("secret").asString();
+                .expect(201)
+                .json()
+                .get("secret")
+                .asString();
     }
 
     @Test
@@ -70,13 +94,28 @@ class TenantsTest {
         RunningService.Response none = anonymous.get("/v1/files");
         BadInputTest.assertProblem(none, 401, "Authorization", "unauthorized");
         BadInputTest.assertProblem(service.as("sl-not-a-key").get("/v1/files"), 401, "Authorization", "unauthorized");
-        BadInputTest.assertProblem(anonymous.send(anonymous.request("/v1/files").header("Authorization", "Basic abc")
-                .GET().build()), 401, "Authorization", "unauthorized");
+        BadInputTest.assertProblem(
+                anonymous.send(anonymous
+                        .request("/v1/files")
+                        .header("Authorization", "Basic abc")
+                        .GET()
+                        .build()),
+                401,
+                "Authorization",
+                "unauthorized");
 
-        String doomed = service.post("/v1/admin/tenants/bob/keys", "{\"name\": \"doomed\"}").expect(201).json()
-                .get("secret").asString();
+        String doomed = service.post("/v1/admin/tenants/bob/keys", "{\"name\": \"doomed\"}")
+                .expect(201)
+                .json()
+                .get("secret")
+                .asString();
         service.as(doomed).get("/v1/files").expect(200);
-        String id = service.get("/v1/admin/tenants/bob/keys").json().get("data").get(1).get("id").asString();
+        String id = service.get("/v1/admin/tenants/bob/keys")
+                .json()
+                .get("data")
+                .get(1)
+                .get("id")
+                .asString();
         service.delete("/v1/admin/keys/" + id).expect(200);
         BadInputTest.assertProblem(service.as(doomed).get("/v1/files"), 401, "Authorization", "unauthorized");
         // health stays open for probes
@@ -86,22 +125,31 @@ class TenantsTest {
     @Test
     void adminEndpointsNeedAnAdminKey() {
         BadInputTest.assertProblem(alice.get("/v1/admin/tenants"), 403, null, "forbidden");
-        assertThat(service.get("/v1/admin/tenants").expect(200).json().get("data").size()).isGreaterThanOrEqualTo(3);
+        assertThat(service.get("/v1/admin/tenants")
+                        .expect(200)
+                        .json()
+                        .get("data")
+                        .size())
+                .isGreaterThanOrEqualTo(3);
     }
 
     @Test
     void onlyHashesOfKeysAreStored() {
-        JsonNode keys = service.get("/v1/admin/tenants/alice/keys").expect(200).json().get("data");
+        JsonNode keys =
+                service.get("/v1/admin/tenants/alice/keys").expect(200).json().get("data");
         assertThat(keys.get(0).get("secret").isNull()).isTrue();
         assertThat(keys.get(0).get("hint").asString()).isEqualTo("…" + aliceKey.substring(aliceKey.length() - 4));
         JdbcClient jdbc = service.context().getBean(JdbcClient.class);
-        List<String> stored = jdbc.sql("SELECT key_hash || hint || name FROM api_keys").query(String.class).list();
+        List<String> stored = jdbc.sql("SELECT key_hash || hint || name FROM api_keys")
+                .query(String.class)
+                .list();
         assertThat(stored).noneMatch(s -> s.contains(aliceKey) || s.contains(ServiceClient.ADMIN_KEY));
     }
 
     @Test
     void anotherTenantSeesNothingOfAlicesOnEveryEndpoint() {
-        Map<String, Map<String, Object>> paths = OpenApiContractTest.cast(OpenApiContractTest.loadContract().get("paths"));
+        Map<String, Map<String, Object>> paths =
+                OpenApiContractTest.cast(OpenApiContractTest.loadContract().get("paths"));
         List<String> walked = new ArrayList<>();
         paths.forEach((template, operations) -> operations.keySet().forEach(method -> {
             String path = template;
@@ -121,12 +169,16 @@ class TenantsTest {
                 // the workers list names the service's hosts: admin keys only
                 assertThat(response.status()).as(what).isEqualTo(403);
             } else if (template.contains("{")) {
-                assertThat(response.status()).as("%s: %s", what, response.body()).isEqualTo(404);
+                assertThat(response.status())
+                        .as("%s: %s", what, response.body())
+                        .isEqualTo(404);
             } else if (method.equals("get")) {
                 assertThat(response.status()).as(what).isEqualTo(200);
             } else {
                 // creating with alice's file: refused as if it did not exist
-                assertThat(response.status()).as("%s: %s", what, response.body()).isIn(201, 400);
+                assertThat(response.status())
+                        .as("%s: %s", what, response.body())
+                        .isIn(201, 400);
             }
         }));
         assertThat(walked).hasSizeGreaterThanOrEqualTo(30);
@@ -138,7 +190,8 @@ class TenantsTest {
 
     private static RunningService.Response call(ServiceClient client, String method, String path, String template) {
         String body = switch (template) {
-            case "/v1/fine_tuning/jobs" -> "{\"model\": \"lm-tiny\", \"training_file\": \"" + aliceIds.get("file_id") + "\"}";
+            case "/v1/fine_tuning/jobs" ->
+                "{\"model\": \"lm-tiny\", \"training_file\": \"" + aliceIds.get("file_id") + "\"}";
             case "/v1/models/{model_id}/completions" -> "{\"prompt\": \"a\"}";
             case "/v1/models/{model_id}/predictions" -> "{\"text\": \"a\"}";
             case "/v1/admin/tenants" -> "{\"id\": \"mallory\"}";
@@ -149,50 +202,77 @@ class TenantsTest {
         return switch (method) {
             case "get" -> client.get(path);
             case "delete" -> client.delete(path);
-            case "put" -> client.send(client.request(path).header("Content-Type", "application/json")
-                    .PUT(HttpRequest.BodyPublishers.ofString(body)).build());
-            default -> template.equals("/v1/files")
-                    ? client.upload("x.jsonl", "{\"text\": \"hello\"}\n".getBytes(StandardCharsets.UTF_8), "fine-tune")
-                    : client.post(path, body);
+            case "put" ->
+                client.send(client.request(path)
+                        .header("Content-Type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString(body))
+                        .build());
+            default ->
+                template.equals("/v1/files")
+                        ? client.upload(
+                                "x.jsonl", "{\"text\": \"hello\"}\n".getBytes(StandardCharsets.UTF_8), "fine-tune")
+                        : client.post(path, body);
         };
     }
 
     @Test
     void aTenantsStorageLimitHoldsAndNothingIsWrittenPastIt() {
         ServiceClient dave = service.as(newTenant("dave", false));
-        service.send(service.request("/v1/admin/tenants/dave/limits").header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString("{\"max_storage_bytes\": 1000}")).build()).expect(200);
+        service.send(service.request("/v1/admin/tenants/dave/limits")
+                        .header("Content-Type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString("{\"max_storage_bytes\": 1000}"))
+                        .build())
+                .expect(200);
         byte[] lines = "{\"text\": \"%s\"}\n".formatted("a".repeat(580)).getBytes(StandardCharsets.UTF_8);
         dave.upload("one.jsonl", lines, "fine-tune").expect(201);
         BadInputTest.assertProblem(dave.upload("two.jsonl", lines, "fine-tune"), 429, "file", "quota_exceeded");
         assertThat(dave.get("/v1/files").json().get("data").size()).isEqualTo(1);
-        assertThat(dave.get("/v1/limits").json().get("usage").get("storage_bytes").asLong()).isEqualTo(lines.length);
+        assertThat(dave.get("/v1/limits")
+                        .json()
+                        .get("usage")
+                        .get("storage_bytes")
+                        .asLong())
+                .isEqualTo(lines.length);
     }
 
     @Test
     void limitsAreVisibleAndHold() throws Exception {
         ServiceClient carol = service.as(newTenant("carol", false));
-        service.send(service.request("/v1/admin/tenants/carol/limits").header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString("""
+        service.send(service.request("/v1/admin/tenants/carol/limits")
+                        .header("Content-Type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString("""
                         {"max_running_jobs": 1, "max_queued_jobs": 1, "max_upload_lines": 20, "max_upload_bytes": 4000,
-                         "requests_per_second": 20}""")).build()).expect(200);
+                         "requests_per_second": 20}"""))
+                        .build())
+                .expect(200);
         JsonNode limits = carol.get("/v1/limits").expect(200).json();
         assertThat(limits.get("tenant_id").asString()).isEqualTo("carol");
         assertThat(limits.get("limits").get("max_queued_jobs").asInt()).isEqualTo(1);
         assertThat(limits.get("limits").get("max_gpus").asInt()).isEqualTo(16);
 
         String file = carol.uploadFile(SyntheticData.reversal(dir.resolve("c.jsonl"), 20, 3), "fine-tune");
-        BadInputTest.assertProblem(carol.upload("long.jsonl",
-                java.nio.file.Files.readAllBytes(SyntheticData.reversal(dir.resolve("c2.jsonl"), 21, 3)), "fine-tune"),
-                400, "file", "invalid_request");
-        BadInputTest.assertProblem(carol.upload("big.jsonl", new byte[5000], "fine-tune"), 413, "file", "file_too_large");
+        BadInputTest.assertProblem(
+                carol.upload(
+                        "long.jsonl",
+                        java.nio.file.Files.readAllBytes(SyntheticData.reversal(dir.resolve("c2.jsonl"), 21, 3)),
+                        "fine-tune"),
+                400,
+                "file",
+                "invalid_request");
+        BadInputTest.assertProblem(
+                carol.upload("big.jsonl", new byte[5000], "fine-tune"), 413, "file", "file_too_large");
 
-        String body = "{\"model\": \"lm-tiny\", \"training_file\": \"" + file + "\", \"hyperparameters\": {\"n_epochs\": 200}}";
+        String body = "{\"model\": \"lm-tiny\", \"training_file\": \"" + file
+                + "\", \"hyperparameters\": {\"n_epochs\": 200}}";
         String running = carol.createJob(body);
         carol.awaitStatus(running, "running", Duration.ofSeconds(60));
         String queued = carol.createJob(body); // waits: carol may run one job at a time
         RunningService.sleep(500);
-        assertThat(carol.get("/v1/fine_tuning/jobs/" + queued).json().get("status").asString()).isEqualTo("queued");
+        assertThat(carol.get("/v1/fine_tuning/jobs/" + queued)
+                        .json()
+                        .get("status")
+                        .asString())
+                .isEqualTo("queued");
         BadInputTest.assertProblem(carol.post("/v1/fine_tuning/jobs", body), 429, null, "quota_exceeded");
         JsonNode usage = carol.get("/v1/limits").json().get("usage");
         assertThat(usage.get("running_jobs").asInt()).isEqualTo(1);
@@ -211,8 +291,8 @@ class TenantsTest {
                 assertThat(r.json().get("code").asString()).isEqualTo("rate_limited");
             }
         }
-        var raw = carol.http().send(carol.request("/v1/limits").GET().build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+        var raw = carol.http()
+                .send(carol.request("/v1/limits").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         if (raw.statusCode() == 429) {
             retryAfter = raw.headers().firstValue("Retry-After").orElse(null);
             assertThat(retryAfter).isNotNull();

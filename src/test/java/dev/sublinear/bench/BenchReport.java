@@ -11,12 +11,11 @@ import java.nio.file.Path;
  */
 final class BenchReport {
 
-    private static final String HEADER =
-            "# Benchmarks\n\n"
-                    + "Figures written by the bench harnesses under `src/test/java/dev/sublinear/bench`."
-                    + " Each section names the command that produced it. These machines are shared"
-                    + " and noisy: compare ratios measured in one run, not absolute times across"
-                    + " runs.\n";
+    private static final String HEADER = "# Benchmarks\n\n"
+            + "Figures written by the bench harnesses under `src/test/java/dev/sublinear/bench`."
+            + " Each section names the command that produced it. These machines are shared"
+            + " and noisy: compare ratios measured in one run, not absolute times across"
+            + " runs.\n";
 
     private BenchReport() {}
 
@@ -47,12 +46,11 @@ final class BenchReport {
         String cpu = "unknown CPU";
         Path info = Path.of("/proc/cpuinfo");
         if (Files.exists(info)) {
-            cpu =
-                    Files.readAllLines(info).stream()
-                            .filter(l -> l.startsWith("model name"))
-                            .map(l -> l.substring(l.indexOf(':') + 1).trim())
-                            .findFirst()
-                            .orElse(cpu);
+            cpu = Files.readAllLines(info).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst()
+                    .orElse(cpu);
         }
         return cpu
                 + ", "

@@ -5,7 +5,6 @@ import dev.sublinear.testing.ServiceClient;
 import dev.sublinear.testing.ServiceProcess;
 import dev.sublinear.training.SyntheticData;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -47,7 +46,11 @@ public final class JobServiceBenchmark {
             port = socket.getLocalPort();
         }
         // the service in its own JVM with default settings; this process only sends requests
-        try (ServiceProcess process = ServiceProcess.start(dir.resolve("data"), null, List.of(), "--server.port=" + port,
+        try (ServiceProcess process = ServiceProcess.start(
+                dir.resolve("data"),
+                null,
+                List.of(),
+                "--server.port=" + port,
                 "--sublinear.limits.requests-per-second=1000")) {
             ServiceClient service = new ServiceClient("http://127.0.0.1:" + port);
             awaitHealthy(service, process);
@@ -85,8 +88,7 @@ public final class JobServiceBenchmark {
     private static String job(String file, int maxSteps) {
         return """
                 {"model": "lm-tiny", "training_file": "%s",
-                 "hyperparameters": {"n_epochs": 1000, "batch_size": 4, "max_steps": %d, "checkpoint_interval_steps": 0}}"""
-                .formatted(file, maxSteps);
+                 "hyperparameters": {"n_epochs": 1000, "batch_size": 4, "max_steps": %d, "checkpoint_interval_steps": 0}}""".formatted(file, maxSteps);
     }
 
     /** Milliseconds from the start of the create request until a GET shows the job running. */
@@ -111,7 +113,9 @@ public final class JobServiceBenchmark {
 
     /** Latencies in milliseconds of GETs sent at {@link #RATE} per second for {@code length}. */
     private static double[] load(ServiceClient service, String jobId, Duration length) throws Exception {
-        HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(16)).build();
+        HttpClient http = HttpClient.newBuilder()
+                .executor(Executors.newFixedThreadPool(16))
+                .build();
         HttpRequest request = service.request("/v1/fine_tuning/jobs/" + jobId).build();
         int total = (int) (length.toSeconds() * RATE);
         double[] latencies = new double[total];
@@ -125,15 +129,20 @@ public final class JobServiceBenchmark {
             long due = start + i * periodNanos;
             CompletableFuture<Void> done = new CompletableFuture<>();
             pending.add(done);
-            clock.schedule(() -> http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
-                latencies[index] = (System.nanoTime() - due) / 1e6;
-                if (e != null || r.statusCode() != 200) {
-                    failures.incrementAndGet();
-                }
-                done.complete(null);
-            }), due - System.nanoTime(), TimeUnit.NANOSECONDS);
+            clock.schedule(
+                    () -> http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                            .whenComplete((r, e) -> {
+                                latencies[index] = (System.nanoTime() - due) / 1e6;
+                                if (e != null || r.statusCode() != 200) {
+                                    failures.incrementAndGet();
+                                }
+                                done.complete(null);
+                            }),
+                    due - System.nanoTime(),
+                    TimeUnit.NANOSECONDS);
         }
-        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(length.toSeconds() + 60, TimeUnit.SECONDS);
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+                .get(length.toSeconds() + 60, TimeUnit.SECONDS);
         clock.shutdown();
         if (failures.get() > 0) {
             throw new IllegalStateException(failures.get() + " requests failed");
@@ -148,8 +157,15 @@ public final class JobServiceBenchmark {
     }
 
     private static String row(String what, double[] v) {
-        return String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f |%n", what, v.length,
-                percentile(v, 50), percentile(v, 90), percentile(v, 99), percentile(v, 100));
+        return String.format(
+                Locale.ROOT,
+                "| %s | %d | %.1f | %.1f | %.1f | %.1f |%n",
+                what,
+                v.length,
+                percentile(v, 50),
+                percentile(v, 90),
+                percentile(v, 99),
+                percentile(v, 100));
     }
 
     private static void report(double[] submit, double[] idle, double[] busy) throws Exception {
@@ -165,9 +181,13 @@ public final class JobServiceBenchmark {
                 + row("submit to running", submit)
                 + row("GET job, worker idle", idle)
                 + row("GET job, worker training", busy)
-                + String.format(Locale.ROOT, "%nTargets: submit-to-running ≤ 1000 ms (max here %.0f ms);"
-                        + " GET p99 ≤ 20 ms at 200/s (idle %.1f ms, training %.1f ms).%n",
-                        percentile(submit, 100), percentile(idle, 99), percentile(busy, 99))
+                + String.format(
+                        Locale.ROOT,
+                        "%nTargets: submit-to-running ≤ 1000 ms (max here %.0f ms);"
+                                + " GET p99 ≤ 20 ms at 200/s (idle %.1f ms, training %.1f ms).%n",
+                        percentile(submit, 100),
+                        percentile(idle, 99),
+                        percentile(busy, 99))
                 + "\nCommand: `./mvnw -B -q package -DskipTests && ./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
                 + " -Dexec.mainClass=dev.sublinear.bench.JobServiceBenchmark`\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "job-service", body);

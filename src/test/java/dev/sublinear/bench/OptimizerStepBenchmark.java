@@ -58,34 +58,33 @@ public final class OptimizerStepBenchmark {
             measure(shape, true, rounds, warmup, engineOps);
         }
 
-        String body =
-                "## Optimizer step through `Trainer.step()`\n\n"
-                        + "Median milliseconds of one step over "
-                        + rounds
-                        + " interleaved rounds (after "
-                        + warmup
-                        + " warm-up rounds), one parameter per model. Adam is DJL's fused `Adam`"
-                        + " (defaults); axpy is a minimal in-place optimizer (`W -= lr * G`, then the"
-                        + " gradient zeroed), the floor any optimizer pays through this path. Every"
-                        + " column includes what `Trainer.step()` itself does (the parameter server"
-                        + " copies the gradient). Adafactor runs with the paper's defaults (factored,"
-                        + " relative step, parameter scaling, update clipping).\n\n"
-                        + "Measured "
-                        + LocalDate.now()
-                        + " on "
-                        + BenchReport.machine()
-                        + ", "
-                        + engine.getEngineName()
-                        + " "
-                        + engine.getVersion()
-                        + ", CPU.\n\n"
-                        + fused
-                        + "\nThe same with Adafactor's fused CPU kernels turned off (engine operations:"
-                        + " what GPUs, half-precision parameters and jars built without a C compiler"
-                        + " use), in its own interleaved run:\n\n"
-                        + engineOps
-                        + "\nCommand: `./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
-                        + " -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark`\n";
+        String body = "## Optimizer step through `Trainer.step()`\n\n"
+                + "Median milliseconds of one step over "
+                + rounds
+                + " interleaved rounds (after "
+                + warmup
+                + " warm-up rounds), one parameter per model. Adam is DJL's fused `Adam`"
+                + " (defaults); axpy is a minimal in-place optimizer (`W -= lr * G`, then the"
+                + " gradient zeroed), the floor any optimizer pays through this path. Every"
+                + " column includes what `Trainer.step()` itself does (the parameter server"
+                + " copies the gradient). Adafactor runs with the paper's defaults (factored,"
+                + " relative step, parameter scaling, update clipping).\n\n"
+                + "Measured "
+                + LocalDate.now()
+                + " on "
+                + BenchReport.machine()
+                + ", "
+                + engine.getEngineName()
+                + " "
+                + engine.getVersion()
+                + ", CPU.\n\n"
+                + fused
+                + "\nThe same with Adafactor's fused CPU kernels turned off (engine operations:"
+                + " what GPUs, half-precision parameters and jars built without a C compiler"
+                + " use), in its own interleaved run:\n\n"
+                + engineOps
+                + "\nCommand: `./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
+                + " -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark`\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "optimizer-step", body);
         System.out.println("wrote docs/benchmarks.md");
     }
@@ -100,7 +99,8 @@ public final class OptimizerStepBenchmark {
     /** Interleaves Adafactor, Adam and axpy on one shape and appends a row of medians to {@code table}. */
     private static void measure(Shape shape, boolean engineOps, int rounds, int warmup, StringBuilder table) {
         List<Contender> contenders = new ArrayList<>();
-        Contender adafactorContender = new Contender("Adafactor", shape, () -> Adafactor.builder().build());
+        Contender adafactorContender =
+                new Contender("Adafactor", shape, () -> Adafactor.builder().build());
         if (engineOps) {
             adafactorContender.properties = new String[] {"sublinear.adafactor.cpuKernels", "false"};
         }
@@ -125,18 +125,17 @@ public final class OptimizerStepBenchmark {
             double adam = median(times[1]);
             double axpy = median(times[2]);
             Adafactor optimizer = (Adafactor) adafactorContender.optimizer;
-            String row =
-                    String.format(
-                            Locale.ROOT,
-                            "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |%n",
-                            shape,
-                            adafactor,
-                            adam,
-                            axpy,
-                            adafactor / adam,
-                            adafactor / axpy,
-                            bytes(optimizer.stateBytes()),
-                            bytes(2L * Float.BYTES * shape.size()));
+            String row = String.format(
+                    Locale.ROOT,
+                    "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |%n",
+                    shape,
+                    adafactor,
+                    adam,
+                    axpy,
+                    adafactor / adam,
+                    adafactor / axpy,
+                    bytes(optimizer.stateBytes()),
+                    bytes(2L * Float.BYTES * shape.size()));
             table.append(row);
             System.out.print((engineOps ? "engine ops " : "fused      ") + row);
         } finally {
@@ -154,7 +153,8 @@ public final class OptimizerStepBenchmark {
         }
         List<Shape> chosen = new ArrayList<>();
         for (String spec : only.split(",")) {
-            chosen.add(new Shape(Arrays.stream(spec.split("x")).mapToLong(Long::parseLong).toArray()));
+            chosen.add(new Shape(
+                    Arrays.stream(spec.split("x")).mapToLong(Long::parseLong).toArray()));
         }
         return chosen;
     }
@@ -180,6 +180,7 @@ public final class OptimizerStepBenchmark {
         final Optimizer optimizer;
         /** A system property set while this contender steps (name, value), or null. */
         String[] properties;
+
         private final Model model;
         private final Trainer trainer;
         private final NDArray weight;
@@ -189,9 +190,7 @@ public final class OptimizerStepBenchmark {
             optimizer = optimizerFactory.get();
             model = Model.newInstance(name);
             model.setBlock(new SingleParameterBlock(shape));
-            trainer =
-                    model.newTrainer(
-                            new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
+            trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
             trainer.initialize(new Shape(1));
             weight = model.getBlock().getParameters().get("weight").getArray();
             NDManager manager = model.getNDManager();
@@ -241,13 +240,11 @@ public final class OptimizerStepBenchmark {
         private final Parameter weight;
 
         SingleParameterBlock(Shape shape) {
-            weight =
-                    addParameter(
-                            Parameter.builder()
-                                    .setName("weight")
-                                    .setType(Parameter.Type.WEIGHT)
-                                    .optShape(shape)
-                                    .build());
+            weight = addParameter(Parameter.builder()
+                    .setName("weight")
+                    .setType(Parameter.Type.WEIGHT)
+                    .optShape(shape)
+                    .build());
             // Xavier needs two dimensions; a vector parameter starts from a plain normal.
             if (shape.dimension() < 2) {
                 weight.setInitializer(new NormalInitializer(0.1f));

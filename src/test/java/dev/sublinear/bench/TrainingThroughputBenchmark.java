@@ -21,13 +21,13 @@ import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.ModelConfig;
 import dev.sublinear.training.run.Batches;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
-import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.MaskedCrossEntropy;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.OptimizerConfig;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.StepReport;
 import dev.sublinear.training.run.TrainingListener;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
 import java.io.InputStream;
@@ -88,7 +88,10 @@ public final class TrainingThroughputBenchmark {
                 + "| path | tokens/s (median) | per round |\n| --- | ---: | --- |\n"
                 + String.format(Locale.ROOT, "| training layer | %.0f | %s |%n", layerMedian, rounds(layer))
                 + String.format(Locale.ROOT, "| bare DJL loop | %.0f | %s |%n", bareMedian, rounds(bare))
-                + String.format(Locale.ROOT, "%nLayer / bare: **%.1f%%** (target: at least 97%%).%n", 100 * layerMedian / bareMedian)
+                + String.format(
+                        Locale.ROOT,
+                        "%nLayer / bare: **%.1f%%** (target: at least 97%%).%n",
+                        100 * layerMedian / bareMedian)
                 + "\nCommand: `./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
                 + " -Dexec.mainClass=dev.sublinear.bench.TrainingThroughputBenchmark`\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "training-throughput", body);
@@ -98,21 +101,31 @@ public final class TrainingThroughputBenchmark {
     /** Tokens per second through TrainingRun, over steps 2..N (setup and final checkpoint excluded). */
     private static double layer(Path train, Path dir) throws Exception {
         long[] window = new long[3]; // first step's end, last step's end, tokens after the first step
-        TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, null,
-                new TrainingPlan(1, BATCH, STEPS, 1, 0, 0, 1), OptimizerConfig.adafactor(),
-                new Device[] {Device.cpu()}, SEED, new DirectoryCheckpointStore(dir), null, null);
+        TrainingSpec spec = new TrainingSpec(
+                TaskType.CAUSAL_LM,
+                new ModelSource.Catalog("lm-tiny"),
+                train,
+                null,
+                new TrainingPlan(1, BATCH, STEPS, 1, 0, 0, 1),
+                OptimizerConfig.adafactor(),
+                new Device[] {Device.cpu()},
+                SEED,
+                new DirectoryCheckpointStore(dir),
+                null,
+                null);
         new TrainingRun(spec, new RunControl(), new TrainingListener() {
-            @Override
-            public void onStep(StepReport report) {
-                long now = System.nanoTime();
-                if (report.progress().step() == 1) {
-                    window[0] = now;
-                } else {
-                    window[1] = now;
-                    window[2] += report.throughput().tokens();
-                }
-            }
-        }).run();
+                    @Override
+                    public void onStep(StepReport report) {
+                        long now = System.nanoTime();
+                        if (report.progress().step() == 1) {
+                            window[0] = now;
+                        } else {
+                            window[1] = now;
+                            window[2] += report.throughput().tokens();
+                        }
+                    }
+                })
+                .run();
         return window[2] / ((window[1] - window[0]) / 1e9);
     }
 
@@ -130,14 +143,17 @@ public final class TrainingThroughputBenchmark {
             for (Example e : data.training()) {
                 encoded.add(encoder.encode(e));
             }
-            Batches batches = new Batches(encoded, BATCH, SEED, model.tokenizer().padId(), true);
-            DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(new MaskedCrossEntropy()).optOptimizer(adafactor);
+            Batches batches =
+                    new Batches(encoded, BATCH, SEED, model.tokenizer().padId(), true);
+            DefaultTrainingConfig trainingConfig =
+                    new DefaultTrainingConfig(new MaskedCrossEntropy()).optOptimizer(adafactor);
             long firstStepEnd = 0;
             long tokens = 0;
             try (Trainer trainer = model.model().newTrainer(trainingConfig)) {
                 for (int step = 0; step < STEPS; step++) {
                     try (NDManager scope = trainer.getManager().newSubManager()) {
-                        Batches.Arrays arrays = Batches.toArrays(scope, batches.batch(1, step), model.tokenizer().padId());
+                        Batches.Arrays arrays = Batches.toArrays(
+                                scope, batches.batch(1, step), model.tokenizer().padId());
                         try (GradientCollector collector = trainer.newGradientCollector()) {
                             NDList predictions = trainer.forward(arrays.inputs(), arrays.labels());
                             NDArray loss = trainer.getLoss().evaluate(arrays.labels(), predictions);

@@ -41,9 +41,17 @@ class DashboardTest {
         service = RunningService.start(dir.resolve("data"), null);
         ChromeOptions options = new ChromeOptions()
                 .setBinary("/usr/bin/chromium")
-                .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        "--disable-dev-shm-usage", "--window-size=1280,1400",
+                .addArguments(
+                        "--headless=new",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-quic",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--disable-dev-shm-usage",
+                        "--window-size=1280,1400",
                         "--user-data-dir=" + dir.resolve("chromium-profile"),
                         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1");
         ChromeDriverService driver = new ChromeDriverService.Builder()
@@ -76,12 +84,15 @@ class DashboardTest {
         Path training = SyntheticData.reversal(dir.resolve("reverse.jsonl"), 48, 1);
         browser.get(service.baseUrl() + "/#/files");
         waiting(20).until(d -> !d.findElements(By.id("upload-file")).isEmpty());
-        browser.findElement(By.id("upload-file")).sendKeys(training.toAbsolutePath().toString());
+        browser.findElement(By.id("upload-file"))
+                .sendKeys(training.toAbsolutePath().toString());
         browser.findElement(By.cssSelector("#upload button")).click();
         waiting(30).until(d -> d.findElement(By.id("upload-result")).getText().contains("Uploaded reverse.jsonl"));
 
         browser.get(service.baseUrl() + "/#/jobs");
-        waiting(20).until(d -> !d.findElements(By.cssSelector("#new-job select[name=training_file] option")).isEmpty());
+        waiting(20)
+                .until(d -> !d.findElements(By.cssSelector("#new-job select[name=training_file] option"))
+                        .isEmpty());
         new Select(browser.findElement(By.cssSelector("#new-job select[name=model]"))).selectByValue("lm-tiny");
         WebElement epochs = browser.findElement(By.cssSelector("#new-job input[name=n_epochs]"));
         epochs.clear();
@@ -91,15 +102,19 @@ class DashboardTest {
         String jobId = browser.getCurrentUrl().substring(browser.getCurrentUrl().indexOf("ftjob-"));
 
         // mid-training: the loss chart has drawn points and the events stream in
-        waiting(120).until(d -> d.findElement(By.id("job-status")).getText().equals("running")
-                && Integer.parseInt(d.findElement(By.id("chart-loss")).getAttribute("data-points")) >= 5);
+        waiting(120)
+                .until(d -> d.findElement(By.id("job-status")).getText().equals("running")
+                        && Integer.parseInt(d.findElement(By.id("chart-loss")).getAttribute("data-points")) >= 5);
         waiting(30).until(d -> d.findElement(By.id("events")).getText().contains("Attempt 1 started"));
         Files.createDirectories(SCREENSHOTS);
         Path shot = SCREENSHOTS.resolve("job-page-training.png");
         Files.write(shot, ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
         assertThat(Files.size(shot)).isGreaterThan(10_000);
-        assertThat(nonBlankPixels("chart-loss")).as("pixels drawn on the loss chart").isGreaterThan(200);
-        assertThat(Integer.parseInt(browser.findElement(By.id("chart-memory")).getAttribute("data-points"))).isEqualTo(3);
+        assertThat(nonBlankPixels("chart-loss"))
+                .as("pixels drawn on the loss chart")
+                .isGreaterThan(200);
+        assertThat(Integer.parseInt(browser.findElement(By.id("chart-memory")).getAttribute("data-points")))
+                .isEqualTo(3);
 
         // pause and resume from the page
         browser.findElement(By.id("pause")).click();
@@ -108,8 +123,10 @@ class DashboardTest {
         waiting(60).until(d -> !d.findElement(By.id("job-status")).getText().equals("paused"));
         waiting(240).until(d -> d.findElement(By.id("job-status")).getText().equals("succeeded"));
         waiting(30).until(d -> d.findElement(By.id("events")).getText().contains("Job succeeded"));
-        assertThat(browser.findElement(By.id("checkpoints")).findElements(By.tagName("li"))).isNotEmpty();
-        Files.write(SCREENSHOTS.resolve("job-page-done.png"),
+        assertThat(browser.findElement(By.id("checkpoints")).findElements(By.tagName("li")))
+                .isNotEmpty();
+        Files.write(
+                SCREENSHOTS.resolve("job-page-done.png"),
                 ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
         browser.get(service.baseUrl() + "/#/jobs");
@@ -134,10 +151,12 @@ class DashboardTest {
 
     /** Pixels of a canvas that are not transparent. */
     private static long nonBlankPixels(String canvasId) {
-        Object n = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
-                "const c = document.getElementById(arguments[0]); const d = c.getContext('2d')"
-                        + ".getImageData(0, 0, c.width, c.height).data; let n = 0;"
-                        + " for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n;", canvasId);
+        Object n = ((org.openqa.selenium.JavascriptExecutor) browser)
+                .executeScript(
+                        "const c = document.getElementById(arguments[0]); const d = c.getContext('2d')"
+                                + ".getImageData(0, 0, c.width, c.height).data; let n = 0;"
+                                + " for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n;",
+                        canvasId);
         return ((Number) n).longValue();
     }
 }

@@ -77,7 +77,9 @@ final class ApplicationConfig {
         Object include = at("management", "endpoints", "web", "exposure", "include");
         Collection<?> included = include instanceof Collection<?> list
                 ? list
-                : include == null ? List.of("health") : List.of(include.toString().split("\\s*,\\s*"));
+                : include == null
+                        ? List.of("health")
+                        : List.of(include.toString().split("\\s*,\\s*"));
         return included.stream().map(String::valueOf).anyMatch(e -> e.equals(endpoint) || e.equals("*"));
     }
 

@@ -39,7 +39,9 @@ final class Dockerfile {
     record Stage(String image, Optional<String> name, List<Instruction> instructions) {
 
         List<Instruction> all(String keyword) {
-            return instructions.stream().filter(i -> i.keyword().equals(keyword)).toList();
+            return instructions.stream()
+                    .filter(i -> i.keyword().equals(keyword))
+                    .toList();
         }
 
         Optional<Instruction> last(String keyword) {
@@ -57,7 +59,8 @@ final class Dockerfile {
         }
     }
 
-    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}|\\$([A-Za-z_][A-Za-z0-9_]*)");
+    private static final Pattern VARIABLE =
+            Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}|\\$([A-Za-z_][A-Za-z0-9_]*)");
 
     final Path path;
     final Map<String, String> globalArgs;
@@ -82,12 +85,15 @@ final class Dockerfile {
     }
 
     Optional<Stage> stage(String name) {
-        return stages.stream().filter(s -> s.name().filter(name::equalsIgnoreCase).isPresent()).findFirst();
+        return stages.stream()
+                .filter(s -> s.name().filter(name::equalsIgnoreCase).isPresent())
+                .findFirst();
     }
 
     /** Whether an image reference names an earlier stage of this file rather than an image. */
     boolean isStage(String image) {
-        return stages.stream().anyMatch(s -> s.name().filter(image::equalsIgnoreCase).isPresent());
+        return stages.stream()
+                .anyMatch(s -> s.name().filter(image::equalsIgnoreCase).isPresent());
     }
 
     private static Dockerfile parse(Path path, List<String> lines) {
@@ -115,7 +121,8 @@ final class Dockerfile {
                 continue;
             }
             String[] parts = text.split("\\s+", 2);
-            instructions.add(new Instruction(parts[0].toUpperCase(Locale.ROOT), parts.length > 1 ? parts[1] : "", start));
+            instructions.add(
+                    new Instruction(parts[0].toUpperCase(Locale.ROOT), parts.length > 1 ? parts[1] : "", start));
         }
         if (pending != null) {
             throw new IllegalStateException(path + ": the last instruction ends with a line continuation");
@@ -130,12 +137,14 @@ final class Dockerfile {
                 words.removeIf(w -> w.startsWith("--")); // --platform=...
                 String image = substitute(words.get(0), globalArgs);
                 Optional<String> name = words.size() >= 3 && words.get(1).equalsIgnoreCase("AS")
-                        ? Optional.of(words.get(2)) : Optional.empty();
+                        ? Optional.of(words.get(2))
+                        : Optional.empty();
                 current = new ArrayList<>();
                 stages.add(new Stage(image, name, current));
             } else if (current == null) {
                 if (!i.keyword().equals("ARG")) {
-                    throw new IllegalStateException(path + ":" + i.line() + ": only ARG may come before the first FROM");
+                    throw new IllegalStateException(
+                            path + ":" + i.line() + ": only ARG may come before the first FROM");
                 }
                 keyValues(i.arguments()).forEach((k, v) -> globalArgs.put(k, substitute(v, globalArgs)));
             } else {

@@ -36,6 +36,7 @@ class DockerfileTest {
 
     /** A version with at least three numbers (17.0.15, 12.8.1), or a digest. */
     private static final Pattern FULL_VERSION = Pattern.compile("(^|[^0-9.])[0-9]+\\.[0-9]+\\.[0-9]+");
+
     private static final Pattern DIGEST = Pattern.compile("@sha256:[0-9a-f]{64}$");
 
     private static final List<String> LAYERS =
@@ -49,13 +50,17 @@ class DockerfileTest {
     @MethodSource("dockerfiles")
     void buildsInStagesFromPinnedImages(Path path) {
         Dockerfile file = Dockerfile.read(path);
-        assertThat(file.stages).as("%s: a build stage and a runtime stage", file).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(file.stages)
+                .as("%s: a build stage and a runtime stage", file)
+                .hasSizeGreaterThanOrEqualTo(2);
         for (Stage stage : file.stages) {
             String image = stage.image();
             if (file.isStage(image)) {
                 continue;
             }
-            assertThat(image).as("%s: FROM %s has every ARG resolved", path, image).doesNotContain("$");
+            assertThat(image)
+                    .as("%s: FROM %s has every ARG resolved", path, image)
+                    .doesNotContain("$");
             if (DIGEST.matcher(image).find()) {
                 continue;
             }
@@ -64,17 +69,20 @@ class DockerfileTest {
             String tag = lastSegment.substring(lastSegment.indexOf(':') + 1);
             assertThat(tag).as("%s: FROM %s", path, image).doesNotContainIgnoringCase("latest");
             assertThat(FULL_VERSION.matcher(tag).find())
-                    .as("%s: FROM %s is pinned to a full version (x.y.z) or a digest", path, image).isTrue();
+                    .as("%s: FROM %s is pinned to a full version (x.y.z) or a digest", path, image)
+                    .isTrue();
         }
     }
 
     @Test
     void bothImagesUseOneTemurinRelease() {
-        List<String> temurin = dockerfiles().map(Dockerfile::read)
+        List<String> temurin = dockerfiles()
+                .map(Dockerfile::read)
                 .flatMap(f -> f.stages.stream().map(Stage::image))
                 .filter(image -> image.startsWith("eclipse-temurin:"))
                 .map(image -> image.substring("eclipse-temurin:".length()).split("-")[0])
-                .distinct().toList();
+                .distinct()
+                .toList();
         assertThat(temurin).as("the JDK that builds and the JRE that runs").hasSize(1);
         assertThat(temurin.get(0)).startsWith("17.");
     }
@@ -83,13 +91,19 @@ class DockerfileTest {
     @MethodSource("dockerfiles")
     void runsAsTheChartsNonRootUser(Path path) {
         Stage runtime = Dockerfile.read(path).finalStage();
-        Instruction user = runtime.last("USER").orElseThrow(() -> new AssertionError(path + ": the final stage has no USER"));
+        Instruction user =
+                runtime.last("USER").orElseThrow(() -> new AssertionError(path + ": the final stage has no USER"));
         String uid = user.arguments().split(":")[0].strip();
         // Kubernetes can only verify runAsNonRoot against a numeric user.
         assertThat(uid).as("%s: USER %s is numeric", path, user.arguments()).matches("[0-9]+");
-        assertThat(Integer.parseInt(uid)).as("%s: USER is not root", path).isNotZero().isEqualTo(CHART_UID);
-        assertThat(runtime.all("RUN")).as("%s: the user exists in the image", path)
-                .anyMatch(run -> run.arguments().contains("useradd") && run.arguments().contains("--uid " + uid));
+        assertThat(Integer.parseInt(uid))
+                .as("%s: USER is not root", path)
+                .isNotZero()
+                .isEqualTo(CHART_UID);
+        assertThat(runtime.all("RUN"))
+                .as("%s: the user exists in the image", path)
+                .anyMatch(run ->
+                        run.arguments().contains("useradd") && run.arguments().contains("--uid " + uid));
     }
 
     @ParameterizedTest
@@ -100,26 +114,38 @@ class DockerfileTest {
                 .flatMap(e -> Stream.of(e.arguments().split("\\s+")))
                 .map(port -> port.replace("/tcp", ""))
                 .toList();
-        assertThat(exposed).as("%s: EXPOSE", path).containsExactly(String.valueOf(ApplicationConfig.load().serverPort()));
+        assertThat(exposed)
+                .as("%s: EXPOSE", path)
+                .containsExactly(String.valueOf(ApplicationConfig.load().serverPort()));
     }
 
     @ParameterizedTest
     @MethodSource("dockerfiles")
     void healthCheckAsksTheLivenessProbeTheApplicationServes(Path path) {
         ApplicationConfig app = ApplicationConfig.load();
-        assertThat(app.probesEnabled()).as("application.yaml: management.endpoint.health.probes.enabled").isTrue();
+        assertThat(app.probesEnabled())
+                .as("application.yaml: management.endpoint.health.probes.enabled")
+                .isTrue();
         Set<String> served = app.healthPaths();
 
-        Instruction healthcheck = Dockerfile.read(path).finalStage().last("HEALTHCHECK")
+        Instruction healthcheck = Dockerfile.read(path)
+                .finalStage()
+                .last("HEALTHCHECK")
                 .orElseThrow(() -> new AssertionError(path + ": no HEALTHCHECK"));
         Matcher url = Pattern.compile("https?://\\S+").matcher(healthcheck.arguments());
-        assertThat(url.find()).as("%s: HEALTHCHECK calls a URL: %s", path, healthcheck.arguments()).isTrue();
+        assertThat(url.find())
+                .as("%s: HEALTHCHECK calls a URL: %s", path, healthcheck.arguments())
+                .isTrue();
         URI uri = URI.create(url.group());
         assertThat(uri.getHost()).isIn("127.0.0.1", "localhost");
         assertThat(uri.getPort()).as("%s: HEALTHCHECK port", path).isEqualTo(app.managementPort());
-        assertThat(uri.getPath()).as("%s: HEALTHCHECK path is served by the application", path).isIn(served);
+        assertThat(uri.getPath())
+                .as("%s: HEALTHCHECK path is served by the application", path)
+                .isIn(served);
         assertThat(uri.getPath()).isEqualTo("/actuator/health/liveness");
-        assertThat(healthcheck.arguments()).as("%s: a failed request fails the check", path).contains("-f");
+        assertThat(healthcheck.arguments())
+                .as("%s: a failed request fails the check", path)
+                .contains("-f");
     }
 
     @ParameterizedTest
@@ -127,16 +153,21 @@ class DockerfileTest {
     void startsTheLayeredJarsLauncher(Path path) {
         Dockerfile file = Dockerfile.read(path);
         Stage runtime = file.finalStage();
-        Instruction entrypoint = runtime.last("ENTRYPOINT").orElseThrow(() -> new AssertionError(path + ": no ENTRYPOINT"));
+        Instruction entrypoint =
+                runtime.last("ENTRYPOINT").orElseThrow(() -> new AssertionError(path + ": no ENTRYPOINT"));
         // Exec form: java is PID 1 and gets SIGTERM, so a stopping worker checkpoints its jobs.
         assertThat(entrypoint.execForm()).containsExactly("java", "org.springframework.boot.loader.launch.JarLauncher");
         assertThat(runtime.all("CMD")).isEmpty();
 
-        Stage build = file.stages.stream().filter(s -> s.all("RUN").stream()
-                        .anyMatch(r -> r.arguments().contains("-Djarmode=tools")))
-                .findFirst().orElseThrow(() -> new AssertionError(path + ": no stage extracts the layered jar"));
-        assertThat(build.all("RUN")).anyMatch(r -> r.arguments()
-                .contains("java -Djarmode=tools -jar target/sublinear.jar extract --layers --launcher --destination /layers"));
+        Stage build = file.stages.stream()
+                .filter(s -> s.all("RUN").stream().anyMatch(r -> r.arguments().contains("-Djarmode=tools")))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(path + ": no stage extracts the layered jar"));
+        assertThat(build.all("RUN"))
+                .anyMatch(
+                        r -> r.arguments()
+                                .contains(
+                                        "java -Djarmode=tools -jar target/sublinear.jar extract --layers --launcher --destination /layers"));
         String buildName = build.name().orElseThrow();
         List<String> copied = runtime.all("COPY").stream()
                 .map(Instruction::arguments)
@@ -155,9 +186,12 @@ class DockerfileTest {
         String djlCache = env.get("DJL_CACHE_DIR");
         assertThat(data).as("%s: SUBLINEAR_DATA_DIR", path).isNotBlank();
         assertThat(djlCache).as("%s: DJL_CACHE_DIR", path).isNotBlank();
-        List<String> volumes = runtime.all("VOLUME").stream().flatMap(v -> v.execForm().stream()).toList();
+        List<String> volumes = runtime.all("VOLUME").stream()
+                .flatMap(v -> v.execForm().stream())
+                .toList();
         assertThat(volumes).as("%s: VOLUME", path).contains(data, djlCache);
-        assertThat(runtime.all("RUN")).as("%s: the volumes belong to the non-root user", path)
+        assertThat(runtime.all("RUN"))
+                .as("%s: the volumes belong to the non-root user", path)
                 .anyMatch(r -> r.arguments().matches("(?s).*chown \\S*10001\\S* .*" + Pattern.quote(data) + "\\b.*")
                         && r.arguments().contains(djlCache));
     }
@@ -166,7 +200,9 @@ class DockerfileTest {
     @MethodSource("dockerfiles")
     void djlNeverDownloads(Path path) {
         var env = Dockerfile.read(path).finalStage().env();
-        assertThat(env.get("JAVA_TOOL_OPTIONS")).as("%s: JAVA_TOOL_OPTIONS", path).contains("-Dai.djl.offline=true");
+        assertThat(env.get("JAVA_TOOL_OPTIONS"))
+                .as("%s: JAVA_TOOL_OPTIONS", path)
+                .contains("-Dai.djl.offline=true");
         assertThat(env).containsEntry("OPT_OUT_TRACKING", "true");
     }
 
@@ -174,23 +210,31 @@ class DockerfileTest {
     void theCpuImageBuildsTheDefaultProfile() {
         List<Instruction> builds = mavenBuilds(Dockerfile.read(CPU));
         assertThat(builds).isNotEmpty().noneMatch(r -> r.arguments().contains("-Pcuda"));
-        assertThat(Dockerfile.read(CPU).finalStage().image()).startsWith("eclipse-temurin:").contains("-jre-");
+        assertThat(Dockerfile.read(CPU).finalStage().image())
+                .startsWith("eclipse-temurin:")
+                .contains("-jre-");
     }
 
     @Test
     void theCudaImageBuildsWithTheCudaProfileOnNvidiasRuntime() {
         Dockerfile cuda = Dockerfile.read(CUDA);
         List<Instruction> builds = mavenBuilds(cuda);
-        assertThat(builds).as("every Maven run of the CUDA image").isNotEmpty()
+        assertThat(builds)
+                .as("every Maven run of the CUDA image")
+                .isNotEmpty()
                 .allMatch(r -> r.arguments().contains("-Pcuda"));
         assertThat(builds).anyMatch(r -> r.arguments().contains(" package"));
 
         Stage runtime = cuda.finalStage();
         assertThat(runtime.image()).startsWith("nvidia/cuda:").contains("-runtime-");
         // A Temurin JRE copied in from a pinned Temurin stage, on the PATH.
-        Stage jre = cuda.stages.stream().filter(s -> s.image().startsWith("eclipse-temurin:") && s.image().contains("-jre-"))
-                .findFirst().orElseThrow(() -> new AssertionError("no Temurin JRE stage"));
-        assertThat(runtime.all("COPY")).anyMatch(c -> c.arguments().startsWith("--from=" + jre.name().orElseThrow() + " /opt/java/openjdk"));
+        Stage jre = cuda.stages.stream()
+                .filter(s ->
+                        s.image().startsWith("eclipse-temurin:") && s.image().contains("-jre-"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no Temurin JRE stage"));
+        assertThat(runtime.all("COPY"))
+                .anyMatch(c -> c.arguments().startsWith("--from=" + jre.name().orElseThrow() + " /opt/java/openjdk"));
         assertThat(runtime.env()).containsEntry("JAVA_HOME", "/opt/java/openjdk");
         assertThat(runtime.env().get("PATH")).startsWith("${JAVA_HOME}/bin:");
     }
@@ -231,7 +275,9 @@ class DockerfileTest {
     @Test
     void theBuildContextLeavesOutBuildOutputAndData() throws IOException {
         List<String> rules = Files.readAllLines(Path.of(".dockerignore")).stream()
-                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+                .map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .toList();
         // Everything is left out, then only what the builds COPY is let back in.
         assertThat(rules.get(0)).isEqualTo("*");
         assertThat(rules.subList(1, rules.size())).containsExactlyInAnyOrder("!.mvn/", "!mvnw", "!pom.xml", "!src/");
@@ -243,7 +289,9 @@ class DockerfileTest {
                     }
                     List<String> sources = List.of(copy.arguments().split("\\s+"));
                     for (String source : sources.subList(0, sources.size() - 1)) {
-                        assertThat(Path.of(source)).as("%s: COPY %s", path, source).exists();
+                        assertThat(Path.of(source))
+                                .as("%s: COPY %s", path, source)
+                                .exists();
                         assertThat(source.replaceAll("/$", "")).isIn(".mvn", "mvnw", "pom.xml", "src");
                     }
                 }
@@ -252,7 +300,8 @@ class DockerfileTest {
     }
 
     private static List<Instruction> mavenBuilds(Dockerfile file) {
-        return file.stages.stream().flatMap(s -> s.all("RUN").stream())
+        return file.stages.stream()
+                .flatMap(s -> s.all("RUN").stream())
                 .filter(r -> r.arguments().contains("./mvnw"))
                 .toList();
     }

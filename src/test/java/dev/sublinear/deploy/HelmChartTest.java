@@ -77,7 +77,8 @@ class HelmChartTest {
     static Stream<Arguments> valueSets() {
         return Stream.of(
                 Arguments.of("default values", UnaryOperator.<TemplateCommand>identity()),
-                Arguments.of("values-gpu-cluster.yaml", (UnaryOperator<TemplateCommand>) t -> t.withValuesFile(GPU_VALUES)));
+                Arguments.of(
+                        "values-gpu-cluster.yaml", (UnaryOperator<TemplateCommand>) t -> t.withValuesFile(GPU_VALUES)));
     }
 
     private static RenderedChart render(UnaryOperator<TemplateCommand> options) {
@@ -119,8 +120,11 @@ class HelmChartTest {
 
     private static void assertLintsStrictly(Path chart) {
         LintResult lint = new Helm(chart).lint().strict().call();
-        assertThat(lint.isFailed()).as("helm lint --strict %s: %s", chart, lint.getMessages()).isFalse();
-        assertThat(lint.getMessages()).as("helm lint --strict %s", chart)
+        assertThat(lint.isFailed())
+                .as("helm lint --strict %s: %s", chart, lint.getMessages())
+                .isFalse();
+        assertThat(lint.getMessages())
+                .as("helm lint --strict %s", chart)
                 .noneMatch(m -> m.contains("[WARNING]") || m.contains("[ERROR]"));
     }
 
@@ -129,11 +133,18 @@ class HelmChartTest {
     @Test
     void theDefaultValuesAreAOneNodeTrialWithItsOwnPostgresql() {
         RenderedChart chart = renderDefault();
-        assertThat(chart.names()).containsExactlyInAnyOrder(
-                "ServiceAccount/" + PREFIX, "Secret/" + PREFIX + "-secrets", "ConfigMap/" + PREFIX,
-                "PersistentVolumeClaim/" + PREFIX + "-artifacts",
-                "Service/" + PREFIX, "Service/" + WORKER, "Service/" + POSTGRESQL,
-                "Deployment/" + API, "Deployment/" + WORKER, "StatefulSet/" + POSTGRESQL);
+        assertThat(chart.names())
+                .containsExactlyInAnyOrder(
+                        "ServiceAccount/" + PREFIX,
+                        "Secret/" + PREFIX + "-secrets",
+                        "ConfigMap/" + PREFIX,
+                        "PersistentVolumeClaim/" + PREFIX + "-artifacts",
+                        "Service/" + PREFIX,
+                        "Service/" + WORKER,
+                        "Service/" + POSTGRESQL,
+                        "Deployment/" + API,
+                        "Deployment/" + WORKER,
+                        "StatefulSet/" + POSTGRESQL);
 
         // A CPU worker: it schedules on any node and runs the CPU image.
         Container worker = container(chart.named(Deployment.class, WORKER));
@@ -142,27 +153,39 @@ class HelmChartTest {
         assertThat(worker.getImage()).isEqualTo("sublinear:0.1.0");
         assertThat(container(chart.named(Deployment.class, API)).getImage()).isEqualTo("sublinear:0.1.0");
 
-        // The application's database is the chart's PostgreSQL, with the user, database and password it was created with.
+        // The application's database is the chart's PostgreSQL, with the user, database and password it was created
+        // with.
         Map<String, String> config = chart.named(ConfigMap.class, PREFIX).getData();
         Service postgresqlService = chart.named(Service.class, POSTGRESQL);
         int postgresqlPort = postgresqlService.getSpec().getPorts().get(0).getPort();
-        assertThat(config).containsEntry("SPRING_DATASOURCE_URL",
-                "jdbc:postgresql://" + POSTGRESQL + ":" + postgresqlPort + "/sublinear");
+        assertThat(config)
+                .containsEntry(
+                        "SPRING_DATASOURCE_URL",
+                        "jdbc:postgresql://" + POSTGRESQL + ":" + postgresqlPort + "/sublinear");
         StatefulSet postgresql = chart.named(StatefulSet.class, POSTGRESQL);
-        Container database = postgresql.getSpec().getTemplate().getSpec().getContainers().get(0);
+        Container database =
+                postgresql.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(env(database, "POSTGRES_USER").getValue()).isEqualTo(config.get("SPRING_DATASOURCE_USERNAME"));
-        assertThat(config.get("SPRING_DATASOURCE_URL")).endsWith("/" + env(database, "POSTGRES_DB").getValue());
+        assertThat(config.get("SPRING_DATASOURCE_URL"))
+                .endsWith("/" + env(database, "POSTGRES_DB").getValue());
         assertThat(env(database, "POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef())
-                .isEqualTo(env(worker, "SPRING_DATASOURCE_PASSWORD").getValueFrom().getSecretKeyRef());
-        assertThat(selects(postgresqlService, postgresql.getSpec().getTemplate())).isTrue();
-        assertThat(selects(postgresqlService, chart.named(Deployment.class, API).getSpec().getTemplate())).isFalse();
+                .isEqualTo(
+                        env(worker, "SPRING_DATASOURCE_PASSWORD").getValueFrom().getSecretKeyRef());
+        assertThat(selects(postgresqlService, postgresql.getSpec().getTemplate()))
+                .isTrue();
+        assertThat(selects(
+                        postgresqlService,
+                        chart.named(Deployment.class, API).getSpec().getTemplate()))
+                .isFalse();
         assertThat(database.getImage()).matches("postgres:[0-9]+\\.[0-9]+.*");
         assertThat(postgresql.getSpec().getVolumeClaimTemplates()).hasSize(1);
 
         // Generated secrets, so that the trial needs no values at all.
         Secret secret = chart.named(Secret.class, PREFIX + "-secrets");
         assertThat(secret.getData()).containsOnlyKeys("admin-key", "database-password");
-        assertThat(decode(secret.getData().get("admin-key"))).startsWith("sk-admin-").hasSizeGreaterThan(40);
+        assertThat(decode(secret.getData().get("admin-key")))
+                .startsWith("sk-admin-")
+                .hasSizeGreaterThan(40);
         assertThat(decode(secret.getData().get("database-password"))).hasSizeGreaterThanOrEqualTo(32);
 
         // The artifact volume: ReadWriteMany, kept on uninstall.
@@ -181,7 +204,9 @@ class HelmChartTest {
 
         RenderedChart chart = renderGpuCluster();
         Deployment deployment = chart.named(Deployment.class, WORKER);
-        assertThat(deployment.getSpec().getReplicas()).isEqualTo(workerValues.get("replicas")).isEqualTo(4);
+        assertThat(deployment.getSpec().getReplicas())
+                .isEqualTo(workerValues.get("replicas"))
+                .isEqualTo(4);
         Container worker = container(deployment);
         assertWorkerGpus(worker, gpus);
         assertThat(gpus).isEqualTo(2);
@@ -195,7 +220,13 @@ class HelmChartTest {
         });
         assertThat(pod.getAffinity().getPodAntiAffinity()).isNotNull();
         // A rollout never needs more GPUs than the workers hold.
-        assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxSurge().getIntVal()).isZero();
+        assertThat(deployment
+                        .getSpec()
+                        .getStrategy()
+                        .getRollingUpdate()
+                        .getMaxSurge()
+                        .getIntVal())
+                .isZero();
         // The worker has time to checkpoint and requeue its jobs (sublinear.worker.shutdown-grace, 30 s).
         assertThat(pod.getTerminationGracePeriodSeconds()).isGreaterThan(30);
     }
@@ -208,13 +239,16 @@ class HelmChartTest {
         assertWorkerGpus(worker, gpus);
         assertThat(worker.getImage()).isEqualTo("sublinear:0.1.0-cuda");
         // The API never asks for a GPU.
-        assertThat(container(chart.named(Deployment.class, API)).getResources().getLimits()).doesNotContainKey(GPU);
+        assertThat(container(chart.named(Deployment.class, API)).getResources().getLimits())
+                .doesNotContainKey(GPU);
     }
 
     @Test
     void theWorkerImageCanBeChosen() {
-        Container worker = container(render(t -> t.set("worker.gpus", 1).set("worker.image.repository", "r/w")
-                .set("worker.image.tag", "custom")).named(Deployment.class, WORKER));
+        Container worker = container(render(t -> t.set("worker.gpus", 1)
+                        .set("worker.image.repository", "r/w")
+                        .set("worker.image.tag", "custom"))
+                .named(Deployment.class, WORKER));
         assertThat(worker.getImage()).isEqualTo("r/w:custom");
     }
 
@@ -222,7 +256,9 @@ class HelmChartTest {
         Map<String, Quantity> limits = worker.getResources().getLimits();
         assertThat(limits).containsKey(GPU);
         assertThat(limits.get(GPU)).isEqualTo(new Quantity(String.valueOf(gpus)));
-        assertThat(worker.getResources().getRequests()).as("GPUs are asked for as limits only").doesNotContainKey(GPU);
+        assertThat(worker.getResources().getRequests())
+                .as("GPUs are asked for as limits only")
+                .doesNotContainKey(GPU);
         String devices = IntStream.range(0, gpus).mapToObj(i -> "gpu:" + i).collect(Collectors.joining(","));
         assertThat(env(worker, "SUBLINEAR_WORKER_DEVICES").getValue()).isEqualTo(devices);
         assertThat(env(worker, "SUBLINEAR_ROLES").getValue()).isEqualTo("worker");
@@ -234,15 +270,18 @@ class HelmChartTest {
         assertThatThrownBy(() -> render(t -> t.set("persistence.accessModes[0]", "ReadWriteSometimes")))
                 .hasMessageContaining("accessModes");
         assertThatThrownBy(() -> render(t -> t.set("image.tag", "latest"))).hasMessageContaining("tag");
-        assertThatThrownBy(() -> render(t -> t.set("podSecurityContext.runAsUser", 0))).hasMessageContaining("runAsUser");
-        assertThatThrownBy(() -> render(t -> t.set("securityContext.runAsNonRoot", false))).hasMessageContaining("runAsNonRoot");
+        assertThatThrownBy(() -> render(t -> t.set("podSecurityContext.runAsUser", 0)))
+                .hasMessageContaining("runAsUser");
+        assertThatThrownBy(() -> render(t -> t.set("securityContext.runAsNonRoot", false)))
+                .hasMessageContaining("runAsNonRoot");
     }
 
     // ---------------------------------------------------------------- what the API and the workers share
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("valueSets")
-    void apiAndWorkersShareTheDatabaseSecretConfigurationAndArtifactVolume(String name, UnaryOperator<TemplateCommand> values) {
+    void apiAndWorkersShareTheDatabaseSecretConfigurationAndArtifactVolume(
+            String name, UnaryOperator<TemplateCommand> values) {
         RenderedChart chart = render(values);
         Deployment api = chart.named(Deployment.class, API);
         Deployment worker = chart.named(Deployment.class, WORKER);
@@ -252,18 +291,29 @@ class HelmChartTest {
         assertThat(env(workerContainer, "SUBLINEAR_ROLES").getValue()).isEqualTo("worker");
 
         // One database password, from one Secret.
-        SecretKeySelector apiPassword = env(apiContainer, "SPRING_DATASOURCE_PASSWORD").getValueFrom().getSecretKeyRef();
-        SecretKeySelector workerPassword = env(workerContainer, "SPRING_DATASOURCE_PASSWORD").getValueFrom().getSecretKeyRef();
+        SecretKeySelector apiPassword =
+                env(apiContainer, "SPRING_DATASOURCE_PASSWORD").getValueFrom().getSecretKeyRef();
+        SecretKeySelector workerPassword = env(workerContainer, "SPRING_DATASOURCE_PASSWORD")
+                .getValueFrom()
+                .getSecretKeyRef();
         assertThat(apiPassword).isNotNull().isEqualTo(workerPassword);
         assertSecretProvides(chart, apiPassword, "sublinear-db", "password");
 
         // One ConfigMap with the settings every process reads.
-        assertThat(apiContainer.getEnvFrom()).isEqualTo(workerContainer.getEnvFrom()).singleElement()
-                .satisfies(source -> assertThat(source.getConfigMapRef().getName()).isEqualTo(PREFIX));
+        assertThat(apiContainer.getEnvFrom())
+                .isEqualTo(workerContainer.getEnvFrom())
+                .singleElement()
+                .satisfies(
+                        source -> assertThat(source.getConfigMapRef().getName()).isEqualTo(PREFIX));
         Map<String, String> config = chart.named(ConfigMap.class, PREFIX).getData();
         assertThat(config.get("SPRING_DATASOURCE_URL")).startsWith("jdbc:postgresql://");
-        assertThat(config).containsKeys("SPRING_DATASOURCE_USERNAME", "SUBLINEAR_DATA_DIR", "DJL_CACHE_DIR",
-                "SUBLINEAR_WORKER_LEASE_DURATION", "SUBLINEAR_WORKER_HEARTBEAT_INTERVAL");
+        assertThat(config)
+                .containsKeys(
+                        "SPRING_DATASOURCE_USERNAME",
+                        "SUBLINEAR_DATA_DIR",
+                        "DJL_CACHE_DIR",
+                        "SUBLINEAR_WORKER_LEASE_DURATION",
+                        "SUBLINEAR_WORKER_HEARTBEAT_INTERVAL");
         assertThat(config).doesNotContainKeys("SUBLINEAR_ROLES", "SPRING_DATASOURCE_PASSWORD", "SUBLINEAR_ADMIN_KEY");
 
         // One artifact volume, at the path both are told.
@@ -273,11 +323,15 @@ class HelmChartTest {
         for (Deployment deployment : List.of(api, worker)) {
             PodTemplateSpec template = deployment.getSpec().getTemplate();
             VolumeMount mount = container(deployment).getVolumeMounts().stream()
-                    .filter(m -> m.getMountPath().equals(artifactsDir)).findFirst()
-                    .orElseThrow(() -> new AssertionError(deployment.getMetadata().getName() + " does not mount " + artifactsDir));
+                    .filter(m -> m.getMountPath().equals(artifactsDir))
+                    .findFirst()
+                    .orElseThrow(() ->
+                            new AssertionError(deployment.getMetadata().getName() + " does not mount " + artifactsDir));
             assertThat(mount.getReadOnly()).isNotEqualTo(Boolean.TRUE);
             Volume volume = volume(template, mount.getName());
-            assertThat(volume.getPersistentVolumeClaim()).as("the artifact volume is a claim").isNotNull();
+            assertThat(volume.getPersistentVolumeClaim())
+                    .as("the artifact volume is a claim")
+                    .isNotNull();
             String thisClaim = volume.getPersistentVolumeClaim().getClaimName();
             assertThat(claim == null ? thisClaim : claim).isEqualTo(thisClaim);
             claim = thisClaim;
@@ -286,12 +340,14 @@ class HelmChartTest {
         assertThat(pvc.getSpec().getAccessModes()).contains("ReadWriteMany");
 
         // The admin key reaches the API.
-        SecretKeySelector adminKey = env(apiContainer, "SUBLINEAR_ADMIN_KEY").getValueFrom().getSecretKeyRef();
+        SecretKeySelector adminKey =
+                env(apiContainer, "SUBLINEAR_ADMIN_KEY").getValueFrom().getSecretKeyRef();
         assertSecretProvides(chart, adminKey, "sublinear-admin", "admin-key");
     }
 
     /** The key is in a Secret the chart renders, or in the named Secret the values say the operator made. */
-    private static void assertSecretProvides(RenderedChart chart, SecretKeySelector ref, String existingName, String existingKey) {
+    private static void assertSecretProvides(
+            RenderedChart chart, SecretKeySelector ref, String existingName, String existingKey) {
         var rendered = chart.find(Secret.class, ref.getName());
         if (rendered.isPresent()) {
             assertThat(rendered.get().getData()).containsKey(ref.getKey());
@@ -306,7 +362,8 @@ class HelmChartTest {
         RenderedChart chart = render(t -> t.set("persistence.existingClaim", "shared-artifacts"));
         assertThat(chart.all(PersistentVolumeClaim.class)).isEmpty();
         for (String name : List.of(API, WORKER)) {
-            Volume artifacts = volume(chart.named(Deployment.class, name).getSpec().getTemplate(), "artifacts");
+            Volume artifacts =
+                    volume(chart.named(Deployment.class, name).getSpec().getTemplate(), "artifacts");
             assertThat(artifacts.getPersistentVolumeClaim().getClaimName()).isEqualTo("shared-artifacts");
         }
     }
@@ -318,21 +375,32 @@ class HelmChartTest {
         assertThatThrownBy(() -> render(t -> t.set("postgresql.enabled", false).set("database.host", "db")))
                 .hasMessageContaining("database.password or database.existingSecret");
 
-        RenderedChart chart = render(t -> t.set("postgresql.enabled", false).set("database.host", "db.example.com")
-                .set("database.port", 6432).set("database.params", "sslmode=require").set("database.password", "s3cret"));
+        RenderedChart chart = render(t -> t.set("postgresql.enabled", false)
+                .set("database.host", "db.example.com")
+                .set("database.port", 6432)
+                .set("database.params", "sslmode=require")
+                .set("database.password", "s3cret"));
         assertThat(chart.named(ConfigMap.class, PREFIX).getData())
-                .containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://db.example.com:6432/sublinear?sslmode=require");
-        assertThat(decode(chart.named(Secret.class, PREFIX + "-secrets").getData().get("database-password"))).isEqualTo("s3cret");
+                .containsEntry(
+                        "SPRING_DATASOURCE_URL", "jdbc:postgresql://db.example.com:6432/sublinear?sslmode=require");
+        assertThat(decode(
+                        chart.named(Secret.class, PREFIX + "-secrets").getData().get("database-password")))
+                .isEqualTo("s3cret");
         assertThat(chart.all(StatefulSet.class)).isEmpty();
     }
 
     @Test
     void theAdminKeyComesFromTheValuesOrAnExistingSecret() {
         RenderedChart given = render(t -> t.set("auth.adminKey", "sk-admin-given"));
-        assertThat(decode(given.named(Secret.class, PREFIX + "-secrets").getData().get("admin-key"))).isEqualTo("sk-admin-given");
+        assertThat(decode(
+                        given.named(Secret.class, PREFIX + "-secrets").getData().get("admin-key")))
+                .isEqualTo("sk-admin-given");
 
-        RenderedChart existing = render(t -> t.set("auth.existingSecret", "keys").set("auth.existingSecretKey", "admin"));
-        SecretKeySelector ref = env(container(existing.named(Deployment.class, API)), "SUBLINEAR_ADMIN_KEY").getValueFrom().getSecretKeyRef();
+        RenderedChart existing =
+                render(t -> t.set("auth.existingSecret", "keys").set("auth.existingSecretKey", "admin"));
+        SecretKeySelector ref = env(container(existing.named(Deployment.class, API)), "SUBLINEAR_ADMIN_KEY")
+                .getValueFrom()
+                .getSecretKeyRef();
         assertThat(ref.getName()).isEqualTo("keys");
         assertThat(ref.getKey()).isEqualTo("admin");
         assertThat(existing.named(Secret.class, PREFIX + "-secrets").getData()).containsOnlyKeys("database-password");
@@ -343,20 +411,26 @@ class HelmChartTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("valueSets")
     void probesAskTheHealthGroupsTheApplicationServes(String name, UnaryOperator<TemplateCommand> values) {
-        assertThat(APP.probesEnabled()).as("application.yaml: management.endpoint.health.probes.enabled").isTrue();
+        assertThat(APP.probesEnabled())
+                .as("application.yaml: management.endpoint.health.probes.enabled")
+                .isTrue();
         RenderedChart chart = render(values);
         for (String deployment : List.of(API, WORKER)) {
             Container container = container(chart.named(Deployment.class, deployment));
             assertThat(probePath(container, container.getLivenessProbe())).isEqualTo("/actuator/health/liveness");
             assertThat(probePath(container, container.getReadinessProbe())).isEqualTo("/actuator/health/readiness");
-            for (Probe probe : List.of(container.getLivenessProbe(), container.getReadinessProbe(), container.getStartupProbe())) {
-                assertThat(probePath(container, probe)).as("%s probes a path the application serves", deployment)
+            for (Probe probe :
+                    List.of(container.getLivenessProbe(), container.getReadinessProbe(), container.getStartupProbe())) {
+                assertThat(probePath(container, probe))
+                        .as("%s probes a path the application serves", deployment)
                         .isIn(APP.healthPaths());
             }
             // The JVM and libtorch start slowly: the startup probe, not the liveness probe, waits for them.
             Probe startup = container.getStartupProbe();
             int startupSeconds = startup.getPeriodSeconds() * startup.getFailureThreshold();
-            assertThat(startupSeconds).as("%s: seconds allowed to start", deployment).isBetween(120, 600);
+            assertThat(startupSeconds)
+                    .as("%s: seconds allowed to start", deployment)
+                    .isBetween(120, 600);
             assertThat(container.getLivenessProbe().getInitialDelaySeconds()).isNull();
         }
     }
@@ -365,7 +439,8 @@ class HelmChartTest {
         assertThat(probe).as("a probe of %s", container.getName()).isNotNull();
         HTTPGetAction get = probe.getHttpGet();
         ContainerPort port = container.getPorts().stream()
-                .filter(p -> p.getName().equals(get.getPort().getStrVal())).findFirst()
+                .filter(p -> p.getName().equals(get.getPort().getStrVal()))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError(container.getName() + " has no port " + get.getPort()));
         assertThat(port.getContainerPort()).as("the Actuator's port").isEqualTo(APP.managementPort());
         return get.getPath();
@@ -379,9 +454,15 @@ class HelmChartTest {
         assertThat(port.getTargetPort().getStrVal()).isEqualTo("http");
         assertThat(container(chart.named(Deployment.class, API)).getPorts())
                 .anyMatch(p -> p.getName().equals("http") && p.getContainerPort() == APP.serverPort());
-        assertThat(selects(service, chart.named(Deployment.class, API).getSpec().getTemplate())).isTrue();
-        assertThat(selects(service, chart.named(Deployment.class, WORKER).getSpec().getTemplate())).isFalse();
-        assertThat(selects(chart.named(Service.class, WORKER), chart.named(Deployment.class, WORKER).getSpec().getTemplate())).isTrue();
+        assertThat(selects(service, chart.named(Deployment.class, API).getSpec().getTemplate()))
+                .isTrue();
+        assertThat(selects(
+                        service, chart.named(Deployment.class, WORKER).getSpec().getTemplate()))
+                .isFalse();
+        assertThat(selects(
+                        chart.named(Service.class, WORKER),
+                        chart.named(Deployment.class, WORKER).getSpec().getTemplate()))
+                .isTrue();
     }
 
     // ---------------------------------------------------------------- security
@@ -396,62 +477,93 @@ class HelmChartTest {
             PodSecurityContext pod = template.getSpec().getSecurityContext();
             assertThat(pod).as("%s: pod securityContext", source).isNotNull();
             assertThat(pod.getRunAsNonRoot()).as("%s: runAsNonRoot", source).isTrue();
-            assertThat(pod.getRunAsUser()).as("%s: runAsUser", source).isNotNull().isNotZero();
+            assertThat(pod.getRunAsUser())
+                    .as("%s: runAsUser", source)
+                    .isNotNull()
+                    .isNotZero();
             assertThat(pod.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
-            assertThat(template.getSpec().getAutomountServiceAccountToken()).as("%s: no API token", source).isFalse();
+            assertThat(template.getSpec().getAutomountServiceAccountToken())
+                    .as("%s: no API token", source)
+                    .isFalse();
 
-            List<Container> containers = Stream.concat(template.getSpec().getContainers().stream(),
-                    template.getSpec().getInitContainers().stream()).toList();
+            List<Container> containers = Stream.concat(
+                            template.getSpec().getContainers().stream(),
+                            template.getSpec().getInitContainers().stream())
+                    .toList();
             for (Container container : containers) {
                 String where = source + "/" + container.getName();
                 SecurityContext security = container.getSecurityContext();
                 assertThat(security).as("%s: securityContext", where).isNotNull();
-                assertThat(Objects.requireNonNullElse(security.getRunAsNonRoot(), pod.getRunAsNonRoot())).as(where).isTrue();
-                assertThat(Objects.requireNonNullElse(security.getRunAsUser(), pod.getRunAsUser())).as(where).isNotZero();
+                assertThat(Objects.requireNonNullElse(security.getRunAsNonRoot(), pod.getRunAsNonRoot()))
+                        .as(where)
+                        .isTrue();
+                assertThat(Objects.requireNonNullElse(security.getRunAsUser(), pod.getRunAsUser()))
+                        .as(where)
+                        .isNotZero();
                 assertThat(security.getPrivileged()).as(where).isNotEqualTo(Boolean.TRUE);
-                assertThat(security.getAllowPrivilegeEscalation()).as("%s: allowPrivilegeEscalation", where).isFalse();
-                assertThat(security.getCapabilities().getDrop()).as("%s: capabilities dropped", where).containsExactly("ALL");
+                assertThat(security.getAllowPrivilegeEscalation())
+                        .as("%s: allowPrivilegeEscalation", where)
+                        .isFalse();
+                assertThat(security.getCapabilities().getDrop())
+                        .as("%s: capabilities dropped", where)
+                        .containsExactly("ALL");
                 assertThat(security.getCapabilities().getAdd()).as(where).isNullOrEmpty();
-                assertThat(security.getReadOnlyRootFilesystem()).as("%s: readOnlyRootFilesystem", where).isTrue();
-                assertThat(mountPaths(container)).as("%s: a writable /tmp", where).contains("/tmp");
+                assertThat(security.getReadOnlyRootFilesystem())
+                        .as("%s: readOnlyRootFilesystem", where)
+                        .isTrue();
+                assertThat(mountPaths(container))
+                        .as("%s: a writable /tmp", where)
+                        .contains("/tmp");
             }
         });
 
         // Sublinear's own pods: the images' user, and the writable places the images declare.
         for (String deployment : List.of(API, WORKER)) {
-            PodTemplateSpec template = chart.named(Deployment.class, deployment).getSpec().getTemplate();
+            PodTemplateSpec template =
+                    chart.named(Deployment.class, deployment).getSpec().getTemplate();
             assertThat(template.getSpec().getSecurityContext().getRunAsUser()).isEqualTo(IMAGE_UID);
             assertThat(template.getSpec().getSecurityContext().getFsGroup()).isEqualTo(IMAGE_UID);
             Container container = template.getSpec().getContainers().get(0);
             for (String path : List.of("/tmp", "/data", "/djl-cache")) {
-                VolumeMount mount = container.getVolumeMounts().stream().filter(m -> m.getMountPath().equals(path))
-                        .findFirst().orElseThrow(() -> new AssertionError(deployment + " does not mount " + path));
-                assertThat(volume(template, mount.getName()).getEmptyDir()).as("%s: %s is an emptyDir", deployment, path).isNotNull();
+                VolumeMount mount = container.getVolumeMounts().stream()
+                        .filter(m -> m.getMountPath().equals(path))
+                        .findFirst()
+                        .orElseThrow(() -> new AssertionError(deployment + " does not mount " + path));
+                assertThat(volume(template, mount.getName()).getEmptyDir())
+                        .as("%s: %s is an emptyDir", deployment, path)
+                        .isNotNull();
             }
             Map<String, String> config = chart.named(ConfigMap.class, PREFIX).getData();
-            assertThat(config).containsEntry("SUBLINEAR_DATA_DIR", "/data").containsEntry("DJL_CACHE_DIR", "/djl-cache");
+            assertThat(config)
+                    .containsEntry("SUBLINEAR_DATA_DIR", "/data")
+                    .containsEntry("DJL_CACHE_DIR", "/djl-cache");
             // DJL never downloads, whatever JVM options the values add.
             assertThat(env(container, "JAVA_TOOL_OPTIONS").getValue()).startsWith("-Dai.djl.offline=true");
         }
     }
 
     private static List<String> mountPaths(Container container) {
-        return container.getVolumeMounts().stream().map(VolumeMount::getMountPath).toList();
+        return container.getVolumeMounts().stream()
+                .map(VolumeMount::getMountPath)
+                .toList();
     }
 
     // ---------------------------------------------------------------- optional objects
 
     static Stream<Arguments> optionalObjects() {
-        return IntStream.range(0, 16).mapToObj(bits -> Arguments.of(
-                (bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0, (bits & 8) != 0));
+        return IntStream.range(0, 16)
+                .mapToObj(bits -> Arguments.of((bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0, (bits & 8) != 0));
     }
 
     @ParameterizedTest(name = "ingress={0} hpa={1} serviceMonitor={2} postgresql={3}")
     @MethodSource("optionalObjects")
-    void optionalObjectsAppearExactlyWhenEnabled(boolean ingress, boolean hpa, boolean serviceMonitor, boolean postgresql) {
+    void optionalObjectsAppearExactlyWhenEnabled(
+            boolean ingress, boolean hpa, boolean serviceMonitor, boolean postgresql) {
         RenderedChart chart = render(t -> {
-            t.set("ingress.enabled", ingress).set("api.autoscaling.enabled", hpa)
-                    .set("monitoring.serviceMonitor.enabled", serviceMonitor).set("postgresql.enabled", postgresql);
+            t.set("ingress.enabled", ingress)
+                    .set("api.autoscaling.enabled", hpa)
+                    .set("monitoring.serviceMonitor.enabled", serviceMonitor)
+                    .set("postgresql.enabled", postgresql);
             return postgresql ? t : t.set("database.host", "db").set("database.password", "pw");
         });
         assertThat(chart.all(Ingress.class)).hasSize(ingress ? 1 : 0);
@@ -459,7 +571,8 @@ class HelmChartTest {
         assertThat(chart.custom("monitoring.coreos.com/v1", "ServiceMonitor")).hasSize(serviceMonitor ? 1 : 0);
         assertThat(chart.all(StatefulSet.class)).hasSize(postgresql ? 1 : 0);
         assertThat(chart.find(Service.class, POSTGRESQL).isPresent()).isEqualTo(postgresql);
-        assertThat(chart.all(GenericKubernetesResource.class)).as("only the ServiceMonitor is untyped")
+        assertThat(chart.all(GenericKubernetesResource.class))
+                .as("only the ServiceMonitor is untyped")
                 .allMatch(r -> r.getKind().equals("ServiceMonitor"));
 
         Deployment api = chart.named(Deployment.class, API);
@@ -473,7 +586,9 @@ class HelmChartTest {
     void theGpuClusterExampleTurnsOnIngressAutoscalingAndMonitoringWithAnExternalDatabase() {
         RenderedChart chart = renderGpuCluster();
         assertThat(chart.all(StatefulSet.class)).isEmpty();
-        assertThat(chart.all(Secret.class)).as("both secrets are the operator's").isEmpty();
+        assertThat(chart.all(Secret.class))
+                .as("both secrets are the operator's")
+                .isEmpty();
         assertThat(chart.named(ConfigMap.class, PREFIX).getData().get("SPRING_DATASOURCE_URL"))
                 .isEqualTo("jdbc:postgresql://postgres.databases.svc.cluster.local:5432/sublinear?sslmode=require");
 
@@ -484,53 +599,96 @@ class HelmChartTest {
 
         Ingress ingress = chart.all(Ingress.class).get(0);
         assertThat(ingress.getSpec().getTls()).isNotEmpty();
-        IngressBackend backend = ingress.getSpec().getRules().get(0).getHttp().getPaths().get(0).getBackend();
+        IngressBackend backend =
+                ingress.getSpec().getRules().get(0).getHttp().getPaths().get(0).getBackend();
         Service service = chart.named(Service.class, backend.getService().getName());
-        assertThat(service.getSpec().getPorts()).anyMatch(p -> p.getName().equals(backend.getService().getPort().getName()));
-        assertThat(selects(service, chart.named(Deployment.class, API).getSpec().getTemplate())).isTrue();
-        assertThat(ingress.getMetadata().getAnnotations()).containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off");
+        assertThat(service.getSpec().getPorts())
+                .anyMatch(p -> p.getName().equals(backend.getService().getPort().getName()));
+        assertThat(selects(service, chart.named(Deployment.class, API).getSpec().getTemplate()))
+                .isTrue();
+        assertThat(ingress.getMetadata().getAnnotations())
+                .containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off");
 
         // The ServiceMonitor scrapes the Prometheus endpoint of the API and the workers, not PostgreSQL.
         assertThat(APP.exposedOverHttp("prometheus")).isTrue();
-        GenericKubernetesResource monitor = chart.custom("monitoring.coreos.com/v1", "ServiceMonitor").get(0);
-        List<Map<String, Object>> endpoints = list(monitor.getAdditionalProperties().get("spec"), "endpoints");
+        GenericKubernetesResource monitor =
+                chart.custom("monitoring.coreos.com/v1", "ServiceMonitor").get(0);
+        List<Map<String, Object>> endpoints =
+                list(monitor.getAdditionalProperties().get("spec"), "endpoints");
         assertThat(endpoints).singleElement().satisfies(e -> {
             assertThat(e.get("path")).isEqualTo(APP.actuatorPath("prometheus"));
             assertThat(e.get("port")).isEqualTo("http");
             // the endpoint needs an admin key: the scrape sends the Secret the API takes its admin key from
             Map<String, Object> authorization = map(e.get("authorization"));
             assertThat(authorization.get("type")).isEqualTo("Bearer");
-            var adminKey = chart.named(Deployment.class, API).getSpec().getTemplate().getSpec().getContainers().get(0)
-                    .getEnv().stream().filter(v -> v.getName().equals("SUBLINEAR_ADMIN_KEY")).findFirst().orElseThrow()
-                    .getValueFrom().getSecretKeyRef();
-            assertThat(map(authorization.get("credentials"))).containsEntry("name", adminKey.getName())
+            var adminKey = chart
+                    .named(Deployment.class, API)
+                    .getSpec()
+                    .getTemplate()
+                    .getSpec()
+                    .getContainers()
+                    .get(0)
+                    .getEnv()
+                    .stream()
+                    .filter(v -> v.getName().equals("SUBLINEAR_ADMIN_KEY"))
+                    .findFirst()
+                    .orElseThrow()
+                    .getValueFrom()
+                    .getSecretKeyRef();
+            assertThat(map(authorization.get("credentials")))
+                    .containsEntry("name", adminKey.getName())
                     .containsEntry("key", adminKey.getKey());
         });
-        Map<String, Object> selector = map(map(monitor.getAdditionalProperties().get("spec")).get("selector"));
+        Map<String, Object> selector =
+                map(map(monitor.getAdditionalProperties().get("spec")).get("selector"));
         List<String> selected = chart.all(Service.class).stream()
                 .filter(s -> matches(selector, s.getMetadata().getLabels()))
-                .map(s -> s.getMetadata().getName()).toList();
+                .map(s -> s.getMetadata().getName())
+                .toList();
         assertThat(selected).containsExactlyInAnyOrder(PREFIX, WORKER);
         for (String name : selected) {
-            assertThat(chart.named(Service.class, name).getSpec().getPorts()).anyMatch(p -> p.getName().equals("http"));
+            assertThat(chart.named(Service.class, name).getSpec().getPorts())
+                    .anyMatch(p -> p.getName().equals("http"));
         }
         RenderedChart trial = render(t -> t.set("monitoring.serviceMonitor.enabled", true));
-        Map<String, Object> trialSelector = map(map(trial.custom("monitoring.coreos.com/v1", "ServiceMonitor").get(0)
-                .getAdditionalProperties().get("spec")).get("selector"));
-        assertThat(matches(trialSelector, trial.named(Service.class, POSTGRESQL).getMetadata().getLabels())).isFalse();
+        Map<String, Object> trialSelector = map(map(trial.custom("monitoring.coreos.com/v1", "ServiceMonitor")
+                        .get(0)
+                        .getAdditionalProperties()
+                        .get("spec"))
+                .get("selector"));
+        assertThat(matches(
+                        trialSelector,
+                        trial.named(Service.class, POSTGRESQL).getMetadata().getLabels()))
+                .isFalse();
     }
 
     // ---------------------------------------------------------------- notes
 
     @Test
     void theNotesSayHowToReachTheApiAndReadTheAdminKey() {
-        String trial = new Helm(CHART).install().withName(RELEASE).withNamespace("ml").dryRun().clientOnly().call().getOutput();
-        assertThat(trial).contains("kubectl --namespace ml port-forward service/" + PREFIX + " 8080:8080")
+        String trial = new Helm(CHART)
+                .install()
+                .withName(RELEASE)
+                .withNamespace("ml")
+                .dryRun()
+                .clientOnly()
+                .call()
+                .getOutput();
+        assertThat(trial)
+                .contains("kubectl --namespace ml port-forward service/" + PREFIX + " 8080:8080")
                 .contains("get secret " + PREFIX + "-secrets -o jsonpath='{.data.admin-key}' | base64 -d");
 
-        String cluster = new Helm(CHART).install().withName(RELEASE).withNamespace("ml").withValuesFile(GPU_VALUES)
-                .dryRun().clientOnly().call().getOutput();
-        assertThat(cluster).contains("https://sublinear.example.com/")
+        String cluster = new Helm(CHART)
+                .install()
+                .withName(RELEASE)
+                .withNamespace("ml")
+                .withValuesFile(GPU_VALUES)
+                .dryRun()
+                .clientOnly()
+                .call()
+                .getOutput();
+        assertThat(cluster)
+                .contains("https://sublinear.example.com/")
                 .contains("get secret sublinear-admin -o jsonpath='{.data.admin-key}'")
                 .contains("4 worker pod(s) with 2 GPU(s) each (gpu:0,gpu:1)");
     }
@@ -545,7 +703,8 @@ class HelmChartTest {
 
     /** A label selector (matchLabels, and matchExpressions with In) against labels. */
     private static boolean matches(Map<String, Object> selector, Map<String, String> labels) {
-        Map<String, Object> matchLabels = selector.get("matchLabels") == null ? Map.of() : map(selector.get("matchLabels"));
+        Map<String, Object> matchLabels =
+                selector.get("matchLabels") == null ? Map.of() : map(selector.get("matchLabels"));
         boolean all = matchLabels.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
         for (Map<String, Object> expression : list(selector, "matchExpressions")) {
             assertThat(expression.get("operator")).isEqualTo("In");
@@ -569,8 +728,8 @@ class HelmChartTest {
     /** Helm's way of combining values: maps merge key by key, anything else is replaced. */
     private static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> override) {
         Map<String, Object> merged = new LinkedHashMap<>(base);
-        override.forEach((key, value) -> merged.merge(key, value, (a, b) ->
-                a instanceof Map<?, ?> && b instanceof Map<?, ?> ? merge(map(a), map(b)) : b));
+        override.forEach((key, value) -> merged.merge(
+                key, value, (a, b) -> a instanceof Map<?, ?> && b instanceof Map<?, ?> ? merge(map(a), map(b)) : b));
         return merged;
     }
 

@@ -52,7 +52,8 @@ final class RenderedChart {
             assertThat(parsed).as("a Kubernetes object:%n%s", document).isInstanceOf(HasMetadata.class);
             HasMetadata object = (HasMetadata) parsed;
             if (!(object instanceof GenericKubernetesResource)) {
-                assertNoUnknownFields(object, object.getKind() + "/" + object.getMetadata().getName());
+                assertNoUnknownFields(
+                        object, object.getKind() + "/" + object.getMetadata().getName());
             }
             objects.add(object);
         }
@@ -71,39 +72,54 @@ final class RenderedChart {
     }
 
     <T extends HasMetadata> T named(Class<T> type, String name) {
-        return find(type, name).orElseThrow(() -> new AssertionError(
-                "no " + type.getSimpleName() + " " + name + " in " + names()));
+        return find(type, name)
+                .orElseThrow(() -> new AssertionError("no " + type.getSimpleName() + " " + name + " in " + names()));
     }
 
     <T extends HasMetadata> Optional<T> find(Class<T> type, String name) {
-        return all(type).stream().filter(o -> o.getMetadata().getName().equals(name)).findFirst();
+        return all(type).stream()
+                .filter(o -> o.getMetadata().getName().equals(name))
+                .findFirst();
     }
 
     List<String> names() {
-        return objects.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList();
+        return objects.stream()
+                .map(o -> o.getKind() + "/" + o.getMetadata().getName())
+                .toList();
     }
 
     /** Every pod template the chart renders, with where it comes from. */
     Map<String, PodTemplateSpec> podTemplates() {
         Map<String, PodTemplateSpec> templates = new java.util.LinkedHashMap<>();
-        all(Deployment.class).forEach(d -> templates.put("Deployment/" + d.getMetadata().getName(), d.getSpec().getTemplate()));
-        all(StatefulSet.class).forEach(s -> templates.put("StatefulSet/" + s.getMetadata().getName(), s.getSpec().getTemplate()));
+        all(Deployment.class)
+                .forEach(d -> templates.put(
+                        "Deployment/" + d.getMetadata().getName(), d.getSpec().getTemplate()));
+        all(StatefulSet.class)
+                .forEach(s -> templates.put(
+                        "StatefulSet/" + s.getMetadata().getName(), s.getSpec().getTemplate()));
         return templates;
     }
 
     static Container container(Deployment deployment) {
-        List<Container> containers = deployment.getSpec().getTemplate().getSpec().getContainers();
-        assertThat(containers).as("containers of %s", deployment.getMetadata().getName()).hasSize(1);
+        List<Container> containers =
+                deployment.getSpec().getTemplate().getSpec().getContainers();
+        assertThat(containers)
+                .as("containers of %s", deployment.getMetadata().getName())
+                .hasSize(1);
         return containers.get(0);
     }
 
     static EnvVar env(Container container, String name) {
-        return container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+        return container.getEnv().stream()
+                .filter(e -> e.getName().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError(container.getName() + " has no " + name));
     }
 
     static Volume volume(PodTemplateSpec template, String name) {
-        return template.getSpec().getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+        return template.getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no volume " + name));
     }
 
@@ -123,12 +139,15 @@ final class RenderedChart {
             map.forEach((k, v) -> assertNoUnknownFields(v, path + "." + k));
             return;
         }
-        if (!(value instanceof KubernetesResource) || !value.getClass().getName().startsWith("io.fabric8.")) {
+        if (!(value instanceof KubernetesResource)
+                || !value.getClass().getName().startsWith("io.fabric8.")) {
             return;
         }
         for (Method getter : value.getClass().getMethods()) {
-            if (getter.getParameterCount() != 0 || Modifier.isStatic(getter.getModifiers())
-                    || !getter.getName().startsWith("get") || getter.getDeclaringClass() == Object.class) {
+            if (getter.getParameterCount() != 0
+                    || Modifier.isStatic(getter.getModifiers())
+                    || !getter.getName().startsWith("get")
+                    || getter.getDeclaringClass() == Object.class) {
                 continue;
             }
             Object field;
@@ -139,7 +158,9 @@ final class RenderedChart {
             }
             String name = getter.getName().substring(3);
             if (name.equals("AdditionalProperties")) {
-                assertThat((Map<?, ?>) field).as("fields the Kubernetes API does not know at %s", path).isNullOrEmpty();
+                assertThat((Map<?, ?>) field)
+                        .as("fields the Kubernetes API does not know at %s", path)
+                        .isNullOrEmpty();
             } else {
                 assertNoUnknownFields(field, path + "." + Character.toLowerCase(name.charAt(0)) + name.substring(1));
             }

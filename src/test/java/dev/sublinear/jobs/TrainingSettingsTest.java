@@ -22,8 +22,12 @@ class TrainingSettingsTest {
                 .optBeta2(beta2 == null ? 0f : beta2)
                 .optRelativeStep(learningRate == null)
                 .options();
-        return new JobSettings(new JobSettings.Hyperparameters(3, 8, learningRate, 0, 0, 1, 0, 50),
-                new JobSettings.Optimizer(type, options), 7, null, Map.of());
+        return new JobSettings(
+                new JobSettings.Hyperparameters(3, 8, learningRate, 0, 0, 1, 0, 50),
+                new JobSettings.Optimizer(type, options),
+                7,
+                null,
+                Map.of());
     }
 
     @Test
@@ -31,7 +35,9 @@ class TrainingSettingsTest {
         OptimizerConfig slow = TrainingSettings.optimizer(settings("adafactor", 0.999f, null));
         assertEquals(0.999f, slow.options().beta2());
         assertEquals(LearningRate.RELATIVE, slow.learningRate());
-        assertNull(TrainingSettings.optimizer(settings("adafactor", null, null)).options().beta2());
+        assertNull(TrainingSettings.optimizer(settings("adafactor", null, null))
+                .options()
+                .beta2());
         OptimizerConfig adam = TrainingSettings.optimizer(settings("adam", 0.98f, 1e-3));
         assertEquals(OptimizerConfig.Type.ADAM, adam.type());
         assertEquals(0.98f, adam.options().beta2());
@@ -41,9 +47,19 @@ class TrainingSettingsTest {
 
     @Test
     void anOptionOutOfRangeIsRefusedNamingTheRequestField() {
-        JobRequest request = new JobRequest("lm-tiny", "file-x", null, null, null,
-                new JobRequest.OptimizerRequest(null, null, null, null, null, null, null, null, null, null, null, 0, null),
-                null, null, null, null, null);
+        JobRequest request = new JobRequest(
+                "lm-tiny",
+                "file-x",
+                null,
+                null,
+                null,
+                new JobRequest.OptimizerRequest(
+                        null, null, null, null, null, null, null, null, null, null, null, 0, null),
+                null,
+                null,
+                null,
+                null,
+                null);
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> JobDefaults.resolve(request, 1));
         assertEquals("optimizer.min_dim_size_to_factor", e.param());
         assertTrue(e.getMessage().startsWith("min_dim_size_to_factor must be >= 1"), e.getMessage());
@@ -52,6 +68,8 @@ class TrainingSettingsTest {
     @Test
     void defaultsComeFromTheOptionsType() {
         JobRequest request = new JobRequest("lm-tiny", "file-x", null, null, null, null, null, null, null, null, null);
-        assertEquals(AdafactorOptions.defaults(), JobDefaults.resolve(request, 1).optimizer().options());
+        assertEquals(
+                AdafactorOptions.defaults(),
+                JobDefaults.resolve(request, 1).optimizer().options());
     }
 }

@@ -46,10 +46,9 @@ class AdafactorBuilderTest {
                 invalid("optLearningRateTracker", b -> b.optLearningRateTracker(Tracker.fixed(1e-3f))),
                 invalid(
                         "optWarmupInit",
-                        b ->
-                                b.optRelativeStep(false)
-                                        .optLearningRateTracker(Tracker.fixed(1e-3f))
-                                        .optWarmupInit(true)));
+                        b -> b.optRelativeStep(false)
+                                .optLearningRateTracker(Tracker.fixed(1e-3f))
+                                .optWarmupInit(true)));
     }
 
     private static Arguments invalid(String option, UnaryOperator<Adafactor.Builder> setting) {
@@ -59,29 +58,29 @@ class AdafactorBuilderTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("invalidOptions")
     void rejectsInvalidOptionNamingIt(String option, UnaryOperator<Adafactor.Builder> setting) {
-        IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> setting.apply(Adafactor.builder()).build());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> setting.apply(Adafactor.builder()).build());
         assertTrue(e.getMessage().contains(option), () -> "message should name " + option + ": " + e.getMessage());
     }
 
     @Test
     void acceptsEveryOptionInRange() {
-        Adafactor optimizer =
-                Adafactor.builder()
-                        .optRelativeStep(false)
-                        .optLearningRateTracker(Tracker.fixed(1e-3f))
-                        .optScaleParameter(false)
-                        .optBeta1(0.9f)
-                        .optDecayRate(0.5f)
-                        .optClipThreshold(2f)
-                        .optEpsilon1(1e-20f)
-                        .optEpsilon2(0f)
-                        .optFactored(false)
-                        .optMinDimSizeToFactor(128)
-                        .optWeightDecays(0.01f)
-                        .setRescaleGrad(0.5f)
-                        .optClipGrad(1f)
-                        .build();
+        Adafactor optimizer = Adafactor.builder()
+                .optRelativeStep(false)
+                .optLearningRateTracker(Tracker.fixed(1e-3f))
+                .optScaleParameter(false)
+                .optBeta1(0.9f)
+                .optDecayRate(0.5f)
+                .optClipThreshold(2f)
+                .optEpsilon1(1e-20f)
+                .optEpsilon2(0f)
+                .optFactored(false)
+                .optMinDimSizeToFactor(128)
+                .optWeightDecays(0.01f)
+                .setRescaleGrad(0.5f)
+                .optClipGrad(1f)
+                .build();
         assertNotNull(optimizer);
         assertEquals(0, optimizer.stateBytes());
     }
@@ -101,11 +100,10 @@ class AdafactorBuilderTest {
     @Test
     void rejectsATrackerThatReturnsNaN() {
         try (NDManager manager = NDManager.newBaseManager();
-                Adafactor optimizer =
-                        Adafactor.builder()
-                                .optRelativeStep(false)
-                                .optLearningRateTracker(Tracker.fixed(Float.NaN))
-                                .build()) {
+                Adafactor optimizer = Adafactor.builder()
+                        .optRelativeStep(false)
+                        .optLearningRateTracker(Tracker.fixed(Float.NaN))
+                        .build()) {
             NDArray weight = manager.ones(new Shape(3));
             NDArray grad = manager.ones(new Shape(3));
             IllegalStateException e =

@@ -15,9 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** Training resumed from saved optimizer state must continue exactly as if it never stopped. */
 class AdafactorCheckpointTest {
@@ -29,40 +29,38 @@ class AdafactorCheckpointTest {
     @ParameterizedTest(name = "fused CPU kernels: {0}")
     @ValueSource(booleans = {true, false})
     void resumedRunEqualsUninterruptedRun(boolean cpuKernels) throws IOException {
-        ExecutionPaths.with(
-                cpuKernels,
-                () -> {
-                    Supplier<Adafactor> factory =
-                            () -> Adafactor.builder().optBeta1(0.9f).optWeightDecays(0.01f).build();
-                    Map<String, float[]> straight;
-                    Map<String, float[]> resumed;
-                    try (NDManager manager = NDManager.newBaseManager()) {
-                        Map<String, NDArray> weights = weights(manager);
-                        try (Adafactor optimizer = factory.get()) {
-                            train(optimizer, weights, manager, 0, 20);
-                        }
-                        straight = values(weights);
-                    }
-                    try (NDManager manager = NDManager.newBaseManager()) {
-                        Map<String, NDArray> weights = weights(manager);
-                        ByteArrayOutputStream saved = new ByteArrayOutputStream();
-                        try (Adafactor first = factory.get()) {
-                            train(first, weights, manager, 0, 10);
-                            first.saveState(saved);
-                        }
-                        try (Adafactor second = factory.get()) {
-                            second.loadState(new ByteArrayInputStream(saved.toByteArray()));
-                            train(second, weights, manager, 10, 20);
-                            assertEquals(20, second.diagnostics().parameters().get(0).step());
-                        }
-                        resumed = values(weights);
-                    }
-                    for (String id : straight.keySet()) {
-                        // Same operations on the same inputs: the resumed weights are bit-identical.
-                        assertArrayEquals(straight.get(id), resumed.get(id), 0f, id);
-                    }
-                    return null;
-                });
+        ExecutionPaths.with(cpuKernels, () -> {
+            Supplier<Adafactor> factory = () ->
+                    Adafactor.builder().optBeta1(0.9f).optWeightDecays(0.01f).build();
+            Map<String, float[]> straight;
+            Map<String, float[]> resumed;
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Map<String, NDArray> weights = weights(manager);
+                try (Adafactor optimizer = factory.get()) {
+                    train(optimizer, weights, manager, 0, 20);
+                }
+                straight = values(weights);
+            }
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Map<String, NDArray> weights = weights(manager);
+                ByteArrayOutputStream saved = new ByteArrayOutputStream();
+                try (Adafactor first = factory.get()) {
+                    train(first, weights, manager, 0, 10);
+                    first.saveState(saved);
+                }
+                try (Adafactor second = factory.get()) {
+                    second.loadState(new ByteArrayInputStream(saved.toByteArray()));
+                    train(second, weights, manager, 10, 20);
+                    assertEquals(20, second.diagnostics().parameters().get(0).step());
+                }
+                resumed = values(weights);
+            }
+            for (String id : straight.keySet()) {
+                // Same operations on the same inputs: the resumed weights are bit-identical.
+                assertArrayEquals(straight.get(id), resumed.get(id), 0f, id);
+            }
+            return null;
+        });
     }
 
     @Test
@@ -94,10 +92,9 @@ class AdafactorCheckpointTest {
             }
             try (Adafactor second = Adafactor.builder().build()) {
                 second.loadState(new ByteArrayInputStream(saved.toByteArray()));
-                IllegalArgumentException e =
-                        assertThrows(
-                                IllegalArgumentException.class,
-                                () -> second.update("w", manager.ones(new Shape(5, 3)), manager.ones(new Shape(5, 3))));
+                IllegalArgumentException e = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> second.update("w", manager.ones(new Shape(5, 3)), manager.ones(new Shape(5, 3))));
                 assertTrue(e.getMessage().contains("(5, 3)"), e.getMessage());
             }
         }
@@ -106,8 +103,11 @@ class AdafactorCheckpointTest {
     @Test
     void refusesCorruptOrForeignStreams() {
         try (Adafactor optimizer = Adafactor.builder().build()) {
-            assertThrows(IOException.class, () -> optimizer.loadState(new ByteArrayInputStream(new byte[] {1, 2, 3, 4, 5, 6, 7, 8})));
-            assertThrows(IOException.class, () -> optimizer.loadState(new ByteArrayInputStream(new byte[] {0x53, 0x4c})));
+            assertThrows(
+                    IOException.class,
+                    () -> optimizer.loadState(new ByteArrayInputStream(new byte[] {1, 2, 3, 4, 5, 6, 7, 8})));
+            assertThrows(
+                    IOException.class, () -> optimizer.loadState(new ByteArrayInputStream(new byte[] {0x53, 0x4c})));
         }
     }
 
@@ -118,7 +118,9 @@ class AdafactorCheckpointTest {
             optimizer.update("w", manager.ones(new Shape(3)), manager.ones(new Shape(3)));
             ByteArrayOutputStream saved = new ByteArrayOutputStream();
             optimizer.saveState(saved);
-            assertThrows(IllegalStateException.class, () -> optimizer.loadState(new ByteArrayInputStream(saved.toByteArray())));
+            assertThrows(
+                    IllegalStateException.class,
+                    () -> optimizer.loadState(new ByteArrayInputStream(saved.toByteArray())));
         }
     }
 

@@ -24,46 +24,48 @@ class AdafactorLeakTest {
     @ParameterizedTest(name = "fused CPU kernels: {0}")
     @ValueSource(booleans = {true, false})
     void tenThousandStepsLeaveNothingBehind(boolean cpuKernels) {
-        ExecutionPaths.with(
-                cpuKernels,
-                () -> {
-                    try (NDManager manager = NDManager.newBaseManager();
-                            Adafactor optimizer = Adafactor.builder().optBeta1(0.5f).optWeightDecays(0.01f).build()) {
-                        List<NDArray> weights = new ArrayList<>();
-                        List<NDArray> grads = new ArrayList<>();
-                        Shape[] shapes = {new Shape(64, 32), new Shape(3, 8, 4), new Shape(32), new Shape()};
-                        for (Shape shape : shapes) {
-                            weights.add(manager.randomNormal(shape));
-                            grads.add(manager.randomNormal(0f, 1e-2f, shape, DataType.FLOAT32));
-                        }
-                        // a half-precision parameter takes the engine-op path on either setting
-                        weights.add(manager.randomNormal(new Shape(16, 8)).toType(DataType.FLOAT16, false));
-                        grads.add(manager.randomNormal(0f, 1e-2f, new Shape(16, 8), DataType.FLOAT16));
+        ExecutionPaths.with(cpuKernels, () -> {
+            try (NDManager manager = NDManager.newBaseManager();
+                    Adafactor optimizer = Adafactor.builder()
+                            .optBeta1(0.5f)
+                            .optWeightDecays(0.01f)
+                            .build()) {
+                List<NDArray> weights = new ArrayList<>();
+                List<NDArray> grads = new ArrayList<>();
+                Shape[] shapes = {new Shape(64, 32), new Shape(3, 8, 4), new Shape(32), new Shape()};
+                for (Shape shape : shapes) {
+                    weights.add(manager.randomNormal(shape));
+                    grads.add(manager.randomNormal(0f, 1e-2f, shape, DataType.FLOAT32));
+                }
+                // a half-precision parameter takes the engine-op path on either setting
+                weights.add(manager.randomNormal(new Shape(16, 8)).toType(DataType.FLOAT16, false));
+                grads.add(manager.randomNormal(0f, 1e-2f, new Shape(16, 8), DataType.FLOAT16));
 
-                        run(optimizer, weights, grads, WARMUP);
-                        optimizer.diagnostics();
-                        int arraysBefore = manager.getManagedArrays().size();
-                        long rssBefore = residentKiB();
-                        run(optimizer, weights, grads, STEPS);
-                        optimizer.diagnostics();
-                        int arraysAfter = manager.getManagedArrays().size();
-                        long rssAfter = residentKiB();
+                run(optimizer, weights, grads, WARMUP);
+                optimizer.diagnostics();
+                int arraysBefore = manager.getManagedArrays().size();
+                long rssBefore = residentKiB();
+                run(optimizer, weights, grads, STEPS);
+                optimizer.diagnostics();
+                int arraysAfter = manager.getManagedArrays().size();
+                long rssAfter = residentKiB();
 
-                        System.out.printf(
-                                "Adafactor leak check (cpuKernels=%s): %d steps, live NDArrays %d -> %d,"
-                                        + " resident memory %+d KiB%n",
-                                cpuKernels, STEPS, arraysBefore, arraysAfter, rssAfter - rssBefore);
-                        assertEquals(arraysBefore, arraysAfter, "live NDArrays after " + STEPS + " steps");
-                        // A leak of even one small tensor per parameter per step would add about
-                        // 50,000 tensors (tens of MiB); allow allocator noise only.
-                        long growthKiB = rssAfter - rssBefore;
-                        assertTrue(growthKiB < 16 * 1024, "resident memory grew by " + growthKiB + " KiB");
-                        for (NDArray w : weights) {
-                            assertTrue(Float.isFinite(w.toType(DataType.FLOAT32, false).sum().getFloat()));
-                        }
-                    }
-                    return null;
-                });
+                System.out.printf(
+                        "Adafactor leak check (cpuKernels=%s): %d steps, live NDArrays %d -> %d,"
+                                + " resident memory %+d KiB%n",
+                        cpuKernels, STEPS, arraysBefore, arraysAfter, rssAfter - rssBefore);
+                assertEquals(arraysBefore, arraysAfter, "live NDArrays after " + STEPS + " steps");
+                // A leak of even one small tensor per parameter per step would add about
+                // 50,000 tensors (tens of MiB); allow allocator noise only.
+                long growthKiB = rssAfter - rssBefore;
+                assertTrue(growthKiB < 16 * 1024, "resident memory grew by " + growthKiB + " KiB");
+                for (NDArray w : weights) {
+                    assertTrue(Float.isFinite(
+                            w.toType(DataType.FLOAT32, false).sum().getFloat()));
+                }
+            }
+            return null;
+        });
     }
 
     private static void run(Adafactor optimizer, List<NDArray> weights, List<NDArray> grads, int steps) {

@@ -16,19 +16,23 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** stateBytes() sums the arrays the optimizer holds; it must equal adafactor.md's formula. */
 class AdafactorMemoryTest {
 
-    private static final Map<String, Shape> SHAPES =
-            Map.of(
-                    "scalar", new Shape(),
-                    "vector", new Shape(33),
-                    "matrix", new Shape(64, 48),
-                    "narrow", new Shape(64, 3),
-                    "batch", new Shape(4, 16, 8),
-                    "rank4", new Shape(2, 3, 5, 7));
+    private static final Map<String, Shape> SHAPES = Map.of(
+            "scalar", new Shape(),
+            "vector", new Shape(33),
+            "matrix", new Shape(64, 48),
+            "narrow", new Shape(64, 3),
+            "batch", new Shape(4, 16, 8),
+            "rank4", new Shape(2, 3, 5, 7));
 
     @ParameterizedTest(name = "beta1={0}, factored={1}, minDim={2}, fused={3}")
     @CsvSource({
-        "0, true, 1, true", "0.9, true, 1, true", "0, false, 1, true", "0.9, false, 1, false",
-        "0, true, 4, false", "0.5, true, 4, true", "0, true, 1, false"
+        "0, true, 1, true",
+        "0.9, true, 1, true",
+        "0, false, 1, true",
+        "0.9, false, 1, false",
+        "0, true, 4, false",
+        "0.5, true, 4, true",
+        "0, true, 1, false"
     })
     void stateBytesFollowTheFormula(float beta1, boolean factored, int minDim, boolean cpuKernels) {
         if (cpuKernels) {
@@ -36,37 +40,35 @@ class AdafactorMemoryTest {
         }
         UnaryOperator<Adafactor.Builder> options =
                 b -> b.optBeta1(beta1).optFactored(factored).optMinDimSizeToFactor(minDim);
-        ExecutionPaths.with(
-                cpuKernels,
-                () -> {
-                    try (NDManager manager = NDManager.newBaseManager();
-                            Adafactor optimizer = options.apply(Adafactor.builder()).build()) {
-                        long expectedState = 0;
-                        long elements = 0;
-                        for (Map.Entry<String, Shape> e : SHAPES.entrySet()) {
-                            Shape shape = e.getValue();
-                            NDArray w = manager.randomNormal(shape);
-                            NDArray g = manager.randomNormal(0f, 0.1f, shape, DataType.FLOAT32);
-                            for (int step = 0; step < 3; step++) {
-                                optimizer.update(e.getKey(), w, g);
-                            }
-                            expectedState += formulaBytes(shape, factored, minDim, beta1 > 0);
-                            elements += shape.size();
-                        }
-                        assertEquals(expectedState, optimizer.stateBytes());
-                        assertEquals(2L * 4 * elements, optimizer.adamEquivalentBytes());
-                        assertEquals(4L * elements, optimizer.parameterBytes());
-                        List<ParameterMemory> byParameter = optimizer.memoryByParameter();
-                        assertEquals(SHAPES.size(), byParameter.size());
-                        for (ParameterMemory p : byParameter) {
-                            Shape shape = SHAPES.get(p.parameterId());
-                            assertEquals(shape, p.shape());
-                            assertEquals(formulaBytes(shape, factored, minDim, beta1 > 0), p.stateBytes(), p.parameterId());
-                            assertEquals(8L * shape.size(), p.adamEquivalentBytes(), p.parameterId());
-                        }
+        ExecutionPaths.with(cpuKernels, () -> {
+            try (NDManager manager = NDManager.newBaseManager();
+                    Adafactor optimizer = options.apply(Adafactor.builder()).build()) {
+                long expectedState = 0;
+                long elements = 0;
+                for (Map.Entry<String, Shape> e : SHAPES.entrySet()) {
+                    Shape shape = e.getValue();
+                    NDArray w = manager.randomNormal(shape);
+                    NDArray g = manager.randomNormal(0f, 0.1f, shape, DataType.FLOAT32);
+                    for (int step = 0; step < 3; step++) {
+                        optimizer.update(e.getKey(), w, g);
                     }
-                    return null;
-                });
+                    expectedState += formulaBytes(shape, factored, minDim, beta1 > 0);
+                    elements += shape.size();
+                }
+                assertEquals(expectedState, optimizer.stateBytes());
+                assertEquals(2L * 4 * elements, optimizer.adamEquivalentBytes());
+                assertEquals(4L * elements, optimizer.parameterBytes());
+                List<ParameterMemory> byParameter = optimizer.memoryByParameter();
+                assertEquals(SHAPES.size(), byParameter.size());
+                for (ParameterMemory p : byParameter) {
+                    Shape shape = SHAPES.get(p.parameterId());
+                    assertEquals(shape, p.shape());
+                    assertEquals(formulaBytes(shape, factored, minDim, beta1 > 0), p.stateBytes(), p.parameterId());
+                    assertEquals(8L * shape.size(), p.adamEquivalentBytes(), p.parameterId());
+                }
+            }
+            return null;
+        });
     }
 
     @ParameterizedTest(name = "{0}x{1}")

@@ -59,128 +59,143 @@ class AdafactorReferenceTest {
         List<Case> cases = new ArrayList<>();
         long[] matrix = {12, 10};
         cases.add(make("defaults", matrix, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
-        cases.add(
-                make(
-                        "fixed learning rate",
-                        matrix,
-                        b -> b.optRelativeStep(false).optLearningRateTracker(Tracker.fixed(0.02f)),
-                        r -> {
-                            r.relativeStep = false;
-                            r.learningRate = t -> 0.02f;
-                        },
-                        Clipping.ANY));
-        cases.add(
-                make(
-                        "per-step learning rate",
-                        matrix,
-                        b -> b.optRelativeStep(false).optLearningRateTracker((id, t) -> 0.05f / t),
-                        r -> {
-                            r.relativeStep = false;
-                            r.learningRate = t -> 0.05f / t;
-                        },
-                        Clipping.ANY));
+        cases.add(make(
+                "fixed learning rate",
+                matrix,
+                b -> b.optRelativeStep(false).optLearningRateTracker(Tracker.fixed(0.02f)),
+                r -> {
+                    r.relativeStep = false;
+                    r.learningRate = t -> 0.02f;
+                },
+                Clipping.ANY));
+        cases.add(make(
+                "per-step learning rate",
+                matrix,
+                b -> b.optRelativeStep(false).optLearningRateTracker((id, t) -> 0.05f / t),
+                r -> {
+                    r.relativeStep = false;
+                    r.learningRate = t -> 0.05f / t;
+                },
+                Clipping.ANY));
         cases.add(make("warmup init", matrix, b -> b.optWarmupInit(true), r -> r.warmupInit = true, Clipping.ANY));
-        cases.add(
-                make("no parameter scale", matrix, b -> b.optScaleParameter(false), r -> r.scaleParameter = false, Clipping.ANY));
+        cases.add(make(
+                "no parameter scale",
+                matrix,
+                b -> b.optScaleParameter(false),
+                r -> r.scaleParameter = false,
+                Clipping.ANY));
         cases.add(make("momentum", matrix, b -> b.optBeta1(0.9f), r -> r.beta1 = 0.9, Clipping.ANY));
         cases.add(make("decay rate 0.5", matrix, b -> b.optDecayRate(0.5f), r -> r.decayRate = 0.5, Clipping.ANY));
         cases.add(make("fixed beta2 0.999", matrix, b -> b.optBeta2(0.999f), r -> r.fixedBeta2 = 0.999, Clipping.ANY));
-        cases.add(make("fixed beta2 0.9, no clipping", new long[] {3, 7, 5},
+        cases.add(make(
+                "fixed beta2 0.9, no clipping",
+                new long[] {3, 7, 5},
                 b -> b.optBeta2(0.9f).optClipThreshold(Float.POSITIVE_INFINITY),
                 r -> {
                     r.fixedBeta2 = 0.9;
                     r.clipThreshold = Double.POSITIVE_INFINITY;
                 },
                 Clipping.ANY));
-        cases.add(make("fixed beta2 0.999, full second moment", matrix, b -> b.optBeta2(0.999f).optFactored(false),
+        cases.add(make(
+                "fixed beta2 0.999, full second moment",
+                matrix,
+                b -> b.optBeta2(0.999f).optFactored(false),
                 r -> {
                     r.fixedBeta2 = 0.999;
                     r.factored = false;
                 },
                 Clipping.ANY));
-        cases.add(
-                make(
-                        "clipping often (d = 0.3)",
-                        matrix,
-                        b -> b.optClipThreshold(0.3f),
-                        r -> r.clipThreshold = 0.3,
-                        Clipping.FIRES_AND_NOT));
-        cases.add(
-                make("clipping never (d = 1e6)", matrix, b -> b.optClipThreshold(1e6f), r -> r.clipThreshold = 1e6, Clipping.NEVER));
-        cases.add(
-                make(
-                        "other epsilons",
-                        matrix,
-                        b -> b.optEpsilon1(1e-3f).optEpsilon2(0.5f),
-                        r -> {
-                            r.eps1 = 1e-3f;
-                            r.eps2 = 0.5;
-                        },
-                        Clipping.ANY));
+        cases.add(make(
+                "clipping often (d = 0.3)",
+                matrix,
+                b -> b.optClipThreshold(0.3f),
+                r -> r.clipThreshold = 0.3,
+                Clipping.FIRES_AND_NOT));
+        cases.add(make(
+                "clipping never (d = 1e6)",
+                matrix,
+                b -> b.optClipThreshold(1e6f),
+                r -> r.clipThreshold = 1e6,
+                Clipping.NEVER));
+        cases.add(make(
+                "other epsilons",
+                matrix,
+                b -> b.optEpsilon1(1e-3f).optEpsilon2(0.5f),
+                r -> {
+                    r.eps1 = 1e-3f;
+                    r.eps2 = 0.5;
+                },
+                Clipping.ANY));
         cases.add(make("not factored", matrix, b -> b.optFactored(false), r -> r.factored = false, Clipping.ANY));
-        cases.add(
-                make(
-                        "min dim 4, 12x3 not factored",
-                        new long[] {12, 3},
-                        b -> b.optMinDimSizeToFactor(4),
-                        r -> r.minDimSizeToFactor = 4,
-                        Clipping.ANY));
-        cases.add(
-                make(
-                        "min dim 4, 12x5 factored",
-                        new long[] {12, 5},
-                        b -> b.optMinDimSizeToFactor(4),
-                        r -> r.minDimSizeToFactor = 4,
-                        Clipping.ANY));
+        cases.add(make(
+                "min dim 4, 12x3 not factored",
+                new long[] {12, 3},
+                b -> b.optMinDimSizeToFactor(4),
+                r -> r.minDimSizeToFactor = 4,
+                Clipping.ANY));
+        cases.add(make(
+                "min dim 4, 12x5 factored",
+                new long[] {12, 5},
+                b -> b.optMinDimSizeToFactor(4),
+                r -> r.minDimSizeToFactor = 4,
+                Clipping.ANY));
         cases.add(make("weight decay", matrix, b -> b.optWeightDecays(0.1f), r -> r.weightDecay = 0.1f, Clipping.ANY));
         cases.add(make("rescale grad", matrix, b -> b.setRescaleGrad(0.25f), r -> r.rescaleGrad = 0.25f, Clipping.ANY));
         cases.add(make("clip grad", matrix, b -> b.optClipGrad(0.05f), r -> r.clipGrad = 0.05f, Clipping.ANY));
-        cases.add(
-                make(
-                        "all options",
-                        new long[] {2, 6, 5},
-                        b ->
-                                b.optRelativeStep(false)
-                                        .optLearningRateTracker(Tracker.fixed(0.01f))
-                                        .optBeta1(0.8f)
-                                        .optDecayRate(0.6f)
-                                        .optClipThreshold(0.5f)
-                                        .optEpsilon1(1e-20f)
-                                        .optEpsilon2(1e-2f)
-                                        .optMinDimSizeToFactor(2)
-                                        .optWeightDecays(0.05f)
-                                        .setRescaleGrad(2f)
-                                        .optClipGrad(0.3f),
-                        r -> {
-                            r.relativeStep = false;
-                            r.learningRate = t -> 0.01f;
-                            r.beta1 = 0.8f;
-                            r.decayRate = 0.6f;
-                            r.clipThreshold = 0.5f;
-                            r.eps1 = 1e-20f;
-                            r.eps2 = 1e-2f;
-                            r.minDimSizeToFactor = 2;
-                            r.weightDecay = 0.05f;
-                            r.rescaleGrad = 2f;
-                            r.clipGrad = 0.3f;
-                        },
-                        Clipping.ANY));
+        cases.add(make(
+                "all options",
+                new long[] {2, 6, 5},
+                b -> b.optRelativeStep(false)
+                        .optLearningRateTracker(Tracker.fixed(0.01f))
+                        .optBeta1(0.8f)
+                        .optDecayRate(0.6f)
+                        .optClipThreshold(0.5f)
+                        .optEpsilon1(1e-20f)
+                        .optEpsilon2(1e-2f)
+                        .optMinDimSizeToFactor(2)
+                        .optWeightDecays(0.05f)
+                        .setRescaleGrad(2f)
+                        .optClipGrad(0.3f),
+                r -> {
+                    r.relativeStep = false;
+                    r.learningRate = t -> 0.01f;
+                    r.beta1 = 0.8f;
+                    r.decayRate = 0.6f;
+                    r.clipThreshold = 0.5f;
+                    r.eps1 = 1e-20f;
+                    r.eps2 = 1e-2f;
+                    r.minDimSizeToFactor = 2;
+                    r.weightDecay = 0.05f;
+                    r.rescaleGrad = 2f;
+                    r.clipGrad = 0.3f;
+                },
+                Clipping.ANY));
         cases.add(make("rank 0", new long[] {}, b -> b, r -> {}, Clipping.ANY));
         cases.add(make("rank 1", new long[] {17}, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
         cases.add(make("rank 3 (batch of 3 matrices)", new long[] {3, 7, 5}, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
-        cases.add(make("rank 3 with momentum and decay", new long[] {3, 7, 5}, b -> b.optBeta1(0.5f).optWeightDecays(0.2f),
+        cases.add(make(
+                "rank 3 with momentum and decay",
+                new long[] {3, 7, 5},
+                b -> b.optBeta1(0.5f).optWeightDecays(0.2f),
                 r -> {
                     r.beta1 = 0.5f;
                     r.weightDecay = 0.2f;
                 },
                 Clipping.ANY));
-        cases.add(new Case("tiny gradients (1e-6)", matrix, DataType.FLOAT32, 1e-6, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
-        cases.add(new Case("huge gradients (1e3)", matrix, DataType.FLOAT32, 1e3, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
+        cases.add(new Case(
+                "tiny gradients (1e-6)", matrix, DataType.FLOAT32, 1e-6, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
+        cases.add(new Case(
+                "huge gradients (1e3)", matrix, DataType.FLOAT32, 1e3, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
         cases.add(new Case("float16", matrix, DataType.FLOAT16, 0.1, b -> b, r -> {}, Clipping.ANY));
         // bfloat16 cannot be tested: DJL 0.36's PyTorch binding maps no bfloat16 type, and creating
         // such an array aborts the process (see docs/optimizer.md).
-        cases.add(new Case("float16 with momentum and decay", new long[] {3, 6, 4}, DataType.FLOAT16, 0.1,
-                b -> b.optBeta1(0.9f).optWeightDecays(0.1f), r -> {
+        cases.add(new Case(
+                "float16 with momentum and decay",
+                new long[] {3, 6, 4},
+                DataType.FLOAT16,
+                0.1,
+                b -> b.optBeta1(0.9f).optWeightDecays(0.1f),
+                r -> {
                     r.beta1 = 0.9;
                     r.weightDecay = 0.1f;
                 },
@@ -205,12 +220,10 @@ class AdafactorReferenceTest {
     @ParameterizedTest(name = "{0}, fused CPU kernels: {1}")
     @MethodSource("casesOnBothPaths")
     void matchesTheReference(Case c, boolean cpuKernels) {
-        ExecutionPaths.with(
-                cpuKernels,
-                () -> {
-                    run(c);
-                    return null;
-                });
+        ExecutionPaths.with(cpuKernels, () -> {
+            run(c);
+            return null;
+        });
     }
 
     private static void run(Case c) {
@@ -253,12 +266,13 @@ class AdafactorReferenceTest {
             }
         }
         switch (c.clipping()) {
-            case FIRES_AND_NOT -> assertTrue(
-                    reference.clippedSteps > 0 && reference.unclippedSteps > 0,
-                    c + ": the gradient stream should make clipping fire on some steps and not others, got "
-                            + reference.clippedSteps + " clipped of " + STEPS);
+            case FIRES_AND_NOT ->
+                assertTrue(
+                        reference.clippedSteps > 0 && reference.unclippedSteps > 0,
+                        c + ": the gradient stream should make clipping fire on some steps and not others, got "
+                                + reference.clippedSteps + " clipped of " + STEPS);
             case NEVER -> assertEquals(0, reference.clippedSteps, c + ": clipping should never fire");
-            case ANY -> { }
+            case ANY -> {}
         }
     }
 

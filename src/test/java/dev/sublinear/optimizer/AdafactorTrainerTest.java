@@ -1,6 +1,5 @@
 package dev.sublinear.optimizer;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,37 +34,35 @@ class AdafactorTrainerTest {
     @ParameterizedTest(name = "fused CPU kernels: {0}")
     @ValueSource(booleans = {true, false})
     void stepZeroesGradientsCountsStepsAndReportsDiagnostics(boolean cpuKernels) {
-        ExecutionPaths.with(
-                cpuKernels,
-                () -> {
-                    Adafactor optimizer = Adafactor.builder().build();
-                    try (Model model = mlp();
-                            Trainer trainer = trainer(model, optimizer);
-                            NDManager data = NDManager.newBaseManager()) {
-                        NDArray x = data.randomNormal(new Shape(16, 8));
-                        NDArray y = data.randomNormal(new Shape(16, 1));
-                        for (int step = 1; step <= 3; step++) {
-                            trainStep(trainer, x, y);
-                            for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
-                                try (NDArray g = p.getValue().getArray().getGradient()) {
-                                    assertEquals(0f, g.abs().sum().getFloat(), "gradient of " + p.getKey());
-                                }
-                            }
+        ExecutionPaths.with(cpuKernels, () -> {
+            Adafactor optimizer = Adafactor.builder().build();
+            try (Model model = mlp();
+                    Trainer trainer = trainer(model, optimizer);
+                    NDManager data = NDManager.newBaseManager()) {
+                NDArray x = data.randomNormal(new Shape(16, 8));
+                NDArray y = data.randomNormal(new Shape(16, 1));
+                for (int step = 1; step <= 3; step++) {
+                    trainStep(trainer, x, y);
+                    for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+                        try (NDArray g = p.getValue().getArray().getGradient()) {
+                            assertEquals(0f, g.abs().sum().getFloat(), "gradient of " + p.getKey());
                         }
-                        StepDiagnostics d = optimizer.diagnostics();
-                        assertEquals(4, d.parameters().size());
-                        for (ParameterDiagnostics p : d.parameters()) {
-                            assertEquals(3, p.step(), p.parameterId());
-                            assertTrue(p.alpha() > 0f && p.updateRms() > 0f, p.toString());
-                        }
-                        assertTrue(d.clipRate() >= 0f && d.clipRate() <= 1f);
-                        assertTrue(optimizer.stateBytes() > 0);
-                        assertTrue(optimizer.stateBytes() < optimizer.adamEquivalentBytes() / 2);
-                    } finally {
-                        optimizer.close();
                     }
-                    return null;
-                });
+                }
+                StepDiagnostics d = optimizer.diagnostics();
+                assertEquals(4, d.parameters().size());
+                for (ParameterDiagnostics p : d.parameters()) {
+                    assertEquals(3, p.step(), p.parameterId());
+                    assertTrue(p.alpha() > 0f && p.updateRms() > 0f, p.toString());
+                }
+                assertTrue(d.clipRate() >= 0f && d.clipRate() <= 1f);
+                assertTrue(optimizer.stateBytes() > 0);
+                assertTrue(optimizer.stateBytes() < optimizer.adamEquivalentBytes() / 2);
+            } finally {
+                optimizer.close();
+            }
+            return null;
+        });
     }
 
     /** Request or worker threads have PyTorch grad mode on; the in-place update must still work. */
@@ -78,13 +75,11 @@ class AdafactorTrainerTest {
             w.setRequiresGradient(true);
             NDArray before = w.duplicate();
             NDArray grad = manager.randomNormal(new Shape(6, 4));
-            Future<Boolean> modeAfter =
-                    pool.submit(
-                            () -> {
-                                JniUtils.setGradMode(true);
-                                optimizer.update("w", w, grad);
-                                return JniUtils.isGradMode();
-                            });
+            Future<Boolean> modeAfter = pool.submit(() -> {
+                JniUtils.setGradMode(true);
+                optimizer.update("w", w, grad);
+                return JniUtils.isGradMode();
+            });
             assertTrue(modeAfter.get(), "grad mode of the calling thread is restored");
             assertFalse(w.contentEquals(before), "the weight moved");
         } finally {
@@ -109,7 +104,11 @@ class AdafactorTrainerTest {
     }
 
     private static Map<String, float[]> trainedWeights() {
-        Adafactor optimizer = Adafactor.builder().optBeta1(0.9f).optWeightDecays(0.1f).setRescaleGrad(0.5f).build();
+        Adafactor optimizer = Adafactor.builder()
+                .optBeta1(0.9f)
+                .optWeightDecays(0.1f)
+                .setRescaleGrad(0.5f)
+                .build();
         try (Model model = mlp();
                 Trainer trainer = trainer(model, optimizer);
                 NDManager data = NDManager.newBaseManager()) {
@@ -130,11 +129,10 @@ class AdafactorTrainerTest {
     }
 
     private static Model mlp() {
-        SequentialBlock block =
-                new SequentialBlock()
-                        .add(Linear.builder().setUnits(32).build())
-                        .add(Activation::relu)
-                        .add(Linear.builder().setUnits(1).build());
+        SequentialBlock block = new SequentialBlock()
+                .add(Linear.builder().setUnits(32).build())
+                .add(Activation::relu)
+                .add(Linear.builder().setUnits(1).build());
         Model model = Model.newInstance("mlp");
         model.setBlock(block);
         return model;
@@ -142,11 +140,9 @@ class AdafactorTrainerTest {
 
     private static Trainer trainer(Model model, Adafactor optimizer) {
         model.getNDManager().getEngine().setRandomSeed(11);
-        Trainer trainer =
-                model.newTrainer(
-                        new DefaultTrainingConfig(new MeanSquaredError())
-                                .optOptimizer(optimizer)
-                                .optInitializer(new NormalInitializer(0.1f), Parameter.Type.WEIGHT));
+        Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new MeanSquaredError())
+                .optOptimizer(optimizer)
+                .optInitializer(new NormalInitializer(0.1f), Parameter.Type.WEIGHT));
         trainer.initialize(new Shape(16, 8));
         return trainer;
     }

@@ -31,7 +31,8 @@ class AdafactorTrainingTest {
     @Test
     void trainsAnMlpAboutAsWellAsAdam() throws IOException, TranslateException {
         float[] adafactor = train(Adafactor.builder().build());
-        float[] adam = train(Adam.builder().optLearningRateTracker(Tracker.fixed(1e-2f)).build());
+        float[] adam = train(
+                Adam.builder().optLearningRateTracker(Tracker.fixed(1e-2f)).build());
         System.out.printf(
                 "MLP regression, validation MSE: Adafactor %.5f -> %.5f, Adam %.5f -> %.5f%n",
                 adafactor[0], adafactor[1], adam[0], adam[1]);
@@ -51,13 +52,12 @@ class AdafactorTrainingTest {
             ArrayDataset train = dataset(x.get("0:384"), y.get("0:384"));
             ArrayDataset valid = dataset(x.get("384:"), y.get("384:"));
 
-            SequentialBlock block =
-                    new SequentialBlock()
-                            .add(Linear.builder().setUnits(64).build())
-                            .add(Activation::relu)
-                            .add(Linear.builder().setUnits(64).build())
-                            .add(Activation::relu)
-                            .add(Linear.builder().setUnits(1).build());
+            SequentialBlock block = new SequentialBlock()
+                    .add(Linear.builder().setUnits(64).build())
+                    .add(Activation::relu)
+                    .add(Linear.builder().setUnits(64).build())
+                    .add(Activation::relu)
+                    .add(Linear.builder().setUnits(1).build());
             try (Model model = Model.newInstance("mlp")) {
                 model.setBlock(block);
                 try (Trainer trainer =
@@ -75,10 +75,16 @@ class AdafactorTrainingTest {
 
     private static float validationLoss(Trainer trainer, NDArray x, NDArray y) {
         NDArray prediction = trainer.evaluate(new NDList(x)).singletonOrThrow();
-        return new MeanSquaredError().evaluate(new NDList(y), new NDList(prediction)).getFloat();
+        return new MeanSquaredError()
+                .evaluate(new NDList(y), new NDList(prediction))
+                .getFloat();
     }
 
     private static ArrayDataset dataset(NDArray x, NDArray y) {
-        return new ArrayDataset.Builder().setData(x).optLabels(y).setSampling(32, true).build();
+        return new ArrayDataset.Builder()
+                .setData(x)
+                .optLabels(y)
+                .setSampling(32, true)
+                .build();
     }
 }

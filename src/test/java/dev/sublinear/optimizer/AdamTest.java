@@ -54,25 +54,48 @@ class AdamTest {
 
         Adam ours() {
             Adam.Builder b = this == ADAM ? Adam.builder() : Adam.adamWBuilder();
-            return b.optLearningRateTracker(schedule()).optBeta1(0.8f).optBeta2(0.99f).optEpsilon(1e-7f)
-                    .optWeightDecays(WEIGHT_DECAY).setRescaleGrad(0.5f).optClipGrad(0.4f).build();
+            return b.optLearningRateTracker(schedule())
+                    .optBeta1(0.8f)
+                    .optBeta2(0.99f)
+                    .optEpsilon(1e-7f)
+                    .optWeightDecays(WEIGHT_DECAY)
+                    .setRescaleGrad(0.5f)
+                    .optClipGrad(0.4f)
+                    .build();
         }
 
         Optimizer djl() {
             if (this == ADAM) {
-                return ai.djl.training.optimizer.Adam.builder().optLearningRateTracker(schedule()).optBeta1(0.8f)
-                        .optBeta2(0.99f).optEpsilon(1e-7f).optWeightDecays(WEIGHT_DECAY).setRescaleGrad(0.5f)
-                        .optClipGrad(0.4f).build();
+                return ai.djl.training.optimizer.Adam.builder()
+                        .optLearningRateTracker(schedule())
+                        .optBeta1(0.8f)
+                        .optBeta2(0.99f)
+                        .optEpsilon(1e-7f)
+                        .optWeightDecays(WEIGHT_DECAY)
+                        .setRescaleGrad(0.5f)
+                        .optClipGrad(0.4f)
+                        .build();
             }
-            return AdamW.builder().optLearningRateTracker(schedule()).optBeta1(0.8f).optBeta2(0.99f)
-                    .optEpsilon(1e-7f).optWeightDecays(WEIGHT_DECAY).setRescaleGrad(0.5f).optClipGrad(0.4f).build();
+            return AdamW.builder()
+                    .optLearningRateTracker(schedule())
+                    .optBeta1(0.8f)
+                    .optBeta2(0.99f)
+                    .optEpsilon(1e-7f)
+                    .optWeightDecays(WEIGHT_DECAY)
+                    .setRescaleGrad(0.5f)
+                    .optClipGrad(0.4f)
+                    .build();
         }
     }
 
     /** A rate that depends on t (warm-up, then cosine), so a wrong step count shows. */
     private static ParameterTracker schedule() {
         return WarmUpTracker.builder()
-                .setMainTracker(CosineTracker.builder().setBaseValue(1e-2f).optFinalValue(1e-4f).setMaxUpdates(30).build())
+                .setMainTracker(CosineTracker.builder()
+                        .setBaseValue(1e-2f)
+                        .optFinalValue(1e-4f)
+                        .setMaxUpdates(30)
+                        .build())
                 .optWarmUpSteps(5)
                 .optWarmUpBeginValue(1e-3f)
                 .optWarmUpMode(WarmUpTracker.Mode.LINEAR)
@@ -94,7 +117,10 @@ class AdamTest {
         assertFalse(equal(expected.get(0), expected.get(29)), "the weights moved");
         for (int step = 0; step < expected.size(); step++) {
             for (String name : expected.get(step).keySet()) {
-                assertArrayEquals(expected.get(step).get(name), actual.get(step).get(name), 0f,
+                assertArrayEquals(
+                        expected.get(step).get(name),
+                        actual.get(step).get(name),
+                        0f,
                         name + " after step " + (step + 1));
             }
         }
@@ -110,7 +136,8 @@ class AdamTest {
             train(variant.djl(), weights, manager, 0, 20);
             expected = values(weights);
         }
-        try (NDManager manager = NDManager.newBaseManager(); Adam optimizer = variant.ours()) {
+        try (NDManager manager = NDManager.newBaseManager();
+                Adam optimizer = variant.ours()) {
             Map<String, NDArray> weights = weights(manager);
             train(optimizer, weights, manager, 0, 20);
             actual = values(weights);
@@ -128,7 +155,8 @@ class AdamTest {
     @EnumSource(Variant.class)
     void resumedRunEqualsUninterruptedRun(Variant variant) throws IOException {
         Map<String, float[]> straight;
-        try (NDManager manager = NDManager.newBaseManager(); Adam optimizer = variant.ours()) {
+        try (NDManager manager = NDManager.newBaseManager();
+                Adam optimizer = variant.ours()) {
             Map<String, NDArray> weights = weights(manager);
             train(optimizer, weights, manager, 0, 20);
             straight = values(weights);
@@ -153,7 +181,8 @@ class AdamTest {
             }
             try (Adam second = Adam.builder().build()) {
                 second.loadState(new ByteArrayInputStream(saved.toByteArray()));
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                IllegalArgumentException e = assertThrows(
+                        IllegalArgumentException.class,
                         () -> second.update("w", manager.ones(new Shape(5, 3)), manager.ones(new Shape(5, 3))));
                 assertTrue(e.getMessage().contains("w") && e.getMessage().contains("(5, 3)"), e.getMessage());
             }
@@ -162,32 +191,45 @@ class AdamTest {
 
     @Test
     void refusesCorruptOrForeignStreamsAndLateLoads() throws IOException {
-        try (NDManager manager = NDManager.newBaseManager(); Adam optimizer = Adam.builder().build()) {
-            assertThrows(IOException.class, () -> optimizer.loadState(new ByteArrayInputStream(new byte[] {1, 2, 3, 4, 5, 6, 7, 8})));
-            assertThrows(IOException.class, () -> optimizer.loadState(new ByteArrayInputStream(new byte[] {0x53, 0x4c})));
+        try (NDManager manager = NDManager.newBaseManager();
+                Adam optimizer = Adam.builder().build()) {
+            assertThrows(
+                    IOException.class,
+                    () -> optimizer.loadState(new ByteArrayInputStream(new byte[] {1, 2, 3, 4, 5, 6, 7, 8})));
+            assertThrows(
+                    IOException.class, () -> optimizer.loadState(new ByteArrayInputStream(new byte[] {0x53, 0x4c})));
             ByteArrayOutputStream adafactorState = new ByteArrayOutputStream();
             try (Adafactor adafactor = Adafactor.builder().build()) {
                 adafactor.update("w", manager.ones(new Shape(3)), manager.ones(new Shape(3)));
                 adafactor.saveState(adafactorState);
             }
-            IOException e = assertThrows(IOException.class,
+            IOException e = assertThrows(
+                    IOException.class,
                     () -> optimizer.loadState(new ByteArrayInputStream(adafactorState.toByteArray())));
             assertTrue(e.getMessage().contains("Adam"), e.getMessage());
 
             optimizer.update("w", manager.ones(new Shape(3)), manager.ones(new Shape(3)));
             ByteArrayOutputStream saved = new ByteArrayOutputStream();
             optimizer.saveState(saved);
-            assertThrows(IllegalStateException.class, () -> optimizer.loadState(new ByteArrayInputStream(saved.toByteArray())));
+            assertThrows(
+                    IllegalStateException.class,
+                    () -> optimizer.loadState(new ByteArrayInputStream(saved.toByteArray())));
         }
     }
 
     @Test
     void refusesInvalidOptionsNamingThem() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Adam.builder().optBeta1(1f).build());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Adam.builder().optBeta1(1f).build());
         assertTrue(e.getMessage().startsWith("optBeta1"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Adam.builder().optBeta2(-0.1f).build());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Adam.builder().optBeta2(-0.1f).build());
         assertTrue(e.getMessage().startsWith("optBeta2"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Adam.builder().optEpsilon(0f).build());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Adam.builder().optEpsilon(0f).build());
         assertTrue(e.getMessage().startsWith("optEpsilon"), e.getMessage());
     }
 

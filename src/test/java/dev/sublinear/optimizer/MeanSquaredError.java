@@ -1,7 +1,7 @@
 package dev.sublinear.optimizer;
 
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.training.loss.Loss;
 
 /**
@@ -17,6 +17,10 @@ final class MeanSquaredError extends Loss {
 
     @Override
     public NDArray evaluate(NDList labels, NDList predictions) {
-        return predictions.singletonOrThrow().sub(labels.singletonOrThrow()).square().mean();
+        return predictions
+                .singletonOrThrow()
+                .sub(labels.singletonOrThrow())
+                .square()
+                .mean();
     }
 }

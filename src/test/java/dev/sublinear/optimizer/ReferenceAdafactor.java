@@ -18,6 +18,7 @@ final class ReferenceAdafactor {
     double decayRate = 0.8;
     /** A fixed beta2 with Adam's bias correction (0: the increasing decay). */
     double fixedBeta2;
+
     double clipThreshold = 1.0;
     double eps1 = 1e-30;
     double eps2 = 1e-3;
@@ -57,10 +58,7 @@ final class ReferenceAdafactor {
 
     boolean isFactored() {
         int rank = shape.length;
-        return factored
-                && rank >= 2
-                && shape[rank - 2] >= minDimSizeToFactor
-                && shape[rank - 1] >= minDimSizeToFactor;
+        return factored && rank >= 2 && shape[rank - 2] >= minDimSizeToFactor && shape[rank - 1] >= minDimSizeToFactor;
     }
 
     void step(double[] rawGradient) {
@@ -73,9 +71,8 @@ final class ReferenceAdafactor {
             }
         }
         t++;
-        double rho = relativeStep
-                ? Math.min(warmupInit ? 1e-6 * t : 1e-2, 1 / Math.sqrt(t))
-                : learningRate.applyAsDouble(t);
+        double rho =
+                relativeStep ? Math.min(warmupInit ? 1e-6 * t : 1e-2, 1 / Math.sqrt(t)) : learningRate.applyAsDouble(t);
         double alpha = scaleParameter ? Math.max(eps2, rms(x)) * rho : rho;
         // fixed beta2: a plain moving average from zero, divided by 1 - beta2^t where it is read
         double beta2 = fixedBeta2 > 0 ? fixedBeta2 : 1 - Math.pow(t, -decayRate);

@@ -45,25 +45,32 @@ class ContractFuzzTest {
     void everyOperationAnswersBadValuesWithProblemJsonAndNever5xx() throws IOException {
         contract = new Yaml().load(Files.readString(Path.of("api-spec", "openapi.yaml")));
         Random random = new Random(SEED);
-        try (RunningService service = RunningService.start(dir.resolve("data"), null, "--sublinear.roles=api",
-                "--sublinear.limits.requests-per-second=100000")) {
+        try (RunningService service = RunningService.start(
+                dir.resolve("data"), null, "--sublinear.roles=api", "--sublinear.limits.requests-per-second=100000")) {
             Map<String, Object> paths = (Map<String, Object>) contract.get("paths");
             for (var path : paths.entrySet()) {
                 for (var operation : ((Map<String, Object>) path.getValue()).entrySet()) {
-                    fuzz(service, path.getKey(), operation.getKey().toUpperCase(),
-                            (Map<String, Object>) operation.getValue(), random);
+                    fuzz(
+                            service,
+                            path.getKey(),
+                            operation.getKey().toUpperCase(),
+                            (Map<String, Object>) operation.getValue(),
+                            random);
                 }
             }
             service.as(null).get("/actuator/health").expect(200);
         }
-        assertThat(failures).as("answers out of %d fuzzed requests that broke the rules", requests).isEmpty();
+        assertThat(failures)
+                .as("answers out of %d fuzzed requests that broke the rules", requests)
+                .isEmpty();
         assertThat(requests).isGreaterThan(500);
     }
 
     @SuppressWarnings("unchecked")
-    private void fuzz(RunningService service, String template, String method, Map<String, Object> operation,
-            Random random) {
-        List<Map<String, Object>> parameters = (List<Map<String, Object>>) operation.getOrDefault("parameters", List.of());
+    private void fuzz(
+            RunningService service, String template, String method, Map<String, Object> operation, Random random) {
+        List<Map<String, Object>> parameters =
+                (List<Map<String, Object>>) operation.getOrDefault("parameters", List.of());
         Map<String, Object> bodySchema = jsonBodySchema(operation);
         Map<String, Object> validBody = bodySchema == null ? null : (Map<String, Object>) example(bodySchema, 0);
         // each parameter alone gets bad values, the others plausible ones
@@ -75,14 +82,20 @@ class ContractFuzzTest {
         if (bodySchema == null) {
             if (operation.containsKey("requestBody")) {
                 // multipart: a few broken forms
-                for (String body : List.of("", "--x\r\n", "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n")) {
-                    sendRaw(service, method, url(template, parameters, null, null),
-                            "multipart/form-data; boundary=b", body);
+                for (String body :
+                        List.of("", "--x\r\n", "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n")) {
+                    sendRaw(
+                            service,
+                            method,
+                            url(template, parameters, null, null),
+                            "multipart/form-data; boundary=b",
+                            body);
                 }
             }
             return;
         }
-        Map<String, Object> properties = (Map<String, Object>) resolve(bodySchema).getOrDefault("properties", Map.of());
+        Map<String, Object> properties =
+                (Map<String, Object>) resolve(bodySchema).getOrDefault("properties", Map.of());
         for (var property : properties.entrySet()) {
             for (Object bad : badValues(resolve((Map<String, Object>) property.getValue()), random)) {
                 Map<String, Object> body = new LinkedHashMap<>(validBody);
@@ -92,8 +105,15 @@ class ContractFuzzTest {
         }
         // the body as a whole: not an object, empty, truncated, an unknown field
         String url = url(template, parameters, null, null);
-        for (String body : List.of("[]", "\"x\"", "", "{", "{\"" + "k".repeat(300) + "\": 1}", "null",
-                "{}".repeat(3), "[".repeat(5000) + "]".repeat(5000))) {
+        for (String body : List.of(
+                "[]",
+                "\"x\"",
+                "",
+                "{",
+                "{\"" + "k".repeat(300) + "\": 1}",
+                "null",
+                "{}".repeat(3),
+                "[".repeat(5000) + "]".repeat(5000))) {
             sendRaw(service, method, url, "application/json", body);
         }
     }
@@ -122,14 +142,15 @@ class ContractFuzzTest {
             failures.add(what + " -> " + r.status() + " " + abbreviate(r.body()));
         } else if (r.status() >= 400 && !r.contentType().startsWith("application/problem+json")) {
             failures.add(what + " -> " + r.status() + " as " + r.contentType());
-        } else if (r.status() >= 400 && (r.body().contains("Exception") || r.body().contains("/tmp/"))) {
+        } else if (r.status() >= 400
+                && (r.body().contains("Exception") || r.body().contains("/tmp/"))) {
             failures.add(what + " -> leaks internals: " + abbreviate(r.body()));
         }
     }
 
     /** The path with each parameter filled: the target gets {@code bad}, the rest a harmless value. */
-    private static String url(String template, List<Map<String, Object>> parameters, Map<String, Object> target,
-            Object bad) {
+    private static String url(
+            String template, List<Map<String, Object>> parameters, Map<String, Object> target, Object bad) {
         String path = template;
         StringBuilder query = new StringBuilder();
         for (Map<String, Object> p : parameters) {
@@ -139,7 +160,10 @@ class ContractFuzzTest {
             if ("path".equals(p.get("in"))) {
                 path = path.replace("{" + name + "}", encode(value == null ? "x-1" : value));
             } else if (isTarget) {
-                query.append(query.isEmpty() ? "?" : "&").append(name).append('=').append(encode(value));
+                query.append(query.isEmpty() ? "?" : "&")
+                        .append(name)
+                        .append('=')
+                        .append(encode(value));
             }
         }
         return path + query;
@@ -197,8 +221,8 @@ class ContractFuzzTest {
         }
         Map<String, Object> object = new LinkedHashMap<>();
         if (depth < 3) {
-            ((Map<String, Object>) s.getOrDefault("properties", Map.of())).forEach((k, v) ->
-                    object.put(k, example((Map<String, Object>) v, depth + 1)));
+            ((Map<String, Object>) s.getOrDefault("properties", Map.of()))
+                    .forEach((k, v) -> object.put(k, example((Map<String, Object>) v, depth + 1)));
         }
         return object;
     }
@@ -211,8 +235,9 @@ class ContractFuzzTest {
         Object ref = schema.get("$ref");
         if (ref != null) {
             String name = ((String) ref).substring(((String) ref).lastIndexOf('/') + 1);
-            return resolve((Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) contract.get("components"))
-                    .get("schemas")).get(name));
+            return resolve((Map<String, Object>)
+                    ((Map<String, Object>) ((Map<String, Object>) contract.get("components")).get("schemas"))
+                            .get(name));
         }
         return schema;
     }
@@ -223,7 +248,8 @@ class ContractFuzzTest {
         if (body == null) {
             return null;
         }
-        Map<String, Object> json = (Map<String, Object>) ((Map<String, Object>) body.get("content")).get("application/json");
+        Map<String, Object> json =
+                (Map<String, Object>) ((Map<String, Object>) body.get("content")).get("application/json");
         return json == null ? null : (Map<String, Object>) json.get("schema");
     }
 

@@ -39,12 +39,15 @@ class CrashSafetyTest {
             ServiceClient client = new ServiceClient(url);
             client.post("/v1/admin/tenants", "{\"id\": \"acme\"}").expect(201);
             int httpPort = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
-            assertThat(listeningPorts(service.pid())).as("TCP ports the service listens on").containsExactly(httpPort);
+            assertThat(listeningPorts(service.pid()))
+                    .as("TCP ports the service listens on")
+                    .containsExactly(httpPort);
 
             assertThat(Files.getPosixFilePermissions(data)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
             try (Stream<Path> tree = Files.walk(data)) {
                 for (Path p : tree.toList()) {
-                    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).as(p.toString())
+                    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p)))
+                            .as(p.toString())
                             .isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
                 }
             }
@@ -59,14 +62,20 @@ class CrashSafetyTest {
         String revoked;
         try (ServiceProcess service = ServiceProcess.start(data, null)) {
             ServiceClient admin = new ServiceClient(service.awaitUrl(Duration.ofSeconds(240)));
-            revoked = admin.post("/v1/admin/tenants/default/keys", "{\"name\": \"old\"}").expect(201).json()
-                    .get("id").asString();
+            revoked = admin.post("/v1/admin/tenants/default/keys", "{\"name\": \"old\"}")
+                    .expect(201)
+                    .json()
+                    .get("id")
+                    .asString();
             String revokedSecret = null;
             for (int i = 0; i < 5; i++) {
                 admin.post("/v1/admin/tenants", "{\"id\": \"t" + i + "\"}").expect(201);
                 tenants.add("t" + i);
             }
-            kept = admin.post("/v1/admin/tenants/t4/keys", "{\"name\": \"new\"}").expect(201).json().get("secret")
+            kept = admin.post("/v1/admin/tenants/t4/keys", "{\"name\": \"new\"}")
+                    .expect(201)
+                    .json()
+                    .get("secret")
                     .asString();
             admin.delete("/v1/admin/keys/" + revoked).expect(200);
             service.kill(); // at once: whatever was answered 2xx must be on disk now
@@ -78,9 +87,18 @@ class CrashSafetyTest {
                 admin.get("/v1/admin/tenants/" + t).expect(200);
             }
             admin.as(kept).get("/v1/files").expect(200);
-            assertThat(admin.get("/v1/admin/tenants/default/keys").expect(200).json().get("data").valueStream()
-                    .filter(k -> k.get("id").asString().equals(revoked)).findFirst().orElseThrow()
-                    .get("revoked_at").isNull()).as("the revocation survived").isFalse();
+            assertThat(admin.get("/v1/admin/tenants/default/keys")
+                            .expect(200)
+                            .json()
+                            .get("data")
+                            .valueStream()
+                            .filter(k -> k.get("id").asString().equals(revoked))
+                            .findFirst()
+                            .orElseThrow()
+                            .get("revoked_at")
+                            .isNull())
+                    .as("the revocation survived")
+                    .isFalse();
         }
     }
 
@@ -88,20 +106,24 @@ class CrashSafetyTest {
     void aKilledUploadLeavesNoSpoolFileOutsideTheDataDirectory() throws Exception {
         Path data = dir.resolve("data");
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
-        try (ServiceProcess service = ServiceProcess.start(data, null, List.of(),
-                List.of("-Xmx1g", "-Djava.io.tmpdir=" + tmp))) {
+        try (ServiceProcess service =
+                ServiceProcess.start(data, null, List.of(), List.of("-Xmx1g", "-Djava.io.tmpdir=" + tmp))) {
             String url = service.awaitUrl(Duration.ofSeconds(240));
             int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
             try (Socket socket = new Socket("127.0.0.1", port)) {
                 OutputStream out = socket.getOutputStream();
                 String boundary = "b0undary";
-                String head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
-                        + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n"
-                        + "Content-Type: application/octet-stream\r\n\r\n";
+                String head =
+                        "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+                                + "--" + boundary
+                                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n"
+                                + "Content-Type: application/octet-stream\r\n\r\n";
                 long length = 64L << 20;
-                out.write(("POST /v1/files HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + ServiceClient.ADMIN_KEY
-                        + "\r\nContent-Type: multipart/form-data; boundary=" + boundary + "\r\nContent-Length: "
-                        + (head.length() + length) + "\r\n\r\n" + head).getBytes(StandardCharsets.US_ASCII));
+                out.write(("POST /v1/files HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                                + ServiceClient.ADMIN_KEY
+                                + "\r\nContent-Type: multipart/form-data; boundary=" + boundary + "\r\nContent-Length: "
+                                + (head.length() + length) + "\r\n\r\n" + head)
+                        .getBytes(StandardCharsets.US_ASCII));
                 byte[] line = "{\"text\": \"some training text for a crash test\"}\n".getBytes(StandardCharsets.UTF_8);
                 byte[] chunk = new byte[line.length * 1000];
                 for (int i = 0; i < 1000; i++) {
@@ -114,21 +136,23 @@ class CrashSafetyTest {
                 Thread.sleep(1000); // the service has read and written what it got
                 service.kill();
             }
-            assertThat(largeFiles(tmp)).as("files the killed upload left in java.io.tmpdir").isEmpty();
+            assertThat(largeFiles(tmp))
+                    .as("files the killed upload left in java.io.tmpdir")
+                    .isEmpty();
         }
     }
 
     @Test
     void aLargeUploadIsValidatedInFlatMemory() throws Exception {
         // 320 MB of examples against a 192 MB heap: kept in memory, they would not fit
-        try (ServiceProcess service = ServiceProcess.start(dir.resolve("data"), null, List.of(),
-                List.of("-Xmx192m"), "--sublinear.roles=api")) {
+        try (ServiceProcess service = ServiceProcess.start(
+                dir.resolve("data"), null, List.of(), List.of("-Xmx192m"), "--sublinear.roles=api")) {
             ServiceClient client = new ServiceClient(service.awaitUrl(Duration.ofSeconds(240)));
             byte[] line = "{\"text\": \"a line of training text that is long enough to count\"}\n"
                     .getBytes(StandardCharsets.UTF_8);
             long lines = (320L << 20) / line.length;
-            ServiceClient.Response r = client.uploadStream("big.jsonl", "fine-tune", lines * line.length,
-                    () -> new InputStream() {
+            ServiceClient.Response r =
+                    client.uploadStream("big.jsonl", "fine-tune", lines * line.length, () -> new InputStream() {
                         long position;
 
                         @Override
@@ -157,7 +181,9 @@ class CrashSafetyTest {
 
     private static List<Path> largeFiles(Path root) throws IOException {
         try (Stream<Path> tree = Files.walk(root)) {
-            return tree.filter(Files::isRegularFile).filter(p -> p.toFile().length() > 1 << 20).toList();
+            return tree.filter(Files::isRegularFile)
+                    .filter(p -> p.toFile().length() > 1 << 20)
+                    .toList();
         }
     }
 
@@ -182,7 +208,8 @@ class CrashSafetyTest {
             if (!Files.exists(file)) {
                 continue;
             }
-            for (String row : Files.readAllLines(file).subList(1, Files.readAllLines(file).size())) {
+            for (String row :
+                    Files.readAllLines(file).subList(1, Files.readAllLines(file).size())) {
                 String[] f = row.trim().split("\\s+");
                 if ("0A".equals(f[3]) && inodes.contains(f[9])) {
                     ports.add(Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16));

@@ -36,8 +36,11 @@ class PathSpellingTest {
         service = RunningService.start(dir.resolve("data"), null);
         anonymous = service.as(null);
         service.post("/v1/admin/tenants", "{\"id\": \"bob\"}").expect(201);
-        tenantKey = service.post("/v1/admin/tenants/bob/keys", "{\"name\": \"bob\"}").expect(201).json()
-                .get("secret").asString();
+        tenantKey = service.post("/v1/admin/tenants/bob/keys", "{\"name\": \"bob\"}")
+                .expect(201)
+                .json()
+                .get("secret")
+                .asString();
     }
 
     @AfterAll
@@ -46,9 +49,10 @@ class PathSpellingTest {
     }
 
     private static ServiceClient.Response send(ServiceClient as, String method, String rawPath, String json) {
-        HttpRequest.Builder b = as.request("").uri(URI.create(service.baseUrl() + rawPath))
-                .header("Content-Type", "application/json");
-        b = json == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+        HttpRequest.Builder b =
+                as.request("").uri(URI.create(service.baseUrl() + rawPath)).header("Content-Type", "application/json");
+        b = json == null
+                ? b.method(method, HttpRequest.BodyPublishers.noBody())
                 : b.method(method, HttpRequest.BodyPublishers.ofString(json));
         return as.send(b.build());
     }
@@ -76,33 +80,55 @@ class PathSpellingTest {
                 try {
                     r = send(caller, a[0], a[1], a[2]);
                 } catch (RuntimeException e) {
-                    throw new AssertionError(a[0] + " " + a[1] + " as " + (caller == anonymous ? "nobody" : "tenant"), e);
+                    throw new AssertionError(
+                            a[0] + " " + a[1] + " as " + (caller == anonymous ? "nobody" : "tenant"), e);
                 }
-                assertThat(r.status()).as("%s %s as %s: %s", a[0], a[1], caller == anonymous ? "nobody" : "a tenant",
-                        r.body()).isIn(400, 401, 403, 404);
+                assertThat(r.status())
+                        .as("%s %s as %s: %s", a[0], a[1], caller == anonymous ? "nobody" : "a tenant", r.body())
+                        .isIn(400, 401, 403, 404);
                 assertThat(r.contentType()).as(a[1]).startsWith("application/problem+json");
                 assertThat(r.body()).doesNotContain("secret");
             }
         }
         // the only admin keys are the ones made on purpose
-        assertThat(service.get("/v1/admin/tenants/default/keys").expect(200).json().get("data").valueStream()
-                .filter(k -> k.get("admin").asBoolean()).count()).isEqualTo(1);
-        assertThat(service.get("/v1/admin/tenants/default").expect(200).json().get("limits").get("max_running_jobs")
-                .asInt()).isNotEqualTo(1000);
+        assertThat(service.get("/v1/admin/tenants/default/keys")
+                        .expect(200)
+                        .json()
+                        .get("data")
+                        .valueStream()
+                        .filter(k -> k.get("admin").asBoolean())
+                        .count())
+                .isEqualTo(1);
+        assertThat(service.get("/v1/admin/tenants/default")
+                        .expect(200)
+                        .json()
+                        .get("limits")
+                        .get("max_running_jobs")
+                        .asInt())
+                .isNotEqualTo(1000);
     }
 
     @Test
     void tenantRoutesWithPathParametersAreRefusedNotFailed() {
         ServiceClient bob = service.as(tenantKey);
-        for (String path : List.of("/v1;x/files", "/v1/files;x", "/v1/fine_tuning;x/jobs", "/v1/models;jsessionid=1",
-                "/v1/files/%2e%2e/x", "/v1/files/a%2fb", "/v1/files/a%5cb", "/v1/files/%25")) {
+        for (String path : List.of(
+                "/v1;x/files",
+                "/v1/files;x",
+                "/v1/fine_tuning;x/jobs",
+                "/v1/models;jsessionid=1",
+                "/v1/files/%2e%2e/x",
+                "/v1/files/a%2fb",
+                "/v1/files/a%5cb",
+                "/v1/files/%25")) {
             ServiceClient.Response r = send(bob, "GET", path, null);
             assertThat(r.status()).as(path + ": " + r.body()).isBetween(400, 499);
             assertThat(r.contentType()).as(path).startsWith("application/problem+json");
         }
         // a model id with an encoded ':' (as HTTP clients send it) still works
         send(bob, "GET", "/v1/models/lm%2Dtiny", null).expect(400);
-        assertThat(send(bob, "GET", "/v1/models/ft%3Alm-tiny%3A%3Aftjob-none", null).status()).isEqualTo(404);
+        assertThat(send(bob, "GET", "/v1/models/ft%3Alm-tiny%3A%3Aftjob-none", null)
+                        .status())
+                .isEqualTo(404);
     }
 
     @Test
@@ -117,32 +143,51 @@ class PathSpellingTest {
 
     @Test
     void onlyTheDashboardAndHealthAnswerWithoutAKey() {
-        for (String path : List.of("/", "/app.js", "/app.css", "/charts.js", "/actuator/health",
-                "/actuator/health/liveness", "/actuator/health/readiness")) {
+        for (String path : List.of(
+                "/",
+                "/app.js",
+                "/app.css",
+                "/charts.js",
+                "/actuator/health",
+                "/actuator/health/liveness",
+                "/actuator/health/readiness")) {
             anonymous.get(path).expect(200);
         }
-        for (String path : List.of("/actuator/prometheus", "/v3/api-docs", "/v3/api-docs.yaml", "/swagger-ui.html",
-                "/swagger-ui/index.html", "/v1/workers", "/v1/files", "/actuator/env", "/anything")) {
+        for (String path : List.of(
+                "/actuator/prometheus",
+                "/v3/api-docs",
+                "/v3/api-docs.yaml",
+                "/swagger-ui.html",
+                "/swagger-ui/index.html",
+                "/v1/workers",
+                "/v1/files",
+                "/actuator/env",
+                "/anything")) {
             ServiceClient.Response r = anonymous.get(path);
             assertThat(r.status()).as(path).isEqualTo(401);
             assertThat(r.contentType()).as(path).startsWith("application/problem+json");
         }
         ServiceClient bob = service.as(tenantKey);
-        assertThat(bob.get("/actuator/prometheus").status()).as("global counts are for admins").isEqualTo(403);
+        assertThat(bob.get("/actuator/prometheus").status())
+                .as("global counts are for admins")
+                .isEqualTo(403);
         bob.get("/v3/api-docs").expect(200);
         assertThat(service.get("/actuator/prometheus").expect(200).body()).contains("sublinear_queue_depth");
-        assertThat(service.get("/swagger-ui/index.html").status()).as("no UI is served").isEqualTo(404);
+        assertThat(service.get("/swagger-ui/index.html").status())
+                .as("no UI is served")
+                .isEqualTo(404);
     }
 
     @Test
     void theDashboardCarriesSecurityHeaders() throws Exception {
-        var response = service.http().send(anonymous.request("/").GET().build(),
-                java.net.http.HttpResponse.BodyHandlers.discarding());
+        var response = service.http()
+                .send(anonymous.request("/").GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding());
         assertThat(response.statusCode()).isEqualTo(200);
         var headers = response.headers();
-        assertThat(headers.firstValue("Content-Security-Policy")).hasValueSatisfying(csp -> assertThat(csp)
-                .contains("default-src 'self'", "frame-ancestors 'none'", "script-src 'self'")
-                .doesNotContain("unsafe-inline", "unsafe-eval"));
+        assertThat(headers.firstValue("Content-Security-Policy"))
+                .hasValueSatisfying(csp -> assertThat(csp)
+                        .contains("default-src 'self'", "frame-ancestors 'none'", "script-src 'self'")
+                        .doesNotContain("unsafe-inline", "unsafe-eval"));
         assertThat(headers.firstValue("X-Frame-Options")).contains("DENY");
         assertThat(headers.firstValue("X-Content-Type-Options")).contains("nosniff");
         assertThat(headers.firstValue("Referrer-Policy")).contains("no-referrer");

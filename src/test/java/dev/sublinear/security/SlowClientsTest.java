@@ -35,22 +35,30 @@ class SlowClientsTest {
 
     @Test
     void slowBodiesWithoutAKeyNeverHoldTheService() throws Exception {
-        try (RunningService service = RunningService.start(dir.resolve("data"), null, "--server.tomcat.threads.max=8",
-                "--sublinear.http.max-requests-per-client=0", "--sublinear.roles=api")) {
+        try (RunningService service = RunningService.start(
+                dir.resolve("data"),
+                null,
+                "--server.tomcat.threads.max=8",
+                "--sublinear.http.max-requests-per-client=0",
+                "--sublinear.roles=api")) {
             List<Socket> attackers = new ArrayList<>();
             try {
                 for (int i = 0; i < 40; i++) {
                     attackers.add(startUpload(service, null, 1_000));
                 }
-                HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+                HttpClient probe = HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(3))
+                        .build();
                 long end = System.nanoTime() + Duration.ofSeconds(12).toNanos();
                 int probes = 0;
                 while (System.nanoTime() < end) {
                     for (Socket s : attackers) {
                         trickle(s);
                     }
-                    assertThat(status(probe, service.baseUrl() + "/actuator/health", null)).isEqualTo(200);
-                    assertThat(status(probe, service.baseUrl() + "/v1/files", ServiceClient.ADMIN_KEY)).isEqualTo(200);
+                    assertThat(status(probe, service.baseUrl() + "/actuator/health", null))
+                            .isEqualTo(200);
+                    assertThat(status(probe, service.baseUrl() + "/v1/files", ServiceClient.ADMIN_KEY))
+                            .isEqualTo(200);
                     probes++;
                     Thread.sleep(500);
                 }
@@ -65,10 +73,16 @@ class SlowClientsTest {
 
     @Test
     void aSlowBodyWithAKeyIsCutOffAndOneClientCannotHoldEveryThread() throws Exception {
-        try (RunningService service = RunningService.start(dir.resolve("data"), null, "--sublinear.roles=api",
-                "--sublinear.http.body-grace=2s", "--sublinear.http.body-min-rate=1KB",
+        try (RunningService service = RunningService.start(
+                dir.resolve("data"),
+                null,
+                "--sublinear.roles=api",
+                "--sublinear.http.body-grace=2s",
+                "--sublinear.http.body-min-rate=1KB",
                 "--sublinear.http.max-requests-per-client=4")) {
-            HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+            HttpClient probe = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(3))
+                    .build();
             List<Socket> slow = new ArrayList<>();
             try {
                 for (int i = 0; i < 4; i++) {
@@ -76,9 +90,12 @@ class SlowClientsTest {
                 }
                 Thread.sleep(300);
                 // four requests in progress from this address: a fifth is refused at once
-                HttpResponse<String> busy = probe.send(HttpRequest.newBuilder(URI.create(service.baseUrl() + "/v1/files"))
-                        .header("Authorization", "Bearer " + ServiceClient.ADMIN_KEY).timeout(Duration.ofSeconds(3))
-                        .build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> busy = probe.send(
+                        HttpRequest.newBuilder(URI.create(service.baseUrl() + "/v1/files"))
+                                .header("Authorization", "Bearer " + ServiceClient.ADMIN_KEY)
+                                .timeout(Duration.ofSeconds(3))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 assertThat(busy.statusCode()).isEqualTo(429);
                 assertThat(busy.headers().firstValue("Retry-After")).isPresent();
                 assertThat(busy.body()).contains("\"code\":\"too_many_requests\"");
@@ -92,7 +109,9 @@ class SlowClientsTest {
                         trickle(s);
                         answer = readAnswer(s, 1000);
                     }
-                    assertThat(answer).startsWith("HTTP/1.1 408").contains("application/problem+json")
+                    assertThat(answer)
+                            .startsWith("HTTP/1.1 408")
+                            .contains("application/problem+json")
                             .contains("\"code\":\"request_timeout\"");
                 }
                 assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
@@ -101,7 +120,8 @@ class SlowClientsTest {
                     s.close();
                 }
             }
-            assertThat(status(probe, service.baseUrl() + "/v1/files", ServiceClient.ADMIN_KEY)).isEqualTo(200);
+            assertThat(status(probe, service.baseUrl() + "/v1/files", ServiceClient.ADMIN_KEY))
+                    .isEqualTo(200);
         }
     }
 
@@ -112,7 +132,8 @@ class SlowClientsTest {
         String head = "POST /v1/files HTTP/1.1\r\nHost: localhost\r\n"
                 + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
                 + "Content-Type: multipart/form-data; boundary=" + BOUNDARY + "\r\nContent-Length: " + length
-                + "\r\n\r\n--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n\r\n";
+                + "\r\n\r\n--" + BOUNDARY
+                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n\r\n";
         socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
         socket.getOutputStream().flush();
         return socket;

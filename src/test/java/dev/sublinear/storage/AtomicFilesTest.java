@@ -30,7 +30,8 @@ class AtomicFilesTest {
         assertThat(Files.readString(target)).isEqualTo("second");
         assertThat(names(dir)).containsExactly("a.bin");
         if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-------");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+                    .isEqualTo("rw-------");
         }
     }
 
@@ -41,13 +42,16 @@ class AtomicFilesTest {
         IOException failure = new IOException("disk went away");
         Path fresh = dir.resolve("fresh.bin");
         for (Path target : List.of(kept, fresh)) {
-            IOException thrown = assertThrows(IOException.class, () -> AtomicFiles.write(target, out -> {
-                out.write(new byte[200_000]); // past the buffer: part of it is on disk when the write fails
-                throw failure;
-            }));
+            IOException thrown = assertThrows(
+                    IOException.class,
+                    () -> AtomicFiles.write(target, out -> {
+                        out.write(new byte[200_000]); // past the buffer: part of it is on disk when the write fails
+                        throw failure;
+                    }));
             assertThat(thrown).isSameAs(failure);
         }
-        assertThrows(IllegalStateException.class,
+        assertThrows(
+                IllegalStateException.class,
                 () -> AtomicFiles.write(fresh, out -> {
                     out.write(1);
                     throw new IllegalStateException("a bug in the writer");
@@ -73,7 +77,9 @@ class AtomicFilesTest {
             assertThat(staged.bytes()).isEqualTo(5);
             assertThat(target).doesNotExist();
             assertThat(AtomicFiles.list(dir)).isEmpty();
-            assertThat(names(dir)).singleElement().satisfies(n -> assertThat(n).startsWith(AtomicFiles.TEMPORARY_PREFIX));
+            assertThat(names(dir))
+                    .singleElement()
+                    .satisfies(n -> assertThat(n).startsWith(AtomicFiles.TEMPORARY_PREFIX));
         }
         assertThat(names(dir)).isEmpty();
 

@@ -53,8 +53,11 @@ class FileSystemArtifactStoreTest {
             while (System.nanoTime() < end) {
                 store.list("");
                 store.list("models/");
-                assertEquals(List.of("jobs/j1/checkpoints/step-00000001", "jobs/j1/checkpoints/step-00000002"),
-                        store.list("jobs/j1/checkpoints/step-").stream().map(ArtifactInfo::key).toList());
+                assertEquals(
+                        List.of("jobs/j1/checkpoints/step-00000001", "jobs/j1/checkpoints/step-00000002"),
+                        store.list("jobs/j1/checkpoints/step-").stream()
+                                .map(ArtifactInfo::key)
+                                .toList());
                 listings++;
             }
             assertTrue(listings > 10 && written.get() > 10, listings + " listings, " + written + " writes");
@@ -70,7 +73,8 @@ class FileSystemArtifactStoreTest {
         byte[] content = "hello artifacts".getBytes(StandardCharsets.UTF_8);
         ArtifactInfo info = store.put("tenant-1/files/file-abc.jsonl", new ByteArrayInputStream(content), 1000);
         assertEquals(content.length, info.bytes());
-        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content)), info.sha256());
+        assertEquals(
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content)), info.sha256());
         try (InputStream in = store.open("tenant-1/files/file-abc.jsonl")) {
             assertArrayEquals(content, in.readAllBytes());
         }
@@ -78,9 +82,12 @@ class FileSystemArtifactStoreTest {
         ArtifactInfo written = store.write("tenant-2/files/file-xyz.jsonl", out -> out.write(new byte[5]), 1000);
         assertEquals(5, written.bytes());
         assertEquals(written, store.info("tenant-2/files/file-xyz.jsonl").orElseThrow());
-        assertEquals(List.of("tenant-1/files/file-abc.jsonl", "tenant-1/files/file-def.jsonl"),
+        assertEquals(
+                List.of("tenant-1/files/file-abc.jsonl", "tenant-1/files/file-def.jsonl"),
                 store.list("tenant-1/").stream().map(ArtifactInfo::key).toList());
-        assertEquals(info.sha256(), store.info("tenant-1/files/file-abc.jsonl").orElseThrow().sha256());
+        assertEquals(
+                info.sha256(),
+                store.info("tenant-1/files/file-abc.jsonl").orElseThrow().sha256());
         assertTrue(store.delete("tenant-1/files/file-abc.jsonl"));
         assertFalse(store.delete("tenant-1/files/file-abc.jsonl"));
         assertTrue(store.info("tenant-1/files/file-abc.jsonl").isEmpty());
@@ -89,12 +96,23 @@ class FileSystemArtifactStoreTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"../escape", "a/../../escape", "/etc/passwd", "a//b", "", ".hidden", "a/b/", "a\\b",
-        "x.sha256", "-dash", "a/ b"})
+    @ValueSource(
+            strings = {
+                "../escape",
+                "a/../../escape",
+                "/etc/passwd",
+                "a//b",
+                "",
+                ".hidden",
+                "a/b/",
+                "a\\b",
+                "x.sha256",
+                "-dash",
+                "a/ b"
+            })
     void refusesKeysThatCouldEscapeOrCollide(String key) throws Exception {
         ArtifactStore store = new FileSystemArtifactStore(root.resolve("artifacts"));
-        assertThrows(IllegalArgumentException.class,
-                () -> store.put(key, new ByteArrayInputStream(new byte[1]), 10));
+        assertThrows(IllegalArgumentException.class, () -> store.put(key, new ByteArrayInputStream(new byte[1]), 10));
         assertTrue(Files.notExists(root.resolve("escape")));
     }
 
@@ -102,7 +120,8 @@ class FileSystemArtifactStoreTest {
     void tooLargeOrFailedWritesLeaveNothingAndKeepThePreviousVersion() throws Exception {
         ArtifactStore store = new FileSystemArtifactStore(root.resolve("artifacts"));
         store.put("models/m.params", new ByteArrayInputStream(new byte[] {1, 2, 3}), 10);
-        assertThrows(ArtifactTooLargeException.class,
+        assertThrows(
+                ArtifactTooLargeException.class,
                 () -> store.put("models/m.params", new ByteArrayInputStream(new byte[11]), 10));
         InputStream failing = new InputStream() {
             private int left = 5;
@@ -116,16 +135,23 @@ class FileSystemArtifactStoreTest {
             }
         };
         assertThrows(IOException.class, () -> store.put("models/m.params", failing, 100));
-        assertThrows(ArtifactTooLargeException.class, () -> store.write("models/m.params", out -> {
-            out.write(new byte[6]);
-            out.write(new byte[5]);
-        }, 10));
+        assertThrows(
+                ArtifactTooLargeException.class,
+                () -> store.write(
+                        "models/m.params",
+                        out -> {
+                            out.write(new byte[6]);
+                            out.write(new byte[5]);
+                        },
+                        10));
         try (InputStream in = store.open("models/m.params")) {
             assertArrayEquals(new byte[] {1, 2, 3}, in.readAllBytes(), "the previous version is intact");
         }
         try (Stream<Path> files = Files.list(root.resolve("artifacts/models"))) {
-            assertEquals(List.of("m.params", "m.params.sha256"),
-                    files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
+            assertEquals(
+                    List.of("m.params", "m.params.sha256"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no temporary files left");
         }
     }
 }

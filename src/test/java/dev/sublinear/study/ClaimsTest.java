@@ -18,7 +18,10 @@ class ClaimsTest {
     }
 
     private void variantWithExactMatch(String id, long stateBytes, double exactMatch, Float... finalLosses) {
-        Variant variant = Variant.table().stream().filter(v -> v.id().equals(id)).findFirst().orElseThrow();
+        Variant variant = Variant.table().stream()
+                .filter(v -> v.id().equals(id))
+                .findFirst()
+                .orElseThrow();
         List<RunResult> runs = new java.util.ArrayList<>();
         long seed = 1;
         for (Float loss : finalLosses) {
@@ -27,15 +30,31 @@ class ClaimsTest {
             List<RunResult.Point> validation = loss == null
                     ? List.of(new RunResult.Point(0, 5.5))
                     : List.of(new RunResult.Point(0, 5.5), new RunResult.Point(100, loss));
-            runs.add(new RunResult(id, seed++, 100, curve, validation, loss == null ? "loss became NaN" : null, exactMatch, "",
-                    stateBytes, 8000, 1000, 1.0, 1.0));
+            runs.add(new RunResult(
+                    id,
+                    seed++,
+                    100,
+                    curve,
+                    validation,
+                    loss == null ? "loss became NaN" : null,
+                    exactMatch,
+                    "",
+                    stateBytes,
+                    8000,
+                    1000,
+                    1.0,
+                    1.0));
         }
         summaries.put(id, new VariantSummary(variant, runs));
     }
 
     private Claims.Verdict verdict(String startOfClaim) {
-        return new Claims(summaries).judge().stream().filter(c -> c.claim().startsWith(startOfClaim)).findFirst()
-                .orElseThrow().verdict();
+        return new Claims(summaries)
+                .judge().stream()
+                        .filter(c -> c.claim().startsWith(startOfClaim))
+                        .findFirst()
+                        .orElseThrow()
+                        .verdict();
     }
 
     @Test

@@ -7,11 +7,11 @@ import ai.djl.Device;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
-import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.OptimizerConfig;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.TrainingListener;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
 import java.nio.file.Path;
@@ -32,17 +32,25 @@ class ExactMatchTest {
 
     @Test
     void agreesWithGreedyGeneration() throws Exception {
-        TranslationTask.Splits splits = TranslationTask.generate(TranslationTask.STUDY_SEED).splits(400, 16, 40, 5);
+        TranslationTask.Splits splits =
+                TranslationTask.generate(TranslationTask.STUDY_SEED).splits(400, 16, 40, 5);
         Path base = dir.resolve("base");
         try (LoadedModel initial = LoadedModel.create(StudySettings.quick().model(), 1, Device.cpu())) {
             initial.save(base);
         }
         // a short run with a large rate: enough for outputs that end, not for good ones
-        TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Saved(base),
+        TrainingSpec spec = new TrainingSpec(
+                TaskType.CAUSAL_LM,
+                new ModelSource.Saved(base),
                 TranslationTask.write(dir.resolve("train.jsonl"), splits.training()),
                 TranslationTask.write(dir.resolve("valid.jsonl"), splits.validation()),
-                new TrainingPlan(20, 16, 150, 1, 0, 0, 1), OptimizerConfig.adam(1e-2f), new Device[] {Device.cpu()}, 1,
-                new DirectoryCheckpointStore(dir.resolve("checkpoints")), null, dir.resolve("model"));
+                new TrainingPlan(20, 16, 150, 1, 0, 0, 1),
+                OptimizerConfig.adam(1e-2f),
+                new Device[] {Device.cpu()},
+                1,
+                new DirectoryCheckpointStore(dir.resolve("checkpoints")),
+                null,
+                dir.resolve("model"));
         new TrainingRun(spec, new RunControl(), TrainingListener.NONE).run();
 
         try (LoadedModel model = LoadedModel.load(dir.resolve("model"), Device.cpu())) {
@@ -61,7 +69,8 @@ class ExactMatchTest {
             for (TranslationTask.Pair p : own) {
                 String t = p.target();
                 char last = t.charAt(t.length() - 1);
-                changed.add(new TranslationTask.Pair(p.source(), t.substring(0, t.length() - 1) + (last == 'a' ? 'b' : 'a')));
+                changed.add(new TranslationTask.Pair(
+                        p.source(), t.substring(0, t.length() - 1) + (last == 'a' ? 'b' : 'a')));
                 changed.add(new TranslationTask.Pair(p.source(), t + "a"));
                 changed.add(new TranslationTask.Pair(p.source(), t.substring(0, t.length() - 1)));
             }

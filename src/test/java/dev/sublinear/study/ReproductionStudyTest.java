@@ -25,7 +25,8 @@ class ReproductionStudyTest {
     void quickModeRunsEveryVariantAndWritesItsReport() throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         StudySettings quick = StudySettings.quick();
-        ReproductionStudy study = new ReproductionStudy(quick, Variant.table(), new PrintStream(log, true, StandardCharsets.UTF_8));
+        ReproductionStudy study =
+                new ReproductionStudy(quick, Variant.table(), new PrintStream(log, true, StandardCharsets.UTF_8));
 
         ReproductionStudy.Outcome outcome = study.run(out, "test");
 
@@ -63,7 +64,8 @@ class ReproductionStudyTest {
         }
         List<String> csv = Files.readAllLines(out.resolve(Report.FILES).resolve(Report.RUNS_CSV));
         assertEquals(1 + variants * seeds, csv.size());
-        assertTrue(log.toString(StandardCharsets.UTF_8).contains("[" + variants * seeds + "/" + variants * seeds + "]"));
+        assertTrue(
+                log.toString(StandardCharsets.UTF_8).contains("[" + variants * seeds + "/" + variants * seeds + "]"));
     }
 
     @Test
@@ -83,6 +85,9 @@ class ReproductionStudyTest {
     }
 
     private static VariantSummary summary(ReproductionStudy.Outcome outcome, String id) {
-        return outcome.summaries().stream().filter(s -> s.variant().id().equals(id)).findFirst().orElseThrow();
+        return outcome.summaries().stream()
+                .filter(s -> s.variant().id().equals(id))
+                .findFirst()
+                .orElseThrow();
     }
 }

@@ -23,7 +23,8 @@ class ResultsFileTest {
         results.add(run("adafactor", 2));
 
         ResultsFile reopened = ResultsFile.open(file, StudySettings.quick());
-        assertThat(reopened.find("adam", 1)).hasValueSatisfying(r -> assertThat(r.steps()).isEqualTo(10));
+        assertThat(reopened.find("adam", 1))
+                .hasValueSatisfying(r -> assertThat(r.steps()).isEqualTo(10));
         assertThat(reopened.find("adafactor", 2)).isPresent();
         assertThat(reopened.find("adam", 2)).isEmpty();
         try (Stream<Path> files = Files.list(file.getParent())) {
@@ -32,7 +33,19 @@ class ResultsFileTest {
     }
 
     private static RunResult run(String variant, long seed) {
-        return new RunResult(variant, seed, 10, new float[] {2f, 1f}, List.of(new RunResult.Point(10, 1.5)), null, 0.5,
-                "sample", 1, 2, 3, 4.0, 5.0);
+        return new RunResult(
+                variant,
+                seed,
+                10,
+                new float[] {2f, 1f},
+                List.of(new RunResult.Point(10, 1.5)),
+                null,
+                0.5,
+                "sample",
+                1,
+                2,
+                3,
+                4.0,
+                5.0);
     }
 }

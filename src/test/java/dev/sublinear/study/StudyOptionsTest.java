@@ -20,14 +20,27 @@ class StudyOptionsTest {
 
     @Test
     void theModeAppliesFirstWhereverItStands() {
-        ReproductionStudy.Options o = ReproductionStudy.Options.parse(
-                new String[] {"--seeds", "4,5", "--steps", "30", "--mode", "quick", "--variants", "adam,adafactor",
-                    "--learning-rate", "0.01", "--results", "r.ser"});
+        ReproductionStudy.Options o = ReproductionStudy.Options.parse(new String[] {
+            "--seeds",
+            "4,5",
+            "--steps",
+            "30",
+            "--mode",
+            "quick",
+            "--variants",
+            "adam,adafactor",
+            "--learning-rate",
+            "0.01",
+            "--results",
+            "r.ser"
+        });
         assertEquals("quick", o.settings().mode());
         assertEquals(List.of(4L, 5L), o.settings().seeds());
         assertEquals(30, o.settings().steps());
         assertEquals(0.01f, o.settings().learningRate());
-        assertEquals(List.of("adam", "adafactor"), o.variants().stream().map(Variant::id).toList());
+        assertEquals(
+                List.of("adam", "adafactor"),
+                o.variants().stream().map(Variant::id).toList());
         assertEquals(Path.of("r.ser"), o.results());
     }
 

@@ -30,8 +30,12 @@ class TranslationTaskTest {
 
     @Test
     void theSameSeedGivesTheSamePairs() {
-        assertEquals(task.splits(50, 5, 5, 3), TranslationTask.generate(TranslationTask.STUDY_SEED).splits(50, 5, 5, 3));
-        assertFalse(task.splits(50, 5, 5, 3).training().equals(task.splits(50, 5, 5, 4).training()));
+        assertEquals(
+                task.splits(50, 5, 5, 3),
+                TranslationTask.generate(TranslationTask.STUDY_SEED).splits(50, 5, 5, 3));
+        assertFalse(task.splits(50, 5, 5, 3)
+                .training()
+                .equals(task.splits(50, 5, 5, 4).training()));
     }
 
     /**
@@ -87,8 +91,8 @@ class TranslationTaskTest {
     }
 
     /** Translates by the rules, or null when a word was never seen in training. */
-    private static String translate(String source, Map<String, String> dictionary, Set<String> nouns,
-            Map<String, String> suffixes) {
+    private static String translate(
+            String source, Map<String, String> dictionary, Set<String> nouns, Map<String, String> suffixes) {
         List<String> words = List.of(source.split(" "));
         int[] at = {0};
         List<String> subject;

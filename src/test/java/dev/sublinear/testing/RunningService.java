@@ -47,7 +47,8 @@ public final class RunningService extends ServiceClient implements AutoCloseable
             args.addAll(List.of(database.springArguments()));
         }
         args.addAll(List.of(arguments));
-        return new RunningService(new SpringApplicationBuilder(SublinearApplication.class).run(args.toArray(String[]::new)));
+        return new RunningService(
+                new SpringApplicationBuilder(SublinearApplication.class).run(args.toArray(String[]::new)));
     }
 
     public ConfigurableApplicationContext context() {

@@ -71,14 +71,18 @@ public class ServiceClient {
     }
 
     public Response post(String path, String json) {
-        return send(request(path).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+        return send(request(path)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build());
     }
 
     public Response post(String path, String json, String idempotencyKey) {
-        return send(request(path).header("Content-Type", "application/json")
+        return send(request(path)
+                .header("Content-Type", "application/json")
                 .header("Idempotency-Key", idempotencyKey)
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build());
     }
 
     public Response delete(String path) {
@@ -87,8 +91,7 @@ public class ServiceClient {
 
     public byte[] download(String path) {
         try {
-            HttpResponse<byte[]> r = http.send(request(path).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> r = http.send(request(path).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertThat(r.statusCode()).isEqualTo(200);
             return r.body();
         } catch (IOException | InterruptedException e) {
@@ -99,32 +102,45 @@ public class ServiceClient {
     /** Uploads {@code content} as multipart form data. */
     public Response upload(String filename, byte[] content, String purpose) {
         String boundary = "----sublinear" + UUID.randomUUID();
-        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose + "\r\n"
-                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n"
-                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose
+                        + "\r\n"
+                        + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename
+                        + "\"\r\n"
+                        + "Content-Type: application/octet-stream\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8);
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
         return send(request("/v1/files")
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofByteArrays(List.of(head, content, tail))).build());
+                .POST(HttpRequest.BodyPublishers.ofByteArrays(List.of(head, content, tail)))
+                .build());
     }
 
     /** Uploads {@code length} bytes read from a stream as multipart form data, never holding them in memory. */
-    public Response uploadStream(String filename, String purpose, long length,
-            java.util.function.Supplier<java.io.InputStream> content) {
+    public Response uploadStream(
+            String filename, String purpose, long length, java.util.function.Supplier<java.io.InputStream> content) {
         String boundary = "----sublinear" + UUID.randomUUID();
         byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose
-                + "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename
-                + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+                        + "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+                        + filename
+                        + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8);
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
-        HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.concat(
-                HttpRequest.BodyPublishers.ofByteArray(head), HttpRequest.BodyPublishers.ofInputStream(content),
-                HttpRequest.BodyPublishers.ofByteArray(tail)), head.length + length + tail.length);
-        return send(request("/v1/files").header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(body).build());
+        HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.fromPublisher(
+                HttpRequest.BodyPublishers.concat(
+                        HttpRequest.BodyPublishers.ofByteArray(head),
+                        HttpRequest.BodyPublishers.ofInputStream(content),
+                        HttpRequest.BodyPublishers.ofByteArray(tail)),
+                head.length + length + tail.length);
+        return send(request("/v1/files")
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(body)
+                .build());
     }
 
     public String uploadFile(Path file, String purpose) throws IOException {
-        JsonNode f = upload(file.getFileName().toString(), Files.readAllBytes(file), purpose).expect(201).json();
+        JsonNode f = upload(file.getFileName().toString(), Files.readAllBytes(file), purpose)
+                .expect(201)
+                .json();
         assertThat(f.get("status").asString()).as(f.toString()).isEqualTo("processed");
         return f.get("id").asString();
     }
@@ -146,7 +162,8 @@ public class ServiceClient {
             sleep(100);
         } while (System.nanoTime() < deadline);
         throw new AssertionError("job " + jobId + " did not reach the expected state in " + timeout + ": " + job
-                + "\nevents: " + get("/v1/fine_tuning/jobs/" + jobId + "/events?limit=100").body());
+                + "\nevents: "
+                + get("/v1/fine_tuning/jobs/" + jobId + "/events?limit=100").body());
     }
 
     public JsonNode awaitStatus(String jobId, String status, Duration timeout) {
@@ -160,7 +177,8 @@ public class ServiceClient {
     public Response send(HttpRequest request) {
         try {
             HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+            return new Response(
+                    r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
@@ -181,5 +199,4 @@ public class ServiceClient {
             throw new IllegalStateException(e);
         }
     }
-
 }

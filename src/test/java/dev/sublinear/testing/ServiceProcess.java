@@ -5,10 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The application in a separate JVM: a test can kill it with SIGKILL as a crash would, and a
@@ -38,14 +38,20 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     /** Starts the application with the given worker timings (an empty list: the defaults). */
-    public static ServiceProcess start(Path dataDir, TestDatabases.Database database, List<String> timings,
-            String... arguments) throws IOException {
+    public static ServiceProcess start(
+            Path dataDir, TestDatabases.Database database, List<String> timings, String... arguments)
+            throws IOException {
         return start(dataDir, database, timings, List.of("-Xmx1g"), arguments);
     }
 
     /** Starts the application with the given worker timings and JVM options (heap size, system properties). */
-    public static ServiceProcess start(Path dataDir, TestDatabases.Database database, List<String> timings,
-            List<String> jvmOptions, String... arguments) throws IOException {
+    public static ServiceProcess start(
+            Path dataDir,
+            TestDatabases.Database database,
+            List<String> timings,
+            List<String> jvmOptions,
+            String... arguments)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-DDJL_CACHE_DIR=" + System.getProperty("DJL_CACHE_DIR", "target/djl-cache")));
@@ -56,7 +62,9 @@ public final class ServiceProcess implements AutoCloseable {
         } else {
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), SublinearApplication.class.getName()));
         }
-        command.addAll(List.of("--sublinear.data-dir=" + dataDir, "--spring.main.banner-mode=off",
+        command.addAll(List.of(
+                "--sublinear.data-dir=" + dataDir,
+                "--spring.main.banner-mode=off",
                 "--sublinear.admin.key=" + ServiceClient.ADMIN_KEY));
         command.addAll(timings);
         if (database != null) {
@@ -68,7 +76,10 @@ public final class ServiceProcess implements AutoCloseable {
         }
         Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
         java.nio.file.Files.createDirectories(dataDir);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         return new ServiceProcess(process, log);
     }
 
@@ -96,7 +107,8 @@ public final class ServiceProcess implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        throw new IllegalStateException("the service did not start in " + timeout + "; its log: " + Files.readString(log));
+        throw new IllegalStateException(
+                "the service did not start in " + timeout + "; its log: " + Files.readString(log));
     }
 
     public boolean alive() {

@@ -27,8 +27,11 @@ public final class TestDatabases {
 
         /** Spring Boot arguments that point an application at this database. */
         public String[] springArguments() {
-            return new String[] {"--spring.datasource.url=" + url, "--spring.datasource.username=" + user,
-                    "--spring.datasource.password=" + password};
+            return new String[] {
+                "--spring.datasource.url=" + url,
+                "--spring.datasource.username=" + user,
+                "--spring.datasource.password=" + password
+            };
         }
 
         /** A pooled data source with the schema migrated. */
@@ -39,7 +42,11 @@ public final class TestDatabases {
             config.setPassword(password);
             config.setMaximumPoolSize(12);
             HikariDataSource ds = new HikariDataSource(config);
-            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+            Flyway.configure()
+                    .dataSource(ds)
+                    .locations("classpath:db/migration")
+                    .load()
+                    .migrate();
             return ds;
         }
 
@@ -64,7 +71,8 @@ public final class TestDatabases {
                 }));
             }
             String name = "sublinear_" + NEXT.incrementAndGet();
-            try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            try (Connection c = postgres.getPostgresDatabase().getConnection();
+                    Statement s = c.createStatement()) {
                 s.execute("CREATE DATABASE " + name);
             }
             return new Database("postgresql", postgres.getJdbcUrl("postgres", name), "postgres", "postgres");
@@ -77,7 +85,11 @@ public final class TestDatabases {
 
     /** A new in-memory H2 database in PostgreSQL mode (lives while a connection is open). */
     public static Database h2() {
-        return new Database("h2", "jdbc:h2:mem:sublinear_" + NEXT.incrementAndGet()
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1", "sa", "");
+        return new Database(
+                "h2",
+                "jdbc:h2:mem:sublinear_" + NEXT.incrementAndGet()
+                        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1",
+                "sa",
+                "");
     }
 }

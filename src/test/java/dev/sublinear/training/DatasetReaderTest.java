@@ -39,14 +39,17 @@ class DatasetReaderTest {
                 Arguments.of("{\"text\": null}", "text", "is missing"),
                 Arguments.of("{\"text\": \"hi\", \"extra\": 1}", "extra", "is not expected"),
                 Arguments.of("{}", "text", "is missing"),
-                Arguments.of("{\"prompt\": \"" + "x".repeat(200) + "\", \"completion\": \"y\"}", "prompt",
+                Arguments.of(
+                        "{\"prompt\": \"" + "x".repeat(200) + "\", \"completion\": \"y\"}",
+                        "prompt",
                         "leaves no room for the completion"));
     }
 
     @ParameterizedTest(name = "{2}: {0}")
     @MethodSource("badLmLines")
     void reportsEachBadLineWithItsNumberAndField(String bad, String field, String message) {
-        InvalidDataException e = assertThrows(InvalidDataException.class,
+        InvalidDataException e = assertThrows(
+                InvalidDataException.class,
                 () -> read(TaskType.CAUSAL_LM, lines(GOOD_LM, GOOD_LM, bad, GOOD_LM), null));
         assertEquals(1, e.problems().size(), e.getMessage());
         DataProblem p = e.problems().get(0);
@@ -65,17 +68,19 @@ class DatasetReaderTest {
         System.arraycopy(good, 0, all, 0, good.length);
         System.arraycopy(bad, 0, all, good.length, bad.length);
         System.arraycopy(good, 0, all, good.length + bad.length, good.length);
-        InvalidDataException e = assertThrows(InvalidDataException.class,
-                () -> read(TaskType.CAUSAL_LM, new ByteArrayInputStream(all), null));
+        InvalidDataException e = assertThrows(
+                InvalidDataException.class, () -> read(TaskType.CAUSAL_LM, new ByteArrayInputStream(all), null));
         assertEquals(2, e.problems().get(0).line());
         assertTrue(e.problems().get(0).message().contains("UTF-8"));
     }
 
     @Test
     void everyProblemIsReportedNotOnlyTheFirst() {
-        InvalidDataException e = assertThrows(InvalidDataException.class,
+        InvalidDataException e = assertThrows(
+                InvalidDataException.class,
                 () -> read(TaskType.CAUSAL_LM, lines("nope", GOOD_LM, "{\"text\": 1}", "{\"text\": \"\"}"), null));
-        assertEquals(List.of(1, 3, 4), e.problems().stream().map(DataProblem::line).toList());
+        assertEquals(
+                List.of(1, 3, 4), e.problems().stream().map(DataProblem::line).toList());
     }
 
     @Test
@@ -87,9 +92,12 @@ class DatasetReaderTest {
 
     @Test
     void classificationLabelsMustBeStringsAndKnown() {
-        InvalidDataException e = assertThrows(InvalidDataException.class, () -> read(TaskType.CLASSIFICATION,
-                lines(GOOD_CLS_A, GOOD_CLS_B, "{\"text\": \"x\", \"label\": 1}"),
-                lines(GOOD_CLS_A, "{\"text\": \"pear\", \"label\": \"mineral\"}")));
+        InvalidDataException e = assertThrows(
+                InvalidDataException.class,
+                () -> read(
+                        TaskType.CLASSIFICATION,
+                        lines(GOOD_CLS_A, GOOD_CLS_B, "{\"text\": \"x\", \"label\": 1}"),
+                        lines(GOOD_CLS_A, "{\"text\": \"pear\", \"label\": \"mineral\"}")));
         assertEquals(2, e.problems().size(), e.getMessage());
         assertEquals("training", e.problems().get(0).file());
         assertEquals(3, e.problems().get(0).line());
@@ -100,8 +108,8 @@ class DatasetReaderTest {
 
     @Test
     void aSingleLabelIsNotAClassificationTask() {
-        InvalidDataException e = assertThrows(InvalidDataException.class,
-                () -> read(TaskType.CLASSIFICATION, lines(GOOD_CLS_A, GOOD_CLS_A), null));
+        InvalidDataException e = assertThrows(
+                InvalidDataException.class, () -> read(TaskType.CLASSIFICATION, lines(GOOD_CLS_A, GOOD_CLS_A), null));
         assertTrue(e.getMessage().contains("at least 2"), e.getMessage());
     }
 
@@ -117,9 +125,15 @@ class DatasetReaderTest {
 
     @Test
     void acceptsBothCausalLmShapesAndSortsLabels() throws Exception {
-        assertEquals(2, read(TaskType.CAUSAL_LM, lines(GOOD_LM, "{\"text\": \"hello\"}"), null).training().size());
-        assertEquals(List.of("fruit", "vegetable"),
-                read(TaskType.CLASSIFICATION, lines(GOOD_CLS_B, GOOD_CLS_A), null).labels());
+        assertEquals(
+                2,
+                read(TaskType.CAUSAL_LM, lines(GOOD_LM, "{\"text\": \"hello\"}"), null)
+                        .training()
+                        .size());
+        assertEquals(
+                List.of("fruit", "vegetable"),
+                read(TaskType.CLASSIFICATION, lines(GOOD_CLS_B, GOOD_CLS_A), null)
+                        .labels());
     }
 
     private static TrainingData read(TaskType task, InputStream training, InputStream validation) throws Exception {

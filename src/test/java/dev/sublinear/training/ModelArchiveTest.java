@@ -39,7 +39,10 @@ class ModelArchiveTest {
         try (LoadedModel loaded = LoadedModel.load(dir.resolve("m"), Device.cpu())) {
             Map<String, Float> after = loaded.classify("hello");
             assertEquals(before.keySet(), after.keySet());
-            assertArrayEquals(new float[] {before.get("no"), before.get("yes")}, new float[] {after.get("no"), after.get("yes")}, 0f);
+            assertArrayEquals(
+                    new float[] {before.get("no"), before.get("yes")},
+                    new float[] {after.get("no"), after.get("yes")},
+                    0f);
         }
     }
 
@@ -64,7 +67,9 @@ class ModelArchiveTest {
         assertTrue(e.message.contains("more than the allowed"), e.message);
         assertRefused(zip("config.json", "{}"), "missing model.params");
         assertRefused("not a zip at all".getBytes(StandardCharsets.UTF_8), "missing");
-        assertRefused(zip2("config.json", "{\"task\": \"CAUSAL_LM\"}", "model.params", "x"), "not a valid model configuration");
+        assertRefused(
+                zip2("config.json", "{\"task\": \"CAUSAL_LM\"}", "model.params", "x"),
+                "not a valid model configuration");
     }
 
     @Test
@@ -72,7 +77,8 @@ class ModelArchiveTest {
         String params = "p".repeat(100);
         String config = "{\"task\": \"CAUSAL_LM\"}";
         long both = params.length() + config.length();
-        for (byte[] archive : List.of(zip2("config.json", config, "model.params", params),
+        for (byte[] archive : List.of(
+                zip2("config.json", config, "model.params", params),
                 zip2("model.params", params, "config.json", config))) {
             InvalidArchive e = refuse(archive, both - 1);
             assertTrue(e.message.contains("more than the allowed"), e.message);
@@ -84,8 +90,10 @@ class ModelArchiveTest {
     private record InvalidArchive(String message) {}
 
     private InvalidArchive refuse(byte[] archive, long limit) {
-        ModelArchive.InvalidArchiveException e = assertThrows(ModelArchive.InvalidArchiveException.class,
-                () -> ModelArchive.extract(new ByteArrayInputStream(archive), Files.createTempDirectory(dir, "x"), limit));
+        ModelArchive.InvalidArchiveException e = assertThrows(
+                ModelArchive.InvalidArchiveException.class,
+                () -> ModelArchive.extract(
+                        new ByteArrayInputStream(archive), Files.createTempDirectory(dir, "x"), limit));
         return new InvalidArchive(e.getMessage());
     }
 

@@ -9,7 +9,6 @@ import dev.sublinear.training.data.DatasetReader;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
-import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.MemoryBudget;
 import dev.sublinear.training.run.MemoryBudgetExceededException;
 import dev.sublinear.training.run.MemoryEstimate;
@@ -18,6 +17,7 @@ import dev.sublinear.training.run.OptimizerConfig;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.RunOutcome;
 import dev.sublinear.training.run.TrainingListener;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
 import java.io.InputStream;
@@ -50,7 +50,8 @@ class TrainingMemoryTest {
         // optimizer step peaked at 1,003 MB; freed after each backward pass, at 338 MB (one's worth)
         Map<String, Long> run = runInFreshJvm(32, 128, 4, 2, 0);
         assertThat(run.get("outcome")).isEqualTo(1L); // completed
-        assertThat(run.get("peak")).as("peak growth against the estimate %s", run)
+        assertThat(run.get("peak"))
+                .as("peak growth against the estimate %s", run)
                 .isLessThan(run.get("estimate") * 5 / 4);
     }
 
@@ -68,19 +69,42 @@ class TrainingMemoryTest {
     private Map<String, Long> runInFreshJvm(int rows, int length, int accumulation, int maxSteps, int budgetMib)
             throws Exception {
         Path log = dir.resolve("child.log");
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-DDJL_CACHE_DIR=" + System.getProperty("DJL_CACHE_DIR", "target/djl-cache"),
-                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), Child.class.getName(),
-                dir.toString(), String.valueOf(rows), String.valueOf(length), String.valueOf(accumulation),
-                String.valueOf(maxSteps), String.valueOf(budgetMib))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        assertThat(child.waitFor(300, TimeUnit.SECONDS)).as("the child finished").isTrue();
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx512m",
+                        "-DDJL_CACHE_DIR=" + System.getProperty("DJL_CACHE_DIR", "target/djl-cache"),
+                        "-Dai.djl.offline=true",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        Child.class.getName(),
+                        dir.toString(),
+                        String.valueOf(rows),
+                        String.valueOf(length),
+                        String.valueOf(accumulation),
+                        String.valueOf(maxSteps),
+                        String.valueOf(budgetMib))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        assertThat(child.waitFor(300, TimeUnit.SECONDS))
+                .as("the child finished")
+                .isTrue();
         String output = Files.readString(log);
         Matcher m = RESULT.matcher(output);
         assertThat(m.find()).as(output).isTrue();
-        return Map.of("peak", Long.parseLong(m.group(1)), "estimate", Long.parseLong(m.group(2)),
-                "outcome", m.group(3).equals("completed") ? 1L : 2L, "step", Long.parseLong(m.group(4)),
-                "used", Long.parseLong(m.group(5)), "budget", Long.parseLong(m.group(6)));
+        return Map.of(
+                "peak",
+                Long.parseLong(m.group(1)),
+                "estimate",
+                Long.parseLong(m.group(2)),
+                "outcome",
+                m.group(3).equals("completed") ? 1L : 2L,
+                "step",
+                Long.parseLong(m.group(4)),
+                "used",
+                Long.parseLong(m.group(5)),
+                "budget",
+                Long.parseLong(m.group(6)));
     }
 
     /** One lm-tiny run of text lines; prints its peak growth of resident memory and the estimate. */
@@ -108,13 +132,26 @@ class TrainingMemoryTest {
             Files.writeString(train, lines);
             OptimizerConfig optimizer = OptimizerConfig.adafactor();
             TrainingPlan h = new TrainingPlan(1, rows, maxSteps, accumulation, 0, 0, 1);
-            TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, null, h,
-                    optimizer, new Device[] {Device.cpu()}, 7, new DirectoryCheckpointStore(dir.resolve("ckpt")), null,
+            TrainingSpec spec = new TrainingSpec(
+                    TaskType.CAUSAL_LM,
+                    new ModelSource.Catalog("lm-tiny"),
+                    train,
+                    null,
+                    h,
+                    optimizer,
+                    new Device[] {Device.cpu()},
+                    7,
+                    new DirectoryCheckpointStore(dir.resolve("ckpt")),
+                    null,
                     null);
             MemoryEstimate estimate;
             try (InputStream in = Files.newInputStream(train)) {
-                estimate = MemoryEstimate.of(ModelCatalog.get("lm-tiny", List.of()).orElseThrow(), optimizer, h,
-                        new DatasetReader(TaskType.CAUSAL_LM, new ByteTokenizer(), 128, 2).read(in, null), 1);
+                estimate = MemoryEstimate.of(
+                        ModelCatalog.get("lm-tiny", List.of()).orElseThrow(),
+                        optimizer,
+                        h,
+                        new DatasetReader(TaskType.CAUSAL_LM, new ByteTokenizer(), 128, 2).read(in, null),
+                        1);
             }
             RunControl control = new RunControl();
             System.gc();
@@ -135,7 +172,8 @@ class TrainingMemoryTest {
                 step = e.step();
                 used = e.usedBytes();
             }
-            System.out.printf("RESULT peak=%d estimate=%d outcome=%s step=%d used=%d budget=%d%n",
+            System.out.printf(
+                    "RESULT peak=%d estimate=%d outcome=%s step=%d used=%d budget=%d%n",
                     status("VmHWM") - before, estimate.totalBytes(), outcome, step, used, budget);
             System.exit(0);
         }

@@ -16,15 +16,15 @@ import dev.sublinear.training.run.Checkpoint;
 import dev.sublinear.training.run.CheckpointStore;
 import dev.sublinear.training.run.DirectoryCheckpointStore;
 import dev.sublinear.training.run.EvaluationReport;
-import dev.sublinear.training.run.TrainingPlan;
-import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.LearningRate;
+import dev.sublinear.training.run.ModelSource;
 import dev.sublinear.training.run.OptimizerConfig;
 import dev.sublinear.training.run.RunControl;
 import dev.sublinear.training.run.RunOutcome;
 import dev.sublinear.training.run.StepReport;
 import dev.sublinear.training.run.TrainingFailedException;
 import dev.sublinear.training.run.TrainingListener;
+import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
 import java.io.ByteArrayOutputStream;
@@ -64,8 +64,14 @@ class TrainingRunBehaviourTest {
         return Stream.of(
                 Arguments.of("adafactor", OptimizerConfig.adafactor().withOptions(b -> b.optBeta1(0.9f))),
                 // a rate that depends on the step count: a resumed t that restarted would show
-                Arguments.of("adam", OptimizerConfig.adam(3e-3f).withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, 3e-3f, 5))),
-                Arguments.of("adamw", OptimizerConfig.adamw(3e-3f, 0.01f).withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, 3e-3f, 5))));
+                Arguments.of(
+                        "adam",
+                        OptimizerConfig.adam(3e-3f)
+                                .withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, 3e-3f, 5))),
+                Arguments.of(
+                        "adamw",
+                        OptimizerConfig.adamw(3e-3f, 0.01f)
+                                .withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, 3e-3f, 5))));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -90,7 +96,10 @@ class TrainingRunBehaviourTest {
         assertEquals(20, straight.losses().size());
         assertEquals(straight.losses().size(), resumed.losses().size());
         for (int i = 0; i < straight.losses().size(); i++) {
-            assertEquals(straight.losses().get(i), resumed.losses().get(i), 1e-6f * Math.abs(straight.losses().get(i)),
+            assertEquals(
+                    straight.losses().get(i),
+                    resumed.losses().get(i),
+                    1e-6f * Math.abs(straight.losses().get(i)),
                     "loss at step " + (i + 1));
         }
         // the trained parameters, bit for bit
@@ -119,14 +128,16 @@ class TrainingRunBehaviourTest {
         RunOutcome resumed = run(spec.resumingFrom(first.lastCheckpoint()), null, r -> {});
         assertEquals(RunOutcome.Status.COMPLETED, resumed.status());
         assertEquals(12, resumed.losses().size());
-        assertTrue(resumed.losses().stream().allMatch(Float::isFinite), resumed.losses().toString());
+        assertTrue(
+                resumed.losses().stream().allMatch(Float::isFinite),
+                resumed.losses().toString());
     }
 
     @Test
     void cancelTakesEffectWithinOneStep() throws Exception {
         RunControl control = new RunControl();
-        RunOutcome outcome = run(spec("cancel", new TrainingPlan(5, 8, 0, 1, 0, 0, 2), OptimizerConfig.adafactor()),
-                control, r -> {
+        RunOutcome outcome =
+                run(spec("cancel", new TrainingPlan(5, 8, 0, 1, 0, 0, 2), OptimizerConfig.adafactor()), control, r -> {
                     if (r.progress().step() == 3) {
                         control.cancel();
                     }
@@ -139,13 +150,13 @@ class TrainingRunBehaviourTest {
     void keepsTheNewestCheckpointsOnly() throws Exception {
         TrainingSpec spec = spec("keep", new TrainingPlan(5, 8, 12, 1, 0, 2, 2), OptimizerConfig.adafactor());
         run(spec, null, r -> {});
-        assertEquals(List.of("step-00000010", "step-00000012"), spec.checkpoints().list());
+        assertEquals(
+                List.of("step-00000010", "step-00000012"), spec.checkpoints().list());
     }
 
     @Test
     void nonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint() throws Exception {
-        TrainingSpec spec = spec("diverge", new TrainingPlan(20, 8, 0, 1, 0, 1, 50),
-                OptimizerConfig.adam(1e6f));
+        TrainingSpec spec = spec("diverge", new TrainingPlan(20, 8, 0, 1, 0, 1, 50), OptimizerConfig.adam(1e6f));
         TrainingFailedException e = assertThrows(TrainingFailedException.class, () -> run(spec, null, r -> {}));
         assertTrue(e.getMessage().contains("step " + e.step()), e.getMessage());
         List<String> checkpoints = spec.checkpoints().list();
@@ -162,9 +173,12 @@ class TrainingRunBehaviourTest {
     @Test
     void liveArraysStayFlatAcrossSteps() throws Exception {
         List<Integer> counts = new ArrayList<>();
-        run(spec("leak", new TrainingPlan(5, 8, 40, 1, 10, 0, 1), OptimizerConfig.adafactor()), null,
+        run(
+                spec("leak", new TrainingPlan(5, 8, 40, 1, 10, 0, 1), OptimizerConfig.adafactor()),
+                null,
                 r -> counts.add(liveArrays()));
-        System.out.println("live NDArrays at steps 5, 20, 40: " + counts.get(4) + ", " + counts.get(19) + ", " + counts.get(39));
+        System.out.println(
+                "live NDArrays at steps 5, 20, 40: " + counts.get(4) + ", " + counts.get(19) + ", " + counts.get(39));
         assertEquals(counts.get(4), counts.get(39), "live NDArrays at step 5 and at step 40");
     }
 
@@ -178,21 +192,31 @@ class TrainingRunBehaviourTest {
         java.util.Random random = new java.util.Random(5);
         for (int i = 0; i < 224; i++) {
             String w = SyntheticData.word(random, 4);
-            (i < 200 ? upper : upperValid).add("{\"prompt\": \"" + w + "\", \"completion\": \"" + w.toUpperCase() + "\"}");
+            (i < 200 ? upper : upperValid)
+                    .add("{\"prompt\": \"" + w + "\", \"completion\": \"" + w.toUpperCase() + "\"}");
         }
         Path upperTrain = SyntheticData.write(dir.resolve("upper.jsonl"), upper);
         Path upperHeldOut = SyntheticData.write(dir.resolve("upper-valid.jsonl"), upperValid);
         List<EvaluationReport> evaluations = new ArrayList<>();
-        TrainingSpec fineTune = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Saved(base.outputDirectory()),
-                upperTrain, upperHeldOut, new TrainingPlan(2, 16, 40, 1, 0, 0, 1), OptimizerConfig.adafactor(),
-                new Device[] {Device.cpu()}, 3, new DirectoryCheckpointStore(dir.resolve("ft-ckpt")), null,
+        TrainingSpec fineTune = new TrainingSpec(
+                TaskType.CAUSAL_LM,
+                new ModelSource.Saved(base.outputDirectory()),
+                upperTrain,
+                upperHeldOut,
+                new TrainingPlan(2, 16, 40, 1, 0, 0, 1),
+                OptimizerConfig.adafactor(),
+                new Device[] {Device.cpu()},
+                3,
+                new DirectoryCheckpointStore(dir.resolve("ft-ckpt")),
+                null,
                 dir.resolve("ft-model"));
         new TrainingRun(fineTune, new RunControl(), new TrainingListener() {
-            @Override
-            public void onEvaluation(EvaluationReport report) {
-                evaluations.add(report);
-            }
-        }).run();
+                    @Override
+                    public void onEvaluation(EvaluationReport report) {
+                        evaluations.add(report);
+                    }
+                })
+                .run();
         EvaluationReport before = evaluations.get(0);
         EvaluationReport after = evaluations.get(evaluations.size() - 1);
         System.out.println("held-out loss of the base " + before.validLoss() + ", fine-tuned " + after.validLoss());
@@ -202,9 +226,18 @@ class TrainingRunBehaviourTest {
 
     @Test
     void aBaseModelForAnotherTaskIsRefused() throws Exception {
-        TrainingSpec spec = new TrainingSpec(TaskType.CLASSIFICATION, new ModelSource.Catalog("lm-tiny"), train, null,
-                TrainingPlan.defaults(), OptimizerConfig.adafactor(), new Device[] {Device.cpu()}, 1,
-                new DirectoryCheckpointStore(dir.resolve("x")), null, null);
+        TrainingSpec spec = new TrainingSpec(
+                TaskType.CLASSIFICATION,
+                new ModelSource.Catalog("lm-tiny"),
+                train,
+                null,
+                TrainingPlan.defaults(),
+                OptimizerConfig.adafactor(),
+                new Device[] {Device.cpu()},
+                1,
+                new DirectoryCheckpointStore(dir.resolve("x")),
+                null,
+                null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(spec, null, r -> {}));
         assertTrue(e.getMessage().contains("causal-lm"), e.getMessage());
     }
@@ -213,9 +246,18 @@ class TrainingRunBehaviourTest {
     void invalidDataFailsBeforeAnyTraining() throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"a\", \"completion\": \"b\"}\n{oops}\n");
-        TrainingSpec spec = new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), bad, null,
-                TrainingPlan.defaults(), OptimizerConfig.adafactor(), new Device[] {Device.cpu()}, 1,
-                new DirectoryCheckpointStore(dir.resolve("bad-ckpt")), null, null);
+        TrainingSpec spec = new TrainingSpec(
+                TaskType.CAUSAL_LM,
+                new ModelSource.Catalog("lm-tiny"),
+                bad,
+                null,
+                TrainingPlan.defaults(),
+                OptimizerConfig.adafactor(),
+                new Device[] {Device.cpu()},
+                1,
+                new DirectoryCheckpointStore(dir.resolve("bad-ckpt")),
+                null,
+                null);
         List<StepReport> steps = new ArrayList<>();
         InvalidDataException e = assertThrows(InvalidDataException.class, () -> run(spec, null, steps::add));
         assertTrue(e.getMessage().contains("training line 2"), e.getMessage());
@@ -263,16 +305,27 @@ class TrainingRunBehaviourTest {
 
     private TrainingSpec spec(String name, TrainingPlan h, OptimizerConfig optimizer) throws Exception {
         CheckpointStore store = new DirectoryCheckpointStore(dir.resolve(name + "-ckpt"));
-        return new TrainingSpec(TaskType.CAUSAL_LM, new ModelSource.Catalog("lm-tiny"), train, valid, h, optimizer,
-                new Device[] {Device.cpu()}, 5, store, null, dir.resolve(name + "-model"));
+        return new TrainingSpec(
+                TaskType.CAUSAL_LM,
+                new ModelSource.Catalog("lm-tiny"),
+                train,
+                valid,
+                h,
+                optimizer,
+                new Device[] {Device.cpu()},
+                5,
+                store,
+                null,
+                dir.resolve(name + "-model"));
     }
 
     private static RunOutcome run(TrainingSpec spec, RunControl control, Consumer<StepReport> onStep) throws Exception {
         return new TrainingRun(spec, control == null ? new RunControl() : control, new TrainingListener() {
-            @Override
-            public void onStep(StepReport report) {
-                onStep.accept(report);
-            }
-        }).run();
+                    @Override
+                    public void onStep(StepReport report) {
+                        onStep.accept(report);
+                    }
+                })
+                .run();
     }
 }

@@ -43,8 +43,12 @@ class FailureMessagesTest {
 
     @Test
     void whatIsNotAPathIsLeftAlone() {
-        for (String text : List.of("loss is NaN at step 12/600", "learning_rate and/or clip_threshold too large",
-                "line 3, field 'prompt': must be a string", "a / b", "checkpoint step-00000100 of ftjob-abc")) {
+        for (String text : List.of(
+                "loss is NaN at step 12/600",
+                "learning_rate and/or clip_threshold too large",
+                "line 3, field 'prompt': must be a string",
+                "a / b",
+                "checkpoint step-00000100 of ftjob-abc")) {
             assertThat(messages.scrub(text)).isEqualTo(text);
         }
     }

@@ -4,37 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobSettings;
-import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.optimizer.AdafactorOptions;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.storage.ArtifactTooLargeException;
 import dev.sublinear.storage.FileSystemArtifactStore;
-import dev.sublinear.testing.TestDatabases;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.springframework.jdbc.core.simple.JdbcClient;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The worker's side of the one model-size limit ({@code sublinear.jobs.max-model-bytes}), counted
@@ -56,8 +46,8 @@ class ModelSizeLimitTest {
 
     @Test
     void theDefaultTakesEveryModelWorkersStoredBefore() {
-        JobsProperties defaults = new Binder(new MapConfigurationPropertySource())
-                .bindOrCreate("sublinear.jobs", JobsProperties.class);
+        JobsProperties defaults =
+                new Binder(new MapConfigurationPropertySource()).bindOrCreate("sublinear.jobs", JobsProperties.class);
         // workers stored models of up to 16 GiB while inference unpacked at most 8 GiB of one
         assertThat(defaults.maxModelBytes()).isEqualTo(16L << 30);
     }
@@ -65,8 +55,8 @@ class ModelSizeLimitTest {
     @Test
     void aModelAtTheLimitIsStoredAndOneBytePastItIsNot() throws Exception {
         Path output = dir.resolve("output");
-        try (LoadedModel model = LoadedModel.create(ModelCatalog.get("lm-tiny", List.of()).orElseThrow(), 1,
-                Device.cpu())) {
+        try (LoadedModel model =
+                LoadedModel.create(ModelCatalog.get("lm-tiny", List.of()).orElseThrow(), 1, Device.cpu())) {
             model.save(output);
         }
         long size = ModelArchive.unpackedBytes(output);
@@ -78,8 +68,8 @@ class ModelSizeLimitTest {
     }
 
     private JobRunner worker(long maxModelBytes) {
-        return new JobRunner(artifacts, new LocalDirectories(dir.resolve("work"), dir.resolve("models")),
-                properties(maxModelBytes));
+        return new JobRunner(
+                artifacts, new LocalDirectories(dir.resolve("work"), dir.resolve("models")), properties(maxModelBytes));
     }
 
     private static JobsProperties properties(long maxModelBytes) {
@@ -91,7 +81,9 @@ class ModelSizeLimitTest {
         JobSettings settings = new JobSettings(
                 new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
                 new JobSettings.Optimizer("adafactor", AdafactorOptions.defaults()),
-                1, "limit", Map.of());
+                1,
+                "limit",
+                Map.of());
         return JobRecord.queued(id, "acme", "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, 0, 0, 3, 0);
     }
 }

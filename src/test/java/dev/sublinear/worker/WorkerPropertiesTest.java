@@ -15,8 +15,8 @@ class WorkerPropertiesTest {
     private static final long GIB = 1L << 30;
 
     private static WorkerProperties bind(Map<String, String> settings) {
-        return new Binder(new MapConfigurationPropertySource(settings)).bindOrCreate("sublinear.worker",
-                WorkerProperties.class);
+        return new Binder(new MapConfigurationPropertySource(settings))
+                .bindOrCreate("sublinear.worker", WorkerProperties.class);
     }
 
     @Test
@@ -41,6 +41,7 @@ class WorkerPropertiesTest {
         assertThatThrownBy(() -> bind(Map.of("sublinear.worker.memory-budget", "64KB")))
                 .isInstanceOf(BindException.class)
                 .hasMessageContaining("sublinear.worker")
-                .rootCause().hasMessageContaining("sublinear.worker.memory-budget (64 KiB) must be at least 1 MiB");
+                .rootCause()
+                .hasMessageContaining("sublinear.worker.memory-budget (64 KiB) must be at least 1 MiB");
     }
 }

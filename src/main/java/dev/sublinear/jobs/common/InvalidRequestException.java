@@ -31,7 +31,9 @@ public class InvalidRequestException extends RuntimeException {
         if (text.length() <= ECHOED_CHARACTERS) {
             return text;
         }
-        int end = Character.isHighSurrogate(text.charAt(ECHOED_CHARACTERS - 1)) ? ECHOED_CHARACTERS - 1 : ECHOED_CHARACTERS;
+        int end = Character.isHighSurrogate(text.charAt(ECHOED_CHARACTERS - 1))
+                ? ECHOED_CHARACTERS - 1
+                : ECHOED_CHARACTERS;
         return text.substring(0, end) + "… (" + text.length() + " characters)";
     }
 

@@ -18,12 +18,20 @@ public final class NewestFirst {
      * @param filterColumn an optional equality filter's column (null: none)
      * @param anchor the row to continue after, or null for the first page
      */
-    public static <T> Page<T> page(JdbcClient jdbc, String table, String tenantId, String filterColumn, Object filterValue,
-            Anchor anchor, int limit, RowMapper<T> row) {
+    public static <T> Page<T> page(
+            JdbcClient jdbc,
+            String table,
+            String tenantId,
+            String filterColumn,
+            Object filterValue,
+            Anchor anchor,
+            int limit,
+            RowMapper<T> row) {
         String filter = filterColumn == null ? "" : " AND " + filterColumn + " = ?";
         String cursor = anchor == null ? "" : " AND (created_at < ? OR (created_at = ? AND id < ?))";
         var spec = jdbc.sql("SELECT * FROM " + table + " WHERE tenant_id = ?" + filter + cursor
-                + " ORDER BY created_at DESC, id DESC LIMIT ?").param(tenantId);
+                        + " ORDER BY created_at DESC, id DESC LIMIT ?")
+                .param(tenantId);
         if (filterColumn != null) {
             spec = spec.param(filterValue);
         }

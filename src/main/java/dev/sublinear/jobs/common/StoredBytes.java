@@ -18,6 +18,8 @@ public class StoredBytes {
                 SELECT (SELECT COALESCE(SUM(bytes), 0) FROM files WHERE tenant_id = ?)
                      + (SELECT COALESCE(SUM(bytes), 0) FROM models WHERE tenant_id = ?)
                      + (SELECT COALESCE(SUM(bytes), 0) FROM checkpoints WHERE tenant_id = ?)""")
-                .params(tenantId, tenantId, tenantId).query(Long.class).single();
+                .params(tenantId, tenantId, tenantId)
+                .query(Long.class)
+                .single();
     }
 }

@@ -19,12 +19,15 @@ public interface WireId {
 
     /** The constant of {@code type} whose id is {@code id}, if any. */
     static <E extends Enum<E> & WireId> Optional<E> find(Class<E> type, String id) {
-        return Arrays.stream(type.getEnumConstants()).filter(c -> c.id() != null && c.id().equals(id)).findFirst();
+        return Arrays.stream(type.getEnumConstants())
+                .filter(c -> c.id() != null && c.id().equals(id))
+                .findFirst();
     }
 
     /** The constant of {@code type} whose id is {@code id}; a stored value no constant has is a bug. */
     static <E extends Enum<E> & WireId> E parse(Class<E> type, String id) {
-        return find(type, id).orElseThrow(
-                () -> new IllegalArgumentException("no " + type.getSimpleName() + " has the id '" + id + "'"));
+        return find(type, id)
+                .orElseThrow(
+                        () -> new IllegalArgumentException("no " + type.getSimpleName() + " has the id '" + id + "'"));
     }
 }

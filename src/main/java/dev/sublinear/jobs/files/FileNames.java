@@ -20,7 +20,8 @@ final class FileNames {
     /** Refuses {@code filename} with a 400 naming {@code file}, saying which character is at fault but not echoing the name. */
     static void check(String filename) {
         if (filename == null || filename.isBlank() || filename.length() > MAX_LENGTH) {
-            throw new InvalidRequestException("file", "the file part needs a file name of 1 to " + MAX_LENGTH + " characters");
+            throw new InvalidRequestException(
+                    "file", "the file part needs a file name of 1 to " + MAX_LENGTH + " characters");
         }
         if (filename.contains("..")) {
             throw new InvalidRequestException("file", "the file name may not contain '..'");
@@ -28,12 +29,19 @@ final class FileNames {
         for (int i = 0; i < filename.length(); ) {
             int c = filename.codePointAt(i);
             if (c == '/' || c == '\\') {
-                throw new InvalidRequestException("file", "the file name may not contain path separators ('/' or '\\')");
+                throw new InvalidRequestException(
+                        "file", "the file name may not contain path separators ('/' or '\\')");
             }
             if (hidden(c)) {
-                throw new InvalidRequestException("file", String.format(Locale.ROOT, "the file name may not contain"
-                        + " control, invisible formatting or bidirectional characters, line separators or"
-                        + " non-characters (U+%04X at character %d)", c, i + 1));
+                throw new InvalidRequestException(
+                        "file",
+                        String.format(
+                                Locale.ROOT,
+                                "the file name may not contain"
+                                        + " control, invisible formatting or bidirectional characters, line separators or"
+                                        + " non-characters (U+%04X at character %d)",
+                                c,
+                                i + 1));
             }
             i += Character.charCount(c);
         }
@@ -41,7 +49,10 @@ final class FileNames {
 
     private static boolean hidden(int c) {
         return switch (Character.getType(c)) {
-            case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
+            case Character.CONTROL,
+                    Character.FORMAT,
+                    Character.LINE_SEPARATOR,
+                    Character.PARAGRAPH_SEPARATOR,
                     Character.SURROGATE -> true;
             // the 66 non-characters: U+FDD0..U+FDEF and the last two code points of every plane
             default -> c >= 0xFDD0 && c <= 0xFDEF || (c & 0xFFFE) == 0xFFFE;

@@ -1,9 +1,9 @@
 package dev.sublinear.jobs.files;
 
-import dev.sublinear.jobs.common.JobReferences;
 import dev.sublinear.jobs.common.ConflictException;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.jobs.common.JobReferences;
 import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.common.NotFoundException;
@@ -30,8 +30,8 @@ import java.time.Clock;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -59,8 +59,15 @@ public class FileService {
     private final LocalDirectories directories;
     private final int longestContext;
 
-    public FileService(FileStore files, JobReferences jobs, ArtifactStore artifacts, JobsProperties properties,
-            Tenants tenants, StoredBytes stored, Clock clock, LocalDirectories directories) {
+    public FileService(
+            FileStore files,
+            JobReferences jobs,
+            ArtifactStore artifacts,
+            JobsProperties properties,
+            Tenants tenants,
+            StoredBytes stored,
+            Clock clock,
+            LocalDirectories directories) {
         this.files = files;
         this.jobs = jobs;
         this.artifacts = artifacts;
@@ -70,14 +77,15 @@ public class FileService {
         this.clock = clock;
         this.directories = directories;
         this.longestContext = ModelCatalog.names().stream()
-                .mapToInt(n -> ModelCatalog.get(n, List.of("a", "b")).orElseThrow().contextLength())
+                .mapToInt(n ->
+                        ModelCatalog.get(n, List.of("a", "b")).orElseThrow().contextLength())
                 .max()
                 .orElseThrow();
     }
 
     /** An upload's bytes, stored before its purpose is known (a multipart form may name it after the file). */
-    public record ReceivedFile(String id, String tenantId, String filename, String key, ArtifactInfo info,
-            long storedBefore) {}
+    public record ReceivedFile(
+            String id, String tenantId, String filename, String key, ArtifactInfo info, long storedBefore) {}
 
     public FileRecord upload(String tenantId, String filename, String purpose, InputStream content) throws IOException {
         checkPurpose(purpose);
@@ -87,7 +95,8 @@ public class FileService {
     /** Refuses anything but {@code fine-tune} and {@code model}. */
     public static void checkPurpose(String purpose) {
         if (!FileRecord.FINE_TUNE.equals(purpose) && !FileRecord.MODEL.equals(purpose)) {
-            throw new InvalidRequestException("purpose",
+            throw new InvalidRequestException(
+                    "purpose",
                     "purpose must be '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL + "', not '"
                             + InvalidRequestException.echo(purpose) + "'");
         }
@@ -99,8 +108,10 @@ public class FileService {
         TenantLimits limits = tenants.limits(tenantId);
         long storedBefore = stored.of(tenantId);
         if (storedBefore >= limits.maxStorageBytes()) {
-            throw new QuotaExceededException("file", "the tenant stores " + storedBefore + " bytes, its limit"
-                    + " (max_storage_bytes " + limits.maxStorageBytes() + "); delete files or models first");
+            throw new QuotaExceededException(
+                    "file",
+                    "the tenant stores " + storedBefore + " bytes, its limit" + " (max_storage_bytes "
+                            + limits.maxStorageBytes() + "); delete files or models first");
         }
         String id = Ids.next("file");
         String key = "tenants/" + tenantId + "/files/" + id;
@@ -112,8 +123,10 @@ public class FileService {
         }
         if (storedBefore + info.bytes() > limits.maxStorageBytes()) {
             discard(received);
-            throw new QuotaExceededException("file", "storing " + info.bytes() + " more bytes would pass the tenant's"
-                    + " limit (max_storage_bytes " + limits.maxStorageBytes() + ", " + storedBefore + " used)");
+            throw new QuotaExceededException(
+                    "file",
+                    "storing " + info.bytes() + " more bytes would pass the tenant's" + " limit (max_storage_bytes "
+                            + limits.maxStorageBytes() + ", " + storedBefore + " used)");
         }
         return received;
     }
@@ -134,19 +147,30 @@ public class FileService {
             if (FileRecord.FINE_TUNE.equals(purpose)) {
                 long lines = countLines(file.key());
                 if (lines > limits.maxUploadLines()) {
-                    throw new InvalidRequestException("file", "the file has " + lines + " lines; the limit is "
-                            + limits.maxUploadLines() + " (max_upload_lines)");
+                    throw new InvalidRequestException(
+                            "file",
+                            "the file has " + lines + " lines; the limit is " + limits.maxUploadLines()
+                                    + " (max_upload_lines)");
                 }
             }
-            Validation validation = FileRecord.FINE_TUNE.equals(purpose) ? validateExamples(file.key())
-                    : validateModel(file.key());
+            Validation validation =
+                    FileRecord.FINE_TUNE.equals(purpose) ? validateExamples(file.key()) : validateModel(file.key());
             if (validation.tasks().isEmpty()) {
                 // nothing unusable is kept: the client learns every problem now, with its line
                 throw new InvalidRequestException("file", validation.details(), validation.problems());
             }
-            FileRecord record = new FileRecord(file.id(), file.tenantId(), file.filename(), purpose,
-                    file.info().bytes(), file.info().sha256(), FileRecord.PROCESSED, null, validation.tasks(),
-                    file.key(), clock.millis());
+            FileRecord record = new FileRecord(
+                    file.id(),
+                    file.tenantId(),
+                    file.filename(),
+                    purpose,
+                    file.info().bytes(),
+                    file.info().sha256(),
+                    FileRecord.PROCESSED,
+                    null,
+                    validation.tasks(),
+                    file.key(),
+                    clock.millis());
             files.insert(record);
             return record;
         } catch (IOException | RuntimeException e) {
@@ -177,8 +201,9 @@ public class FileService {
         FileRecord file = get(tenantId, id);
         List<String> users = jobs.unfinishedJobsUsing(tenantId, id);
         if (!users.isEmpty()) {
-            throw new ConflictException("file_id", "file " + id + " is in use by unfinished job(s) " + users
-                    + "; cancel them or wait until they end");
+            throw new ConflictException(
+                    "file_id",
+                    "file " + id + " is in use by unfinished job(s) " + users + "; cancel them or wait until they end");
         }
         files.delete(tenantId, id);
         artifacts.delete(file.artifactKey());
@@ -225,16 +250,23 @@ public class FileService {
         Map.Entry<TaskType, List<DataProblem>> closest = problems.entrySet().stream()
                 .min(Comparator.comparingInt(e -> e.getValue().size()))
                 .orElseThrow();
-        return new Validation(suited, describe(closest.getKey(), closest.getValue()),
-                closest.getValue().stream().limit(100).map(p -> (p.line() > 0 ? "line " + p.line() : "file")
-                        + (p.field() != null ? ", field '" + p.field() + "'" : "") + ": " + p.message()).toList());
+        return new Validation(
+                suited,
+                describe(closest.getKey(), closest.getValue()),
+                closest.getValue().stream()
+                        .limit(100)
+                        .map(p -> (p.line() > 0 ? "line " + p.line() : "file")
+                                + (p.field() != null ? ", field '" + p.field() + "'" : "") + ": " + p.message())
+                        .toList());
     }
 
     public static String describe(TaskType task, List<DataProblem> problems) {
-        Stream<String> listed = problems.stream().limit(LISTED_PROBLEMS)
+        Stream<String> listed = problems.stream()
+                .limit(LISTED_PROBLEMS)
                 .map(p -> (p.line() > 0 ? "line " + p.line() : "file")
                         + (p.field() != null ? ", field '" + p.field() + "'" : "") + ": " + p.message());
-        String more = problems.size() > LISTED_PROBLEMS ? "\n… and " + (problems.size() - LISTED_PROBLEMS) + " more" : "";
+        String more =
+                problems.size() > LISTED_PROBLEMS ? "\n… and " + (problems.size() - LISTED_PROBLEMS) + " more" : "";
         return "not a valid " + task.id() + " file (" + problems.size() + " problem(s)):\n"
                 + listed.collect(Collectors.joining("\n")) + more;
     }
@@ -246,7 +278,8 @@ public class FileService {
         try (InputStream in = artifacts.open(key)) {
             // a bound for zip bombs, and never past what a worker unpacks of a base model
             ModelArchive.extract(in, directory, Math.min(properties.maxFileBytes() * 4, properties.maxModelBytes()));
-            TaskType task = LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE)).task();
+            TaskType task = LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE))
+                    .task();
             return new Validation(EnumSet.of(task), null, List.of());
         } catch (IOException | IllegalArgumentException e) {
             // whatever stops the archive from unpacking (a truncated zip, a bomb, a bad entry) is the upload's fault

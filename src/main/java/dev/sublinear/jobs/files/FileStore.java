@@ -26,7 +26,9 @@ class FileStore {
             rs.getString("status_details"),
             rs.getString("tasks").isEmpty()
                     ? java.util.Set.of()
-                    : Arrays.stream(rs.getString("tasks").split(",")).map(TaskType::fromId).collect(Collectors.toSet()),
+                    : Arrays.stream(rs.getString("tasks").split(","))
+                            .map(TaskType::fromId)
+                            .collect(Collectors.toSet()),
             rs.getString("artifact_key"),
             rs.getLong("created_at"));
 
@@ -41,25 +43,43 @@ class FileStore {
                 INSERT INTO files (id, tenant_id, filename, purpose, bytes, sha256, status, status_details, tasks,
                                    artifact_key, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
-                .params(f.id(), f.tenantId(), f.filename(), f.purpose(), f.bytes(), f.sha256(), f.status(),
-                        f.statusDetails(), f.tasks().stream().map(TaskType::id).sorted().collect(Collectors.joining(",")),
-                        f.artifactKey(), f.createdAt())
+                .params(
+                        f.id(),
+                        f.tenantId(),
+                        f.filename(),
+                        f.purpose(),
+                        f.bytes(),
+                        f.sha256(),
+                        f.status(),
+                        f.statusDetails(),
+                        f.tasks().stream().map(TaskType::id).sorted().collect(Collectors.joining(",")),
+                        f.artifactKey(),
+                        f.createdAt())
                 .update();
     }
 
     Optional<FileRecord> find(String tenantId, String id) {
-        return jdbc.sql("SELECT * FROM files WHERE tenant_id = ? AND id = ?").params(tenantId, id).query(ROW).optional();
+        return jdbc.sql("SELECT * FROM files WHERE tenant_id = ? AND id = ?")
+                .params(tenantId, id)
+                .query(ROW)
+                .optional();
     }
 
     /** Newest first, after the file {@code after} (exclusive) when given. */
     Page<FileRecord> list(String tenantId, String purpose, String after, int limit) {
-        NewestFirst.Anchor anchor = after == null ? null : find(tenantId, after)
-                .map(f -> new NewestFirst.Anchor(f.createdAt(), f.id()))
-                .orElseThrow(() -> new NotFoundException("file", after, "after"));
-        return NewestFirst.page(jdbc, "files", tenantId, purpose == null ? null : "purpose", purpose, anchor, limit, ROW);
+        NewestFirst.Anchor anchor = after == null
+                ? null
+                : find(tenantId, after)
+                        .map(f -> new NewestFirst.Anchor(f.createdAt(), f.id()))
+                        .orElseThrow(() -> new NotFoundException("file", after, "after"));
+        return NewestFirst.page(
+                jdbc, "files", tenantId, purpose == null ? null : "purpose", purpose, anchor, limit, ROW);
     }
 
     boolean delete(String tenantId, String id) {
-        return jdbc.sql("DELETE FROM files WHERE tenant_id = ? AND id = ?").params(tenantId, id).update() == 1;
+        return jdbc.sql("DELETE FROM files WHERE tenant_id = ? AND id = ?")
+                        .params(tenantId, id)
+                        .update()
+                == 1;
     }
 }

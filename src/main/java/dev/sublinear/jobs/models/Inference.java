@@ -39,6 +39,7 @@ public class Inference {
     private final InferenceProperties properties;
     /** As many threads as calls may run: an admitted call never waits for a thread. */
     private final ExecutorService threads;
+
     private final List<Call<?>> running = new ArrayList<>();
     private final Counter steps;
     private final MeterRegistry meters;
@@ -66,7 +67,8 @@ public class Inference {
      * @throws TooManyInferencesException when the tenant or the process is at its limit
      */
     public <T> Call<T> start(String tenantId, int maxSteps, Work<T> work) {
-        Call<T> call = new Call<>(tenantId, maxSteps, System.nanoTime() + properties.timeout().toNanos());
+        Call<T> call = new Call<>(
+                tenantId, maxSteps, System.nanoTime() + properties.timeout().toNanos());
         admit(call);
         try {
             threads.execute(() -> run(call, work));
@@ -78,16 +80,21 @@ public class Inference {
     }
 
     private synchronized void admit(Call<?> call) {
-        long mine = running.stream().filter(c -> c.tenantId.equals(call.tenantId)).count();
+        long mine =
+                running.stream().filter(c -> c.tenantId.equals(call.tenantId)).count();
         if (mine >= properties.maxConcurrentPerTenant()) {
             outcome("refused");
-            throw new TooManyInferencesException("more than " + properties.maxConcurrentPerTenant()
-                    + " generations or predictions at once for this tenant", retryAfterSeconds(call.tenantId));
+            throw new TooManyInferencesException(
+                    "more than " + properties.maxConcurrentPerTenant()
+                            + " generations or predictions at once for this tenant",
+                    retryAfterSeconds(call.tenantId));
         }
         if (running.size() >= properties.maxConcurrent()) {
             outcome("refused");
-            throw new TooManyInferencesException("the service is running as many generations and predictions as it"
-                    + " allows (" + properties.maxConcurrent() + ")", retryAfterSeconds(null));
+            throw new TooManyInferencesException(
+                    "the service is running as many generations and predictions as it" + " allows ("
+                            + properties.maxConcurrent() + ")",
+                    retryAfterSeconds(null));
         }
         running.add(call);
     }

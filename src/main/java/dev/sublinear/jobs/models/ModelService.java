@@ -1,12 +1,12 @@
 package dev.sublinear.jobs.models;
 
-import dev.sublinear.jobs.common.JobReferences;
+import ai.djl.Device;
 import dev.sublinear.jobs.common.ConflictException;
 import dev.sublinear.jobs.common.InvalidRequestException;
+import dev.sublinear.jobs.common.JobReferences;
 import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.common.NotFoundException;
-import ai.djl.Device;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.training.PrivateFiles;
 import dev.sublinear.training.data.TaskType;
@@ -20,8 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import org.springframework.stereotype.Service;
 
@@ -44,8 +44,13 @@ public class ModelService {
     private final JobsProperties properties;
     private final Map<String, LoadedModel> loaded = new LinkedHashMap<>(16, 0.75f, true);
 
-    public ModelService(ModelStore models, JobReferences jobs, ArtifactStore artifacts, LocalDirectories directories,
-            Inference inference, JobsProperties properties) {
+    public ModelService(
+            ModelStore models,
+            JobReferences jobs,
+            ArtifactStore artifacts,
+            LocalDirectories directories,
+            Inference inference,
+            JobsProperties properties) {
         this.models = models;
         this.inference = inference;
         this.properties = properties;
@@ -66,8 +71,10 @@ public class ModelService {
         List<ModelInfo> catalog = ModelCatalog.names().stream()
                 .map(n -> new ModelInfo(n, ModelCatalog.taskOf(n), "sublinear", 0, null, null))
                 .toList();
-        List<ModelInfo> fineTuned = models.list(tenantId).stream().map(ModelService::info).toList();
-        return java.util.stream.Stream.concat(catalog.stream(), fineTuned.stream()).toList();
+        List<ModelInfo> fineTuned =
+                models.list(tenantId).stream().map(ModelService::info).toList();
+        return java.util.stream.Stream.concat(catalog.stream(), fineTuned.stream())
+                .toList();
     }
 
     /** The tenant's fine-tuned model, if it has one by that id (catalog models have no record). */
@@ -89,7 +96,8 @@ public class ModelService {
         if (ModelCatalog.names().contains(id)) {
             return new ModelInfo(id, ModelCatalog.taskOf(id), "sublinear", 0, null, null);
         }
-        return models.find(tenantId, id).map(ModelService::info)
+        return models.find(tenantId, id)
+                .map(ModelService::info)
                 .orElseThrow(() -> new NotFoundException("model", id, "model"));
     }
 
@@ -130,8 +138,8 @@ public class ModelService {
      * Starts continuing {@code prompt} on an inference thread (see {@link Inference}); an unknown
      * model or one for another task is refused here, before a slot is taken.
      */
-    public Inference.Call<String> complete(String tenantId, String id, String prompt, int maxTokens, float temperature,
-            long seed) {
+    public Inference.Call<String> complete(
+            String tenantId, String id, String prompt, int maxTokens, float temperature, long seed) {
         ModelInfo info = require(tenantId, id, TaskType.CAUSAL_LM);
         return inference.start(tenantId, maxTokens, stop -> {
             LoadedModel model = load(tenantId, info);
@@ -158,8 +166,10 @@ public class ModelService {
     private ModelInfo require(String tenantId, String id, TaskType task) {
         ModelInfo info = get(tenantId, id);
         if (info.task() != task) {
-            throw new InvalidRequestException("model", "model " + id + " is for " + info.task().id()
-                    + (task == TaskType.CAUSAL_LM ? "; use /predictions" : "; use /completions"));
+            throw new InvalidRequestException(
+                    "model",
+                    "model " + id + " is for " + info.task().id()
+                            + (task == TaskType.CAUSAL_LM ? "; use /predictions" : "; use /completions"));
         }
         return info;
     }
@@ -199,7 +209,8 @@ public class ModelService {
 
     private static LoadedModel catalogModel(String name) {
         // an untrained architecture: answers are noise, but clients can try the endpoint before training
-        return LoadedModel.create(ModelCatalog.get(name, List.of("label-a", "label-b")).orElseThrow(), 0, Device.cpu());
+        return LoadedModel.create(
+                ModelCatalog.get(name, List.of("label-a", "label-b")).orElseThrow(), 0, Device.cpu());
     }
 
     private LoadedModel fineTuned(String tenantId, String id) throws IOException {

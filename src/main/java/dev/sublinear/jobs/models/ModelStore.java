@@ -11,9 +11,14 @@ import org.springframework.stereotype.Repository;
 @Repository
 class ModelStore {
 
-    private static final RowMapper<ModelRecord> ROW = (rs, n) -> new ModelRecord(rs.getString("id"),
-            rs.getString("tenant_id"), rs.getString("base_model"), rs.getString("job_id"),
-            TaskType.fromId(rs.getString("task")), rs.getString("artifact_key"), rs.getLong("bytes"),
+    private static final RowMapper<ModelRecord> ROW = (rs, n) -> new ModelRecord(
+            rs.getString("id"),
+            rs.getString("tenant_id"),
+            rs.getString("base_model"),
+            rs.getString("job_id"),
+            TaskType.fromId(rs.getString("task")),
+            rs.getString("artifact_key"),
+            rs.getLong("bytes"),
             rs.getLong("created_at"));
 
     private final JdbcClient jdbc;
@@ -26,22 +31,37 @@ class ModelStore {
         jdbc.sql("""
                 INSERT INTO models (id, tenant_id, base_model, job_id, task, artifact_key, bytes, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")
-                .params(m.id(), m.tenantId(), m.baseModel(), m.jobId(), m.task().id(), m.artifactKey(), m.bytes(),
+                .params(
+                        m.id(),
+                        m.tenantId(),
+                        m.baseModel(),
+                        m.jobId(),
+                        m.task().id(),
+                        m.artifactKey(),
+                        m.bytes(),
                         m.createdAt())
                 .update();
     }
 
     Optional<ModelRecord> find(String tenantId, String id) {
-        return jdbc.sql("SELECT * FROM models WHERE tenant_id = ? AND id = ?").params(tenantId, id).query(ROW).optional();
+        return jdbc.sql("SELECT * FROM models WHERE tenant_id = ? AND id = ?")
+                .params(tenantId, id)
+                .query(ROW)
+                .optional();
     }
 
     /** Newest first. */
     List<ModelRecord> list(String tenantId) {
         return jdbc.sql("SELECT * FROM models WHERE tenant_id = ? ORDER BY created_at DESC, id DESC")
-                .param(tenantId).query(ROW).list();
+                .param(tenantId)
+                .query(ROW)
+                .list();
     }
 
     boolean delete(String tenantId, String id) {
-        return jdbc.sql("DELETE FROM models WHERE tenant_id = ? AND id = ?").params(tenantId, id).update() == 1;
+        return jdbc.sql("DELETE FROM models WHERE tenant_id = ? AND id = ?")
+                        .params(tenantId, id)
+                        .update()
+                == 1;
     }
 }

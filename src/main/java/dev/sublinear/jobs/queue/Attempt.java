@@ -3,9 +3,9 @@ package dev.sublinear.jobs.queue;
 import dev.sublinear.jobs.BaseModel;
 import dev.sublinear.jobs.BaseModels;
 import dev.sublinear.jobs.CheckpointRecord;
-import dev.sublinear.jobs.JobCheckpoints;
 import dev.sublinear.jobs.EventLevel;
 import dev.sublinear.jobs.EventStore;
+import dev.sublinear.jobs.JobCheckpoints;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.MetricPoint;
@@ -29,8 +29,15 @@ import java.util.Optional;
 public final class Attempt {
 
     /** What an attempt writes through; one set per process, shared by its attempts. */
-    record Stores(JobQueue queue, EventStore events, MetricStore metrics, JobCheckpoints checkpoints,
-            FileService files, ModelService models, BaseModels baseModels, Clock clock) {}
+    record Stores(
+            JobQueue queue,
+            EventStore events,
+            MetricStore metrics,
+            JobCheckpoints checkpoints,
+            FileService files,
+            ModelService models,
+            BaseModels baseModels,
+            Clock clock) {}
 
     private final JobRecord job;
     private final JobQueue.Holder holder;
@@ -61,7 +68,9 @@ public final class Attempt {
     public Optional<FileRecord> validationFile() {
         return job.validationFile() == null
                 ? Optional.empty()
-                : Optional.of(stores.files().find(job.tenantId(), job.validationFile()).orElseThrow());
+                : Optional.of(stores.files()
+                        .find(job.tenantId(), job.validationFile())
+                        .orElseThrow());
     }
 
     /** The model the job starts from: a catalog name, a fine-tuned model, an upload or a checkpoint. */
@@ -117,10 +126,20 @@ public final class Attempt {
     // checkpoints
 
     /** Records a checkpoint stored under {@code artifactKey}, then makes it the job's newest. */
-    public boolean checkpointed(String name, int step, long bytes, Double trainLoss, Double validLoss,
-            String artifactKey) {
-        stores.checkpoints().put(new CheckpointRecord(Ids.next("ftckpt"), job.id(), job.tenantId(), name, step, bytes,
-                trainLoss, validLoss, artifactKey, stores.clock().millis()));
+    public boolean checkpointed(
+            String name, int step, long bytes, Double trainLoss, Double validLoss, String artifactKey) {
+        stores.checkpoints()
+                .put(new CheckpointRecord(
+                        Ids.next("ftckpt"),
+                        job.id(),
+                        job.tenantId(),
+                        name,
+                        step,
+                        bytes,
+                        trainLoss,
+                        validLoss,
+                        artifactKey,
+                        stores.clock().millis()));
         return stores.queue().checkpointed(holder, name);
     }
 
@@ -138,10 +157,19 @@ public final class Attempt {
      */
     public Optional<ModelRecord> succeed(String artifactKey, long bytes, int steps, long trainedTokens) {
         String suffix = job.settings().suffix() == null ? "" : job.settings().suffix();
-        ModelRecord model = new ModelRecord("ft:" + rootModel(job.model()) + ":" + suffix + ":" + job.id(),
-                job.tenantId(), job.model(), job.id(), job.task(), artifactKey, bytes, stores.clock().millis());
+        ModelRecord model = new ModelRecord(
+                "ft:" + rootModel(job.model()) + ":" + suffix + ":" + job.id(),
+                job.tenantId(),
+                job.model(),
+                job.id(),
+                job.task(),
+                artifactKey,
+                bytes,
+                stores.clock().millis());
         stores.models().register(model);
-        if (stores.queue().succeed(holder, model.id(), steps, trainedTokens, stores.clock().millis())) {
+        if (stores.queue()
+                .succeed(
+                        holder, model.id(), steps, trainedTokens, stores.clock().millis())) {
             return Optional.of(model);
         }
         stores.models().unregister(job.tenantId(), model.id());

@@ -1,8 +1,8 @@
 package dev.sublinear.jobs.queue;
 
 import dev.sublinear.jobs.BaseModels;
-import dev.sublinear.jobs.JobCheckpoints;
 import dev.sublinear.jobs.EventStore;
+import dev.sublinear.jobs.JobCheckpoints;
 import dev.sublinear.jobs.MetricStore;
 import dev.sublinear.jobs.files.FileService;
 import dev.sublinear.jobs.models.ModelService;
@@ -22,8 +22,15 @@ public class Attempts {
     private final JobQueue queue;
     private final Attempt.Stores stores;
 
-    Attempts(JobQueue queue, EventStore events, MetricStore metrics, JobCheckpoints checkpoints, FileService files,
-            ModelService models, BaseModels baseModels, Clock clock) {
+    Attempts(
+            JobQueue queue,
+            EventStore events,
+            MetricStore metrics,
+            JobCheckpoints checkpoints,
+            FileService files,
+            ModelService models,
+            BaseModels baseModels,
+            Clock clock) {
         this.queue = queue;
         this.stores = new Attempt.Stores(queue, events, metrics, checkpoints, files, models, baseModels, clock);
     }
@@ -34,9 +41,15 @@ public class Attempts {
      *
      * @param devicesFor the devices the worker gives a job needing that many GPUs
      */
-    public Optional<Attempt> claim(String workerId, int maxGpus, long memoryBudgetBytes, IntFunction<String> devicesFor,
-            Duration lease) {
-        return queue.claim(workerId, maxGpus, memoryBudgetBytes, devicesFor, stores.clock().millis(), lease)
+    public Optional<Attempt> claim(
+            String workerId, int maxGpus, long memoryBudgetBytes, IntFunction<String> devicesFor, Duration lease) {
+        return queue.claim(
+                        workerId,
+                        maxGpus,
+                        memoryBudgetBytes,
+                        devicesFor,
+                        stores.clock().millis(),
+                        lease)
                 .map(job -> new Attempt(job, workerId, stores));
     }
 }

@@ -51,16 +51,26 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
                 String what = switch (expiry.to()) {
                     case CANCELLED -> "cancelled";
                     case PAUSED -> "paused";
-                    case FAILED -> "out_of_memory".equals(expiry.failure().code())
-                            ? "failed: " + expiry.failure().message()
-                            : "failed: no attempts left (" + job.claim().maxAttempts() + ")";
-                    default -> "requeued to resume from "
-                            + (job.latestCheckpoint() == null ? "the start" : job.latestCheckpoint());
+                    case FAILED ->
+                        "out_of_memory".equals(expiry.failure().code())
+                                ? "failed: " + expiry.failure().message()
+                                : "failed: no attempts left (" + job.claim().maxAttempts() + ")";
+                    default ->
+                        "requeued to resume from "
+                                + (job.latestCheckpoint() == null ? "the start" : job.latestCheckpoint());
                 };
-                events.add(job.id(), expiry.to() == JobStatus.FAILED ? EventLevel.ERROR : EventLevel.WARN, "status",
-                        "The job's worker stopped heartbeating during attempt " + job.claim().attempt() + "; job " + what,
+                events.add(
+                        job.id(),
+                        expiry.to() == JobStatus.FAILED ? EventLevel.ERROR : EventLevel.WARN,
+                        "status",
+                        "The job's worker stopped heartbeating during attempt "
+                                + job.claim().attempt() + "; job " + what,
                         null);
-                LOG.warn("Job {}: lease of worker {} expired; {}", job.id(), job.claim().workerId(), what);
+                LOG.warn(
+                        "Job {}: lease of worker {} expired; {}",
+                        job.id(),
+                        job.claim().workerId(),
+                        what);
             }
         }
         return taken;
@@ -70,13 +80,17 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
     public void start() {
         timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "lease-reaper"));
         long period = properties.reaperInterval().toMillis();
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                reap();
-            } catch (RuntimeException e) {
-                LOG.warn("Looking for expired leases failed", e);
-            }
-        }, period, period, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        reap();
+                    } catch (RuntimeException e) {
+                        LOG.warn("Looking for expired leases failed", e);
+                    }
+                },
+                period,
+                period,
+                TimeUnit.MILLISECONDS);
     }
 
     @Override

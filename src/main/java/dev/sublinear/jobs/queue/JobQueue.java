@@ -49,8 +49,13 @@ public class JobQueue {
      * @param memoryBudgetBytes the memory one job may take on this worker
      * @param devicesFor the devices the worker gives a job needing that many GPUs
      */
-    public Optional<JobRecord> claim(String workerId, int maxGpus, long memoryBudgetBytes,
-            IntFunction<String> devicesFor, long now, Duration lease) {
+    public Optional<JobRecord> claim(
+            String workerId,
+            int maxGpus,
+            long memoryBudgetBytes,
+            IntFunction<String> devicesFor,
+            long now,
+            Duration lease) {
         return transactions.execute(status -> {
             // A tenant at its running-jobs limit is skipped: its jobs wait, others' go ahead. The
             // tenant's rank comes from correlated subqueries, not GROUP BY or window functions, which
@@ -82,7 +87,12 @@ public class JobQueue {
                                     lease_expires_at = ?, started_at = COALESCE(started_at, ?), eta_seconds = NULL,
                                     memory_budget_bytes = ?, memory_peak_bytes = NULL
                     WHERE id = ? AND status = 'queued'""")
-                    .params(workerId, devicesFor.apply(c.gpus()), now + lease.toMillis(), now, memoryBudgetBytes,
+                    .params(
+                            workerId,
+                            devicesFor.apply(c.gpus()),
+                            now + lease.toMillis(),
+                            now,
+                            memoryBudgetBytes,
                             c.id())
                     .update();
             return updated == 1 ? jobs.find(c.id()) : Optional.<JobRecord>empty();
@@ -94,11 +104,16 @@ public class JobQueue {
      * cannot together pass its limit.
      */
     private boolean underRunningLimit(String tenantId) {
-        Integer own = jdbc.sql("SELECT max_running_jobs FROM tenants WHERE id = ? FOR UPDATE").param(tenantId)
-                .query((rs, n) -> rs.getObject("max_running_jobs", Integer.class)).optional().orElse(null);
+        Integer own = jdbc.sql("SELECT max_running_jobs FROM tenants WHERE id = ? FOR UPDATE")
+                .param(tenantId)
+                .query((rs, n) -> rs.getObject("max_running_jobs", Integer.class))
+                .optional()
+                .orElse(null);
         int limit = own != null ? own : limits.maxRunningJobs();
-        int running = jdbc.sql("SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status = 'running'").param(tenantId)
-                .query(Integer.class).single();
+        int running = jdbc.sql("SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status = 'running'")
+                .param(tenantId)
+                .query(Integer.class)
+                .single();
         return running < limit;
     }
 
@@ -121,15 +136,18 @@ public class JobQueue {
      * @param memoryPeakBytes the attempt's peak memory, or null when not measured
      */
     public Optional<RequestedAction> renew(Holder holder, long now, Duration lease, Long memoryPeakBytes) {
-        int updated = jdbc.sql("UPDATE jobs SET lease_expires_at = ?, memory_peak_bytes = COALESCE(?, memory_peak_bytes)"
-                        + " WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'")
+        int updated = jdbc.sql(
+                        "UPDATE jobs SET lease_expires_at = ?, memory_peak_bytes = COALESCE(?, memory_peak_bytes)"
+                                + " WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'")
                 .params(now + lease.toMillis(), memoryPeakBytes, holder.jobId(), holder.workerId(), holder.attempt())
                 .update();
         if (updated == 0) {
             return Optional.empty();
         }
-        return Optional.of(jdbc.sql("SELECT requested_action FROM jobs WHERE id = ?").param(holder.jobId())
-                .query((rs, n) -> RequestedAction.fromId(rs.getString("requested_action"))).single());
+        return Optional.of(jdbc.sql("SELECT requested_action FROM jobs WHERE id = ?")
+                .param(holder.jobId())
+                .query((rs, n) -> RequestedAction.fromId(rs.getString("requested_action")))
+                .single());
     }
 
     /** Records progress; false if the worker no longer holds the job. */
@@ -138,17 +156,27 @@ public class JobQueue {
                 UPDATE jobs SET step = ?, total_steps = ?, eta_seconds = ?, trained_tokens = ?, state_bytes = ?,
                                 adam_equivalent_bytes = ?, parameter_bytes = ?
                 WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
-                .params(progress.step(), progress.totalSteps(), progress.etaSeconds(), progress.trainedTokens(),
-                        memory.stateBytes(), memory.adamEquivalentBytes(), memory.parameterBytes(),
-                        h.jobId(), h.workerId(), h.attempt())
-                .update() == 1;
+                        .params(
+                                progress.step(),
+                                progress.totalSteps(),
+                                progress.etaSeconds(),
+                                progress.trainedTokens(),
+                                memory.stateBytes(),
+                                memory.adamEquivalentBytes(),
+                                memory.parameterBytes(),
+                                h.jobId(),
+                                h.workerId(),
+                                h.attempt())
+                        .update()
+                == 1;
     }
 
     public boolean checkpointed(Holder h, String checkpointName) {
         return jdbc.sql("UPDATE jobs SET latest_checkpoint = ? WHERE id = ? AND worker_id = ? AND attempt = ?"
-                        + " AND status = 'running'")
-                .params(checkpointName, h.jobId(), h.workerId(), h.attempt())
-                .update() == 1;
+                                + " AND status = 'running'")
+                        .params(checkpointName, h.jobId(), h.workerId(), h.attempt())
+                        .update()
+                == 1;
     }
 
     /** The run succeeded and its model is registered. */
@@ -157,8 +185,9 @@ public class JobQueue {
                 UPDATE jobs SET status = 'succeeded', fine_tuned_model = ?, step = ?, trained_tokens = ?, eta_seconds = 0,
                                 finished_at = ?, lease_expires_at = NULL, requested_action = NULL
                 WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
-                .params(fineTunedModel, step, trainedTokens, now, h.jobId(), h.workerId(), h.attempt())
-                .update() == 1;
+                        .params(fineTunedModel, step, trainedTokens, now, h.jobId(), h.workerId(), h.attempt())
+                        .update()
+                == 1;
     }
 
     public boolean fail(Holder h, JobRecord.Failure failure, long now) {
@@ -166,16 +195,22 @@ public class JobQueue {
                 UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, error_param = ?, finished_at = ?,
                                 lease_expires_at = NULL, requested_action = NULL
                 WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
-                .params(failure.code(), failure.message(), failure.param(), now, h.jobId(), h.workerId(), h.attempt())
-                .update() == 1;
+                        .params(
+                                failure.code(),
+                                failure.message(),
+                                failure.param(),
+                                now,
+                                h.jobId(),
+                                h.workerId(),
+                                h.attempt())
+                        .update()
+                == 1;
     }
 
     public boolean cancelled(Holder h, long now) {
         return jdbc.sql("""
                 UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL, requested_action = NULL
-                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
-                .params(now, h.jobId(), h.workerId(), h.attempt())
-                .update() == 1;
+                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""").params(now, h.jobId(), h.workerId(), h.attempt()).update() == 1;
     }
 
     /** Gives a job up without ending it: to {@code paused} (the client asked) or {@code queued} (the worker stops). */
@@ -184,8 +219,9 @@ public class JobQueue {
                 UPDATE jobs SET status = ?, worker_id = NULL, devices = NULL, lease_expires_at = NULL,
                                 requested_action = NULL, eta_seconds = NULL
                 WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
-                .params(to.id(), h.jobId(), h.workerId(), h.attempt())
-                .update() == 1;
+                        .params(to.id(), h.jobId(), h.workerId(), h.attempt())
+                        .update()
+                == 1;
     }
 
     /**
@@ -196,16 +232,20 @@ public class JobQueue {
         return jdbc.sql("""
                 UPDATE jobs SET status = 'queued', attempt = attempt - 1, worker_id = NULL, devices = NULL,
                                 lease_expires_at = NULL, requested_action = NULL, eta_seconds = NULL
-                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
-                .params(h.jobId(), h.workerId(), h.attempt())
-                .update() == 1;
+                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""").params(h.jobId(), h.workerId(), h.attempt()).update() == 1;
     }
 
     /** Running jobs whose lease ran out: their worker is gone. */
     public List<JobRecord> expired(long now) {
-        return jdbc.sql("SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < ?")
-                .param(now).query(String.class).list()
-                .stream().map(jobs::find).flatMap(Optional::stream).toList();
+        return jdbc
+                .sql("SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < ?")
+                .param(now)
+                .query(String.class)
+                .list()
+                .stream()
+                .map(jobs::find)
+                .flatMap(Optional::stream)
+                .toList();
     }
 
     /** What expiring a job's lease does to it, and why it failed when {@code to} is failed (else null). */
@@ -234,19 +274,30 @@ public class JobQueue {
                     if (peak == null || budget == null || peak < budget) {
                         return null;
                     }
-                    return new Expiry(JobStatus.FAILED, new JobRecord.Failure("out_of_memory",
-                            "the job's worker stopped responding while attempt " + attempt + " held "
-                            + MemoryBudget.describe(peak) + " of memory, at or over the worker's memory budget of "
-                            + MemoryBudget.describe(budget) + "; it is not retried. Use a smaller batch_size or shorter"
-                            + " examples", "hyperparameters.batch_size"));
+                    return new Expiry(
+                            JobStatus.FAILED,
+                            new JobRecord.Failure(
+                                    "out_of_memory",
+                                    "the job's worker stopped responding while attempt " + attempt + " held "
+                                            + MemoryBudget.describe(peak)
+                                            + " of memory, at or over the worker's memory budget of "
+                                            + MemoryBudget.describe(budget)
+                                            + "; it is not retried. Use a smaller batch_size or shorter"
+                                            + " examples",
+                                    "hyperparameters.batch_size"));
                 })
-                .optional().orElse(null);
+                .optional()
+                .orElse(null);
         if (memory != null) {
             return memory;
         }
         if (attempt >= maxAttempts) {
-            return new Expiry(JobStatus.FAILED, new JobRecord.Failure("platform_error",
-                    "the job's worker stopped responding on each of its " + maxAttempts + " attempts", null));
+            return new Expiry(
+                    JobStatus.FAILED,
+                    new JobRecord.Failure(
+                            "platform_error",
+                            "the job's worker stopped responding on each of its " + maxAttempts + " attempts",
+                            null));
         }
         return new Expiry(JobStatus.QUEUED, null);
     }
@@ -268,16 +319,30 @@ public class JobQueue {
         JobStatus to = expiry.to();
         JobRecord.Failure failure = expiry.failure();
         return jdbc.sql(sql)
-                .params(to.id(), failure == null ? null : failure.code(), failure == null ? null : failure.message(),
-                        failure == null ? null : failure.param(), to.terminal() ? now : null, job.id(),
-                        job.claim().workerId(), job.claim().attempt(), now)
-                .update() == 1;
+                        .params(
+                                to.id(),
+                                failure == null ? null : failure.code(),
+                                failure == null ? null : failure.message(),
+                                failure == null ? null : failure.param(),
+                                to.terminal() ? now : null,
+                                job.id(),
+                                job.claim().workerId(),
+                                job.claim().attempt(),
+                                now)
+                        .update()
+                == 1;
     }
 
     /** Jobs a worker holds according to the store. */
     public List<JobRecord> heldBy(String workerId) {
-        return jdbc.sql("SELECT id FROM jobs WHERE status = 'running' AND worker_id = ?")
-                .param(workerId).query(String.class).list()
-                .stream().map(jobs::find).flatMap(Optional::stream).toList();
+        return jdbc
+                .sql("SELECT id FROM jobs WHERE status = 'running' AND worker_id = ?")
+                .param(workerId)
+                .query(String.class)
+                .list()
+                .stream()
+                .map(jobs::find)
+                .flatMap(Optional::stream)
+                .toList();
     }
 }

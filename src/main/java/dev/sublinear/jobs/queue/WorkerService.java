@@ -30,7 +30,8 @@ public class WorkerService {
     public record DeviceUse(String name, int total, int used) {}
 
     /** A worker with its state: online, stopped, or lost (silent for longer than the timeout). */
-    public record WorkerState(WorkerRecord worker, WorkerStatus status, List<DeviceUse> devices, List<String> runningJobs) {}
+    public record WorkerState(
+            WorkerRecord worker, WorkerStatus status, List<DeviceUse> devices, List<String> runningJobs) {}
 
     /** Workers, with the running jobs of {@code tenantId} (other tenants' jobs only count as used devices). */
     public List<WorkerState> list(String tenantId) {
@@ -46,10 +47,19 @@ public class WorkerService {
                         .count();
                 devices.add(new DeviceUse(device, device.equals("cpu") ? w.slots() : 1, used));
             }
-            WorkerStatus status = w.status() == WorkerStatus.STOPPED ? WorkerStatus.STOPPED
-                    : now - w.lastHeartbeat() > properties.workerTimeout().toMillis() ? WorkerStatus.LOST
-                    : WorkerStatus.ONLINE;
-            out.add(new WorkerState(w, status, devices, held.stream().filter(j -> j.tenantId().equals(tenantId)).map(JobRecord::id).toList()));
+            WorkerStatus status = w.status() == WorkerStatus.STOPPED
+                    ? WorkerStatus.STOPPED
+                    : now - w.lastHeartbeat() > properties.workerTimeout().toMillis()
+                            ? WorkerStatus.LOST
+                            : WorkerStatus.ONLINE;
+            out.add(new WorkerState(
+                    w,
+                    status,
+                    devices,
+                    held.stream()
+                            .filter(j -> j.tenantId().equals(tenantId))
+                            .map(JobRecord::id)
+                            .toList()));
         }
         return out;
     }

@@ -6,5 +6,5 @@ package dev.sublinear.jobs.tenants;
  * @param admin whether it may use the admin endpoints
  * @param revokedAt epoch milliseconds, or null while it works
  */
-public record ApiKeyRecord(String id, String tenantId, String name, String hint, boolean admin, long createdAt,
-        Long revokedAt) {}
+public record ApiKeyRecord(
+        String id, String tenantId, String name, String hint, boolean admin, long createdAt, Long revokedAt) {}

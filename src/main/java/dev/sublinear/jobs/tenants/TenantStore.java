@@ -13,9 +13,14 @@ import org.springframework.stereotype.Repository;
 class TenantStore {
 
     private static final RowMapper<TenantRecord> TENANT = TenantStore::tenant;
-    private static final RowMapper<ApiKeyRecord> KEY = (rs, n) -> new ApiKeyRecord(rs.getString("id"),
-            rs.getString("tenant_id"), rs.getString("name"), rs.getString("hint"), rs.getBoolean("admin"),
-            rs.getLong("created_at"), rs.getObject("revoked_at", Long.class));
+    private static final RowMapper<ApiKeyRecord> KEY = (rs, n) -> new ApiKeyRecord(
+            rs.getString("id"),
+            rs.getString("tenant_id"),
+            rs.getString("name"),
+            rs.getString("hint"),
+            rs.getBoolean("admin"),
+            rs.getLong("created_at"),
+            rs.getObject("revoked_at", Long.class));
 
     private final JdbcClient jdbc;
 
@@ -25,7 +30,8 @@ class TenantStore {
 
     void insert(TenantRecord t) {
         jdbc.sql("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)")
-                .params(t.id(), t.name(), t.createdAt()).update();
+                .params(t.id(), t.name(), t.createdAt())
+                .update();
         setOverrides(t.id(), t.overrides());
     }
 
@@ -34,17 +40,29 @@ class TenantStore {
                 UPDATE tenants SET max_running_jobs = ?, max_queued_jobs = ?, max_gpus = ?, max_storage_bytes = ?,
                                    requests_per_second = ?, max_upload_bytes = ?, max_upload_lines = ?
                 WHERE id = ?""")
-                .params(o.maxRunningJobs(), o.maxQueuedJobs(), o.maxGpus(), o.maxStorageBytes(), o.requestsPerSecond(),
-                        o.maxUploadBytes(), o.maxUploadLines(), id)
+                .params(
+                        o.maxRunningJobs(),
+                        o.maxQueuedJobs(),
+                        o.maxGpus(),
+                        o.maxStorageBytes(),
+                        o.requestsPerSecond(),
+                        o.maxUploadBytes(),
+                        o.maxUploadLines(),
+                        id)
                 .update();
     }
 
     Optional<TenantRecord> find(String id) {
-        return jdbc.sql("SELECT * FROM tenants WHERE id = ?").param(id).query(TENANT).optional();
+        return jdbc.sql("SELECT * FROM tenants WHERE id = ?")
+                .param(id)
+                .query(TENANT)
+                .optional();
     }
 
     List<TenantRecord> list() {
-        return jdbc.sql("SELECT * FROM tenants ORDER BY created_at, id").query(TENANT).list();
+        return jdbc.sql("SELECT * FROM tenants ORDER BY created_at, id")
+                .query(TENANT)
+                .list();
     }
 
     /** Stores a key; {@code bootstrap} marks the admin key the service made itself at start-up. */
@@ -58,45 +76,61 @@ class TenantStore {
 
     /** The key with this hash, working or revoked. */
     Optional<ApiKeyRecord> findAnyKeyByHash(String hash) {
-        return jdbc.sql("SELECT * FROM api_keys WHERE key_hash = ?").param(hash).query(KEY).optional();
+        return jdbc.sql("SELECT * FROM api_keys WHERE key_hash = ?")
+                .param(hash)
+                .query(KEY)
+                .optional();
     }
 
     /** Revokes every working start-up key but the one with {@code keptHash}; returns how many. */
     int revokeBootstrapKeysExcept(String keptHash, long now) {
         return jdbc.sql("UPDATE api_keys SET revoked_at = ? WHERE bootstrap = TRUE AND revoked_at IS NULL"
                         + " AND key_hash <> ?")
-                .params(now, keptHash).update();
+                .params(now, keptHash)
+                .update();
     }
 
     /** The working key with this hash. */
     Optional<ApiKeyRecord> findKeyByHash(String hash) {
-        return jdbc.sql("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL").param(hash)
-                .query(KEY).optional();
+        return jdbc.sql("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+                .param(hash)
+                .query(KEY)
+                .optional();
     }
 
     boolean anyAdminKey() {
         return jdbc.sql("SELECT COUNT(*) FROM api_keys WHERE admin = TRUE AND revoked_at IS NULL")
-                .query(Integer.class).single() > 0;
+                        .query(Integer.class)
+                        .single()
+                > 0;
     }
 
     List<ApiKeyRecord> keys(String tenantId) {
-        return jdbc.sql("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id").param(tenantId)
-                .query(KEY).list();
+        return jdbc.sql("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id")
+                .param(tenantId)
+                .query(KEY)
+                .list();
     }
 
     boolean revoke(String keyId, long now) {
         return jdbc.sql("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-                .params(now, keyId).update() == 1;
+                        .params(now, keyId)
+                        .update()
+                == 1;
     }
 
     private static TenantRecord tenant(ResultSet rs, int n) throws SQLException {
-        return new TenantRecord(rs.getString("id"), rs.getString("name"), new TenantLimits.Overrides(
-                rs.getObject("max_running_jobs", Integer.class),
-                rs.getObject("max_queued_jobs", Integer.class),
-                rs.getObject("max_gpus", Integer.class),
-                rs.getObject("max_storage_bytes", Long.class),
-                rs.getObject("requests_per_second", Integer.class),
-                rs.getObject("max_upload_bytes", Long.class),
-                rs.getObject("max_upload_lines", Integer.class)), rs.getLong("created_at"));
+        return new TenantRecord(
+                rs.getString("id"),
+                rs.getString("name"),
+                new TenantLimits.Overrides(
+                        rs.getObject("max_running_jobs", Integer.class),
+                        rs.getObject("max_queued_jobs", Integer.class),
+                        rs.getObject("max_gpus", Integer.class),
+                        rs.getObject("max_storage_bytes", Long.class),
+                        rs.getObject("requests_per_second", Integer.class),
+                        rs.getObject("max_upload_bytes", Long.class),
+                        rs.getObject("max_upload_lines", Integer.class)),
+                rs.getLong("created_at"));
     }
 }

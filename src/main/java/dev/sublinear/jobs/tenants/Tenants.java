@@ -65,8 +65,8 @@ public class Tenants {
         if (hit != null && hit.until() > now) {
             return Optional.of(hit.principal());
         }
-        Optional<Principal> principal = store.findKeyByHash(hash)
-                .map(k -> new Principal(k.tenantId(), k.id(), k.admin()));
+        Optional<Principal> principal =
+                store.findKeyByHash(hash).map(k -> new Principal(k.tenantId(), k.id(), k.admin()));
         principal.ifPresentOrElse(p -> cache.put(hash, new Cached(p, now + CACHE_MILLIS)), () -> cache.remove(hash));
         return principal;
     }
@@ -110,14 +110,16 @@ public class Tenants {
         if (store.anyAdminKey()) {
             return Optional.empty();
         }
-        return Optional.of(insertKey(DEFAULT, "bootstrap admin key (generated)", true, newSecret(), true).secret());
+        return Optional.of(insertKey(DEFAULT, "bootstrap admin key (generated)", true, newSecret(), true)
+                .secret());
     }
 
     public TenantRecord createTenant(String id, String name) {
         if (id == null || !TENANT_ID.matcher(id).matches()) {
             throw new InvalidRequestException("id", "a tenant id is 1 to 64 lower-case letters, digits or '-'");
         }
-        TenantRecord tenant = new TenantRecord(id, name == null ? id : name, TenantLimits.Overrides.NONE, clock.millis());
+        TenantRecord tenant =
+                new TenantRecord(id, name == null ? id : name, TenantLimits.Overrides.NONE, clock.millis());
         try {
             store.insert(tenant);
         } catch (DuplicateKeyException e) {
@@ -158,8 +160,10 @@ public class Tenants {
         if (hit != null && hit.until() > now) {
             return hit.limits();
         }
-        TenantLimits limits =
-                store.find(tenantId).map(TenantRecord::overrides).orElse(TenantLimits.Overrides.NONE).over(defaults);
+        TenantLimits limits = store.find(tenantId)
+                .map(TenantRecord::overrides)
+                .orElse(TenantLimits.Overrides.NONE)
+                .over(defaults);
         limitsCache.put(tenantId, new CachedLimits(limits, now + CACHE_MILLIS));
         return limits;
     }
@@ -172,8 +176,14 @@ public class Tenants {
     }
 
     private NewKey insertKey(String tenantId, String name, boolean admin, String secret, boolean bootstrap) {
-        ApiKeyRecord key = new ApiKeyRecord(Ids.next("key"), tenantId, name, "…" + secret.substring(secret.length() - 4),
-                admin, clock.millis(), null);
+        ApiKeyRecord key = new ApiKeyRecord(
+                Ids.next("key"),
+                tenantId,
+                name,
+                "…" + secret.substring(secret.length() - 4),
+                admin,
+                clock.millis(),
+                null);
         store.insertKey(key, sha256(secret), bootstrap);
         return new NewKey(key, secret);
     }
@@ -188,7 +198,8 @@ public class Tenants {
 
     static String sha256(String secret) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

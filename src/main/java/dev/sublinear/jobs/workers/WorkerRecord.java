@@ -13,5 +13,13 @@ import java.util.List;
  * @param memoryBudgetBytes the memory one job may take on it (null: registered by a version that did
  *     not say; no job is refused for its sake)
  */
-public record WorkerRecord(String id, String host, List<String> devices, int gpus, int slots, WorkerStatus status,
-        long startedAt, long lastHeartbeat, Long memoryBudgetBytes) {}
+public record WorkerRecord(
+        String id,
+        String host,
+        List<String> devices,
+        int gpus,
+        int slots,
+        WorkerStatus status,
+        long startedAt,
+        long lastHeartbeat,
+        Long memoryBudgetBytes) {}

@@ -10,9 +10,15 @@ import org.springframework.stereotype.Repository;
 @Repository
 class WorkerStore {
 
-    private static final RowMapper<WorkerRecord> ROW = (rs, n) -> new WorkerRecord(rs.getString("id"),
-            rs.getString("host"), Arrays.asList(rs.getString("devices").split(",")), rs.getInt("gpus"),
-            rs.getInt("slots"), WorkerStatus.fromId(rs.getString("status")), rs.getLong("started_at"), rs.getLong("last_heartbeat"),
+    private static final RowMapper<WorkerRecord> ROW = (rs, n) -> new WorkerRecord(
+            rs.getString("id"),
+            rs.getString("host"),
+            Arrays.asList(rs.getString("devices").split(",")),
+            rs.getInt("gpus"),
+            rs.getInt("slots"),
+            WorkerStatus.fromId(rs.getString("status")),
+            rs.getLong("started_at"),
+            rs.getLong("last_heartbeat"),
             rs.getObject("memory_budget_bytes", Long.class));
 
     private final JdbcClient jdbc;
@@ -27,19 +33,29 @@ class WorkerStore {
                 INSERT INTO workers (id, host, devices, gpus, slots, status, started_at, last_heartbeat,
                                      memory_budget_bytes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")
-                .params(w.id(), w.host(), String.join(",", w.devices()), w.gpus(), w.slots(), w.status().id(),
-                        w.startedAt(), w.lastHeartbeat(), w.memoryBudgetBytes())
+                .params(
+                        w.id(),
+                        w.host(),
+                        String.join(",", w.devices()),
+                        w.gpus(),
+                        w.slots(),
+                        w.status().id(),
+                        w.startedAt(),
+                        w.lastHeartbeat(),
+                        w.memoryBudgetBytes())
                 .update();
     }
 
     void heartbeat(String id, long now) {
         jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = ? WHERE id = ?")
-                .params(now, WorkerStatus.ONLINE.id(), id).update();
+                .params(now, WorkerStatus.ONLINE.id(), id)
+                .update();
     }
 
     void stopped(String id, long now) {
         jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = ? WHERE id = ?")
-                .params(now, WorkerStatus.STOPPED.id(), id).update();
+                .params(now, WorkerStatus.STOPPED.id(), id)
+                .update();
     }
 
     List<WorkerRecord> list() {
@@ -49,6 +65,8 @@ class WorkerStore {
     /** Workers that heartbeated since {@code since} and did not stop cleanly. */
     List<WorkerRecord> seenSince(long since) {
         return jdbc.sql("SELECT * FROM workers WHERE last_heartbeat >= ? AND status <> ?")
-                .params(since, WorkerStatus.STOPPED.id()).query(ROW).list();
+                .params(since, WorkerStatus.STOPPED.id())
+                .query(ROW)
+                .list();
     }
 }

@@ -2,10 +2,10 @@ package dev.sublinear.training.data;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.charset.CharacterCodingException;
 
 /**
  * UTF-8 bytes as tokens (ids 0..255) plus four special tokens. Any text encodes, nothing is
@@ -68,11 +68,10 @@ public final class ByteTokenizer implements Tokenizer {
             }
         }
         // A model can emit byte sequences that are not UTF-8: show them as replacement characters.
-        CharsetDecoder decoder =
-                StandardCharsets.UTF_8
-                        .newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPLACE)
-                        .onUnmappableCharacter(CodingErrorAction.REPLACE);
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE);
         try {
             return decoder.decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
         } catch (CharacterCodingException e) {

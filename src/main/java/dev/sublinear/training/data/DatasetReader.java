@@ -62,12 +62,16 @@ public final class DatasetReader {
         Set<String> seen = new LinkedHashSet<>();
         trainingExamples.forEach(e -> collectLabel(e, seen));
         checkTraining(trainingExamples.size(), seen, problems);
-        List<String> labels = task == TaskType.CLASSIFICATION ? seen.stream().sorted().toList() : List.of();
+        List<String> labels =
+                task == TaskType.CLASSIFICATION ? seen.stream().sorted().toList() : List.of();
         if (task == TaskType.CLASSIFICATION) {
             for (Example e : validationExamples) {
                 String label = ((Example.Labeled) e).label();
                 if (!seen.contains(label)) {
-                    problems.add(new DataProblem("validation", e.line(), "label",
+                    problems.add(new DataProblem(
+                            "validation",
+                            e.line(),
+                            "label",
                             "label '" + label + "' does not occur in the training file"));
                 }
             }
@@ -106,23 +110,33 @@ public final class DatasetReader {
 
     private void checkTraining(long examples, Set<String> labels, List<DataProblem> problems) {
         if (examples < minTrainingExamples && problems.isEmpty()) {
-            problems.add(new DataProblem("training", 0, null,
+            problems.add(new DataProblem(
+                    "training",
+                    0,
+                    null,
                     "has " + examples + " example(s); at least " + minTrainingExamples + " are needed"));
         }
         if (task != TaskType.CLASSIFICATION || !problems.isEmpty()) {
             return;
         }
         if (labels.size() < 2) {
-            problems.add(new DataProblem("training", 0, "label", "has " + labels.size()
-                    + " distinct label(s); classification needs at least 2"));
+            problems.add(new DataProblem(
+                    "training",
+                    0,
+                    "label",
+                    "has " + labels.size() + " distinct label(s); classification needs at least 2"));
         } else if (labels.size() > MAX_LABELS) {
-            problems.add(new DataProblem("training", 0, "label", "has more than " + MAX_LABELS
-                    + " distinct labels"));
+            problems.add(new DataProblem("training", 0, "label", "has more than " + MAX_LABELS + " distinct labels"));
         }
     }
 
-    private void parse(String file, InputStream in, List<DataProblem> problems, List<DataProblem> warnings,
-            Consumer<Example> examples) throws IOException {
+    private void parse(
+            String file,
+            InputStream in,
+            List<DataProblem> problems,
+            List<DataProblem> warnings,
+            Consumer<Example> examples)
+            throws IOException {
         int lineNumber = 0;
         for (byte[] raw : new LineSplitter(in)) {
             lineNumber++;
@@ -135,7 +149,8 @@ public final class DatasetReader {
             }
             String line;
             try {
-                line = StandardCharsets.UTF_8.newDecoder()
+                line = StandardCharsets.UTF_8
+                        .newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT)
                         .onUnmappableCharacter(CodingErrorAction.REPORT)
                         .decode(ByteBuffer.wrap(raw))
@@ -183,8 +198,13 @@ public final class DatasetReader {
     private static Example lmExample(String file, int line, JsonObject o, List<DataProblem> problems) {
         boolean pair = o.has("prompt") || o.has("completion");
         int before = problems.size();
-        unexpectedFields(file, line, o, pair ? Set.of("prompt", "completion") : Set.of("text"),
-                "prompt and completion, or text", problems);
+        unexpectedFields(
+                file,
+                line,
+                o,
+                pair ? Set.of("prompt", "completion") : Set.of("text"),
+                "prompt and completion, or text",
+                problems);
         if (pair) {
             if (o.has("text")) {
                 return null;
@@ -209,7 +229,8 @@ public final class DatasetReader {
             String file, int line, JsonObject o, Set<String> allowed, String expected, List<DataProblem> problems) {
         for (Map.Entry<String, JsonElement> e : o.entrySet()) {
             if (!allowed.contains(e.getKey())) {
-                problems.add(new DataProblem(file, line, e.getKey(), "is not expected here (expected " + expected + ")"));
+                problems.add(
+                        new DataProblem(file, line, e.getKey(), "is not expected here (expected " + expected + ")"));
             }
         }
     }
@@ -238,8 +259,12 @@ public final class DatasetReader {
         if (example instanceof Example.Completion c) {
             int prompt = 2 + tokenizer.encode(c.prompt()).length; // BOS prompt SEP
             if (prompt >= contextLength) {
-                problems.add(new DataProblem(file, c.line(), "prompt", "fills the model's context of "
-                        + contextLength + " tokens and leaves no room for the completion"));
+                problems.add(new DataProblem(
+                        file,
+                        c.line(),
+                        "prompt",
+                        "fills the model's context of " + contextLength
+                                + " tokens and leaves no room for the completion"));
                 return;
             }
             tokens = prompt + tokenizer.encode(c.completion()).length + 1;
@@ -250,7 +275,10 @@ public final class DatasetReader {
         }
         int limit = example instanceof Example.Labeled ? contextLength : contextLength + 1;
         if (tokens > limit && warnings.size() < MAX_PROBLEMS) {
-            warnings.add(new DataProblem(file, example.line(), null,
+            warnings.add(new DataProblem(
+                    file,
+                    example.line(),
+                    null,
                     "is " + tokens + " tokens long and is truncated to the model's context of " + contextLength));
         }
     }

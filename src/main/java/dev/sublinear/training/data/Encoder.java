@@ -28,12 +28,15 @@ public final class Encoder {
 
     public Encoded encode(Example example) {
         if (example instanceof Example.Completion c) {
-            return causal(concat(new int[] {tokenizer.bosId()}, tokenizer.encode(c.prompt()),
-                    new int[] {tokenizer.separatorId()}), concat(tokenizer.encode(c.completion()),
-                    new int[] {tokenizer.eosId()}));
+            return causal(
+                    concat(new int[] {tokenizer.bosId()}, tokenizer.encode(c.prompt()), new int[] {
+                        tokenizer.separatorId()
+                    }),
+                    concat(tokenizer.encode(c.completion()), new int[] {tokenizer.eosId()}));
         }
         if (example instanceof Example.Text t) {
-            return causal(new int[] {tokenizer.bosId()}, concat(tokenizer.encode(t.text()), new int[] {tokenizer.eosId()}));
+            return causal(
+                    new int[] {tokenizer.bosId()}, concat(tokenizer.encode(t.text()), new int[] {tokenizer.eosId()}));
         }
         return classification((Example.Labeled) example);
     }
@@ -69,7 +72,8 @@ public final class Encoder {
 
     /** Encodes a prompt for generation: BOS prompt SEP. */
     public int[] promptForGeneration(String prompt) {
-        int[] sequence = concat(new int[] {tokenizer.bosId()}, tokenizer.encode(prompt), new int[] {tokenizer.separatorId()});
+        int[] sequence =
+                concat(new int[] {tokenizer.bosId()}, tokenizer.encode(prompt), new int[] {tokenizer.separatorId()});
         if (sequence.length > contextLength) {
             // keep the end of a long prompt: it is what the next token depends on most
             sequence = Arrays.copyOfRange(sequence, sequence.length - contextLength, sequence.length);

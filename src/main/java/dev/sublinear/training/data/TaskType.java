@@ -24,8 +24,7 @@ public enum TaskType {
         return Arrays.stream(values())
                 .filter(t -> t.id.equals(id.toLowerCase(Locale.ROOT)))
                 .findFirst()
-                .orElseThrow(
-                        () -> new IllegalArgumentException(
-                                "unknown task '" + id + "': expected causal-lm or classification"));
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "unknown task '" + id + "': expected causal-lm or classification"));
     }
 }

@@ -12,4 +12,8 @@ import java.util.List;
  * @param warnings what was accepted with a change (truncation)
  */
 public record TrainingData(
-        TaskType task, List<Example> training, List<Example> validation, List<String> labels, List<DataProblem> warnings) {}
+        TaskType task,
+        List<Example> training,
+        List<Example> validation,
+        List<String> labels,
+        List<DataProblem> warnings) {}

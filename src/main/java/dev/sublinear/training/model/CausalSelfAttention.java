@@ -27,7 +27,8 @@ final class CausalSelfAttention extends AbstractBlock {
     CausalSelfAttention(int width, int heads) {
         this.width = width;
         this.heads = heads;
-        this.projectQkv = addChildBlock("qkv", Linear.builder().setUnits(3L * width).build());
+        this.projectQkv =
+                addChildBlock("qkv", Linear.builder().setUnits(3L * width).build());
         this.projectOut = addChildBlock("out", Linear.builder().setUnits(width).build());
     }
 
@@ -40,7 +41,10 @@ final class CausalSelfAttention extends AbstractBlock {
         long length = x.getShape().get(1);
         int headWidth = width / heads;
 
-        NDList qkv = projectQkv.forward(store, new NDList(x), training).singletonOrThrow().split(3, 2);
+        NDList qkv = projectQkv
+                .forward(store, new NDList(x), training)
+                .singletonOrThrow()
+                .split(3, 2);
         Shape split = new Shape(batch, length, heads, headWidth);
         NDArray q = qkv.get(0).reshape(split).transpose(0, 2, 1, 3);
         NDArray k = qkv.get(1).reshape(split).transpose(0, 2, 1, 3);
@@ -60,7 +64,8 @@ final class CausalSelfAttention extends AbstractBlock {
     /** 0 where query i may attend key j (j &lt;= i, j not padding), FORBIDDEN elsewhere: [B, 1, T, T]. */
     private static NDArray attentionBias(NDManager manager, NDArray mask, long length) {
         NDArray positions = manager.arange(0, (int) length, 1, DataType.INT32, mask.getDevice());
-        NDArray causal = positions.reshape(1, length).lte(positions.reshape(length, 1)).toType(DataType.FLOAT32, false);
+        NDArray causal =
+                positions.reshape(1, length).lte(positions.reshape(length, 1)).toType(DataType.FLOAT32, false);
         NDArray keys = mask.reshape(mask.getShape().get(0), 1, 1, length);
         NDArray allowed = causal.reshape(1, 1, length, length).mul(keys);
         return allowed.sub(1f).mul(-FORBIDDEN);

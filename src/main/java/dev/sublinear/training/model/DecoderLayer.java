@@ -22,7 +22,8 @@ final class DecoderLayer extends AbstractBlock {
     private final Linear mlpOut;
 
     DecoderLayer(int width, int heads, int mlpWidth) {
-        attentionNorm = addChildBlock("attention_norm", LayerNorm.builder().axis(2).build());
+        attentionNorm =
+                addChildBlock("attention_norm", LayerNorm.builder().axis(2).build());
         attention = addChildBlock("attention", new CausalSelfAttention(width, heads));
         mlpNorm = addChildBlock("mlp_norm", LayerNorm.builder().axis(2).build());
         mlpIn = addChildBlock("mlp_in", Linear.builder().setUnits(mlpWidth).build());
@@ -35,7 +36,8 @@ final class DecoderLayer extends AbstractBlock {
         NDArray x = inputs.get(0);
         NDArray mask = inputs.get(1);
         NDArray normed = attentionNorm.forward(store, new NDList(x), training).singletonOrThrow();
-        NDArray h = x.add(attention.forward(store, new NDList(normed, mask), training).singletonOrThrow());
+        NDArray h = x.add(
+                attention.forward(store, new NDList(normed, mask), training).singletonOrThrow());
         NDArray mlp = mlpNorm.forward(store, new NDList(h), training).singletonOrThrow();
         mlp = Activation.gelu(mlpIn.forward(store, new NDList(mlp), training).singletonOrThrow());
         mlp = mlpOut.forward(store, new NDList(mlp), training).singletonOrThrow();

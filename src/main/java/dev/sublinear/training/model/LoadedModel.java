@@ -63,9 +63,11 @@ public final class LoadedModel implements AutoCloseable {
         synchronized (SEEDED_INIT) {
             Engine.getEngine("PyTorch").setRandomSeed((int) seed);
             // Xavier for the linear layers; the embeddings keep their own N(0, 0.02)
-            model.getBlock().setInitializer(
-                    new XavierInitializer(),
-                    p -> p.getType() == ai.djl.nn.Parameter.Type.WEIGHT && !p.getName().endsWith("embedding"));
+            model.getBlock()
+                    .setInitializer(
+                            new XavierInitializer(),
+                            p -> p.getType() == ai.djl.nn.Parameter.Type.WEIGHT
+                                    && !p.getName().endsWith("embedding"));
             model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, inputShapes(config));
         }
         return new LoadedModel(config, model);
@@ -138,8 +140,16 @@ public final class LoadedModel implements AutoCloseable {
             throw new IllegalArgumentException("task and tokenizer are required");
         }
         // Gson fills records without running the compact constructor's checks: run them
-        return new ModelConfig(config.task(), config.tokenizer(), config.vocabularySize(), config.contextLength(),
-                config.layers(), config.width(), config.heads(), config.mlpWidth(), config.labels());
+        return new ModelConfig(
+                config.task(),
+                config.tokenizer(),
+                config.vocabularySize(),
+                config.contextLength(),
+                config.layers(),
+                config.width(),
+                config.heads(),
+                config.mlpWidth(),
+                config.labels());
     }
 
     public ModelConfig config() {
@@ -190,7 +200,9 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Parameter elements of the model. */
     public long parameterCount() {
-        return model.getBlock().getParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+        return model.getBlock().getParameters().values().stream()
+                .mapToLong(p -> p.getArray().size())
+                .sum();
     }
 
     /**
@@ -215,11 +227,13 @@ public final class LoadedModel implements AutoCloseable {
         int[] generated = new int[maxTokens];
         int count = 0;
         Random random = new Random(seed);
-        try (NoGrad ignored = NoGrad.enter(); NDManager manager = model.getNDManager().newSubManager()) {
+        try (NoGrad ignored = NoGrad.enter();
+                NDManager manager = model.getNDManager().newSubManager()) {
             ParameterStore store = new ParameterStore(manager, false);
             for (; count < maxTokens; count++) {
                 if (stop.getAsBoolean()) {
-                    throw new CancellationException("generation stopped after " + count + " of " + maxTokens + " tokens");
+                    throw new CancellationException(
+                            "generation stopped after " + count + " of " + maxTokens + " tokens");
                 }
                 float[] logits;
                 try (NDManager step = manager.newSubManager()) {
@@ -243,10 +257,14 @@ public final class LoadedModel implements AutoCloseable {
         requireTask(TaskType.CLASSIFICATION);
         Encoder encoder = new Encoder(tokenizer, config.contextLength(), config.labels());
         int[] tokens = encoder.textForClassification(text);
-        try (NoGrad ignored = NoGrad.enter(); NDManager manager = model.getNDManager().newSubManager()) {
+        try (NoGrad ignored = NoGrad.enter();
+                NDManager manager = model.getNDManager().newSubManager()) {
             ParameterStore store = new ParameterStore(manager, false);
-            float[] probabilities = model.getBlock().forward(store, inputs(manager, tokens), false)
-                    .singletonOrThrow().softmax(-1).toFloatArray();
+            float[] probabilities = model.getBlock()
+                    .forward(store, inputs(manager, tokens), false)
+                    .singletonOrThrow()
+                    .softmax(-1)
+                    .toFloatArray();
             Map<String, Float> result = new LinkedHashMap<>();
             for (int i = 0; i < probabilities.length; i++) {
                 result.put(config.labels().get(i), probabilities[i]);

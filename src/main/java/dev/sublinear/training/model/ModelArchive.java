@@ -115,8 +115,8 @@ public final class ModelArchive {
                 if (entry.getName().equals(LoadedModel.CONFIG_FILE)) {
                     byte[] json = zip.readNBytes((int) CONFIG_LIMIT + 1);
                     if (json.length > CONFIG_LIMIT) {
-                        throw new InvalidArchiveException("entry '" + entry.getName() + "' is larger than "
-                                + CONFIG_LIMIT + " bytes");
+                        throw new InvalidArchiveException(
+                                "entry '" + entry.getName() + "' is larger than " + CONFIG_LIMIT + " bytes");
                     }
                     try {
                         return LoadedModel.parseConfig(new String(json, java.nio.charset.StandardCharsets.UTF_8));

@@ -16,7 +16,8 @@ public final class ModelCatalog {
         // about 1.0M parameters: trains in minutes on 2 CPU cores
         ModelConfig tiny = new ModelConfig(TaskType.CAUSAL_LM, ByteTokenizer.TYPE, 260, 128, 2, 192, 4, 768, List.of());
         // about 11M parameters
-        ModelConfig small = new ModelConfig(TaskType.CAUSAL_LM, ByteTokenizer.TYPE, 260, 256, 6, 384, 6, 1536, List.of());
+        ModelConfig small =
+                new ModelConfig(TaskType.CAUSAL_LM, ByteTokenizer.TYPE, 260, 256, 6, 384, 6, 1536, List.of());
         ENTRIES.put("lm-tiny", tiny);
         ENTRIES.put("lm-small", small);
         ENTRIES.put("cls-tiny", tiny);

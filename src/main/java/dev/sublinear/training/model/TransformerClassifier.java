@@ -19,7 +19,9 @@ public final class TransformerClassifier extends AbstractBlock {
 
     public TransformerClassifier(ModelConfig config) {
         stack = addChildBlock("decoder", new DecoderStack(config));
-        head = addChildBlock("classifier_head", Linear.builder().setUnits(config.labels().size()).build());
+        head = addChildBlock(
+                "classifier_head",
+                Linear.builder().setUnits(config.labels().size()).build());
         labels = config.labels().size();
     }
 
@@ -28,7 +30,8 @@ public final class TransformerClassifier extends AbstractBlock {
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray hidden = stack.forward(store, inputs, training).singletonOrThrow();
         NDArray mask = inputs.get(1).expandDims(2);
-        NDArray pooled = hidden.mul(mask).sum(new int[] {1}).div(mask.sum(new int[] {1}).maximum(1f));
+        NDArray pooled =
+                hidden.mul(mask).sum(new int[] {1}).div(mask.sum(new int[] {1}).maximum(1f));
         return head.forward(store, new NDList(pooled), training);
     }
 

@@ -18,7 +18,12 @@ public final class TransformerLanguageModel extends AbstractBlock {
 
     public TransformerLanguageModel(ModelConfig config) {
         stack = addChildBlock("decoder", new DecoderStack(config));
-        head = addChildBlock("lm_head", Linear.builder().setUnits(config.vocabularySize()).optBias(false).build());
+        head = addChildBlock(
+                "lm_head",
+                Linear.builder()
+                        .setUnits(config.vocabularySize())
+                        .optBias(false)
+                        .build());
         vocabularySize = config.vocabularySize();
     }
 

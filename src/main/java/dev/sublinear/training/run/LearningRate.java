@@ -31,8 +31,8 @@ public record LearningRate(Schedule schedule, float peak, int warmupSteps) {
     public LearningRate {
         if (schedule == Schedule.RELATIVE) {
             if (warmupSteps != 0) {
-                throw new IllegalArgumentException("warmup_steps needs a learning rate; the relative step warms up"
-                        + " by itself");
+                throw new IllegalArgumentException(
+                        "warmup_steps needs a learning rate; the relative step warms up" + " by itself");
             }
         } else if (!(peak > 0f) || !Float.isFinite(peak)) {
             throw new IllegalArgumentException("learning_rate must be > 0, got " + peak);
@@ -54,15 +54,27 @@ public record LearningRate(Schedule schedule, float peak, int warmupSteps) {
         int decaySteps = Math.max(1, totalSteps - warmupSteps);
         Tracker main = switch (schedule) {
             case CONSTANT, RELATIVE -> Tracker.fixed(peak);
-            case LINEAR -> LinearTracker.builder().setBaseValue(peak)
-                    .optSlope(-peak / decaySteps).optMinValue(0f).build();
-            case COSINE -> CosineTracker.builder().setBaseValue(peak).optFinalValue(0f)
-                    .setMaxUpdates(decaySteps).build();
+            case LINEAR ->
+                LinearTracker.builder()
+                        .setBaseValue(peak)
+                        .optSlope(-peak / decaySteps)
+                        .optMinValue(0f)
+                        .build();
+            case COSINE ->
+                CosineTracker.builder()
+                        .setBaseValue(peak)
+                        .optFinalValue(0f)
+                        .setMaxUpdates(decaySteps)
+                        .build();
         };
         if (warmupSteps <= 0) {
             return main;
         }
-        return WarmUpTracker.builder().setMainTracker(main).optWarmUpSteps(warmupSteps)
-                .optWarmUpBeginValue(0f).optWarmUpMode(WarmUpTracker.Mode.LINEAR).build();
+        return WarmUpTracker.builder()
+                .setMainTracker(main)
+                .optWarmUpSteps(warmupSteps)
+                .optWarmUpBeginValue(0f)
+                .optWarmUpMode(WarmUpTracker.Mode.LINEAR)
+                .build();
     }
 }

@@ -7,8 +7,10 @@ public final class MemoryBudgetExceededException extends TrainingFailedException
     private final long budgetBytes;
 
     MemoryBudgetExceededException(long usedBytes, long budgetBytes, int step) {
-        super("the run used " + MemoryBudget.describe(usedBytes) + " of memory at step " + step
-                + ", more than its memory budget of " + MemoryBudget.describe(budgetBytes), step);
+        super(
+                "the run used " + MemoryBudget.describe(usedBytes) + " of memory at step " + step
+                        + ", more than its memory budget of " + MemoryBudget.describe(budgetBytes),
+                step);
         this.usedBytes = usedBytes;
         this.budgetBytes = budgetBytes;
     }

@@ -35,8 +35,15 @@ import java.util.Map;
  *     memory in fresh processes (lm-tiny and lm-small, 2 to 128 rows of 16 to 256 tokens, one and four
  *     micro-batches a step) came within 40 MB, at most 14%, of the estimate, above and below
  */
-public record MemoryEstimate(int rows, int length, long parameterBytes, long gradientBytes, long optimizerBytes, long activationBytes,
-        long dataBytes, long overheadBytes) {
+public record MemoryEstimate(
+        int rows,
+        int length,
+        long parameterBytes,
+        long gradientBytes,
+        long optimizerBytes,
+        long activationBytes,
+        long dataBytes,
+        long overheadBytes) {
 
     private static final long FLOAT = Float.BYTES;
 
@@ -63,8 +70,12 @@ public record MemoryEstimate(int rows, int length, long parameterBytes, long gra
      * The estimate for training {@code config} on {@code data} with {@code devices} devices (each
      * holds a copy of the model and its share of every micro-batch; the estimate is per device).
      */
-    public static MemoryEstimate of(ModelConfig config, OptimizerConfig optimizer, TrainingPlan hyperparameters,
-            TrainingData data, int devices) {
+    public static MemoryEstimate of(
+            ModelConfig config,
+            OptimizerConfig optimizer,
+            TrainingPlan hyperparameters,
+            TrainingData data,
+            int devices) {
         // batches are padded to their longest example: the longest one sets every array's length
         Encoder encoder = new Encoder(new ByteTokenizer(), config.contextLength(), data.labels());
         int longest = 1;
@@ -76,38 +87,50 @@ public record MemoryEstimate(int rows, int length, long parameterBytes, long gra
                 dataBytes += exampleBytes(e, encoded);
             }
         }
-        int rows = Math.min(hyperparameters.batchSize(), Math.max(data.training().size(), data.validation().size()));
+        int rows = Math.min(
+                hyperparameters.batchSize(),
+                Math.max(data.training().size(), data.validation().size()));
         int perDevice = (rows + devices - 1) / devices;
         return of(config, optimizer, perDevice, longest, dataBytes);
     }
 
     /** The estimate for micro-batches of {@code rows} rows of {@code length} tokens on one device. */
-    public static MemoryEstimate of(ModelConfig config, OptimizerConfig optimizer, int rows, int length, long dataBytes) {
+    public static MemoryEstimate of(
+            ModelConfig config, OptimizerConfig optimizer, int rows, int length, long dataBytes) {
         // in doubles: an uploaded model's configuration is the user's, and its sizes must not wrap around
         double parameters = 0;
         double state = 0;
         double largest = 0;
         // every decoder layer has the same parameters: one layer's, counted as many times as there are layers
-        for (Map.Entry<List<long[]>, Double> part : List.of(Map.entry(outerShapes(config), 1.0),
-                Map.entry(layerShapes(config), (double) config.layers()))) {
+        for (Map.Entry<List<long[]>, Double> part : List.of(
+                Map.entry(outerShapes(config), 1.0), Map.entry(layerShapes(config), (double) config.layers()))) {
             double times = part.getValue();
             for (long[] shape : part.getKey()) {
                 double size = size(shape);
                 parameters += times * size;
                 largest = Math.max(largest, size);
-                state += times * switch (optimizer.type()) {
-                    case ADAM, ADAMW -> 2 * size;
-                    case ADAFACTOR -> (factored(optimizer, shape) ? (double) shape[0] + shape[1] : size)
-                            + (optimizer.options().beta1() > 0f ? size : 0);
-                };
+                state += times
+                        * switch (optimizer.type()) {
+                            case ADAM, ADAMW -> 2 * size;
+                            case ADAFACTOR ->
+                                (factored(optimizer, shape) ? (double) shape[0] + shape[1] : size)
+                                        + (optimizer.options().beta1() > 0f ? size : 0);
+                        };
             }
         }
         if (optimizer.type() == OptimizerConfig.Type.ADAFACTOR) {
             state += largest; // one reusable work buffer as large as the largest parameter (Scratch)
         }
         double overhead = (optimizer.type() == OptimizerConfig.Type.ADAFACTOR ? 2 : 3) * parameters;
-        return new MemoryEstimate(rows, length, bytes(parameters), bytes(parameters), bytes(state),
-                bytes(activationElements(config, rows, length)), dataBytes, bytes(overhead));
+        return new MemoryEstimate(
+                rows,
+                length,
+                bytes(parameters),
+                bytes(parameters),
+                bytes(state),
+                bytes(activationElements(config, rows, length)),
+                dataBytes,
+                bytes(overhead));
     }
 
     /**
@@ -173,7 +196,9 @@ public record MemoryEstimate(int rows, int length, long parameterBytes, long gra
 
     /** As Adafactor decides: a matrix whose two dimensions both reach the minimum. */
     private static boolean factored(OptimizerConfig o, long[] shape) {
-        return o.options().factored() && shape.length == 2 && shape[0] >= o.options().minDimSizeToFactor()
+        return o.options().factored()
+                && shape.length == 2
+                && shape[0] >= o.options().minDimSizeToFactor()
                 && shape[1] >= o.options().minDimSizeToFactor();
     }
 

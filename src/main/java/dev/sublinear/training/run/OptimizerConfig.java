@@ -32,7 +32,9 @@ public record OptimizerConfig(Type type, LearningRate learningRate, AdafactorOpt
         }
 
         public static Type fromId(String id) {
-            return Arrays.stream(values()).filter(t -> t.id().equals(id)).findFirst()
+            return Arrays.stream(values())
+                    .filter(t -> t.id().equals(id))
+                    .findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("unknown optimizer " + id));
         }
     }
@@ -42,8 +44,8 @@ public record OptimizerConfig(Type type, LearningRate learningRate, AdafactorOpt
 
     public OptimizerConfig {
         if (learningRate.relative() && type != Type.ADAFACTOR) {
-            throw new IllegalArgumentException("the relative step size is Adafactor's; " + type.id()
-                    + " needs a learning rate");
+            throw new IllegalArgumentException(
+                    "the relative step size is Adafactor's; " + type.id() + " needs a learning rate");
         }
         if (options.relativeStep() != learningRate.relative()) {
             options = edit(options, b -> b.optRelativeStep(learningRate.relative()));
@@ -57,14 +59,20 @@ public record OptimizerConfig(Type type, LearningRate learningRate, AdafactorOpt
 
     /** Adam at a constant rate, with beta1 0.9 and beta2 0.999. */
     public static OptimizerConfig adam(float learningRate) {
-        return new OptimizerConfig(Type.ADAM, LearningRate.constant(learningRate),
+        return new OptimizerConfig(
+                Type.ADAM,
+                LearningRate.constant(learningRate),
                 edit(AdafactorOptions.defaults(), b -> b.optBeta1(0.9f).optBeta2(ADAM_BETA2)));
     }
 
     /** AdamW at a constant rate, with beta1 0.9, beta2 0.999 and decoupled weight decay. */
     public static OptimizerConfig adamw(float learningRate, float weightDecay) {
-        return new OptimizerConfig(Type.ADAMW, LearningRate.constant(learningRate),
-                edit(AdafactorOptions.defaults(), b -> b.optBeta1(0.9f).optBeta2(ADAM_BETA2).optWeightDecays(weightDecay)));
+        return new OptimizerConfig(
+                Type.ADAMW,
+                LearningRate.constant(learningRate),
+                edit(
+                        AdafactorOptions.defaults(),
+                        b -> b.optBeta1(0.9f).optBeta2(ADAM_BETA2).optWeightDecays(weightDecay)));
     }
 
     /** These settings with options changed through Adafactor's builder, where the defaults live. */
@@ -87,11 +95,19 @@ public record OptimizerConfig(Type type, LearningRate learningRate, AdafactorOpt
                 }
                 yield b.build();
             }
-            case ADAM -> Adam.builder().optBeta1(options.beta1()).optBeta2(beta2)
-                    .optLearningRateTracker(learningRate.tracker(totalSteps)).build();
-            case ADAMW -> Adam.adamWBuilder().optBeta1(options.beta1()).optBeta2(beta2)
-                    .optWeightDecays(options.weightDecay())
-                    .optLearningRateTracker(learningRate.tracker(totalSteps)).build();
+            case ADAM ->
+                Adam.builder()
+                        .optBeta1(options.beta1())
+                        .optBeta2(beta2)
+                        .optLearningRateTracker(learningRate.tracker(totalSteps))
+                        .build();
+            case ADAMW ->
+                Adam.adamWBuilder()
+                        .optBeta1(options.beta1())
+                        .optBeta2(beta2)
+                        .optWeightDecays(options.weightDecay())
+                        .optLearningRateTracker(learningRate.tracker(totalSteps))
+                        .build();
         };
     }
 

@@ -16,6 +16,7 @@ final class ProcessMemory {
 
     /** Reading procfs costs a fraction of a millisecond: sample at most this often. */
     private static final long SAMPLE_NANOS = 1_000_000_000L;
+
     private static long sampledAt = Long.MIN_VALUE;
     private static long sampled = -1;
 

@@ -23,8 +23,8 @@ public record StepReport(
      * @param elapsedSeconds since the run started
      * @param etaSeconds estimated time to the end
      */
-    public record Progress(int step, int totalSteps, int epoch, long trainedTokens, double elapsedSeconds,
-            double etaSeconds) {}
+    public record Progress(
+            int step, int totalSteps, int epoch, long trainedTokens, double elapsedSeconds, double etaSeconds) {}
 
     /**
      * How fast this step went.

@@ -4,29 +4,17 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.cuda.CudaUtils;
 import dev.sublinear.optimizer.StatefulOptimizer;
 import dev.sublinear.optimizer.StepDiagnostics;
 import dev.sublinear.training.NoGrad;
-import dev.sublinear.training.data.DatasetReader;
-import dev.sublinear.training.data.Encoder;
 import dev.sublinear.training.data.Encoder.Encoded;
-import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.data.TaskType;
-import dev.sublinear.training.data.TrainingData;
 import dev.sublinear.training.model.LoadedModel;
-import dev.sublinear.training.model.ModelCatalog;
-import dev.sublinear.training.model.ModelConfig;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -57,11 +45,21 @@ final class TrainingLoop {
     private int firstStepOfThisProcess;
     /** Fixed for the run; counted once (DJL shape reads are JNI calls). */
     private final long parameterCount;
+
     private long optimizerStateBytes = -1;
     private long adamEquivalentBytes;
 
-    TrainingLoop(TrainingSpec spec, RunControl control, TrainingListener listener, LoadedModel model, Trainer trainer,
-            Optimizer optimizer, Batches training, Batches validation, int totalSteps, Checkpoint.Contents resume) {
+    TrainingLoop(
+            TrainingSpec spec,
+            RunControl control,
+            TrainingListener listener,
+            LoadedModel model,
+            Trainer trainer,
+            Optimizer optimizer,
+            Batches training,
+            Batches validation,
+            int totalSteps,
+            Checkpoint.Contents resume) {
         this.spec = spec;
         this.control = control;
         this.listener = listener;
@@ -144,7 +142,8 @@ final class TrainingLoop {
                         scope.close();
                     }
                     scope = trainer.getManager().newSubManager();
-                    Batches.Arrays arrays = Batches.toArrays(scope, batch, model.tokenizer().padId());
+                    Batches.Arrays arrays =
+                            Batches.toArrays(scope, batch, model.tokenizer().padId());
                     lossSum += forwardBackward(collector, scope, arrays, accumulation);
                     tokens += arrays.tokens();
                     // the activations' peak: stop here, not after the next micro-batch adds its own
@@ -180,7 +179,8 @@ final class TrainingLoop {
     }
 
     /** Forward and backward of one micro-batch, split over the devices; returns its loss. */
-    private double forwardBackward(GradientCollector collector, NDManager scope, Batches.Arrays arrays, int accumulation) {
+    private double forwardBackward(
+            GradientCollector collector, NDManager scope, Batches.Arrays arrays, int accumulation) {
         Device[] devices = trainer.getDevices();
         int pieces = Math.min(devices.length, arrays.rows());
         double loss = 0;
@@ -210,8 +210,7 @@ final class TrainingLoop {
         long state;
         long adam;
         StatefulOptimizer stateful = optimizer instanceof StatefulOptimizer s ? s : null;
-        Optional<StepDiagnostics> diagnostics =
-                stateful == null ? Optional.empty() : stateful.lastStepDiagnostics();
+        Optional<StepDiagnostics> diagnostics = stateful == null ? Optional.empty() : stateful.lastStepDiagnostics();
         if (diagnostics.isPresent()) {
             StepDiagnostics d = diagnostics.get();
             if (!Float.isFinite(d.meanUpdateRms())) {
@@ -220,8 +219,10 @@ final class TrainingLoop {
                         .filter(p -> !Float.isFinite(p.updateRms()))
                         .map(p -> names.getOrDefault(p.parameterId(), p.parameterId()) + " (RMS " + p.updateRms() + ")")
                         .collect(java.util.stream.Collectors.joining(", "));
-                throw new TrainingFailedException("the update became non-finite at step " + step
-                        + " (a gradient was infinite or NaN) in " + which, step);
+                throw new TrainingFailedException(
+                        "the update became non-finite at step " + step + " (a gradient was infinite or NaN) in "
+                                + which,
+                        step);
             }
             stepSize = d.meanAlpha();
             updateRms = d.meanUpdateRms();
@@ -245,8 +246,10 @@ final class TrainingLoop {
         int doneHere = step - firstStepOfThisProcess;
         double eta = doneHere == 0 ? Double.NaN : elapsed / doneHere * (totalSteps - step);
         Runtime rt = Runtime.getRuntime();
-        listener.onStep(new StepReport(new StepReport.Progress(step, totalSteps, epoch, trainedTokens, elapsed, eta),
-                loss, new StepReport.Throughput(tokens, tokens / (nanos / 1e9)),
+        listener.onStep(new StepReport(
+                new StepReport.Progress(step, totalSteps, epoch, trainedTokens, elapsed, eta),
+                loss,
+                new StepReport.Throughput(tokens, tokens / (nanos / 1e9)),
                 new StepReport.Diagnostics(stepSize, updateRms, clipRate),
                 new StepReport.OptimizerMemory(state, adam, 4L * parameterCount),
                 new StepReport.Memory(rt.totalMemory() - rt.freeMemory(), ProcessMemory.residentBytes(), gpuBytes())));
@@ -270,9 +273,12 @@ final class TrainingLoop {
             for (int b = 0; b < validation.perEpoch(); b++) {
                 List<Encoded> batch = validation.batch(1, b);
                 try (NDManager scope = trainer.getManager().newSubManager()) {
-                    Batches.Arrays arrays = Batches.toArrays(scope, batch, model.tokenizer().padId());
+                    Batches.Arrays arrays =
+                            Batches.toArrays(scope, batch, model.tokenizer().padId());
                     NDList predictions = trainer.evaluate(arrays.inputs());
-                    float loss = trainer.getLoss().evaluate(arrays.labels(), predictions).getFloat();
+                    float loss = trainer.getLoss()
+                            .evaluate(arrays.labels(), predictions)
+                            .getFloat();
                     // weight each batch by what its loss averages over: target tokens or rows
                     long weight = classification
                             ? arrays.rows()
@@ -281,7 +287,10 @@ final class TrainingLoop {
                     weightSum += weight;
                     if (classification) {
                         NDArray predicted = predictions.singletonOrThrow().argMax(-1);
-                        correct += predicted.eq(arrays.labels().singletonOrThrow()).sum().getLong();
+                        correct += predicted
+                                .eq(arrays.labels().singletonOrThrow())
+                                .sum()
+                                .getLong();
                         rows += arrays.rows();
                     }
                     control.checkMemory(step);
@@ -299,8 +308,18 @@ final class TrainingLoop {
             throw new TrainingFailedException("the parameters became non-finite after step " + step, step);
         }
         String name = Checkpoint.name(step);
-        Checkpoint.write(spec.checkpoints(), name, model, optimizer,
-                new Checkpoint.Position(step, epoch, batchIndex, trainedTokens, losses, spec.optimizer().type().name()));
+        Checkpoint.write(
+                spec.checkpoints(),
+                name,
+                model,
+                optimizer,
+                new Checkpoint.Position(
+                        step,
+                        epoch,
+                        batchIndex,
+                        trainedTokens,
+                        losses,
+                        spec.optimizer().type().name()));
         lastCheckpoint = name;
         listener.onCheckpoint(name, step, spec.checkpoints().size(name));
         List<String> names = spec.checkpoints().list();

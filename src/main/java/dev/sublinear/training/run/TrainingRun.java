@@ -1,18 +1,11 @@
 package dev.sublinear.training.run;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
-import ai.djl.util.cuda.CudaUtils;
 import dev.sublinear.optimizer.StatefulOptimizer;
-import dev.sublinear.optimizer.StepDiagnostics;
-import dev.sublinear.training.NoGrad;
 import dev.sublinear.training.data.DatasetReader;
 import dev.sublinear.training.data.Encoder;
 import dev.sublinear.training.data.Encoder.Encoded;
@@ -26,11 +19,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 /**
  * Runs one training spec to completion, cancellation or pause: validates the data, builds or loads
@@ -60,7 +50,8 @@ public final class TrainingRun {
      * @throws IOException reading data or writing checkpoints failed
      */
     public RunOutcome run() throws InvalidDataException, TrainingFailedException, IOException {
-        Checkpoint.Contents resume = spec.resumeFrom() == null ? null : Checkpoint.read(spec.checkpoints(), spec.resumeFrom());
+        Checkpoint.Contents resume =
+                spec.resumeFrom() == null ? null : Checkpoint.read(spec.checkpoints(), spec.resumeFrom());
         Checkpoint.Contents base = null;
         if (resume == null && spec.baseModel() instanceof ModelSource.FromCheckpoint from) {
             base = Checkpoint.read(from.store(), from.name());
@@ -69,17 +60,27 @@ public final class TrainingRun {
         TrainingData data = readData(config);
         control.checkMemory(0);
         data.warnings().forEach(listener::onWarning);
-        if (resume == null && spec.baseModel() instanceof ModelSource.Catalog && config.task() == TaskType.CLASSIFICATION) {
+        if (resume == null
+                && spec.baseModel() instanceof ModelSource.Catalog
+                && config.task() == TaskType.CLASSIFICATION) {
             config = config.withTask(TaskType.CLASSIFICATION, data.labels());
         }
         checkLabels(config, data);
         try (LoadedModel model = startingModel(config, resume != null ? resume : base)) {
             control.checkMemory(0);
             Encoder encoder = new Encoder(model.tokenizer(), config.contextLength(), config.labels());
-            Batches training = new Batches(encode(encoder, data.training()), spec.hyperparameters().batchSize(),
-                    spec.seed(), model.tokenizer().padId(), true);
-            Batches validation = new Batches(encode(encoder, data.validation()), spec.hyperparameters().batchSize(),
-                    spec.seed(), model.tokenizer().padId(), false);
+            Batches training = new Batches(
+                    encode(encoder, data.training()),
+                    spec.hyperparameters().batchSize(),
+                    spec.seed(),
+                    model.tokenizer().padId(),
+                    true);
+            Batches validation = new Batches(
+                    encode(encoder, data.validation()),
+                    spec.hyperparameters().batchSize(),
+                    spec.seed(),
+                    model.tokenizer().padId(),
+                    false);
             int totalSteps = totalSteps(training);
             Optimizer optimizer = spec.optimizer().build(totalSteps);
             // a checkpoint written without optimizer state resumes with fresh state
@@ -96,8 +97,18 @@ public final class TrainingRun {
                 }
             }
             try (Trainer trainer = model.model().newTrainer(trainingConfig)) {
-                return new TrainingLoop(spec, control, listener, model, trainer, optimizer, training, validation, totalSteps,
-                        resume).run();
+                return new TrainingLoop(
+                                spec,
+                                control,
+                                listener,
+                                model,
+                                trainer,
+                                optimizer,
+                                training,
+                                validation,
+                                totalSteps,
+                                resume)
+                        .run();
             } finally {
                 if (optimizer instanceof AutoCloseable closeable) {
                     try {
@@ -124,8 +135,8 @@ public final class TrainingRun {
                     .orElseThrow(() -> new IllegalArgumentException(
                             "no model '" + catalog.name() + "' in the catalog " + ModelCatalog.names()));
             if (task != spec.task()) {
-                throw new IllegalArgumentException(
-                        "model " + catalog.name() + " is for " + task.id() + ", the job is " + spec.task().id());
+                throw new IllegalArgumentException("model " + catalog.name() + " is for " + task.id() + ", the job is "
+                        + spec.task().id());
             }
             return config;
         }
@@ -133,8 +144,8 @@ public final class TrainingRun {
                 ? LoadedModel.readConfig(saved.directory().resolve(LoadedModel.CONFIG_FILE))
                 : base.config();
         if (config.task() != spec.task()) {
-            throw new IllegalArgumentException(
-                    "the base model is for " + config.task().id() + ", the job is " + spec.task().id());
+            throw new IllegalArgumentException("the base model is for "
+                    + config.task().id() + ", the job is " + spec.task().id());
         }
         return config;
     }
@@ -151,17 +162,24 @@ public final class TrainingRun {
     }
 
     private TrainingData readData(ModelConfig config) throws IOException, InvalidDataException {
-        DatasetReader reader = new DatasetReader(spec.task(), new dev.sublinear.training.data.ByteTokenizer(),
-                config.contextLength(), MIN_TRAINING_EXAMPLES);
+        DatasetReader reader = new DatasetReader(
+                spec.task(),
+                new dev.sublinear.training.data.ByteTokenizer(),
+                config.contextLength(),
+                MIN_TRAINING_EXAMPLES);
         try (InputStream training = Files.newInputStream(spec.trainingFile());
-                InputStream validation = spec.validationFile() == null ? null : Files.newInputStream(spec.validationFile())) {
+                InputStream validation =
+                        spec.validationFile() == null ? null : Files.newInputStream(spec.validationFile())) {
             return reader.read(training, validation);
         }
     }
 
     private static void checkLabels(ModelConfig config, TrainingData data) throws InvalidDataException {
         if (config.task() == TaskType.CLASSIFICATION && !config.labels().equals(data.labels())) {
-            throw new InvalidDataException(List.of(new dev.sublinear.training.data.DataProblem("training", 0, "label",
+            throw new InvalidDataException(List.of(new dev.sublinear.training.data.DataProblem(
+                    "training",
+                    0,
+                    "label",
                     "has the labels " + data.labels() + " but the base model predicts " + config.labels())));
         }
     }
@@ -182,5 +200,4 @@ public final class TrainingRun {
     private Device[] devices() {
         return spec.devices() == null || spec.devices().length == 0 ? new Device[] {Device.cpu()} : spec.devices();
     }
-
 }

@@ -33,7 +33,17 @@ public record TrainingSpec(
         Path outputDirectory) {
 
     public TrainingSpec resumingFrom(String checkpoint) {
-        return new TrainingSpec(task, baseModel, trainingFile, validationFile, hyperparameters, optimizer, devices, seed,
-                checkpoints, checkpoint, outputDirectory);
+        return new TrainingSpec(
+                task,
+                baseModel,
+                trainingFile,
+                validationFile,
+                hyperparameters,
+                optimizer,
+                devices,
+                seed,
+                checkpoints,
+                checkpoint,
+                outputDirectory);
     }
 }

@@ -9,7 +9,6 @@ import dev.sublinear.jobs.JobStore;
 import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.storage.ArtifactStore;
-import dev.sublinear.storage.ArtifactTooLargeException;
 import dev.sublinear.storage.FileSystemArtifactStore;
 import dev.sublinear.testing.TestDatabases;
 import dev.sublinear.training.data.TaskType;
@@ -21,18 +20,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -73,8 +68,8 @@ class InferenceSizeLimitTest {
     @Test
     void aModelAtTheLimitLoadsAndOneBytePastItDoesNot() throws Exception {
         Path output = dir.resolve("output");
-        try (LoadedModel model = LoadedModel.create(ModelCatalog.get("lm-tiny", List.of()).orElseThrow(), 1,
-                Device.cpu())) {
+        try (LoadedModel model =
+                LoadedModel.create(ModelCatalog.get("lm-tiny", List.of()).orElseThrow(), 1, Device.cpu())) {
             model.save(output);
         }
         long size = ModelArchive.unpackedBytes(output);
@@ -86,15 +81,25 @@ class InferenceSizeLimitTest {
         try (InputStream in = Files.newInputStream(archive)) {
             artifacts.put(key, in, Long.MAX_VALUE);
         }
-        ModelRecord stored = new ModelRecord("ft:lm-tiny:limit:ftjob-limit", TENANT, "lm-tiny", "ftjob-limit",
-                TaskType.CAUSAL_LM, key, Files.size(archive), 0);
+        ModelRecord stored = new ModelRecord(
+                "ft:lm-tiny:limit:ftjob-limit",
+                TENANT,
+                "lm-tiny",
+                "ftjob-limit",
+                TaskType.CAUSAL_LM,
+                key,
+                Files.size(archive),
+                0);
         models.insert(stored);
 
         ModelService atLimit = inference(size, "models-at");
-        String completion = atLimit.complete(TENANT, stored.id(), "ab", 2, 0f, 1).result().get(2, TimeUnit.MINUTES);
+        String completion =
+                atLimit.complete(TENANT, stored.id(), "ab", 2, 0f, 1).result().get(2, TimeUnit.MINUTES);
         assertThat(completion).isNotNull();
-        assertThatThrownBy(() -> inference(size - 1, "models-past").complete(TENANT, stored.id(), "ab", 2, 0f, 1)
-                .result().get(2, TimeUnit.MINUTES))
+        assertThatThrownBy(() -> inference(size - 1, "models-past")
+                        .complete(TENANT, stored.id(), "ab", 2, 0f, 1)
+                        .result()
+                        .get(2, TimeUnit.MINUTES))
                 .isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(ModelArchive.InvalidArchiveException.class)
                 .hasMessageContaining("more than the allowed");
@@ -102,8 +107,13 @@ class InferenceSizeLimitTest {
     }
 
     private ModelService inference(long maxModelBytes, String unpackInto) {
-        return new ModelService(models, jobs, artifacts, new LocalDirectories(dir.resolve("work"), dir.resolve(unpackInto)),
-                inference, properties(maxModelBytes));
+        return new ModelService(
+                models,
+                jobs,
+                artifacts,
+                new LocalDirectories(dir.resolve("work"), dir.resolve(unpackInto)),
+                inference,
+                properties(maxModelBytes));
     }
 
     private static JobsProperties properties(long maxModelBytes) {

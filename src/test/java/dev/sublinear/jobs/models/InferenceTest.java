@@ -38,19 +38,30 @@ class InferenceTest {
         Inference.Call<String> a1 = inference.start("a", 100, UNTIL_STOPPED);
         inference.start("a", 100, UNTIL_STOPPED);
         assertThatThrownBy(() -> inference.start("a", 100, UNTIL_STOPPED))
-                .isInstanceOf(TooManyInferencesException.class).hasMessageContaining("for this tenant")
-                .satisfies(e -> assertThat(((TooManyInferencesException) e).retryAfterSeconds()).isBetween(1L, 300L));
+                .isInstanceOf(TooManyInferencesException.class)
+                .hasMessageContaining("for this tenant")
+                .satisfies(e -> assertThat(((TooManyInferencesException) e).retryAfterSeconds())
+                        .isBetween(1L, 300L));
         inference.start("b", 100, UNTIL_STOPPED);
         assertThatThrownBy(() -> inference.start("c", 100, UNTIL_STOPPED))
-                .isInstanceOf(TooManyInferencesException.class).hasMessageContaining("the service");
+                .isInstanceOf(TooManyInferencesException.class)
+                .hasMessageContaining("the service");
 
         a1.cancel();
         // a future completed with a CancellationException throws it as is
         assertThatThrownBy(() -> a1.result().get(10, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
         // the slot is free by the time the answer is out
         inference.start("c", 100, UNTIL_STOPPED);
-        assertThat(meters.get("sublinear.inference.calls").tag("outcome", "refused").counter().count()).isEqualTo(2);
-        assertThat(meters.get("sublinear.inference.calls").tag("outcome", "cancelled").counter().count()).isEqualTo(1);
+        assertThat(meters.get("sublinear.inference.calls")
+                        .tag("outcome", "refused")
+                        .counter()
+                        .count())
+                .isEqualTo(2);
+        assertThat(meters.get("sublinear.inference.calls")
+                        .tag("outcome", "cancelled")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -58,10 +69,15 @@ class InferenceTest {
         inference = new Inference(new InferenceProperties(2, 2, Duration.ofMillis(300)), meters);
         long start = System.nanoTime();
         Inference.Call<String> call = inference.start("a", 1_000_000, UNTIL_STOPPED);
-        assertThatThrownBy(() -> call.result().get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+        assertThatThrownBy(() -> call.result().get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(InferenceTimeoutException.class);
         assertThat((System.nanoTime() - start) / 1e9).isLessThan(5);
-        assertThat(meters.get("sublinear.inference.calls").tag("outcome", "timeout").counter().count()).isEqualTo(1);
+        assertThat(meters.get("sublinear.inference.calls")
+                        .tag("outcome", "timeout")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
         assertThat(meters.get("sublinear.inference.active").gauge().value()).isZero();
     }
 

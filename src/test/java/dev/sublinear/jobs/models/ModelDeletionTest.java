@@ -28,11 +28,18 @@ class ModelDeletionTest {
             JsonNode done = service.awaitJob(job, status("succeeded", "failed"), Duration.ofSeconds(180));
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
             String model = done.get("fine_tuned_model").asString();
-            service.post("/v1/models/" + model + "/completions", "{\"prompt\": \"abc\", \"max_tokens\": 3}").expect(200);
+            service.post("/v1/models/" + model + "/completions", "{\"prompt\": \"abc\", \"max_tokens\": 3}")
+                    .expect(200);
 
             JdbcClient jdbc = service.context().getBean(JdbcClient.class);
-            String tenant = jdbc.sql("SELECT tenant_id FROM models WHERE id = ?").param(model).query(String.class).single();
-            String key = jdbc.sql("SELECT artifact_key FROM models WHERE id = ?").param(model).query(String.class).single();
+            String tenant = jdbc.sql("SELECT tenant_id FROM models WHERE id = ?")
+                    .param(model)
+                    .query(String.class)
+                    .single();
+            String key = jdbc.sql("SELECT artifact_key FROM models WHERE id = ?")
+                    .param(model)
+                    .query(String.class)
+                    .single();
             Path archive = data.resolve("artifacts").resolve(key);
             Path unpacked = data.resolve("cache/models").resolve(job);
             ModelService models = service.context().getBean(ModelService.class);
@@ -44,7 +51,8 @@ class ModelDeletionTest {
             assertThat(archive).doesNotExist();
             assertThat(unpacked).doesNotExist();
             assertThat(models.cached(tenant, model)).isFalse();
-            service.post("/v1/models/" + model + "/completions", "{\"prompt\": \"abc\", \"max_tokens\": 3}").expect(404);
+            service.post("/v1/models/" + model + "/completions", "{\"prompt\": \"abc\", \"max_tokens\": 3}")
+                    .expect(404);
         }
     }
 }

@@ -2,14 +2,14 @@ package dev.sublinear.jobs.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sublinear.jobs.tenants.LimitsProperties;
-import dev.sublinear.optimizer.AdafactorOptions;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobSettings;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.JobStore;
 import dev.sublinear.jobs.RequestedAction;
+import dev.sublinear.jobs.tenants.LimitsProperties;
+import dev.sublinear.optimizer.AdafactorOptions;
 import dev.sublinear.testing.TestDatabases;
 import dev.sublinear.testing.TestDatabases.Database;
 import dev.sublinear.training.data.TaskType;
@@ -55,9 +55,14 @@ class JobQueueTest {
     private void open(Database database) {
         dataSource = database.migratedDataSource();
         JdbcClient jdbc = JdbcClient.create(dataSource);
-        JsonMapper json = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
+        JsonMapper json = JsonMapper.builder()
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .build();
         jobs = new JobStore(jdbc, json);
-        queue = new JobQueue(jdbc, new TransactionTemplate(new DataSourceTransactionManager(dataSource)), jobs,
+        queue = new JobQueue(
+                jdbc,
+                new TransactionTemplate(new DataSourceTransactionManager(dataSource)),
+                jobs,
                 new LimitsProperties(MAX_RUNNING, 1000, 100, 1L << 40, 100, 1L << 30, 1_000_000));
     }
 
@@ -78,14 +83,29 @@ class JobQueueTest {
         insert(id, tenant, priority, gpus, createdAt, maxAttempts, null);
     }
 
-    private void insert(String id, String tenant, int priority, int gpus, long createdAt, int maxAttempts,
-            Long memoryEstimate) {
+    private void insert(
+            String id, String tenant, int priority, int gpus, long createdAt, int maxAttempts, Long memoryEstimate) {
         JobSettings settings = new JobSettings(
                 new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
                 new JobSettings.Optimizer("adafactor", AdafactorOptions.defaults()),
-                1, null, Map.of());
-        jobs.insert(JobRecord.queued(id, tenant, "lm-tiny", "file-x", null, TaskType.CAUSAL_LM, settings, gpus, priority,
-                maxAttempts, createdAt), null, memoryEstimate);
+                1,
+                null,
+                Map.of());
+        jobs.insert(
+                JobRecord.queued(
+                        id,
+                        tenant,
+                        "lm-tiny",
+                        "file-x",
+                        null,
+                        TaskType.CAUSAL_LM,
+                        settings,
+                        gpus,
+                        priority,
+                        maxAttempts,
+                        createdAt),
+                null,
+                memoryEstimate);
     }
 
     private Optional<JobRecord> claim(String worker, int maxGpus, long now) {
@@ -178,8 +198,10 @@ class JobQueueTest {
     @MethodSource("databases")
     void aTenantAtItsRunningLimitWaitsWhileOthersRun(Database database) {
         open(database);
-        JdbcClient.create(dataSource).sql("INSERT INTO tenants (id, name, max_running_jobs, created_at) VALUES (?, ?, 2, 0)")
-                .params("small", "small").update();
+        JdbcClient.create(dataSource)
+                .sql("INSERT INTO tenants (id, name, max_running_jobs, created_at) VALUES (?, ?, 2, 0)")
+                .params("small", "small")
+                .update();
         for (int i = 0; i < 4; i++) {
             insert("ftjob-small-" + i, "small", 9, 0, 1000 + i, 3);
         }
@@ -191,7 +213,8 @@ class JobQueueTest {
         // the small tenant (waiting longest) and the other take turns up to the small one's limit; two stay queued
         assertThat(order).containsExactly("ftjob-small-0", "ftjob-other", "ftjob-small-1");
         assertThat(jobs.find("ftjob-small-2").orElseThrow().status()).isEqualTo(JobStatus.QUEUED);
-        assertThat(queue.succeed(new JobQueue.Holder("ftjob-small-0", "w", 1), "ft:x", 1, 1, 11_000)).isTrue();
+        assertThat(queue.succeed(new JobQueue.Holder("ftjob-small-0", "w", 1), "ft:x", 1, 1, 11_000))
+                .isTrue();
         assertThat(claim("w", 0, 12_000).orElseThrow().id()).isEqualTo("ftjob-small-2");
     }
 
@@ -259,12 +282,14 @@ class JobQueueTest {
         assertThat(second.claim().attempt()).isEqualTo(2);
         // the first worker comes back from a long pause: none of its writes land
         assertThat(queue.renew(w1, 26_500, LEASE)).isEmpty();
-        assertThat(queue.progress(w1, new JobRecord.Progress(7, 10, 1.0, 100), new JobRecord.Memory(1, 2, 3))).isFalse();
+        assertThat(queue.progress(w1, new JobRecord.Progress(7, 10, 1.0, 100), new JobRecord.Memory(1, 2, 3)))
+                .isFalse();
         assertThat(queue.checkpointed(w1, "step-00000007")).isFalse();
         assertThat(queue.succeed(w1, "ft:x", 10, 100, 27_000)).isFalse();
         assertThat(queue.release(w1, JobStatus.QUEUED)).isFalse();
         JobQueue.Holder w2 = new JobQueue.Holder("ftjob-a", "w2", 2);
-        assertThat(queue.progress(w2, new JobRecord.Progress(3, 10, 1.0, 30), new JobRecord.Memory(1, 2, 3))).isTrue();
+        assertThat(queue.progress(w2, new JobRecord.Progress(3, 10, 1.0, 30), new JobRecord.Memory(1, 2, 3)))
+                .isTrue();
         assertThat(queue.succeed(w2, "ft:lm-tiny::ftjob-a", 10, 100, 28_000)).isTrue();
         JobRecord done = jobs.find("ftjob-a").orElseThrow();
         assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
@@ -303,8 +328,11 @@ class JobQueueTest {
         assertThat(claim("small-worker", 0, 2L << 30, 5000)).isEmpty();
         JobRecord big = claim("big-worker", 0, 8L << 30, 5000).orElseThrow();
         assertThat(big.id()).isEqualTo("ftjob-big");
-        assertThat(JdbcClient.create(dataSource).sql("SELECT memory_budget_bytes FROM jobs WHERE id = 'ftjob-big'")
-                .query(Long.class).single()).isEqualTo(8L << 30);
+        assertThat(JdbcClient.create(dataSource)
+                        .sql("SELECT memory_budget_bytes FROM jobs WHERE id = 'ftjob-big'")
+                        .query(Long.class)
+                        .single())
+                .isEqualTo(8L << 30);
     }
 
     @ParameterizedTest(name = "{0}")

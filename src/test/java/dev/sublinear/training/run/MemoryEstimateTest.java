@@ -23,14 +23,21 @@ class MemoryEstimateTest {
     @Test
     void theParametersCountedAreTheModelsOwn() {
         for (String name : List.of("lm-tiny", "cls-tiny", "lm-small")) {
-            ModelConfig config = ModelCatalog.get(name, List.of("yes", "no", "maybe")).orElseThrow();
+            ModelConfig config =
+                    ModelCatalog.get(name, List.of("yes", "no", "maybe")).orElseThrow();
             List<List<Long>> built = new ArrayList<>();
             try (LoadedModel model = LoadedModel.create(config, 1, Device.cpu())) {
-                model.block().getParameters().values()
-                        .forEach(p -> built.add(Arrays.stream(p.getArray().getShape().getShape()).boxed().toList()));
+                model.block()
+                        .getParameters()
+                        .values()
+                        .forEach(p ->
+                                built.add(Arrays.stream(p.getArray().getShape().getShape())
+                                        .boxed()
+                                        .toList()));
             }
             List<List<Long>> estimated = MemoryEstimate.parameterShapes(config).stream()
-                    .map(s -> Arrays.stream(s).boxed().toList()).toList();
+                    .map(s -> Arrays.stream(s).boxed().toList())
+                    .toList();
             assertThat(estimated).as(name).containsExactlyInAnyOrderElementsOf(built);
         }
     }
@@ -43,9 +50,11 @@ class MemoryEstimateTest {
         assertThat(adam.optimizerBytes()).isEqualTo(2 * adam.parameterBytes());
         // row and column sums, the vectors' full moments and one work buffer (the largest matrix)
         assertThat(adafactor.optimizerBytes()).isLessThan(adam.parameterBytes() / 10);
-        MemoryEstimate withMomentum = MemoryEstimate.of(small, OptimizerConfig.adafactor().withOptions(b -> b.optBeta1(0.9f)), 8, 64, 0);
+        MemoryEstimate withMomentum =
+                MemoryEstimate.of(small, OptimizerConfig.adafactor().withOptions(b -> b.optBeta1(0.9f)), 8, 64, 0);
         assertThat(withMomentum.optimizerBytes() - adafactor.optimizerBytes()).isEqualTo(adafactor.parameterBytes());
-        MemoryEstimate unfactored = MemoryEstimate.of(small, OptimizerConfig.adafactor().withOptions(b -> b.optFactored(false)), 8, 64, 0);
+        MemoryEstimate unfactored =
+                MemoryEstimate.of(small, OptimizerConfig.adafactor().withOptions(b -> b.optFactored(false)), 8, 64, 0);
         assertThat(unfactored.optimizerBytes()).isGreaterThan(adafactor.parameterBytes());
     }
 
@@ -53,10 +62,10 @@ class MemoryEstimateTest {
     void theIssuesJobNeedsTensOfGibibytesAndGradientAccumulationAddsNothing() throws Exception {
         ModelConfig small = ModelCatalog.get("lm-small", List.of()).orElseThrow();
         TrainingData data = lines(1100, 100);
-        MemoryEstimate issue = MemoryEstimate.of(small, OptimizerConfig.adafactor(),
-                new TrainingPlan(3, 1024, 0, 1024, 0, 0, 3), data, 1);
-        MemoryEstimate noAccumulation = MemoryEstimate.of(small, OptimizerConfig.adafactor(),
-                new TrainingPlan(3, 1024, 0, 1, 0, 0, 3), data, 1);
+        MemoryEstimate issue = MemoryEstimate.of(
+                small, OptimizerConfig.adafactor(), new TrainingPlan(3, 1024, 0, 1024, 0, 0, 3), data, 1);
+        MemoryEstimate noAccumulation = MemoryEstimate.of(
+                small, OptimizerConfig.adafactor(), new TrainingPlan(3, 1024, 0, 1, 0, 0, 3), data, 1);
         // the training loop frees each micro-batch's activations after its backward pass
         assertThat(issue).isEqualTo(noAccumulation);
         assertThat(issue.rows()).isEqualTo(1024);
@@ -65,13 +74,15 @@ class MemoryEstimateTest {
         assertThat(issue.activationBytes()).isGreaterThan(issue.fixedBytes() * 50);
         // activations grow with the rows: the largest batch that fits a budget is exact
         int rows = issue.rowsWithin(2L << 30);
-        assertThat(MemoryEstimate.of(small, OptimizerConfig.adafactor(), rows, 101, issue.dataBytes()).totalBytes())
+        assertThat(MemoryEstimate.of(small, OptimizerConfig.adafactor(), rows, 101, issue.dataBytes())
+                        .totalBytes())
                 .isLessThanOrEqualTo(2L << 30);
-        assertThat(MemoryEstimate.of(small, OptimizerConfig.adafactor(), rows + 1, 101, issue.dataBytes()).totalBytes())
+        assertThat(MemoryEstimate.of(small, OptimizerConfig.adafactor(), rows + 1, 101, issue.dataBytes())
+                        .totalBytes())
                 .isGreaterThan(2L << 30);
         // several devices each hold the model and their share of the micro-batch
-        MemoryEstimate two = MemoryEstimate.of(small, OptimizerConfig.adafactor(),
-                new TrainingPlan(3, 1024, 0, 1, 0, 0, 3), data, 2);
+        MemoryEstimate two = MemoryEstimate.of(
+                small, OptimizerConfig.adafactor(), new TrainingPlan(3, 1024, 0, 1, 0, 0, 3), data, 2);
         assertThat(two.rows()).isEqualTo(512);
         assertThat(two.parameterBytes()).isEqualTo(issue.parameterBytes());
     }
@@ -79,16 +90,24 @@ class MemoryEstimateTest {
     @Test
     void aSmallBatchOfASmallFileIsTensOfMebibytes() throws Exception {
         ModelConfig tiny = ModelCatalog.get("lm-tiny", List.of()).orElseThrow();
-        MemoryEstimate e = MemoryEstimate.of(tiny, OptimizerConfig.adafactor(),
-                new TrainingPlan(3, 8, 0, 1, 0, 0, 3), lines(40, 30), 1);
+        MemoryEstimate e = MemoryEstimate.of(
+                tiny, OptimizerConfig.adafactor(), new TrainingPlan(3, 8, 0, 1, 0, 0, 3), lines(40, 30), 1);
         assertThat(e.rows()).isEqualTo(8);
         assertThat(e.totalBytes()).isBetween(10L << 20, 100L << 20);
     }
 
     @Test
     void anUploadedModelsHugeSizesSaturateInsteadOfWrappingAround() {
-        ModelConfig absurd = new ModelConfig(TaskType.CAUSAL_LM, ByteTokenizer.TYPE, Integer.MAX_VALUE, 1 << 30,
-                Integer.MAX_VALUE, Integer.MAX_VALUE - 1, 2, Integer.MAX_VALUE, List.of());
+        ModelConfig absurd = new ModelConfig(
+                TaskType.CAUSAL_LM,
+                ByteTokenizer.TYPE,
+                Integer.MAX_VALUE,
+                1 << 30,
+                Integer.MAX_VALUE,
+                Integer.MAX_VALUE - 1,
+                2,
+                Integer.MAX_VALUE,
+                List.of());
         MemoryEstimate e = MemoryEstimate.of(absurd, OptimizerConfig.adam(1e-3f), 1024, 1 << 20, 0);
         assertThat(e.totalBytes()).isGreaterThan(1L << 60);
     }
@@ -97,7 +116,9 @@ class MemoryEstimateTest {
     private static TrainingData lines(int count, int length) throws Exception {
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < count; i++) {
-            file.append("{\"text\": \"").append("abcdefghij".repeat(length / 10)).append("\"}\n");
+            file.append("{\"text\": \"")
+                    .append("abcdefghij".repeat(length / 10))
+                    .append("\"}\n");
         }
         return new DatasetReader(TaskType.CAUSAL_LM, new ByteTokenizer(), 256, 2)
                 .read(new ByteArrayInputStream(file.toString().getBytes(StandardCharsets.UTF_8)), null);

@@ -39,20 +39,27 @@ class OptimizerConfigTest {
     @Test
     void buildsEachOptimizer() {
         assertInstanceOf(Adafactor.class, OptimizerConfig.adafactor().build(10));
-        assertInstanceOf(Adafactor.class,
-                OptimizerConfig.adafactor().withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, LR, 2)).build(10));
+        assertInstanceOf(
+                Adafactor.class,
+                OptimizerConfig.adafactor()
+                        .withLearningRate(new LearningRate(LearningRate.Schedule.COSINE, LR, 2))
+                        .build(10));
         assertInstanceOf(Adam.class, OptimizerConfig.adam(LR).build(10));
         assertInstanceOf(Adam.class, adamw(0.01f).build(10));
         assertInstanceOf(StatefulOptimizer.class, OptimizerConfig.adam(LR).build(10));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> OptimizerConfig.adam(LR).withLearningRate(LearningRate.RELATIVE).build(10));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> OptimizerConfig.adam(LR)
+                        .withLearningRate(LearningRate.RELATIVE)
+                        .build(10));
         assertTrue(e.getMessage().contains("relative"), e.getMessage());
     }
 
     @Test
     void adamwDecaysTheWeightItselfAndAdamTakesNoDecay() {
         // with a zero gradient the moments stay 0: only a decoupled decay moves the weight
-        assertEquals(2f * (1f - LR * 0.01f), afterOneZeroGradientStep(adamw(0.01f).build(10)), 1e-7f);
+        assertEquals(
+                2f * (1f - LR * 0.01f), afterOneZeroGradientStep(adamw(0.01f).build(10)), 1e-7f);
         assertEquals(2f, afterOneZeroGradientStep(OptimizerConfig.adam(LR).build(10)), 0f);
     }
 
