@@ -8,8 +8,10 @@ import java.util.Map;
 /** A checkpoint ({@code object: "fine_tuning.job.checkpoint"}); usable as a new job's {@code model}. */
 @Schema(
         description = "A checkpoint; its id can be a new job's `model`.",
-        example =
-                "{\"id\": \"ftckpt-abc123\", \"object\": \"fine_tuning.job.checkpoint\", \"fine_tuning_job_id\": \"ftjob-abc123\", \"name\": \"step-00000100\", \"step\": 100, \"metrics\": {\"train_loss\": 1.56}, \"bytes\": 3770414, \"created_at\": 1795586219}")
+        example = "{\"id\": \"ftckpt-abc123\", \"object\": \"fine_tuning.job.checkpoint\", "
+                + "\"fine_tuning_job_id\": \"ftjob-abc123\", \"name\": "
+                + "\"step-00000100\", \"step\": 100, \"metrics\": "
+                + "{\"train_loss\": 1.56}, \"bytes\": 3770414, \"created_at\": 1795586219}")
 public record CheckpointObject(
         String id,
         String object,

@@ -7,8 +7,10 @@ import io.swagger.v3.oas.annotations.media.Schema;
 @Schema(
         description = "Something that happened to a job. `level` is info, warn or error; `type` is status,"
                 + " checkpoint or data_warning.",
-        example =
-                "{\"id\": \"ftevent-abc123\", \"object\": \"fine_tuning.job.event\", \"created_at\": 1795586218, \"level\": \"info\", \"type\": \"checkpoint\", \"message\": \"Checkpoint step-00000100 written at step 100 (3770414 bytes)\", \"data\": null}")
+        example = "{\"id\": \"ftevent-abc123\", \"object\": \"fine_tuning.job.event\", "
+                + "\"created_at\": 1795586218, \"level\": \"info\", \"type\": "
+                + "\"checkpoint\", \"message\": \"Checkpoint step-00000100 "
+                + "written at step 100 (3770414 bytes)\", \"data\": null}")
 public record EventObject(
         String id,
         String object,

@@ -8,8 +8,10 @@ import java.util.List;
 @Schema(
         description = "An uploaded, validated file. `status` is `processed`: an unusable upload is refused with"
                 + " its problems line by line and never stored.",
-        example =
-                "{\"id\": \"file-abc123\", \"object\": \"file\", \"bytes\": 2602, \"filename\": \"train.jsonl\", \"purpose\": \"fine-tune\", \"status\": \"processed\", \"status_details\": null, \"tasks\": [\"causal-lm\"], \"sha256\": \"958f35dd…\", \"created_at\": 1795586213}")
+        example = "{\"id\": \"file-abc123\", \"object\": \"file\", \"bytes\": 2602, "
+                + "\"filename\": \"train.jsonl\", \"purpose\": \"fine-tune\", "
+                + "\"status\": \"processed\", \"status_details\": null, "
+                + "\"tasks\": [\"causal-lm\"], \"sha256\": \"958f35dd…\", \"created_at\": 1795586213}")
 public record FileObject(
         String id,
         String object,

@@ -64,6 +64,7 @@ class FilesController {
             description = "Stores a file and validates it for its purpose. A `fine-tune` file is JSONL checked against"
                     + " both tasks (`tasks` lists those it suits); a `model` file must be a model archive. An"
                     + " unusable file is refused (400) with every problem, line by line, and nothing is kept.",
+            // named in full: Spring's RequestBody is imported for the handler's parameters
             requestBody =
                     @io.swagger.v3.oas.annotations.parameters.RequestBody(
                             content =

@@ -11,8 +11,14 @@ import java.util.Map;
 /** A fine-tuning job as clients see it ({@code object: "fine_tuning.job"}). */
 @Schema(
         description = "A fine-tuning job with its resolved settings and where it stands.",
-        example =
-                "{\"id\": \"ftjob-abc123\", \"object\": \"fine_tuning.job\", \"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", \"task\": \"causal-lm\", \"status\": \"running\", \"progress\": {\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, \"eta_seconds\": 95.5}, \"worker\": \"node-1-x7\", \"devices\": [\"gpu:0\"], \"attempt\": 1, \"max_attempts\": 3, \"fine_tuned_model\": null, \"trained_tokens\": 48211, \"created_at\": 1795586217, \"started_at\": 1795586218}")
+        example = "{\"id\": \"ftjob-abc123\", \"object\": \"fine_tuning.job\", \"model\": "
+                + "\"lm-tiny\", \"training_file\": \"file-abc123\", \"task\": "
+                + "\"causal-lm\", \"status\": \"running\", \"progress\": "
+                + "{\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, "
+                + "\"eta_seconds\": 95.5}, \"worker\": "
+                + "\"node-1-x7\", \"devices\": [\"gpu:0\"], \"attempt\": 1, "
+                + "\"max_attempts\": 3, \"fine_tuned_model\": null, "
+                + "\"trained_tokens\": 48211, \"created_at\": 1795586217, \"started_at\": 1795586218}")
 public record JobObject(
         String id,
         String object,
@@ -57,8 +63,8 @@ public record JobObject(
     @Schema(
             description = "Why a job failed: `invalid_file`, `training_diverged`, `invalid_job`, `out_of_memory` (the"
                     + " request's) or `platform_error` (the service's).",
-            example =
-                    "{\"code\": \"invalid_file\", \"message\": \"training line 3: is not valid JSON\", \"param\": \"training_file\"}")
+            example = "{\"code\": \"invalid_file\", \"message\": \"training line 3: is not "
+                    + "valid JSON\", \"param\": \"training_file\"}")
     public record Error(
             String code,
             String message,

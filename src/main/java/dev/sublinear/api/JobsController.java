@@ -167,7 +167,8 @@ class JobsController {
                                             type = "string",
                                             description = "Server-Sent Events",
                                             example = "id:ftevent-abc\nevent:fine_tuning.job.event\n"
-                                                    + "data:{\"id\":\"ftevent-abc\",\"object\":\"fine_tuning.job.event\",\"level\":\"info\","
+                                                    + "data:{\"id\":\"ftevent-abc\","
+                                                    + "\"object\":\"fine_tuning.job.event\",\"level\":\"info\","
                                                     + "\"type\":\"status\",\"message\":\"Job created\"}\n\nevent:end\n"
                                                     + "data:{\"id\":\"ftjob-abc\",\"status\":\"succeeded\"}\n")))
     SseEmitter eventStream(

@@ -28,8 +28,10 @@ class LimitsController {
             description = "The caller's limits and current use.",
             example = "{\"object\": \"limits\", \"tenant_id\":"
                     + " \"acme\", \"limits\": {\"max_running_jobs\": 4, \"max_queued_jobs\": 100, \"max_gpus\": 16,"
-                    + " \"max_storage_bytes\": 107374182400, \"requests_per_second\": 100, \"max_upload_bytes\": 1073741824,"
-                    + " \"max_upload_lines\": 10000000}, \"usage\": {\"running_jobs\": 1, \"queued_jobs\": 0, \"gpus\": 1,"
+                    + " \"max_storage_bytes\": 107374182400, \"requests_per_second\": "
+                    + "100, \"max_upload_bytes\": 1073741824,"
+                    + " \"max_upload_lines\": 10000000}, \"usage\": {\"running_jobs\": 1, "
+                    + "\"queued_jobs\": 0, \"gpus\": 1,"
                     + " \"storage_bytes\": 3770414}}")
     record LimitsObject(String object, String tenantId, TenantLimits limits, TenantUsage.Usage usage) {}
 

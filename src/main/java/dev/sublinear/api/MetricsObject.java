@@ -11,8 +11,13 @@ import java.util.List;
  */
 @Schema(
         description = "A job's per-step curves (downsampled past `max_points`) and its optimizer's memory.",
-        example =
-                "{\"object\": \"fine_tuning.job.metrics\", \"job_id\": \"ftjob-abc123\", \"data\": [{\"step\": 1, \"train_loss\": 5.2, \"valid_loss\": null, \"learning_rate\": 0.00198, \"update_rms\": 0.82, \"clip_rate\": 0.03, \"tokens_per_second\": 1599.2, \"resident_bytes\": 466227200}], \"downsampled\": false, \"optimizer_memory\": {\"state_bytes\": 56064, \"adam_equivalent_bytes\": 8094720, \"parameter_bytes\": 4047360, \"ratio\": 0.0069}}")
+        example = "{\"object\": \"fine_tuning.job.metrics\", \"job_id\": \"ftjob-abc123\", "
+                + "\"data\": [{\"step\": 1, \"train_loss\": 5.2, \"valid_loss\": "
+                + "null, \"learning_rate\": 0.00198, \"update_rms\": 0.82, "
+                + "\"clip_rate\": 0.03, \"tokens_per_second\": 1599.2, "
+                + "\"resident_bytes\": 466227200}], \"downsampled\": false, "
+                + "\"optimizer_memory\": {\"state_bytes\": 56064, "
+                + "\"adam_equivalent_bytes\": 8094720, \"parameter_bytes\": 4047360, \"ratio\": 0.0069}}")
 public record MetricsObject(
         String object,
         String jobId,
@@ -26,7 +31,7 @@ public record MetricsObject(
      */
     @Schema(
             description = "Optimizer state held for the model, what Adam would hold, and their ratio.",
-            example =
-                    "{\"state_bytes\": 56064, \"adam_equivalent_bytes\": 8094720, \"parameter_bytes\": 4047360, \"ratio\": 0.0069}")
+            example = "{\"state_bytes\": 56064, \"adam_equivalent_bytes\": 8094720, "
+                    + "\"parameter_bytes\": 4047360, \"ratio\": 0.0069}")
     public record OptimizerMemory(long stateBytes, long adamEquivalentBytes, long parameterBytes, double ratio) {}
 }

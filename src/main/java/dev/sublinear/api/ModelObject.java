@@ -6,8 +6,9 @@ import io.swagger.v3.oas.annotations.media.Schema;
 /** A model ({@code object: "model"}): a catalog architecture or a fine-tuned model of the tenant. */
 @Schema(
         description = "A catalog architecture (owned_by `sublinear`) or a fine-tuned model of the tenant.",
-        example =
-                "{\"id\": \"ft:lm-tiny:demo:ftjob-abc123\", \"object\": \"model\", \"created\": 1795586219, \"owned_by\": \"default\", \"task\": \"causal-lm\", \"base_model\": \"lm-tiny\", \"fine_tuning_job_id\": \"ftjob-abc123\"}")
+        example = "{\"id\": \"ft:lm-tiny:demo:ftjob-abc123\", \"object\": \"model\", "
+                + "\"created\": 1795586219, \"owned_by\": \"default\", \"task\": "
+                + "\"causal-lm\", \"base_model\": \"lm-tiny\", \"fine_tuning_job_id\": \"ftjob-abc123\"}")
 public record ModelObject(
         String id,
         String object,

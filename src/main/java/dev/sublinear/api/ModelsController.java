@@ -82,7 +82,8 @@ class ModelsController {
     @Schema(
             description = "The most likely label and every label's probability.",
             example = "{\"object\":"
-                    + " \"prediction\", \"model\": \"ft:cls-tiny::ftjob-abc\", \"label\": \"vowel\", \"scores\": [{\"label\":"
+                    + " \"prediction\", \"model\": \"ft:cls-tiny::ftjob-abc\", \"label\": "
+                    + "\"vowel\", \"scores\": [{\"label\":"
                     + " \"vowel\", \"probability\": 0.97}, {\"label\": \"consonant\", \"probability\": 0.03}]}")
     record Prediction(String object, String model, String label, List<Score> scores) {}
 

@@ -6,6 +6,7 @@ import dev.sublinear.jobs.files.FileService;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import org.apache.commons.fileupload2.core.FileItemInput;
 import org.apache.commons.fileupload2.core.FileItemInputIterator;
@@ -107,7 +108,7 @@ class MultipartUploads {
 
     private static void drain(FileItemInput part) throws IOException {
         try (InputStream in = part.getInputStream()) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+            in.transferTo(OutputStream.nullOutputStream());
         }
     }
 

@@ -9,27 +9,40 @@ import dev.sublinear.jobs.models.InferenceTimeoutException;
 import dev.sublinear.jobs.models.TooManyInferencesException;
 import dev.sublinear.storage.ArtifactTooLargeException;
 import dev.sublinear.storage.StorageFull;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.i18n.LocaleContextHolder;
+import org.springframework.core.MethodParameter;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.security.access.AccessDeniedException;
+import org.springframework.security.core.AuthenticationException;
 import org.springframework.validation.FieldError;
+import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.multipart.support.MissingServletRequestPartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import tools.jackson.core.JacksonException;
@@ -112,8 +125,8 @@ class Problems extends ResponseEntityExceptionHandler {
     }
 
     /** Work stopped because its client left (see ClientDeparture): nobody reads this, so nothing is logged. */
-    @ExceptionHandler(java.util.concurrent.CancellationException.class)
-    ProblemDetail cancelled(java.util.concurrent.CancellationException e) {
+    @ExceptionHandler(CancellationException.class)
+    ProblemDetail cancelled(CancellationException e) {
         return problem(
                 HttpStatus.SERVICE_UNAVAILABLE,
                 "cancelled",
@@ -130,8 +143,8 @@ class Problems extends ResponseEntityExceptionHandler {
                 "'" + echo(e.getValue()) + "' is not a valid value for " + e.getName());
     }
 
-    @ExceptionHandler(org.springframework.web.multipart.MultipartException.class)
-    ProblemDetail multipart(org.springframework.web.multipart.MultipartException e) {
+    @ExceptionHandler(MultipartException.class)
+    ProblemDetail multipart(MultipartException e) {
         return problem(
                 HttpStatus.BAD_REQUEST,
                 "invalid_request",
@@ -140,10 +153,7 @@ class Problems extends ResponseEntityExceptionHandler {
     }
 
     /** The database is unreachable for a moment (restarting, failing over): try again shortly. */
-    @ExceptionHandler({
-        org.springframework.dao.DataAccessResourceFailureException.class,
-        org.springframework.dao.TransientDataAccessException.class
-    })
+    @ExceptionHandler({DataAccessResourceFailureException.class, TransientDataAccessException.class})
     ResponseEntity<ProblemDetail> unavailable(Exception e) {
         LOG.warn("Store unavailable: {}", e.getMessage());
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
@@ -156,12 +166,12 @@ class Problems extends ResponseEntityExceptionHandler {
     }
 
     /** A handler's own check of its caller (method security, {@link Tenant}) refused the request. */
-    @ExceptionHandler(org.springframework.security.access.AccessDeniedException.class)
+    @ExceptionHandler(AccessDeniedException.class)
     ProblemDetail forbidden(Exception e) {
         return problem(HttpStatus.FORBIDDEN, "forbidden", null, "this needs an admin key");
     }
 
-    @ExceptionHandler(org.springframework.security.core.AuthenticationException.class)
+    @ExceptionHandler(AuthenticationException.class)
     ResponseEntity<ProblemDetail> unauthorized(Exception e) {
         return ResponseEntity.status(HttpStatus.UNAUTHORIZED)
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
@@ -180,7 +190,7 @@ class Problems extends ResponseEntityExceptionHandler {
     }
 
     /** The artifact store's disk is full (an upload, a model unpacked for inference); else as any failure. */
-    @ExceptionHandler({java.io.IOException.class, java.io.UncheckedIOException.class})
+    @ExceptionHandler({IOException.class, UncheckedIOException.class})
     ProblemDetail io(Exception e, WebRequest request) {
         if (StorageFull.causedBy(e)) {
             LOG.warn("Artifact store full: {}", e.getMessage());
@@ -260,8 +270,8 @@ class Problems extends ResponseEntityExceptionHandler {
         return ResponseEntity.badRequest().body(p);
     }
 
-    private static String name(String javaName, org.springframework.core.MethodParameter parameter) {
-        var requestParam = parameter.getParameterAnnotation(org.springframework.web.bind.annotation.RequestParam.class);
+    private static String name(String javaName, MethodParameter parameter) {
+        var requestParam = parameter.getParameterAnnotation(RequestParam.class);
         if (requestParam != null && !requestParam.name().isEmpty()) {
             return requestParam.name();
         }
@@ -355,9 +365,8 @@ class Problems extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleExceptionInternal(
             Exception e, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        if (body == null && e instanceof org.springframework.web.ErrorResponse error) {
-            body = error.updateAndGetBody(
-                    getMessageSource(), org.springframework.context.i18n.LocaleContextHolder.getLocale());
+        if (body == null && e instanceof ErrorResponse error) {
+            body = error.updateAndGetBody(getMessageSource(), LocaleContextHolder.getLocale());
         }
         if (body instanceof ProblemDetail p
                 && (p.getProperties() == null || !p.getProperties().containsKey("code"))) {
@@ -419,7 +428,7 @@ class Problems extends ResponseEntityExceptionHandler {
         if (type == String.class) {
             return "a string";
         }
-        if (java.util.Map.class.isAssignableFrom(type) || type.isRecord()) {
+        if (Map.class.isAssignableFrom(type) || type.isRecord()) {
             return "an object";
         }
         return "a " + type.getSimpleName().toLowerCase(Locale.ROOT);

@@ -10,8 +10,10 @@ import java.util.List;
  */
 @Schema(
         description = "A registered worker: `online`, `stopped` (clean shutdown) or `lost` (silent too long).",
-        example =
-                "{\"id\": \"node-1-x7\", \"object\": \"worker\", \"host\": \"node-1\", \"devices\": [{\"name\": \"gpu:0\", \"total\": 1, \"used\": 1}], \"running_jobs\": [\"ftjob-abc123\"], \"last_heartbeat\": 1795586222, \"started_at\": 1795586204, \"status\": \"online\"}")
+        example = "{\"id\": \"node-1-x7\", \"object\": \"worker\", \"host\": \"node-1\", "
+                + "\"devices\": [{\"name\": \"gpu:0\", \"total\": 1, \"used\": "
+                + "1}], \"running_jobs\": [\"ftjob-abc123\"], \"last_heartbeat\": "
+                + "1795586222, \"started_at\": 1795586204, \"status\": \"online\"}")
 public record WorkerObject(
         String id,
         String object,

@@ -5,7 +5,9 @@ import io.swagger.v3.core.jackson.ModelResolver;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
 import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.media.ArraySchema;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.IntegerSchema;
 import io.swagger.v3.oas.models.media.MediaType;
@@ -18,6 +20,7 @@ import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
 import io.swagger.v3.oas.models.servers.Server;
 import io.swagger.v3.oas.models.tags.Tag;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import org.springdoc.core.customizers.OpenApiCustomizer;
@@ -70,10 +73,11 @@ class OpenApiConfiguration {
                                 new SecurityScheme()
                                         .type(SecurityScheme.Type.HTTP)
                                         .scheme("bearer")
-                                        .description(
-                                                "An API key as `Authorization: Bearer <key>`; the key decides the tenant."
-                                                        + " Missing or invalid: 401. A non-admin key on /v1/admin or /v1/workers: 403."
-                                                        + " Over the tenant's request rate: 429 with Retry-After.")))
+                                        .description("An API key as `Authorization: Bearer "
+                                                + "<key>`; the key decides the tenant."
+                                                + " Missing or invalid: 401. A "
+                                                + "non-admin key on /v1/admin or /v1/workers: 403."
+                                                + " Over the tenant's request rate: 429 with Retry-After.")))
                 .security(List.of(new SecurityRequirement().addList("bearerAuth")));
     }
 
@@ -99,7 +103,7 @@ class OpenApiConfiguration {
                 ? null
                 : (Schema) optimizer.getProperties().get("beta2");
         if (beta2 != null) {
-            beta2.setTypes(new java.util.LinkedHashSet<>(List.of("number", "null")));
+            beta2.setTypes(new LinkedHashSet<>(List.of("number", "null")));
             beta2.setDescription(
                     "The fixed second-moment decay; null for Adafactor's increasing decay" + " 1 - t^-decay_rate.");
         }
@@ -113,8 +117,8 @@ class OpenApiConfiguration {
                     if (path.contains("{")) {
                         responses.addApiResponse("404", problem("No such resource for this tenant."));
                     }
-                    if (method == io.swagger.v3.oas.models.PathItem.HttpMethod.POST && path.contains("{")
-                            || method == io.swagger.v3.oas.models.PathItem.HttpMethod.DELETE) {
+                    if (method == PathItem.HttpMethod.POST && path.contains("{")
+                            || method == PathItem.HttpMethod.DELETE) {
                         responses.addApiResponse("409", problem("The resource's state does not allow it."));
                     }
                     if (isUpload(op)) {
@@ -125,7 +129,7 @@ class OpenApiConfiguration {
                                 problem("The body is over the limit for JSON bodies"
                                         + " (sublinear.request-body.max-json-size, 64 KiB by default)."));
                     }
-                    if (method != io.swagger.v3.oas.models.PathItem.HttpMethod.GET) {
+                    if (method != PathItem.HttpMethod.GET) {
                         responses.addApiResponse("507", problem("The service's storage is full; nothing was stored."));
                     }
                     responses.addApiResponse("500", problem("The service failed; nothing about the cause is shown."));
@@ -166,20 +170,20 @@ class OpenApiConfiguration {
                 .addProperty(
                         "code",
                         new StringSchema()
-                                .description(
-                                        "invalid_request, unknown_field, invalid_type, invalid_json, not_found, conflict,"
-                                                + " file_too_large, body_too_large or internal_error")
+                                .description("invalid_request, unknown_field, invalid_type, "
+                                        + "invalid_json, not_found, conflict,"
+                                        + " file_too_large, body_too_large or internal_error")
                                 .example("invalid_request"))
                 .addProperty(
                         "param",
                         new StringSchema()
-                                .description(
-                                        "The field, parameter, header or form part at"
-                                                + " fault, as a snake_case JSON path; null when the request as a whole is wrong")
+                                .description("The field, parameter, header or form part at"
+                                        + " fault, as a snake_case JSON path; "
+                                        + "null when the request as a whole is wrong")
                                 .example("hyperparameters.n_epochs"))
                 .addProperty(
                         "errors",
-                        new io.swagger.v3.oas.models.media.ArraySchema()
+                        new ArraySchema()
                                 .items(new StringSchema())
                                 .description("Every problem found, for validation errors and file lines"));
         schema.setRequired(List.of("status", "detail", "code"));

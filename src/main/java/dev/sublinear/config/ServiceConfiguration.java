@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import org.apache.catalina.core.StandardHost;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -40,7 +41,7 @@ class ServiceConfiguration {
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorPages(HttpProperties http) {
         return factory -> {
             factory.addContextCustomizers(context -> {
-                if (context.getParent() instanceof org.apache.catalina.core.StandardHost host) {
+                if (context.getParent() instanceof StandardHost host) {
                     host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
                 }
             });

@@ -70,7 +70,7 @@ class StoreFailureConfiguration {
     /** Drops every pooled connection once the database closed itself, so the next one reopens it. */
     private record EvictWhenClosed(HikariDataSource pool) implements SQLExceptionOverride {
 
-        @java.lang.Override // plain @Override names Hikari's nested enum here
+        @java.lang.Override // named in full: plain @Override names Hikari's nested enum here
         public Override adjudicate(SQLException e) {
             if (e.getErrorCode() != H2_DATABASE_CLOSED && !StorageFull.causedBy(e)) {
                 return Override.CONTINUE_EVICT;

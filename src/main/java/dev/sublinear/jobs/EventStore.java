@@ -32,8 +32,8 @@ public class EventStore {
     }
 
     public void add(String jobId, EventLevel level, String type, String message, String data) {
-        jdbc.sql(
-                        "INSERT INTO job_events (id, job_id, created_at, level, type, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        jdbc.sql("INSERT INTO job_events (id, job_id, created_at, level, type, "
+                        + "message, data) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .params(Ids.next("ftevent"), jobId, clock.millis(), level.id(), type, message, data)
                 .update();
     }

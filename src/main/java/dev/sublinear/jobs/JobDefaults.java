@@ -83,7 +83,8 @@ final class JobDefaults {
         if (relativeStep && h.warmupSteps() != null && h.warmupSteps() > 0) {
             throw new InvalidRequestException(
                     "hyperparameters.warmup_steps",
-                    "warmup_steps needs a learning_rate; Adafactor's relative step warms up by itself (see warmup_init)");
+                    "warmup_steps needs a learning_rate; Adafactor's relative step warms up by itself"
+                            + " (see warmup_init)");
         }
         Double learningRate = relativeStep ? null : (h.learningRate() != null ? h.learningRate() : 1e-3);
         JobSettings.Hyperparameters hyperparameters = new JobSettings.Hyperparameters(

@@ -19,8 +19,11 @@ import java.util.Map;
 @Schema(
         name = "JobRequest",
         description = "A fine-tuning request; only `model` and `training_file` are required.",
-        example =
-                "{\"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", \"validation_file\": \"file-def456\", \"suffix\": \"demo\", \"hyperparameters\": {\"n_epochs\": 3, \"batch_size\": 8, \"eval_interval_steps\": 50}, \"optimizer\": {\"type\": \"adafactor\", \"beta1\": 0.0}, \"resources\": {\"gpus\": 1}, \"priority\": 5, \"metadata\": {\"team\": \"search\"}}")
+        example = "{\"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", "
+                + "\"validation_file\": \"file-def456\", \"suffix\": \"demo\", "
+                + "\"hyperparameters\": {\"n_epochs\": 3, \"batch_size\": 8, "
+                + "\"eval_interval_steps\": 50}, \"optimizer\": {\"type\": " + "\"adafactor\", \"beta1\": 0.0}, "
+                + "\"resources\": {\"gpus\": 1}, \"priority\": 5, \"metadata\": {\"team\": \"search\"}}")
 public record JobRequest(
         @NotBlank @Size(max = 300) String model,
         @NotBlank @Size(max = 64) String trainingFile,
@@ -43,8 +46,8 @@ public record JobRequest(
     /** Training length and pieces; null fields take their defaults. */
     @Schema(
             description = "Training length and pieces; left-out fields take their defaults (see the API guide).",
-            example =
-                    "{\"n_epochs\": 3, \"batch_size\": 8, \"max_steps\": 1000, \"eval_interval_steps\": 50, \"checkpoint_interval_steps\": 100}")
+            example = "{\"n_epochs\": 3, \"batch_size\": 8, \"max_steps\": 1000, "
+                    + "\"eval_interval_steps\": 50, \"checkpoint_interval_steps\": 100}")
     public record HyperparameterRequest(
             @Min(1) @Max(1000) Integer nEpochs,
             @Min(1) @Max(1024) Integer batchSize,
@@ -61,8 +64,8 @@ public record JobRequest(
     /** The optimizer and its options (Adafactor's by default); null fields take their defaults. */
     @Schema(
             description = "The optimizer (Adafactor by default, with the paper's defaults) and its options.",
-            example =
-                    "{\"type\": \"adafactor\", \"beta1\": 0.9, \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"weight_decay\": 0.01}")
+            example = "{\"type\": \"adafactor\", \"beta1\": 0.9, \"decay_rate\": 0.8, "
+                    + "\"clip_threshold\": 1.0, \"weight_decay\": 0.01}")
     public record OptimizerRequest(
             @Pattern(regexp = "adafactor|adam|adamw", message = "must be adafactor, adam or adamw")
             String type,
@@ -72,7 +75,8 @@ public record JobRequest(
 
             @Schema(
                     description = "A fixed second-moment decay. Adam and AdamW: default 0.999. Adafactor: replaces"
-                            + " the increasing decay 1 - t^-decay_rate with this value, bias-corrected as in Adam (the paper's"
+                            + " the increasing decay 1 - t^-decay_rate with this value, "
+                            + "bias-corrected as in Adam (the paper's"
                             + " slow-decay setting); leave decay_rate out when giving it.")
             @DecimalMin(value = "0", inclusive = false)
             @DecimalMax(value = "1", inclusive = false)

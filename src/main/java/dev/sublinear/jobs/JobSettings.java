@@ -20,8 +20,9 @@ public record JobSettings(
     @Schema(
             description =
                     "The resolved training length and pieces; `learning_rate` is null under Adafactor's relative step.",
-            example =
-                    "{\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate\": null, \"max_steps\": 0, \"warmup_steps\": 0, \"gradient_accumulation\": 1, \"eval_interval_steps\": 0, \"checkpoint_interval_steps\": 100}")
+            example = "{\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate\": null, "
+                    + "\"max_steps\": 0, \"warmup_steps\": 0, "
+                    + "\"gradient_accumulation\": 1, \"eval_interval_steps\": 0, \"checkpoint_interval_steps\": 100}")
     public record Hyperparameters(
             int nEpochs,
             int batchSize,
@@ -40,7 +41,8 @@ public record JobSettings(
             description = "The resolved optimizer options; `beta2` is null for Adafactor's increasing decay"
                     + " 1 - t^-decay_rate.",
             example = "{\"type\": \"adafactor\", \"beta1\": 0.0, \"beta2\": null,"
-                    + " \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"relative_step\": true, \"scale_parameter\": true,"
+                    + " \"decay_rate\": 0.8, \"clip_threshold\": 1.0, \"relative_step\": "
+                    + "true, \"scale_parameter\": true,"
                     + " \"warmup_init\": false, \"epsilon1\": 1e-30, \"epsilon2\": 0.001, \"factored\": true,"
                     + " \"min_dim_size_to_factor\": 1, \"weight_decay\": 0.0}")
     public record Optimizer(

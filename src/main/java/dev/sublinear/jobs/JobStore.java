@@ -8,8 +8,10 @@ import dev.sublinear.training.data.TaskType;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -190,7 +192,7 @@ public class JobStore implements JobReferences {
 
     /** Counts by status, for metrics. */
     public Map<String, Long> countByStatus() {
-        Map<String, Long> counts = new java.util.TreeMap<>();
+        Map<String, Long> counts = new TreeMap<>();
         jdbc.sql("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").query((ResultSet rs) -> {
             while (rs.next()) {
                 counts.put(rs.getString("status"), rs.getLong("n"));
@@ -213,7 +215,7 @@ public class JobStore implements JobReferences {
                 json.readValue(rs.getString("settings"), JobSettings.class),
                 rs.getInt("gpus"),
                 rs.getInt("priority"),
-                JobStatus.valueOf(rs.getString("status").toUpperCase(java.util.Locale.ROOT)),
+                JobStatus.valueOf(rs.getString("status").toUpperCase(Locale.ROOT)),
                 RequestedAction.fromId(rs.getString("requested_action")),
                 new JobRecord.Claim(
                         rs.getString("worker_id"),

@@ -11,8 +11,10 @@ import io.swagger.v3.oas.annotations.media.Schema;
  */
 @Schema(
         description = "One optimizer step's figures; a field with no value at that step is null.",
-        example =
-                "{\"step\": 40, \"train_loss\": 2.24, \"valid_loss\": 2.31, \"valid_accuracy\": null, \"learning_rate\": 0.00198, \"update_rms\": 0.6, \"clip_rate\": 0.0, \"tokens_per_second\": 3557.5, \"resident_bytes\": 466227200}")
+        example = "{\"step\": 40, \"train_loss\": 2.24, \"valid_loss\": 2.31, "
+                + "\"valid_accuracy\": null, \"learning_rate\": 0.00198, "
+                + "\"update_rms\": 0.6, \"clip_rate\": 0.0, "
+                + "\"tokens_per_second\": 3557.5, \"resident_bytes\": 466227200}")
 public record MetricPoint(
         int step,
         @Schema(types = {"number", "null"}) Double trainLoss,

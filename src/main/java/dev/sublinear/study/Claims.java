@@ -91,7 +91,8 @@ public final class Claims {
         String rule = String.format(
                 Locale.ROOT,
                 "matched when %s's mean final validation loss is at most %s's plus the"
-                        + " largest of %d%% of it, %.2f nats and the larger seed range (max - min) of the two, and its mean"
+                        + " largest of %d%% of it, %.2f nats and the larger seed range "
+                        + "(max - min) of the two, and its mean"
                         + " exact match is at most %.0f points (or the larger seed range) below",
                 candidate,
                 reference,
@@ -164,7 +165,8 @@ public final class Claims {
         String claim =
                 "With a slow decay (beta2 = 0.999) and no warm-up, training without update clipping is unstable.";
         String rule = "matched when at least one seed of " + Variant.SLOW_DECAY_NO_CLIP + " is unstable (failed,"
-                + " spiked, or ended above its starting validation loss) or its mean final validation loss is worse than "
+                + " spiked, or ended above its starting validation loss) or its mean "
+                + "final validation loss is worse than "
                 + Variant.SLOW_DECAY_CLIP + "'s by more than the tolerance";
         VariantSummary noClip = summaries.get(Variant.SLOW_DECAY_NO_CLIP);
         VariantSummary clip = summaries.get(Variant.SLOW_DECAY_CLIP);

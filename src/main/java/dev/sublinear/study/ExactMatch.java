@@ -2,6 +2,7 @@ package dev.sublinear.study;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import dev.sublinear.training.NoGrad;
 import dev.sublinear.training.data.Encoder;
@@ -44,11 +45,10 @@ final class ExactMatch {
                             .singletonOrThrow()
                             .argMax(-1);
                     NDArray targets = arrays.labels().get(0);
-                    NDArray counted = arrays.labels().get(1).toType(ai.djl.ndarray.types.DataType.BOOLEAN, false);
+                    NDArray counted = arrays.labels().get(1).toType(DataType.BOOLEAN, false);
                     // a row is right when no counted position is wrong
                     NDArray wrong = predicted.neq(targets).logicalAnd(counted).sum(new int[] {1});
-                    long[] errors = wrong.toType(ai.djl.ndarray.types.DataType.INT64, false)
-                            .toLongArray();
+                    long[] errors = wrong.toType(DataType.INT64, false).toLongArray();
                     for (long e : errors) {
                         correct += e == 0 ? 1 : 0;
                     }

@@ -85,7 +85,8 @@ final class Report {
                 Locale.ROOT,
                 "**Setup.** A decoder-only Transformer (%d layers, width %d, %d heads, MLP %d, context %d bytes; %,d"
                         + " parameters) learns to translate between two generated languages: %,d training pairs, %,d"
-                        + " validation pairs and %,d held-out test pairs, none of which occurs in training. Each variant"
+                        + " validation pairs and %,d held-out test pairs, none of which "
+                        + "occurs in training. Each variant"
                         + " trains %,d steps of %d pairs from each of %d seeds (the seed sets the initial weights and"
                         + " the data order; the data is the same for all). Adam and the fixed-rate Adafactor use a peak"
                         + " rate of %s with %d steps of linear warm-up. Loss is cross-entropy per target byte.%n%n",
@@ -112,9 +113,9 @@ final class Report {
                     .append("`\n");
         }
         md.append("\n### Results\n\n");
-        md.append(
-                "| variant | what differs | final valid loss, mean ± sd (min–max) | held-out exact match, mean (min–max)"
-                        + " | unstable seeds | loss spikes | optimizer state | of Adam's | step ms |\n");
+        md.append("| variant | what differs | final valid loss, mean ± sd (min–max) | "
+                + "held-out exact match, mean (min–max)"
+                + " | unstable seeds | loss spikes | optimizer state | of Adam's | step ms |\n");
         md.append("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
         for (VariantSummary v : summaries) {
             String loss = v.failedRuns() > 0
@@ -152,9 +153,11 @@ final class Report {
         md.append(String.format(
                 Locale.ROOT,
                 "%nA seed is *unstable* when its training stopped on a non-finite loss or update,"
-                        + " ended above its starting validation loss, or spiked: a step's training loss more than %.1fx the"
+                        + " ended above its starting validation loss, or spiked: a step's "
+                        + "training loss more than %.1fx the"
                         + " median of the %d steps before it and at least %.1f nats above it. *Step ms* is the median"
-                        + " training step (forward, backward and optimizer, batch of %d) on this machine. Adam's state is"
+                        + " training step (forward, backward and optimizer, batch of %d) "
+                        + "on this machine. Adam's state is"
                         + " its two moments, 8 bytes per parameter.%n%n",
                 Instability.RATIO,
                 Instability.WINDOW,

@@ -1,5 +1,6 @@
 package dev.sublinear.study;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import dev.sublinear.training.data.InvalidDataException;
 import java.io.IOException;
@@ -75,7 +76,7 @@ public final class ReproductionStudy {
         Path work = Files.createTempDirectory("sublinear-study");
         try {
             StudyData data = StudyData.generate(settings, work.resolve("data"));
-            ai.djl.Device device = Engine.getEngine("PyTorch").defaultDevice();
+            Device device = Engine.getEngine("PyTorch").defaultDevice();
             SeedRun seedRun = new SeedRun(settings, data, work, device);
             List<VariantSummary> summaries = new ArrayList<>();
             int total = variants.size() * settings.seeds().size();
@@ -152,7 +153,7 @@ public final class ReproductionStudy {
         }
     }
 
-    static String machine(ai.djl.Device device) {
+    static String machine(Device device) {
         String cpu = "an unknown CPU";
         try {
             Path info = Path.of("/proc/cpuinfo");

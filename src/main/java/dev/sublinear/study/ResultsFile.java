@@ -3,6 +3,7 @@ package dev.sublinear.study;
 import dev.sublinear.storage.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InvalidClassException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ final class ResultsFile {
                 for (int i = 0; i < count; i++) {
                     results.runs.add((RunResult) objects.readObject());
                 }
-            } catch (ClassNotFoundException | ClassCastException | java.io.InvalidClassException e) {
+            } catch (ClassNotFoundException | ClassCastException | InvalidClassException e) {
                 throw new IOException(file + " is not a results file of this version of the study", e);
             }
         }

@@ -29,7 +29,8 @@ public record Variant(String id, String description, Function<StudySettings, Opt
     private static final float SLOW_BETA2 = 0.999f;
 
     /**
-     * The variants, Adam first (with and without warm-up: the slow decay beta2 = 0.999 is Adam's). Adafactor rows start from the paper's recommended setting (factored,
+     * The variants, Adam first (with and without warm-up: the slow decay beta2 = 0.999 is Adam's). Adafactor rows
+     * start from the paper's recommended setting (factored,
      * beta1 = 0, beta2_t = 1 - t^-0.8, d = 1, relative step with parameter scaling, no warm-up) and
      * change one thing each, except the slow-decay pair, which also drops the increasing decay.
      */

@@ -22,12 +22,14 @@ import dev.sublinear.training.run.TrainingListener;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -214,7 +216,8 @@ final class JobExecution implements TrainingListener {
                 attempt.warn(
                         "status",
                         "Attempt " + job.claim().attempt() + " could not write to the"
-                                + " artifact store; requeued without using up an attempt, to run once the store can be written");
+                                + " artifact store; requeued without using up an attempt, "
+                                + "to run once the store can be written");
             } else if (job.claim().attempt() < job.claim().maxAttempts()
                     && end(() -> attempt.release(JobStatus.QUEUED))) {
                 attempt.warn(
@@ -231,7 +234,7 @@ final class JobExecution implements TrainingListener {
     }
 
     /** Makes the attempt's final write, never at the same time as a lease renewal. */
-    private boolean end(java.util.function.BooleanSupplier write) {
+    private boolean end(BooleanSupplier write) {
         synchronized (endLock) {
             ended = write.getAsBoolean();
             return ended;
@@ -383,7 +386,8 @@ final class JobExecution implements TrainingListener {
         return latest;
     }
 
-    /** Optimizer steps per second in this attempt, since its first step (so setup and a resume's start do not count). */
+    /** Optimizer steps per second in this attempt, since its first step (so setup and a resume's start do not count).
+     * */
     double stepsPerSecond() {
         StepReport r = latest;
         long nanos = System.nanoTime() - firstStepNanos;
@@ -403,7 +407,7 @@ final class JobExecution implements TrainingListener {
     private void deleteWorkDirectory() {
         try {
             LocalDirectories.deleteTree(workDirectory);
-        } catch (java.io.UncheckedIOException e) {
+        } catch (UncheckedIOException e) {
             LOG.warn("Cannot delete {}", workDirectory, e);
         }
     }

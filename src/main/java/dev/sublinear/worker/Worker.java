@@ -1,7 +1,9 @@
 package dev.sublinear.worker;
 
 import ai.djl.Device;
+import com.sun.management.OperatingSystemMXBean;
 import dev.sublinear.jobs.JobRecord;
+import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.queue.Attempt;
 import dev.sublinear.jobs.queue.Attempts;
 import dev.sublinear.jobs.workers.WorkerRecord;
@@ -73,15 +75,14 @@ public class Worker implements SmartLifecycle {
         this.devices = new DeviceInventory(properties.devices(), properties.cpuSlots());
         this.id = properties.id() != null
                 ? properties.id()
-                : host() + "-" + dev.sublinear.jobs.common.Ids.next("w").substring(2, 10);
+                : host() + "-" + Ids.next("w").substring(2, 10);
         this.memoryBudgetBytes = properties.memoryBudgetBytes(
                 machineMemory(), Runtime.getRuntime().maxMemory(), devices.slots());
     }
 
     /** The machine's memory, or its container's limit (the JVM reads the cgroup), in bytes. */
     private static long machineMemory() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getTotalMemorySize();
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     }
 
     public String id() {

@@ -46,7 +46,8 @@ public record WorkerProperties(
         @NotNull @DefaultValue("30s") Duration shutdownGrace,
         DataSize memoryBudget) {
 
-    /** The smallest budget accepted: a smaller one is most likely a unit left out (lm-tiny's parameters alone are 4 MB). */
+    /** The smallest budget accepted: a smaller one is most likely a unit left out (lm-tiny's parameters alone are 4
+     * MB). */
     static final DataSize MIN_MEMORY_BUDGET = DataSize.ofMegabytes(1);
 
     public WorkerProperties {

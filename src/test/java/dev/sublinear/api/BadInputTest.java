@@ -4,11 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
 import dev.sublinear.training.SyntheticData;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -310,9 +322,9 @@ class BadInputTest {
                 Arguments.of(
                         "too many metadata entries",
                         job("\"metadata\": {"
-                                + java.util.stream.IntStream.range(0, 17)
+                                + IntStream.range(0, 17)
                                         .mapToObj(i -> "\"k" + i + "\": \"v\"")
-                                        .collect(java.util.stream.Collectors.joining(", "))
+                                        .collect(Collectors.joining(", "))
                                 + "}"),
                         400,
                         "metadata",
@@ -559,8 +571,7 @@ class BadInputTest {
                 Arguments.of(
                         "a truncated zip",
                         "m.zip",
-                        java.util.Arrays.copyOf(
-                                zip(Map.of("config.json", new byte[1000], "model.params", new byte[1000])), 60),
+                        Arrays.copyOf(zip(Map.of("config.json", new byte[1000], "model.params", new byte[1000])), 60),
                         "model",
                         400,
                         "file"));
@@ -569,11 +580,11 @@ class BadInputTest {
     private static final byte[] LINES =
             "{\"text\": \"hello\"}\n{\"text\": \"world\"}\n".getBytes(StandardCharsets.UTF_8);
 
-    private static byte[] zip(Map<String, byte[]> entries) throws java.io.IOException {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(bytes)) {
-            for (Map.Entry<String, byte[]> e : new java.util.TreeMap<>(entries).entrySet()) {
-                zip.putNextEntry(new java.util.zip.ZipEntry(e.getKey()));
+    private static byte[] zip(Map<String, byte[]> entries) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            for (Map.Entry<String, byte[]> e : new TreeMap<>(entries).entrySet()) {
+                zip.putNextEntry(new ZipEntry(e.getKey()));
                 zip.write(e.getValue());
                 zip.closeEntry();
             }
@@ -714,9 +725,9 @@ class BadInputTest {
             String name, String method, String path, String contentType, byte[] body, int status) {
         boolean longKey = path.endsWith("#key");
         String target = longKey ? path.substring(0, path.length() - 4) : path;
-        java.net.http.HttpRequest.Builder request = service.request(target)
+        HttpRequest.Builder request = service.request(target)
                 .header("Content-Type", contentType)
-                .method(method, java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
         if (longKey) {
             request.header("Idempotency-Key", "k".repeat(300));
         }
@@ -724,15 +735,15 @@ class BadInputTest {
         assertProblem(response, status, longKey ? "Idempotency-Key" : null, null, false);
     }
 
-    @org.junit.jupiter.api.AfterEach
+    @AfterEach
     void theServiceKeepsServing() {
         service.get("/actuator/health/readiness").expect(200);
         service.get("/v1/files/" + lm).expect(200);
     }
 
-    private static long storedArtifacts() throws java.io.IOException {
-        try (Stream<Path> files = java.nio.file.Files.walk(dir.resolve("data").resolve("artifacts"))) {
-            return files.filter(java.nio.file.Files::isRegularFile).count();
+    private static long storedArtifacts() throws IOException {
+        try (Stream<Path> files = Files.walk(dir.resolve("data").resolve("artifacts"))) {
+            return files.filter(Files::isRegularFile).count();
         }
     }
 
@@ -742,7 +753,7 @@ class BadInputTest {
                 "{\"model\": \"lm-tiny\", \"training_file\": \"" + lm + "\", \"hyperparameters\": {\"n_epochs\": 50}}");
         assertProblem(service.delete("/v1/files/" + lm), 409, "file_id", "conflict");
         service.post("/v1/fine_tuning/jobs/" + job + "/cancel", "").expect(200);
-        service.awaitStatus(job, "cancelled", java.time.Duration.ofSeconds(60));
+        service.awaitStatus(job, "cancelled", Duration.ofSeconds(60));
         assertThat(service.get("/v1/files/" + lm).status()).isEqualTo(200);
     }
 

@@ -57,7 +57,8 @@ class ClusterTest {
                 RunningService api = i % 2 == 0 ? a : b;
                 created.add(clients.submit(() -> api.createJob("""
                         {"model": "lm-tiny", "training_file": "%s",
-                         "hyperparameters": {"max_steps": 1, "batch_size": 4, "checkpoint_interval_steps": 0}}""".formatted(file))));
+                         "hyperparameters": {"max_steps": 1, "batch_size": 4,
+                                             "checkpoint_interval_steps": 0}}""".formatted(file))));
             }
             List<String> jobs = new ArrayList<>();
             for (Future<String> f : created) {

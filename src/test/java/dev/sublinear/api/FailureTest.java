@@ -7,6 +7,7 @@ import dev.sublinear.testing.RunningService;
 import dev.sublinear.testing.TestDatabases;
 import dev.sublinear.training.SyntheticData;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.ByteArrayInputStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,7 +163,7 @@ class FailureTest {
                         + c.get("id").asString() + "/content");
                 assertThat(archive).hasSize(c.get("bytes").asInt());
                 int entries = 0;
-                try (ZipInputStream zip = new ZipInputStream(new java.io.ByteArrayInputStream(archive))) {
+                try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(archive))) {
                     while (zip.getNextEntry() != null) {
                         zip.readAllBytes();
                         entries++;

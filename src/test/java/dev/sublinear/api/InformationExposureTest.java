@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -106,7 +107,7 @@ class InformationExposureTest {
         assertThat(running.get("devices").get(0).asString()).isEqualTo("cpu");
         tenant.post("/v1/fine_tuning/jobs/" + job + "/cancel", "").expect(200);
         tenant.awaitJob(job, status("cancelled"), Duration.ofSeconds(60));
-        List<String> messages = new java.util.ArrayList<>();
+        List<String> messages = new ArrayList<>();
         tenant.get("/v1/fine_tuning/jobs/" + job + "/events?limit=100")
                 .expect(200)
                 .json()

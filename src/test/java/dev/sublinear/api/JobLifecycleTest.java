@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -142,7 +143,8 @@ class JobLifecycleTest {
         // train on: from a checkpoint, and from the fine-tuned model
         for (String base : List.of(newest.get("id").asString(), model)) {
             String next = service.createJob("""
-                    {"model": "%s", "training_file": "%s", "hyperparameters": {"max_steps": 2}}""".formatted(base, lmTraining));
+                    {"model": "%s", "training_file": "%s",
+                    "hyperparameters": {"max_steps": 2}}""".formatted(base, lmTraining));
             JsonNode done = service.awaitJob(next, status("succeeded", "failed"), JOB_TIMEOUT);
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
             assertThat(done.get("fine_tuned_model").asString())
@@ -153,7 +155,8 @@ class JobLifecycleTest {
     @Test
     void aClassificationJobServesPredictions() {
         String jobId = service.createJob("""
-                {"model": "cls-tiny", "training_file": "%s", "hyperparameters": {"n_epochs": 1, "batch_size": 8}}""".formatted(clsTraining));
+                {"model": "cls-tiny", "training_file": "%s",
+                "hyperparameters": {"n_epochs": 1, "batch_size": 8}}""".formatted(clsTraining));
         JsonNode job = service.awaitJob(jobId, status("succeeded", "failed"), JOB_TIMEOUT);
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         assertThat(job.get("task").asString()).isEqualTo("classification");
@@ -167,14 +170,15 @@ class JobLifecycleTest {
         for (JsonNode s : prediction.get("scores")) {
             sum += s.get("probability").asDouble();
         }
-        assertThat(sum).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(sum).isCloseTo(1.0, Offset.offset(1e-4));
     }
 
     @Test
     void aJobCanBePausedResumedAndCancelled() {
         String jobId = service.createJob("""
                 {"model": "lm-tiny", "training_file": "%s",
-                 "hyperparameters": {"n_epochs": 100, "batch_size": 4, "checkpoint_interval_steps": 5}}""".formatted(lmTraining));
+                 "hyperparameters": {"n_epochs": 100, "batch_size": 4,
+                                     "checkpoint_interval_steps": 5}}""".formatted(lmTraining));
         service.awaitJob(
                 jobId,
                 j -> j.get("status").asString().equals("running")
@@ -224,7 +228,8 @@ class JobLifecycleTest {
         assertThat(done.get("progress").get("step").asInt()).isEqualTo(3);
 
         JsonNode adafactor = service.post("/v1/fine_tuning/jobs", """
-                {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining))
+                {"model": "lm-tiny", "training_file": "%s",
+                "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining))
                 .expect(201)
                 .json();
         assertThat(adafactor.get("optimizer").get("beta2").isNull())
@@ -241,7 +246,8 @@ class JobLifecycleTest {
     @Test
     void aRetriedCreateWithTheSameIdempotencyKeyReturnsTheSameJob() {
         String body = """
-                {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining);
+                {"model": "lm-tiny", "training_file": "%s",
+                "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining);
         String first = service.post("/v1/fine_tuning/jobs", body, "retry-42")
                 .expect(201)
                 .json()
@@ -266,7 +272,8 @@ class JobLifecycleTest {
         List<String> created = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             created.add(service.createJob("""
-                    {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining)));
+                    {"model": "lm-tiny", "training_file": "%s",
+                    "hyperparameters": {"max_steps": 1}}""".formatted(lmTraining)));
         }
         JsonNode page1 = service.get("/v1/fine_tuning/jobs?limit=2").expect(200).json();
         assertThat(page1.get("object").asString()).isEqualTo("list");

@@ -118,7 +118,8 @@ class JobMemoryTest {
             service.get("/actuator/health").expect(200);
             service.get("/v1/fine_tuning/jobs/" + job + "/events").expect(200);
             String next = service.createJob("""
-                    {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"batch_size": 4, "max_steps": 3}}""".formatted(file));
+                    {"model": "lm-tiny", "training_file": "%s",
+                    "hyperparameters": {"batch_size": 4, "max_steps": 3}}""".formatted(file));
             assertThat(service.awaitJob(next, RunningService.status("succeeded", "failed"), Duration.ofSeconds(120))
                             .get("status")
                             .asString())

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
 import dev.sublinear.training.SyntheticData;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -84,7 +86,8 @@ class LeftoversTest {
                      "max_steps": 100000, "checkpoint_interval_steps": 0}}""".formatted(file));
             service.awaitStatus(blocker, "running", JOB_TIMEOUT);
             String job = service.createJob("""
-                    {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 3}}""".formatted(file));
+                    {"model": "lm-tiny", "training_file": "%s",
+                    "hyperparameters": {"max_steps": 3}}""".formatted(file));
             assertThat(service.get("/v1/fine_tuning/jobs/" + job)
                             .json()
                             .get("status")
@@ -116,7 +119,8 @@ class LeftoversTest {
         try (RunningService service = RunningService.start(data, null)) {
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("train.jsonl"), 16, 1), "fine-tune");
             String job = service.createJob("""
-                    {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 2}}""".formatted(file));
+                    {"model": "lm-tiny", "training_file": "%s",
+                    "hyperparameters": {"max_steps": 2}}""".formatted(file));
             JsonNode done = service.awaitJob(job, status("succeeded", "failed"), JOB_TIMEOUT);
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
             service.post(
@@ -175,8 +179,8 @@ class LeftoversTest {
     private static Stream<Path> walk(Path root) {
         try {
             return Files.walk(root);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.sublinear.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
+import java.io.File;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -80,7 +81,7 @@ class OpenApiContractTest {
         if (!Files.exists(spectral)) {
             run(List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", LINT.toString()), 300);
         }
-        Process.Result result = run(
+        Command.Result result = run(
                 List.of(
                         spectral.toString(),
                         "lint",
@@ -168,20 +169,20 @@ class OpenApiContractTest {
     }
 
     /** A finished command: its exit code and what it printed. */
-    interface Process {
+    interface Command {
         record Result(int exit, String output) {}
     }
 
-    static Process.Result run(List<String> command, int timeoutSeconds) throws Exception {
-        java.lang.Process process = new ProcessBuilder(command)
+    static Command.Result run(List<String> command, int timeoutSeconds) throws Exception {
+        Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
         byte[] output = process.getInputStream().readAllBytes();
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError(command + " did not finish in " + timeoutSeconds + " s");
         }
-        return new Process.Result(process.exitValue(), new String(output, StandardCharsets.UTF_8));
+        return new Command.Result(process.exitValue(), new String(output, StandardCharsets.UTF_8));
     }
 }

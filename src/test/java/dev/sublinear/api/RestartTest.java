@@ -31,7 +31,8 @@ class RestartTest {
         try (RunningService first = RunningService.start(data, null)) {
             file = first.uploadFile(training, "fine-tune");
             finished = first.createJob("""
-                    {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 3}}""".formatted(file));
+                    {"model": "lm-tiny", "training_file": "%s",
+                    "hyperparameters": {"max_steps": 3}}""".formatted(file));
             first.awaitStatus(finished, "succeeded", Duration.ofSeconds(120));
             job = first.createJob("""
                     {"model": "lm-tiny", "training_file": "%s",

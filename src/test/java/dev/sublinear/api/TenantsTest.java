@@ -7,7 +7,9 @@ import dev.sublinear.testing.RunningService;
 import dev.sublinear.testing.ServiceClient;
 import dev.sublinear.training.SyntheticData;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -254,7 +256,7 @@ class TenantsTest {
         BadInputTest.assertProblem(
                 carol.upload(
                         "long.jsonl",
-                        java.nio.file.Files.readAllBytes(SyntheticData.reversal(dir.resolve("c2.jsonl"), 21, 3)),
+                        Files.readAllBytes(SyntheticData.reversal(dir.resolve("c2.jsonl"), 21, 3)),
                         "fine-tune"),
                 400,
                 "file",
@@ -291,8 +293,7 @@ class TenantsTest {
                 assertThat(r.json().get("code").asString()).isEqualTo("rate_limited");
             }
         }
-        var raw = carol.http()
-                .send(carol.request("/v1/limits").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        var raw = carol.http().send(carol.request("/v1/limits").GET().build(), HttpResponse.BodyHandlers.ofString());
         if (raw.statusCode() == 429) {
             retryAfter = raw.headers().firstValue("Retry-After").orElse(null);
             assertThat(retryAfter).isNotNull();

@@ -1,5 +1,6 @@
 package dev.sublinear.bench;
 
+import ai.djl.engine.Engine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,10 +37,10 @@ final class BenchReport {
     }
 
     /** Starts PyTorch offline on the calling (main) thread, as the application does. */
-    static ai.djl.engine.Engine startEngine() {
+    static Engine startEngine() {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
-        return ai.djl.engine.Engine.getEngine("PyTorch");
+        return Engine.getEngine("PyTorch");
     }
 
     static String machine() throws IOException {

@@ -88,7 +88,8 @@ public final class JobServiceBenchmark {
     private static String job(String file, int maxSteps) {
         return """
                 {"model": "lm-tiny", "training_file": "%s",
-                 "hyperparameters": {"n_epochs": 1000, "batch_size": 4, "max_steps": %d, "checkpoint_interval_steps": 0}}""".formatted(file, maxSteps);
+                 "hyperparameters": {"n_epochs": 1000, "batch_size": 4, "max_steps": %d,
+                                     "checkpoint_interval_steps": 0}}""".formatted(file, maxSteps);
     }
 
     /** Milliseconds from the start of the create request until a GET shows the job running. */
@@ -171,7 +172,9 @@ public final class JobServiceBenchmark {
     private static void report(double[] submit, double[] idle, double[] busy) throws Exception {
         String body = "## Job service: submit-to-running and GET latency\n\n"
                 + "The embedded defaults (H2 file database, in-process CPU worker polling every 500 ms, default"
-                + " settings) `java -jar target/sublinear.jar` in a JVM of its own, loaded from the harness's JVM over loopback. Submit-to-running: from the start of `POST /v1/fine_tuning/jobs` until a GET shows"
+                + " settings) `java -jar target/sublinear.jar` in a JVM of its own, "
+                + "loaded from the harness's JVM over loopback. Submit-to-running: from "
+                + "the start of `POST /v1/fine_tuning/jobs` until a GET shows"
                 + " the job no longer queued, with the device free (each job finishes before the next is sent)."
                 + " GET: `GET /v1/fine_tuning/jobs/{id}` sent open-loop at " + RATE + " requests/s for "
                 + LOAD.toSeconds() + " s, latency counted from when each request was due; once with the worker"
@@ -188,7 +191,8 @@ public final class JobServiceBenchmark {
                         percentile(submit, 100),
                         percentile(idle, 99),
                         percentile(busy, 99))
-                + "\nCommand: `./mvnw -B -q package -DskipTests && ./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
+                + "\nCommand: `./mvnw -B -q package -DskipTests && ./mvnw -B -q "
+                + "test-compile exec:java -Dexec.classpathScope=test"
                 + " -Dexec.mainClass=dev.sublinear.bench.JobServiceBenchmark`\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "job-service", body);
         System.out.print(body);

@@ -10,6 +10,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -273,7 +275,7 @@ public final class OptimizerStepBenchmark {
         @Override
         public void update(String parameterId, NDArray weight, NDArray grad) {
             weight.subi(grad.muli(1e-3f));
-            ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) weight);
+            JniUtils.zeroGrad((PtNDArray) weight);
         }
 
         private static final class Builder extends OptimizerBuilder<Builder> {

@@ -12,7 +12,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -75,7 +78,7 @@ class DashboardTest {
     private static WebDriverWait waiting(int seconds) {
         // the pages re-render every second or two: an element read mid-render is simply read again
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds));
-        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        wait.ignoring(StaleElementReferenceException.class);
         return wait;
     }
 
@@ -108,7 +111,7 @@ class DashboardTest {
         waiting(30).until(d -> d.findElement(By.id("events")).getText().contains("Attempt 1 started"));
         Files.createDirectories(SCREENSHOTS);
         Path shot = SCREENSHOTS.resolve("job-page-training.png");
-        Files.write(shot, ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        Files.write(shot, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
         assertThat(Files.size(shot)).isGreaterThan(10_000);
         assertThat(nonBlankPixels("chart-loss"))
                 .as("pixels drawn on the loss chart")
@@ -127,7 +130,7 @@ class DashboardTest {
                 .isNotEmpty();
         Files.write(
                 SCREENSHOTS.resolve("job-page-done.png"),
-                ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+                ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
         browser.get(service.baseUrl() + "/#/jobs");
         waiting(20).until(d -> d.findElement(By.id("jobs")).getText().contains(jobId));
@@ -151,7 +154,7 @@ class DashboardTest {
 
     /** Pixels of a canvas that are not transparent. */
     private static long nonBlankPixels(String canvasId) {
-        Object n = ((org.openqa.selenium.JavascriptExecutor) browser)
+        Object n = ((JavascriptExecutor) browser)
                 .executeScript(
                         "const c = document.getElementById(arguments[0]); const d = c.getContext('2d')"
                                 + ".getImageData(0, 0, c.width, c.height).data; let n = 0;"

@@ -164,10 +164,9 @@ class DockerfileTest {
                 .findFirst()
                 .orElseThrow(() -> new AssertionError(path + ": no stage extracts the layered jar"));
         assertThat(build.all("RUN"))
-                .anyMatch(
-                        r -> r.arguments()
-                                .contains(
-                                        "java -Djarmode=tools -jar target/sublinear.jar extract --layers --launcher --destination /layers"));
+                .anyMatch(r -> r.arguments()
+                        .contains("java -Djarmode=tools -jar target/sublinear.jar "
+                                + "extract --layers --launcher --destination /layers"));
         String buildName = build.name().orElseThrow();
         List<String> copied = runtime.all("COPY").stream()
                 .map(Instruction::arguments)

@@ -18,6 +18,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -90,7 +91,7 @@ final class RenderedChart {
 
     /** Every pod template the chart renders, with where it comes from. */
     Map<String, PodTemplateSpec> podTemplates() {
-        Map<String, PodTemplateSpec> templates = new java.util.LinkedHashMap<>();
+        Map<String, PodTemplateSpec> templates = new LinkedHashMap<>();
         all(Deployment.class)
                 .forEach(d -> templates.put(
                         "Deployment/" + d.getMetadata().getName(), d.getSpec().getTemplate()));

@@ -29,6 +29,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +67,7 @@ class AdamTest {
 
         Optimizer djl() {
             if (this == ADAM) {
-                return ai.djl.training.optimizer.Adam.builder()
+                return Optimizer.adam() // DJL's Adam, beside ours of the same name
                         .optLearningRateTracker(schedule())
                         .optBeta1(0.8f)
                         .optBeta2(0.99f)
@@ -353,7 +354,7 @@ class AdamTest {
     }
 
     private static boolean equal(Map<String, float[]> a, Map<String, float[]> b) {
-        return a.keySet().stream().allMatch(k -> java.util.Arrays.equals(a.get(k), b.get(k)));
+        return a.keySet().stream().allMatch(k -> Arrays.equals(a.get(k), b.get(k)));
     }
 
     private static Map<String, float[]> values(Map<String, NDArray> weights) {

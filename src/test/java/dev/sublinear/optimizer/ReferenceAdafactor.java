@@ -4,7 +4,8 @@ import java.util.function.IntToDoubleFunction;
 
 /**
  * Adafactor written from the paper's Algorithms 4 and 5 (as docs/optimizer.md states them) line
- * by line, in double precision, on plain arrays. It shares no code with the class under test: it is what the tests hold it to.
+ * by line, in double precision, on plain arrays. It shares no code with the class under test: it is what the tests
+ * hold it to.
  */
 final class ReferenceAdafactor {
 

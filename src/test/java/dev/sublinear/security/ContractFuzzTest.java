@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -196,7 +197,7 @@ class ContractFuzzTest {
             }
             case "array" -> {
                 bad.add("not a list");
-                bad.add(java.util.Collections.nCopies(10_000, "x"));
+                bad.add(Collections.nCopies(10_000, "x"));
             }
             case "object" -> bad.add("not an object");
             default -> {

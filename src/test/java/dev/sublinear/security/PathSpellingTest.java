@@ -7,12 +7,14 @@ import dev.sublinear.testing.RunningService;
 import dev.sublinear.testing.ServiceClient;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.core.context.SecurityContextHolder;
 
 /**
@@ -137,8 +139,7 @@ class PathSpellingTest {
         SecurityContextHolder.clearContext();
         var listTenants = admin.getClass().getSuperclass().getDeclaredMethod("listTenants");
         listTenants.setAccessible(true);
-        assertThatThrownBy(() -> listTenants.invoke(admin))
-                .hasRootCauseInstanceOf(org.springframework.security.core.AuthenticationException.class);
+        assertThatThrownBy(() -> listTenants.invoke(admin)).hasRootCauseInstanceOf(AuthenticationException.class);
     }
 
     @Test
@@ -180,8 +181,8 @@ class PathSpellingTest {
 
     @Test
     void theDashboardCarriesSecurityHeaders() throws Exception {
-        var response = service.http()
-                .send(anonymous.request("/").GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+        var response =
+                service.http().send(anonymous.request("/").GET().build(), HttpResponse.BodyHandlers.discarding());
         assertThat(response.statusCode()).isEqualTo(200);
         var headers = response.headers();
         assertThat(headers.firstValue("Content-Security-Policy"))

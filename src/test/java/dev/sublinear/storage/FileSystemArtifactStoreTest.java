@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,6 +17,8 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,8 +35,8 @@ class FileSystemArtifactStoreTest {
         ArtifactStore store = new FileSystemArtifactStore(root.resolve("artifacts"));
         store.put("jobs/j1/checkpoints/step-00000001", new ByteArrayInputStream(new byte[8]), 1000);
         store.put("jobs/j1/checkpoints/step-00000002", new ByteArrayInputStream(new byte[8]), 1000);
-        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
-        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicInteger written = new AtomicInteger();
         Thread writer = new Thread(() -> {
             try {
                 // another worker's models and temporary files appearing and vanishing beside the listing
@@ -43,7 +46,7 @@ class FileSystemArtifactStoreTest {
                     written.incrementAndGet();
                 }
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         });
         writer.start();

@@ -2,6 +2,8 @@ package dev.sublinear.study;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +24,11 @@ class ClaimsTest {
                 .filter(v -> v.id().equals(id))
                 .findFirst()
                 .orElseThrow();
-        List<RunResult> runs = new java.util.ArrayList<>();
+        List<RunResult> runs = new ArrayList<>();
         long seed = 1;
         for (Float loss : finalLosses) {
             float[] curve = new float[100];
-            java.util.Arrays.fill(curve, loss == null ? 3f : loss);
+            Arrays.fill(curve, loss == null ? 3f : loss);
             List<RunResult.Point> validation = loss == null
                     ? List.of(new RunResult.Point(0, 5.5))
                     : List.of(new RunResult.Point(0, 5.5), new RunResult.Point(100, loss));

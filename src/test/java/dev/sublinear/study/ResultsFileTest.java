@@ -9,7 +9,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Runs kept as they finish are read back by the next study of the same settings, and nothing else is left beside them. */
+/** Runs kept as they finish are read back by the next study of the same settings, and nothing else is left beside
+ * them. */
 class ResultsFileTest {
 
     @TempDir

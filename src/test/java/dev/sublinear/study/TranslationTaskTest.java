@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -121,7 +122,7 @@ class TranslationTaskTest {
     }
 
     private static List<String> phrase(List<String> words, int[] at, Set<String> nouns) {
-        List<String> phrase = new java.util.ArrayList<>();
+        List<String> phrase = new ArrayList<>();
         phrase.add(words.get(at[0]++));
         if (!nouns.contains(words.get(at[0]))) {
             phrase.add(words.get(at[0]++));

@@ -4,6 +4,7 @@ import dev.sublinear.SublinearApplication;
 import dev.sublinear.config.DjlEngine;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -13,7 +14,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 public final class RunningService extends ServiceClient implements AutoCloseable {
 
-    /** Timings short enough for tests: a dead worker's job moves on within about three seconds, with room for a loaded CI machine. */
+    /** Timings short enough for tests: a dead worker's job moves on within about three seconds, with room for a loaded
+     * CI machine. */
     public static final List<String> FAST = List.of(
             "--sublinear.worker.heartbeat-interval=200ms",
             "--sublinear.worker.lease-duration=3s",
@@ -40,7 +42,7 @@ public final class RunningService extends ServiceClient implements AutoCloseable
         args.add("--server.port=0");
         args.add("--sublinear.data-dir=" + dataDir);
         args.add("--spring.main.banner-mode=off");
-        if (java.util.Arrays.stream(arguments).noneMatch(a -> a.startsWith("--sublinear.admin.key="))) {
+        if (Arrays.stream(arguments).noneMatch(a -> a.startsWith("--sublinear.admin.key="))) {
             args.add("--sublinear.admin.key=" + ADMIN_KEY);
         }
         if (database != null) {

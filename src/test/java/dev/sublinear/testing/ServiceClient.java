@@ -3,6 +3,7 @@ package dev.sublinear.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -116,8 +118,7 @@ public class ServiceClient {
     }
 
     /** Uploads {@code length} bytes read from a stream as multipart form data, never holding them in memory. */
-    public Response uploadStream(
-            String filename, String purpose, long length, java.util.function.Supplier<java.io.InputStream> content) {
+    public Response uploadStream(String filename, String purpose, long length, Supplier<InputStream> content) {
         String boundary = "----sublinear" + UUID.randomUUID();
         byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose
                         + "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""

@@ -75,7 +75,7 @@ public final class ServiceProcess implements AutoCloseable {
             command.add("--server.port=0");
         }
         Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
-        java.nio.file.Files.createDirectories(dataDir);
+        Files.createDirectories(dataDir);
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())

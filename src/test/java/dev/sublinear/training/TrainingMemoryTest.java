@@ -20,11 +20,13 @@ import dev.sublinear.training.run.TrainingListener;
 import dev.sublinear.training.run.TrainingPlan;
 import dev.sublinear.training.run.TrainingRun;
 import dev.sublinear.training.run.TrainingSpec;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -121,7 +123,7 @@ class TrainingMemoryTest {
             DjlEngine.start();
             Path train = dir.resolve("train.jsonl");
             StringBuilder lines = new StringBuilder();
-            java.util.Random random = new java.util.Random(1);
+            Random random = new Random(1);
             for (int i = 0; i < rows * accumulation * 2; i++) {
                 StringBuilder text = new StringBuilder();
                 for (int j = 0; j < length - 1; j++) {
@@ -178,7 +180,7 @@ class TrainingMemoryTest {
             System.exit(0);
         }
 
-        private static long status(String field) throws java.io.IOException {
+        private static long status(String field) throws IOException {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith(field + ":")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;

@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -189,7 +190,7 @@ class TrainingRunBehaviourTest {
         run(base, null, r -> {});
         List<String> upper = new ArrayList<>();
         List<String> upperValid = new ArrayList<>();
-        java.util.Random random = new java.util.Random(5);
+        Random random = new Random(5);
         for (int i = 0; i < 224; i++) {
             String w = SyntheticData.word(random, 4);
             (i < 200 ? upper : upperValid)

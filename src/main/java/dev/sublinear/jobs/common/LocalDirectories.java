@@ -1,6 +1,11 @@
 package dev.sublinear.jobs.common;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * Per-process scratch space (not shared between processes, unlike the artifact store).
@@ -12,15 +17,15 @@ public record LocalDirectories(Path work, Path models) {
 
     /** Deletes a directory and everything in it; nothing happens if it is absent. */
     public static void deleteTree(Path directory) {
-        if (!java.nio.file.Files.exists(directory)) {
+        if (!Files.exists(directory)) {
             return;
         }
-        try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(directory)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                java.nio.file.Files.deleteIfExists(p);
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot delete " + directory, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + directory, e);
         }
     }
 }

@@ -17,7 +17,8 @@ final class FileNames {
 
     private FileNames() {}
 
-    /** Refuses {@code filename} with a 400 naming {@code file}, saying which character is at fault but not echoing the name. */
+    /** Refuses {@code filename} with a 400 naming {@code file}, saying which character is at fault but not echoing the
+     * name. */
     static void check(String filename) {
         if (filename == null || filename.isBlank() || filename.length() > MAX_LENGTH) {
             throw new InvalidRequestException(
@@ -38,7 +39,8 @@ final class FileNames {
                         String.format(
                                 Locale.ROOT,
                                 "the file name may not contain"
-                                        + " control, invisible formatting or bidirectional characters, line separators or"
+                                        + " control, invisible formatting or "
+                                        + "bidirectional characters, line separators or"
                                         + " non-characters (U+%04X at character %d)",
                                 c,
                                 i + 1));

@@ -1,6 +1,7 @@
 package dev.sublinear.jobs.files;
 
 import dev.sublinear.training.data.TaskType;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -29,7 +30,7 @@ public record FileRecord(
     public static final String PROCESSED = "processed";
 
     /** The tasks' ids ("causal-lm", "classification"), sorted. */
-    public java.util.List<String> taskIds() {
+    public List<String> taskIds() {
         return tasks.stream().map(TaskType::id).sorted().toList();
     }
 

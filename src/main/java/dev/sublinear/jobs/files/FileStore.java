@@ -6,6 +6,7 @@ import dev.sublinear.jobs.common.Page;
 import dev.sublinear.training.data.TaskType;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -25,7 +26,7 @@ class FileStore {
             rs.getString("status"),
             rs.getString("status_details"),
             rs.getString("tasks").isEmpty()
-                    ? java.util.Set.of()
+                    ? Set.of()
                     : Arrays.stream(rs.getString("tasks").split(","))
                             .map(TaskType::fromId)
                             .collect(Collectors.toSet()),

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.stream.Stream;
 import org.springframework.stereotype.Service;
 
 /**
@@ -73,8 +74,7 @@ public class ModelService {
                 .toList();
         List<ModelInfo> fineTuned =
                 models.list(tenantId).stream().map(ModelService::info).toList();
-        return java.util.stream.Stream.concat(catalog.stream(), fineTuned.stream())
-                .toList();
+        return Stream.concat(catalog.stream(), fineTuned.stream()).toList();
     }
 
     /** The tenant's fine-tuned model, if it has one by that id (catalog models have no record). */

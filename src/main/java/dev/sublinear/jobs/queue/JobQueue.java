@@ -7,6 +7,7 @@ import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.tenants.LimitsProperties;
 import dev.sublinear.training.run.MemoryBudget;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.IntFunction;
@@ -182,8 +183,8 @@ public class JobQueue {
     /** The run succeeded and its model is registered. */
     public boolean succeed(Holder h, String fineTunedModel, int step, long trainedTokens, long now) {
         return jdbc.sql("""
-                UPDATE jobs SET status = 'succeeded', fine_tuned_model = ?, step = ?, trained_tokens = ?, eta_seconds = 0,
-                                finished_at = ?, lease_expires_at = NULL, requested_action = NULL
+                UPDATE jobs SET status = 'succeeded', fine_tuned_model = ?, step = ?, trained_tokens = ?,
+                                eta_seconds = 0, finished_at = ?, lease_expires_at = NULL, requested_action = NULL
                 WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
                         .params(fineTunedModel, step, trainedTokens, now, h.jobId(), h.workerId(), h.attempt())
                         .update()
@@ -208,9 +209,8 @@ public class JobQueue {
     }
 
     public boolean cancelled(Holder h, long now) {
-        return jdbc.sql("""
-                UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL, requested_action = NULL
-                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""").params(now, h.jobId(), h.workerId(), h.attempt()).update() == 1;
+        return updateHeld(
+                h, "status = 'cancelled', finished_at = ?, lease_expires_at = NULL, requested_action = NULL", now);
     }
 
     /** Gives a job up without ending it: to {@code paused} (the client asked) or {@code queued} (the worker stops). */
@@ -229,10 +229,21 @@ public class JobQueue {
      * could not write (the artifact store), not because of anything in the job.
      */
     public boolean releaseUncharged(Holder h) {
-        return jdbc.sql("""
-                UPDATE jobs SET status = 'queued', attempt = attempt - 1, worker_id = NULL, devices = NULL,
-                                lease_expires_at = NULL, requested_action = NULL, eta_seconds = NULL
-                WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""").params(h.jobId(), h.workerId(), h.attempt()).update() == 1;
+        return updateHeld(
+                h,
+                "status = 'queued', attempt = attempt - 1, worker_id = NULL, devices = NULL, lease_expires_at = NULL,"
+                        + " requested_action = NULL, eta_seconds = NULL");
+    }
+
+    /** Sets {@code assignments} on a job the holder still runs; false when it no longer does. */
+    private boolean updateHeld(Holder h, String assignments, Object... values) {
+        List<Object> params = new ArrayList<>(List.of(values));
+        params.addAll(List.of(h.jobId(), h.workerId(), h.attempt()));
+        return jdbc.sql("UPDATE jobs SET " + assignments
+                                + " WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'")
+                        .params(params)
+                        .update()
+                == 1;
     }
 
     /** Running jobs whose lease ran out: their worker is gone. */

@@ -1,13 +1,16 @@
 package dev.sublinear.jobs.tenants;
 
+import io.swagger.v3.oas.annotations.media.Schema;
+
 /**
  * The limits in force for one tenant: its own where an administrator set them, else the defaults.
  * Field meanings as in {@link LimitsProperties}.
  */
-@io.swagger.v3.oas.annotations.media.Schema(
+@Schema(
         description = "The limits in force for a tenant.",
         example = "{\"max_running_jobs\":"
-                + " 4, \"max_queued_jobs\": 100, \"max_gpus\": 16, \"max_storage_bytes\": 107374182400, \"requests_per_second\":"
+                + " 4, \"max_queued_jobs\": 100, \"max_gpus\": 16, \"max_storage_bytes\": "
+                + "107374182400, \"requests_per_second\":"
                 + " 100, \"max_upload_bytes\": 1073741824, \"max_upload_lines\": 10000000}")
 public record TenantLimits(
         int maxRunningJobs,

@@ -7,15 +7,19 @@ import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -303,12 +307,12 @@ public final class DatasetReader {
         private final InputStream in;
 
         LineSplitter(InputStream in) {
-            this.in = in instanceof java.io.BufferedInputStream ? in : new java.io.BufferedInputStream(in, 1 << 16);
+            this.in = in instanceof BufferedInputStream ? in : new BufferedInputStream(in, 1 << 16);
         }
 
         @Override
-        public java.util.Iterator<byte[]> iterator() {
-            return new java.util.Iterator<>() {
+        public Iterator<byte[]> iterator() {
+            return new Iterator<>() {
                 private byte[] next = read();
 
                 @Override
@@ -350,11 +354,11 @@ public final class DatasetReader {
                 }
                 byte[] bytes = line.toByteArray();
                 if (bytes.length > 0 && bytes[bytes.length - 1] == '\r') {
-                    return java.util.Arrays.copyOf(bytes, bytes.length - 1);
+                    return Arrays.copyOf(bytes, bytes.length - 1);
                 }
                 return bytes;
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }
     }

@@ -10,8 +10,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.XavierInitializer;
+import ai.djl.util.Pair;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import dev.sublinear.training.NoGrad;
@@ -27,6 +29,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -66,7 +69,7 @@ public final class LoadedModel implements AutoCloseable {
             model.getBlock()
                     .setInitializer(
                             new XavierInitializer(),
-                            p -> p.getType() == ai.djl.nn.Parameter.Type.WEIGHT
+                            p -> p.getType() == Parameter.Type.WEIGHT
                                     && !p.getName().endsWith("embedding"));
             model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, inputShapes(config));
         }
@@ -171,7 +174,7 @@ public final class LoadedModel implements AutoCloseable {
     /** Each parameter's id in this process to its stable path in the block. */
     public Map<String, String> parameterNames() {
         Map<String, String> names = new LinkedHashMap<>();
-        for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : model.getBlock().getParameters()) {
+        for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
             names.put(p.getValue().getId(), p.getKey());
         }
         return names;
@@ -186,7 +189,7 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Whether every parameter is finite (one host read per parameter). */
     public boolean parametersFinite() {
-        for (ai.djl.nn.Parameter p : model.getBlock().getParameters().values()) {
+        for (Parameter p : model.getBlock().getParameters().values()) {
             try (NDManager scope = model.getNDManager().newSubManager()) {
                 NDArray array = p.getArray();
                 array.tempAttach(scope);
@@ -249,7 +252,7 @@ public final class LoadedModel implements AutoCloseable {
                 context = append(context, next, config.contextLength());
             }
         }
-        return tokenizer.decode(java.util.Arrays.copyOf(generated, count));
+        return tokenizer.decode(Arrays.copyOf(generated, count));
     }
 
     /** Label probabilities of {@code text}, in the model's label order. */
@@ -293,7 +296,7 @@ public final class LoadedModel implements AutoCloseable {
     private static int[] append(int[] context, int token, int limit) {
         int[] next;
         if (context.length < limit) {
-            next = java.util.Arrays.copyOf(context, context.length + 1);
+            next = Arrays.copyOf(context, context.length + 1);
         } else {
             next = new int[limit];
             System.arraycopy(context, 1, next, 0, limit - 1);

@@ -4,6 +4,7 @@ import dev.sublinear.training.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -30,7 +31,7 @@ public final class ModelArchive {
     public static void write(LoadedModel model, OutputStream out) throws IOException {
         ZipOutputStream zip = new ZipOutputStream(out);
         zip.putNextEntry(new ZipEntry(LoadedModel.CONFIG_FILE));
-        zip.write(model.configJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        zip.write(model.configJson().getBytes(StandardCharsets.UTF_8));
         zip.closeEntry();
         zip.putNextEntry(new ZipEntry(LoadedModel.PARAMETERS_FILE));
         model.writeParameters(zip);
@@ -119,7 +120,7 @@ public final class ModelArchive {
                                 "entry '" + entry.getName() + "' is larger than " + CONFIG_LIMIT + " bytes");
                     }
                     try {
-                        return LoadedModel.parseConfig(new String(json, java.nio.charset.StandardCharsets.UTF_8));
+                        return LoadedModel.parseConfig(new String(json, StandardCharsets.UTF_8));
                     } catch (RuntimeException e) {
                         throw new InvalidArchiveException(e.getMessage());
                     }

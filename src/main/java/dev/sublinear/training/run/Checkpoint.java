@@ -1,5 +1,6 @@
 package dev.sublinear.training.run;
 
+import ai.djl.Device;
 import com.google.gson.Gson;
 import dev.sublinear.optimizer.StatefulOptimizer;
 import dev.sublinear.training.model.LoadedModel;
@@ -38,7 +39,7 @@ public final class Checkpoint {
     private Checkpoint() {}
 
     /** The model saved in checkpoint {@code name}: for inference, download or a new run. */
-    public static LoadedModel loadModel(CheckpointStore store, String name, ai.djl.Device device) throws IOException {
+    public static LoadedModel loadModel(CheckpointStore store, String name, Device device) throws IOException {
         Contents contents = read(store, name);
         return LoadedModel.load(contents.config(), contents.parametersStream(), device);
     }

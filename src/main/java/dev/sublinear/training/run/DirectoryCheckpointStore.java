@@ -3,6 +3,7 @@ package dev.sublinear.training.run;
 import dev.sublinear.storage.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,7 +37,7 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
                         int byTime = Files.getLastModifiedTime(a).compareTo(Files.getLastModifiedTime(b));
                         return byTime != 0 ? byTime : a.compareTo(b);
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                        throw new UncheckedIOException(e);
                     }
                 })
                 .map(p -> {

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The training loop of one {@link TrainingRun} and its bookkeeping: micro-batches, optimizer steps,
@@ -218,7 +219,7 @@ final class TrainingLoop {
                 String which = d.parameters().stream()
                         .filter(p -> !Float.isFinite(p.updateRms()))
                         .map(p -> names.getOrDefault(p.parameterId(), p.parameterId()) + " (RMS " + p.updateRms() + ")")
-                        .collect(java.util.stream.Collectors.joining(", "));
+                        .collect(Collectors.joining(", "));
                 throw new TrainingFailedException(
                         "the update became non-finite at step " + step + " (a gradient was infinite or NaN) in "
                                 + which,

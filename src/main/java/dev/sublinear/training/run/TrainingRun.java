@@ -1,14 +1,18 @@
 package dev.sublinear.training.run;
 
 import ai.djl.Device;
+import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import dev.sublinear.optimizer.StatefulOptimizer;
+import dev.sublinear.training.data.ByteTokenizer;
+import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.DatasetReader;
 import dev.sublinear.training.data.Encoder;
 import dev.sublinear.training.data.Encoder.Encoded;
+import dev.sublinear.training.data.Example;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.data.TrainingData;
@@ -91,7 +95,7 @@ public final class TrainingRun {
             DefaultTrainingConfig trainingConfig =
                     new DefaultTrainingConfig(loss).optOptimizer(optimizer).optDevices(devices());
             // parameters loaded from a file come without gradients attached; a fresh model has them
-            for (ai.djl.nn.Parameter p : model.block().getParameters().values()) {
+            for (Parameter p : model.block().getParameters().values()) {
                 if (p.requiresGradient() && !p.getArray().hasGradient()) {
                     p.getArray().setRequiresGradient(true);
                 }
@@ -162,11 +166,8 @@ public final class TrainingRun {
     }
 
     private TrainingData readData(ModelConfig config) throws IOException, InvalidDataException {
-        DatasetReader reader = new DatasetReader(
-                spec.task(),
-                new dev.sublinear.training.data.ByteTokenizer(),
-                config.contextLength(),
-                MIN_TRAINING_EXAMPLES);
+        DatasetReader reader =
+                new DatasetReader(spec.task(), new ByteTokenizer(), config.contextLength(), MIN_TRAINING_EXAMPLES);
         try (InputStream training = Files.newInputStream(spec.trainingFile());
                 InputStream validation =
                         spec.validationFile() == null ? null : Files.newInputStream(spec.validationFile())) {
@@ -176,7 +177,7 @@ public final class TrainingRun {
 
     private static void checkLabels(ModelConfig config, TrainingData data) throws InvalidDataException {
         if (config.task() == TaskType.CLASSIFICATION && !config.labels().equals(data.labels())) {
-            throw new InvalidDataException(List.of(new dev.sublinear.training.data.DataProblem(
+            throw new InvalidDataException(List.of(new DataProblem(
                     "training",
                     0,
                     "label",
@@ -184,7 +185,7 @@ public final class TrainingRun {
         }
     }
 
-    private static List<Encoded> encode(Encoder encoder, List<dev.sublinear.training.data.Example> examples) {
+    private static List<Encoded> encode(Encoder encoder, List<Example> examples) {
         List<Encoded> encoded = new ArrayList<>(examples.size());
         examples.forEach(e -> encoded.add(encoder.encode(e)));
         return encoded;

@@ -24,7 +24,8 @@ class ModelDeletionTest {
         try (RunningService service = RunningService.start(data, null)) {
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("train.jsonl"), 16, 1), "fine-tune");
             String job = service.createJob("""
-                    {"model": "lm-tiny", "training_file": "%s", "hyperparameters": {"max_steps": 2}}""".formatted(file));
+                    {"model": "lm-tiny", "training_file": "%s",
+                    "hyperparameters": {"max_steps": 2}}""".formatted(file));
             JsonNode done = service.awaitJob(job, status("succeeded", "failed"), Duration.ofSeconds(180));
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
             String model = done.get("fine_tuned_model").asString();
