@@ -2,18 +2,23 @@ package dev.sublinear.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sublinear.storage.AtomicFiles;
 import dev.sublinear.testing.RunningService;
 import dev.sublinear.training.SyntheticData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -741,10 +746,24 @@ class BadInputTest {
         service.get("/v1/files/" + lm).expect(200);
     }
 
+    /** Artifacts stored; a write in flight (the store's periodic writability probe) is not one. */
     private static long storedArtifacts() throws IOException {
-        try (Stream<Path> files = Files.walk(dir.resolve("data").resolve("artifacts"))) {
-            return files.filter(Files::isRegularFile).count();
-        }
+        AtomicLong count = new AtomicLong();
+        Files.walkFileTree(dir.resolve("data").resolve("artifacts"), new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                if (attributes.isRegularFile() && !AtomicFiles.isTemporary(file)) {
+                    count.incrementAndGet();
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE; // a temporary file renamed or deleted while walking
+            }
+        });
+        return count.get();
     }
 
     @Test

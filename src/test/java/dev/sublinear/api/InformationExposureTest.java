@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
 import dev.sublinear.testing.ServiceClient;
+import dev.sublinear.testing.Trees;
 import dev.sublinear.training.SyntheticData;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,13 +62,12 @@ class InformationExposureTest {
         service.awaitStatus(blocker, "running", Duration.ofSeconds(60));
         String lostFile = service.uploadFile(SyntheticData.reversal(dir.resolve("b.jsonl"), 16, 2), "fine-tune");
         String job = service.createJob("{\"model\": \"lm-tiny\", \"training_file\": \"" + lostFile + "\"}");
-        try (Stream<Path> files = Files.walk(dir.resolve("data"))) {
-            List<Path> stored = files.filter(p -> p.getFileName().toString().startsWith(lostFile))
-                    .toList();
-            assertThat(stored).isNotEmpty();
-            for (Path p : stored) {
-                Files.delete(p);
-            }
+        List<Path> stored = Trees.walk(dir.resolve("data")).stream()
+                .filter(p -> p.getFileName().toString().startsWith(lostFile))
+                .toList();
+        assertThat(stored).isNotEmpty();
+        for (Path p : stored) {
+            Files.delete(p);
         }
         service.post("/v1/fine_tuning/jobs/" + blocker + "/cancel", "").expect(200);
 

@@ -4,9 +4,8 @@ import static dev.sublinear.testing.RunningService.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
+import dev.sublinear.testing.Trees;
 import dev.sublinear.training.SyntheticData;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -177,11 +176,7 @@ class LeftoversTest {
     }
 
     private static Stream<Path> walk(Path root) {
-        try {
-            return Files.walk(root);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Trees.walk(root).stream();
     }
 
     /** A file with some content, last modified at {@code modified} (now when null). */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.ServiceClient;
 import dev.sublinear.testing.ServiceProcess;
+import dev.sublinear.testing.Trees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -44,12 +45,13 @@ class CrashSafetyTest {
                     .containsExactly(httpPort);
 
             assertThat(Files.getPosixFilePermissions(data)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
-            try (Stream<Path> tree = Files.walk(data)) {
-                for (Path p : tree.toList()) {
-                    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p)))
-                            .as(p.toString())
-                            .isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
+            for (Path p : Trees.walk(data)) {
+                if (!Files.exists(p)) {
+                    continue; // a temporary file gone since the walk
                 }
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p)))
+                        .as(p.toString())
+                        .isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
             }
         }
     }
@@ -180,11 +182,10 @@ class CrashSafetyTest {
     }
 
     private static List<Path> largeFiles(Path root) throws IOException {
-        try (Stream<Path> tree = Files.walk(root)) {
-            return tree.filter(Files::isRegularFile)
-                    .filter(p -> p.toFile().length() > 1 << 20)
-                    .toList();
-        }
+        return Trees.walk(root).stream()
+                .filter(Files::isRegularFile)
+                .filter(p -> p.toFile().length() > 1 << 20)
+                .toList();
     }
 
     /** The TCP ports a process listens on, from /proc: its socket inodes in the LISTEN state. */
