@@ -22,8 +22,7 @@ import java.util.TreeMap;
  */
 final class AdafactorCheckpoint {
 
-    private static final int MAGIC = 0x534c4146; // "SLAF"
-    private static final int VERSION = 1;
+    private static final StateFormat FORMAT = new StateFormat(0x534c4146, 1, "Adafactor"); // "SLAF"
     private static final int MAX_ARRAYS = 3;
 
     private AdafactorCheckpoint() {}
@@ -54,9 +53,7 @@ final class AdafactorCheckpoint {
 
     static void write(OutputStream out, Map<String, ParameterState> states) throws IOException {
         DataOutputStream data = new DataOutputStream(out);
-        data.writeInt(MAGIC);
-        data.writeInt(VERSION);
-        data.writeInt(states.size());
+        FORMAT.writeHeader(data, states.size());
         for (Map.Entry<String, ParameterState> e : states.entrySet()) {
             ParameterState state = e.getValue();
             data.writeUTF(e.getKey());
@@ -76,17 +73,7 @@ final class AdafactorCheckpoint {
 
     static Map<String, Entry> read(InputStream in) throws IOException {
         DataInputStream data = new DataInputStream(in);
-        if (data.readInt() != MAGIC) {
-            throw new IOException("not an Adafactor state: bad magic number");
-        }
-        int version = data.readInt();
-        if (version != VERSION) {
-            throw new IOException("unsupported Adafactor state version " + version);
-        }
-        int count = data.readInt();
-        if (count < 0) {
-            throw new IOException("corrupt Adafactor state: " + count + " parameters");
-        }
+        int count = FORMAT.readHeader(data);
         Map<String, Entry> entries = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {
             String id = data.readUTF();

@@ -18,17 +18,14 @@ import java.util.Map;
  */
 final class AdamCheckpoint {
 
-    private static final int MAGIC = 0x534c4144; // "SLAD"
-    private static final int VERSION = 1;
+    private static final StateFormat FORMAT = new StateFormat(0x534c4144, 1, "Adam"); // "SLAD"
 
     private AdamCheckpoint() {}
 
     /** Writes one device's moments per parameter, keyed by the name to write. */
     static void write(OutputStream out, Map<String, AdamMoments> moments) throws IOException {
         DataOutputStream data = new DataOutputStream(out);
-        data.writeInt(MAGIC);
-        data.writeInt(VERSION);
-        data.writeInt(moments.size());
+        FORMAT.writeHeader(data, moments.size());
         for (Map.Entry<String, AdamMoments> e : moments.entrySet()) {
             data.writeUTF(e.getKey());
             data.writeInt(e.getValue().step());
@@ -41,17 +38,7 @@ final class AdamCheckpoint {
     /** Reads what {@link #write} wrote, keyed by the name written. */
     static Map<String, Entry> read(InputStream in) throws IOException {
         DataInputStream data = new DataInputStream(in);
-        if (data.readInt() != MAGIC) {
-            throw new IOException("not an Adam state: bad magic number");
-        }
-        int version = data.readInt();
-        if (version != VERSION) {
-            throw new IOException("unsupported Adam state version " + version);
-        }
-        int count = data.readInt();
-        if (count < 0) {
-            throw new IOException("corrupt Adam state: " + count + " parameters");
-        }
+        int count = FORMAT.readHeader(data);
         Map<String, Entry> entries = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {
             String name = data.readUTF();

@@ -248,9 +248,14 @@ public class JobQueue {
 
     /** Running jobs whose lease ran out: their worker is gone. */
     public List<JobRecord> expired(long now) {
+        return running("lease_expires_at < ?", now);
+    }
+
+    /** Running jobs that also meet {@code condition}, a SQL condition with one parameter. */
+    private List<JobRecord> running(String condition, Object value) {
         return jdbc
-                .sql("SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < ?")
-                .param(now)
+                .sql("SELECT id FROM jobs WHERE status = 'running' AND " + condition)
+                .param(value)
                 .query(String.class)
                 .list()
                 .stream()
@@ -346,14 +351,6 @@ public class JobQueue {
 
     /** Jobs a worker holds according to the store. */
     public List<JobRecord> heldBy(String workerId) {
-        return jdbc
-                .sql("SELECT id FROM jobs WHERE status = 'running' AND worker_id = ?")
-                .param(workerId)
-                .query(String.class)
-                .list()
-                .stream()
-                .map(jobs::find)
-                .flatMap(Optional::stream)
-                .toList();
+        return running("worker_id = ?", workerId);
     }
 }
