@@ -3,7 +3,6 @@ package dev.sublinear.worker;
 import ai.djl.Device;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
-import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.common.LocalDirectories;
@@ -25,7 +24,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -53,7 +51,7 @@ final class JobExecution implements TrainingListener {
     /** Set when the run starts: the growth of the process from then on is the attempt's memory. */
     private volatile MemoryBudget memory;
 
-    private final List<MetricPoint> pending = new ArrayList<>();
+    private final MetricBuffer metrics = new MetricBuffer();
     private final ArtifactCheckpointStore checkpointStore;
     private final Path workDirectory;
     /** This claim's random tag: what it writes under its own names never meets another claim's. */
@@ -283,22 +281,7 @@ final class JobExecution implements TrainingListener {
     }
 
     private void flush() {
-        List<MetricPoint> points;
-        synchronized (pending) {
-            points = List.copyOf(pending);
-            pending.clear();
-        }
-        if (!points.isEmpty()) {
-            try {
-                attempt.addMetrics(points);
-            } catch (RuntimeException e) {
-                // the store is unreachable: keep the points for the next heartbeat
-                synchronized (pending) {
-                    pending.addAll(0, points);
-                }
-                throw e;
-            }
-        }
+        metrics.flushTo(attempt::addMetrics); // the store unreachable: the points wait for the next heartbeat
         StepReport r = latest;
         if (r != null && !lost) {
             StepReport.Progress p = r.progress();
@@ -326,45 +309,14 @@ final class JobExecution implements TrainingListener {
             firstStep = r.progress().step();
         }
         latest = r;
-        synchronized (pending) {
-            StepReport.Diagnostics d = r.diagnostics();
-            pending.add(new MetricPoint(
-                    r.progress().step(),
-                    finite(r.trainLoss()),
-                    null,
-                    null,
-                    finite(d.stepSize()),
-                    finite(d.updateRms()),
-                    finite(d.clipRate()),
-                    finite(r.throughput().tokensPerSecond()),
-                    r.memory().residentBytes()));
-        }
+        metrics.add(r);
     }
 
     @Override
     public void onEvaluation(EvaluationReport r) {
-        Double accuracy = finite(r.accuracy());
-        synchronized (pending) {
-            for (int i = 0; i < pending.size(); i++) {
-                MetricPoint p = pending.get(i);
-                if (p.step() == r.step()) {
-                    pending.set(
-                            i,
-                            new MetricPoint(
-                                    p.step(),
-                                    p.trainLoss(),
-                                    finite(r.validLoss()),
-                                    accuracy,
-                                    p.learningRate(),
-                                    p.updateRms(),
-                                    p.clipRate(),
-                                    p.tokensPerSecond(),
-                                    p.residentBytes()));
-                    return;
-                }
-            }
+        if (!metrics.addEvaluation(r)) {
+            attempt.evaluation(r.step(), r.validLoss(), MetricBuffer.finite(r.accuracy()));
         }
-        attempt.evaluation(r.step(), r.validLoss(), accuracy);
     }
 
     @Override
