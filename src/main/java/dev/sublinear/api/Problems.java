@@ -55,6 +55,10 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
  * Every error as RFC 9457 problem+json with a {@code code} and the {@code param} at fault (a JSON
  * path in snake_case, a query parameter, a header or a form field). Bad input is never a 500, and a
  * 500 never carries a stack trace.
+ *
+ * <p>Longer than our other classes on purpose: it is the one list of every error a client can get,
+ * each exception mapped by one handler, with the messages for unreadable and invalid bodies beside
+ * the handlers that use them.
  */
 @RestControllerAdvice
 class Problems extends ResponseEntityExceptionHandler {

@@ -37,6 +37,11 @@ import java.util.Optional;
  * step ({@link StateTable}); memory, diagnostics and state I/O are read from it ({@link
  * StateMemory}, {@link Diagnostics}, {@link AdafactorCheckpoint}). Updates of one optimizer must not
  * run concurrently, as in DJL's parameter server.
+ *
+ * <p>Longer than our other classes on purpose: the builder nests here as DJL's optimizers' builders
+ * do, one documented {@code opt*} method per option, and the step is one short method per equation
+ * so that it reads against the paper; everything else (state, memory, diagnostics, state I/O) is in
+ * package-private classes beside it.
  */
 public class Adafactor extends Optimizer implements StatefulOptimizer, AutoCloseable {
 
