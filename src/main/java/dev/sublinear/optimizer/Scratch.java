@@ -10,8 +10,8 @@ import ai.djl.ndarray.types.Shape;
  * One float32 work buffer per device, as large as the largest parameter seen there, lent out as a
  * view shaped like the parameter being updated.
  *
- * <p>Why: a full-size temporary per step costs page faults on the CPU (tens of milliseconds for a
- * 64 MiB tensor, measured); parameters are updated one at a time, so one buffer serves them all.
+ * <p>Why: a full-size temporary per step costs a page fault per page of it on the CPU, every step;
+ * parameters are updated one at a time, so one buffer serves them all.
  */
 final class Scratch {
 

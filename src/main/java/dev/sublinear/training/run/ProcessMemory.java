@@ -34,8 +34,8 @@ final class ProcessMemory {
 
     /**
      * Resident bytes now, or -1 where the platform does not say. From {@code statm}, one short
-     * line: about a fifth of the cost of {@code status} (0.1 against 0.5 ms measured on a loaded
-     * machine), cheap enough to read after every micro-batch.
+     * line of numbers rather than {@code status}'s many labelled ones, so that it is cheap enough to
+     * read after every micro-batch.
      */
     static long residentBytesNow() {
         if (PAGE_BYTES <= 0) {
