@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.springframework.stereotype.Component;
 
 /**
  * One worker's attempt at one job: everything the worker reads and writes while it holds the job.
@@ -29,6 +30,7 @@ import java.util.Optional;
 public final class Attempt {
 
     /** What an attempt writes through; one set per process, shared by its attempts. */
+    @Component
     record Stores(
             JobQueue queue,
             EventStore events,

@@ -1,12 +1,5 @@
 package dev.sublinear.jobs.queue;
 
-import dev.sublinear.jobs.BaseModels;
-import dev.sublinear.jobs.EventStore;
-import dev.sublinear.jobs.JobCheckpoints;
-import dev.sublinear.jobs.MetricStore;
-import dev.sublinear.jobs.files.FileService;
-import dev.sublinear.jobs.models.ModelService;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.IntFunction;
@@ -19,20 +12,10 @@ import org.springframework.stereotype.Service;
 @Service
 public class Attempts {
 
-    private final JobQueue queue;
     private final Attempt.Stores stores;
 
-    Attempts(
-            JobQueue queue,
-            EventStore events,
-            MetricStore metrics,
-            JobCheckpoints checkpoints,
-            FileService files,
-            ModelService models,
-            BaseModels baseModels,
-            Clock clock) {
-        this.queue = queue;
-        this.stores = new Attempt.Stores(queue, events, metrics, checkpoints, files, models, baseModels, clock);
+    Attempts(Attempt.Stores stores) {
+        this.stores = stores;
     }
 
     /**
@@ -43,7 +26,8 @@ public class Attempts {
      */
     public Optional<Attempt> claim(
             String workerId, int maxGpus, long memoryBudgetBytes, IntFunction<String> devicesFor, Duration lease) {
-        return queue.claim(
+        return stores.queue()
+                .claim(
                         workerId,
                         maxGpus,
                         memoryBudgetBytes,
