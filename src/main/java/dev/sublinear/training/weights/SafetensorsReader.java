@@ -336,21 +336,7 @@ public final class SafetensorsReader implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        IOException failure = null;
-        for (FileChannel channel : channels.values()) {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        CloseAll.close(channels.values());
     }
 
     private static void closeAfterFailure(Iterable<FileChannel> channels, Throwable failure) {

@@ -274,21 +274,7 @@ public final class SafetensorsWriter {
     }
 
     private static void closeAll(List<AtomicFiles.Staged> staged) throws IOException {
-        IOException failure = null;
-        for (AtomicFiles.Staged file : staged) {
-            try {
-                file.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        CloseAll.close(staged);
     }
 
     private static WeightType writable(WeightType type) {
