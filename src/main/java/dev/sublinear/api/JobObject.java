@@ -105,7 +105,7 @@ public record JobObject(
                         : null,
                 claim.attempt(),
                 claim.maxAttempts(),
-                failure == null ? null : new Error(failure.code(), failure.message(), failure.param()),
+                failure == null ? null : new Error(failure.code().id(), failure.message(), failure.param()),
                 j.fineTunedModel(),
                 p.trainedTokens(),
                 j.latestCheckpoint(),

@@ -69,7 +69,7 @@ public record JobRecord(
      * @param code invalid_file, training_diverged, invalid_job, out_of_memory or platform_error
      * @param param the request's field to change, or null
      */
-    public record Failure(String code, String message, String param) {}
+    public record Failure(FailureCode code, String message, String param) {}
 
     /** Epoch milliseconds; {@code startedAt} and {@code finishedAt} are null until then. */
     public record Times(long createdAt, Long startedAt, Long finishedAt) {

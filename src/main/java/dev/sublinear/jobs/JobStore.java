@@ -185,7 +185,7 @@ public class JobStore implements JobReferences {
                 UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, error_param = ?, finished_at = ?,
                                 requested_action = NULL, worker_id = NULL, lease_expires_at = NULL
                 WHERE id = ? AND status = ?""")
-                        .params(failure.code(), failure.message(), failure.param(), now, id, from.id())
+                        .params(failure.code().id(), failure.message(), failure.param(), now, id, from.id())
                         .update()
                 == 1;
     }
@@ -236,7 +236,10 @@ public class JobStore implements JobReferences {
                 rs.getString("fine_tuned_model"),
                 errorCode == null
                         ? null
-                        : new JobRecord.Failure(errorCode, rs.getString("error_message"), rs.getString("error_param")),
+                        : new JobRecord.Failure(
+                                FailureCode.fromId(errorCode),
+                                rs.getString("error_message"),
+                                rs.getString("error_param")),
                 new JobRecord.Times(
                         rs.getLong("created_at"),
                         rs.getObject("started_at", Long.class),

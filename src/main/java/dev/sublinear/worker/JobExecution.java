@@ -1,6 +1,7 @@
 package dev.sublinear.worker;
 
 import ai.djl.Device;
+import dev.sublinear.jobs.FailureCode;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.RequestedAction;
@@ -111,23 +112,23 @@ final class JobExecution implements TrainingListener {
             List<DataProblem> problems = e.problems();
             String param = "validation".equals(problems.get(0).file()) ? "validation_file" : "training_file";
             userError(
-                    "invalid_file",
+                    FailureCode.INVALID_FILE,
                     problems.stream().limit(20).map(DataProblem::toString).collect(Collectors.joining("; ")),
                     param);
         } catch (MemoryBudgetExceededException e) {
             // the job's settings ask for more than a worker grants a job: the user's to change
             userError(
-                    "out_of_memory",
+                    FailureCode.OUT_OF_MEMORY,
                     e.getMessage() + " (the worker's memory budget for a job); use a smaller"
                             + " batch_size or shorter examples",
                     "hyperparameters.batch_size");
         } catch (TrainingFailedException e) {
             userError(
-                    "training_diverged",
+                    FailureCode.TRAINING_DIVERGED,
                     e.getMessage() + " (try a smaller learning_rate or clip_threshold, or check the data)",
                     "hyperparameters");
         } catch (IllegalArgumentException e) {
-            userError("invalid_job", e.getMessage(), "model");
+            userError(FailureCode.INVALID_JOB, e.getMessage(), "model");
         } catch (Exception | Error e) {
             platformError(e);
         } finally {
@@ -187,7 +188,7 @@ final class JobExecution implements TrainingListener {
         }
     }
 
-    private void userError(String code, String detail, String param) {
+    private void userError(FailureCode code, String detail, String param) {
         String message = failures.scrub(detail);
         flushQuietly();
         if (!lost && end(() -> attempt.fail(new JobRecord.Failure(code, message, param)))) {
@@ -222,7 +223,7 @@ final class JobExecution implements TrainingListener {
                         "status",
                         "Attempt " + job.claim().attempt() + " failed (" + message
                                 + "); requeued to resume from the newest checkpoint");
-            } else if (end(() -> attempt.fail(new JobRecord.Failure("platform_error", message, null)))) {
+            } else if (end(() -> attempt.fail(new JobRecord.Failure(FailureCode.PLATFORM_ERROR, message, null)))) {
                 attempt.error("status", "Job failed on attempt " + job.claim().attempt() + ": " + message);
             }
         } catch (RuntimeException storeDown) {

@@ -2,6 +2,7 @@ package dev.sublinear.jobs.queue;
 
 import dev.sublinear.jobs.EventLevel;
 import dev.sublinear.jobs.EventStore;
+import dev.sublinear.jobs.FailureCode;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.common.JobsProperties;
@@ -52,7 +53,7 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
                     case CANCELLED -> "cancelled";
                     case PAUSED -> "paused";
                     case FAILED ->
-                        "out_of_memory".equals(expiry.failure().code())
+                        expiry.failure().code() == FailureCode.OUT_OF_MEMORY
                                 ? "failed: " + expiry.failure().message()
                                 : "failed: no attempts left (" + job.claim().maxAttempts() + ")";
                     default ->

@@ -1,5 +1,6 @@
 package dev.sublinear.jobs.queue;
 
+import dev.sublinear.jobs.FailureCode;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.JobStore;
@@ -197,7 +198,7 @@ public class JobQueue {
                                 lease_expires_at = NULL, requested_action = NULL
                 WHERE id = ? AND worker_id = ? AND attempt = ? AND status = 'running'""")
                         .params(
-                                failure.code(),
+                                failure.code().id(),
                                 failure.message(),
                                 failure.param(),
                                 now,
@@ -293,7 +294,7 @@ public class JobQueue {
                     return new Expiry(
                             JobStatus.FAILED,
                             new JobRecord.Failure(
-                                    "out_of_memory",
+                                    FailureCode.OUT_OF_MEMORY,
                                     "the job's worker stopped responding while attempt " + attempt + " held "
                                             + MemoryBudget.describe(peak)
                                             + " of memory, at or over the worker's memory budget of "
@@ -311,7 +312,7 @@ public class JobQueue {
             return new Expiry(
                     JobStatus.FAILED,
                     new JobRecord.Failure(
-                            "platform_error",
+                            FailureCode.PLATFORM_ERROR,
                             "the job's worker stopped responding on each of its " + maxAttempts + " attempts",
                             null));
         }
@@ -337,7 +338,7 @@ public class JobQueue {
         return jdbc.sql(sql)
                         .params(
                                 to.id(),
-                                failure == null ? null : failure.code(),
+                                failure == null ? null : failure.code().id(),
                                 failure == null ? null : failure.message(),
                                 failure == null ? null : failure.param(),
                                 to.terminal() ? now : null,

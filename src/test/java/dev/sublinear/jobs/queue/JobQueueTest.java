@@ -3,6 +3,7 @@ package dev.sublinear.jobs.queue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.sublinear.jobs.FailureCode;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobSettings;
 import dev.sublinear.jobs.JobStatus;
@@ -310,7 +311,7 @@ class JobQueueTest {
         }
         JobRecord failed = jobs.find("ftjob-b").orElseThrow();
         assertThat(failed.status()).isEqualTo(JobStatus.FAILED);
-        assertThat(failed.failure().code()).isEqualTo("platform_error");
+        assertThat(failed.failure().code()).isEqualTo(FailureCode.PLATFORM_ERROR);
         assertThat(failed.claim().attempt()).isEqualTo(2);
         assertThat(claim("w3", 0, now)).isEmpty();
     }
@@ -356,7 +357,7 @@ class JobQueueTest {
         }
         JobRecord hog = jobs.find("ftjob-hog").orElseThrow();
         assertThat(hog.status()).as("not retried into the next worker").isEqualTo(JobStatus.FAILED);
-        assertThat(hog.failure().code()).isEqualTo("out_of_memory");
+        assertThat(hog.failure().code()).isEqualTo(FailureCode.OUT_OF_MEMORY);
         assertThat(hog.failure().param()).isEqualTo("hyperparameters.batch_size");
         assertThat(hog.failure().message()).contains("515 MiB", "memory budget of 512 MiB", "not retried");
         assertThat(hog.times().finishedAt()).isEqualTo(later);
