@@ -1,8 +1,9 @@
 package dev.sublinear.training.data;
 
 /**
- * Turns text into token ids and back. Implementations must be deterministic and need no download.
- * A Hugging Face {@code tokenizer.json} tokenizer can implement this later.
+ * Turns text into token ids and back. Implementations must be deterministic and need no download:
+ * {@link ByteTokenizer}, and {@code dev.sublinear.training.tokenizer.HfTokenizer} for a Hugging Face
+ * {@code tokenizer.json}.
  */
 public interface Tokenizer {
 

