@@ -11,6 +11,10 @@ and an LM head tied to wte. Conv1D weights are (in, out) and compute x @ W + b.
       config.json         a Hugging Face GPT-2 config of a tiny random model
       model.safetensors   its weights, float32, under GPT2LMHeadModel's state-dict names
                           (transformer.*, without the tied lm_head.weight)
+      hub.safetensors     the same weights as Hugging Face GPT-2 checkpoints are found stored: names
+                          without "transformer.", the causal-mask buffers h.i.attn.bias and
+                          h.i.attn.masked_bias, and lm_head.weight equal to wte.weight
+      untied.safetensors  as hub.safetensors with an lm_head.weight that differs from wte.weight
       expected.json       input ids [B, T], log_softmax of the logits [B, T, V], the mean next-token
                           cross-entropy over the ids and its gradient for a few parameters
 """
@@ -134,6 +138,18 @@ def main(out):
         json.dump(CONFIG, file, indent=2)
     write_file(os.path.join(out, "model.safetensors"),
                [(name, "F32", value.detach()) for name, value in params.items()], metadata={"format": "pt"})
+    hub = []
+    for name, value in params.items():
+        hub.append((name[len("transformer."):], "F32", value.detach()))
+        if name.endswith("ln_1.bias"):
+            length = CONFIG["n_positions"]
+            prefix = name[len("transformer."):-len("ln_1.bias")]
+            hub.append((prefix + "attn.bias", "F32", torch.tril(torch.ones(length, length)).view(1, 1, length, length)))
+            hub.append((prefix + "attn.masked_bias", "F32", torch.tensor(-1e4)))
+    wte = params["transformer.wte.weight"].detach()
+    write_file(os.path.join(out, "hub.safetensors"), hub + [("lm_head.weight", "F32", wte)], metadata={"format": "pt"})
+    write_file(os.path.join(out, "untied.safetensors"), hub + [("lm_head.weight", "F32", wte + 0.001)],
+               metadata={"format": "pt"})
     expected = {
         "ids": ids.tolist(),
         "log_probs": log_probs.detach().flatten().tolist(),

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * GPT-2 with its language-model head, computing what transformers' {@code GPT2LMHeadModel} computes
@@ -50,6 +51,9 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
 
     /** Added to the scores of future keys; softmax turns it into exactly 0 without NaN from -inf. */
     private static final float FORBIDDEN = -1e9f;
+
+    /** The causal-mask buffers some checkpoints carry: constants, not parameters. */
+    private static final Pattern MASK_BUFFER = Pattern.compile("transformer\\.h\\.\\d+\\.attn\\.(bias|masked_bias)");
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -148,7 +152,68 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
         }
     }
 
+    /**
+     * Sets every parameter from a Hugging Face checkpoint's safetensors, whose names may differ from
+     * {@link #hfParameters()} in the ways GPT-2 checkpoints do: names without the {@value #PREFIX}
+     * prefix (as GPT2LMHeadModel's save_pretrained writes them for openai-community/gpt2), the
+     * causal-mask buffers {@code h.i.attn.bias} and {@code h.i.attn.masked_bias} (constants, not
+     * parameters: skipped unread), and {@code lm_head.weight}, which must equal {@code wte.weight}
+     * (this block's head is tied; an untied head is refused). Everything else is as strict as
+     * {@link #loadWeights(NDManager, Map)}: a name given twice (with and without the prefix), missing,
+     * unexpected or misshaped is refused, naming it, before any parameter is set.
+     */
+    public void loadCheckpoint(NDManager manager, SafetensorsReader reader) throws IOException {
+        Map<String, String> keyByName = new LinkedHashMap<>();
+        Map<String, Shape> given = new LinkedHashMap<>();
+        List<String> twice = new ArrayList<>();
+        String head = null;
+        for (TensorInfo tensor : reader.tensors()) {
+            String key = tensor.name();
+            if (key.equals("lm_head.weight")) {
+                head = key;
+                continue;
+            }
+            String name = key.startsWith(PREFIX) ? key : PREFIX + key;
+            if (MASK_BUFFER.matcher(name).matches()) {
+                continue;
+            }
+            if (keyByName.put(name, key) != null) {
+                twice.add(name);
+            }
+            given.put(name, new Shape(tensor.shape()));
+        }
+        if (!twice.isEmpty()) {
+            throw new IllegalArgumentException("GPT-2 weights given twice, with and without " + PREFIX + ": " + twice);
+        }
+        checkNamesAndShapes(given);
+        if (head != null && !new Shape(reader.tensor(head).shape()).equals(shapes.get(PREFIX + "wte.weight"))) {
+            throw new IllegalArgumentException(
+                    "lm_head.weight has shape " + new Shape(reader.tensor(head).shape()) + ", not wte's");
+        }
+        Map<String, NDArray> arrays = new LinkedHashMap<>();
+        try (NDManager scratch = manager.newSubManager()) {
+            for (Map.Entry<String, String> entry : keyByName.entrySet()) {
+                arrays.put(entry.getKey(), reader.read(entry.getValue(), scratch));
+            }
+            if (head != null && !reader.read(head, scratch).contentEquals(arrays.get(PREFIX + "wte.weight"))) {
+                throw new IllegalArgumentException(
+                        "lm_head.weight differs from wte.weight: an untied LM head is not supported");
+            }
+            for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
+                NDArray array = arrays.get(entry.getKey());
+                array.attach(manager);
+                set(entry.getValue(), array);
+            }
+        }
+    }
+
     private void checkNamesAndShapes(Map<String, Shape> given) {
+        for (Parameter parameter : byName.values()) {
+            if (parameter.isInitialized()) {
+                throw new IllegalStateException(
+                        parameter.getName() + " is already initialized: load weights before initialize()");
+            }
+        }
         TreeSet<String> missing = new TreeSet<>(shapes.keySet());
         missing.removeAll(given.keySet());
         TreeSet<String> extra = new TreeSet<>(given.keySet());

@@ -20,7 +20,10 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.sublinear.training.weights.SafetensorsReader;
+import dev.sublinear.training.weights.SafetensorsWriter;
+import dev.sublinear.training.weights.WeightType;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -202,6 +205,56 @@ class Gpt2ReferenceTest {
                     .logSoftmax(-1)
                     .toFloatArray();
             assertTrue(maxAbsDiff(floats(expected.getAsJsonArray("log_probs")), logits) <= TOLERANCE);
+        }
+    }
+
+    @Test
+    void loadsACheckpointAsHuggingFaceStoresIt() throws IOException {
+        try (NDManager manager = NDManager.newBaseManager();
+                SafetensorsReader reader = SafetensorsReader.open(reference.resolve("hub.safetensors"))) {
+            assertTrue(
+                    reader.names().contains("h.0.attn.bias") && reader.names().contains("lm_head.weight"));
+            Gpt2LMHeadModel model = new Gpt2LMHeadModel(config);
+            model.loadCheckpoint(manager, reader);
+            float[] logProbs = model.forward(new ParameterStore(manager, false), new NDList(ids(manager)), false)
+                    .singletonOrThrow()
+                    .logSoftmax(-1)
+                    .toFloatArray();
+            double diff = maxAbsDiff(floats(expected.getAsJsonArray("log_probs")), logProbs);
+            assertTrue(diff <= TOLERANCE, "max |log p - torch| = " + diff);
+        }
+    }
+
+    @Test
+    void refusesAnUntiedHeadAndNamesGivenTwice() throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            try (SafetensorsReader reader = SafetensorsReader.open(reference.resolve("untied.safetensors"))) {
+                Gpt2LMHeadModel model = new Gpt2LMHeadModel(config);
+                IllegalArgumentException refused =
+                        assertThrows(IllegalArgumentException.class, () -> model.loadCheckpoint(manager, reader));
+                assertTrue(refused.getMessage().contains("lm_head.weight differs"), refused.getMessage());
+                assertTrue(!model.hfParameters().get("transformer.wte.weight").isInitialized());
+            }
+            // model.safetensors (prefixed) strictly loads as a checkpoint too
+            try (SafetensorsReader reader = SafetensorsReader.open(reference.resolve("model.safetensors"))) {
+                new Gpt2LMHeadModel(config).loadCheckpoint(manager, reader);
+            }
+            SafetensorsWriter writer = new SafetensorsWriter(WeightType.F32);
+            Gpt2LMHeadModel model = new Gpt2LMHeadModel(config);
+            Map<String, Shape> all = new LinkedHashMap<>(model.hfShapes());
+            all.put("wte.weight", new Shape(100, 32));
+            all.forEach((name, shape) -> writer.add(name, shape.getShape()));
+            Path twice = reference.resolve("twice.safetensors");
+            writer.writeFile(
+                    twice, name -> FloatBuffer.allocate((int) all.get(name).size()));
+            try (SafetensorsReader reader = SafetensorsReader.open(twice)) {
+                IllegalArgumentException refused =
+                        assertThrows(IllegalArgumentException.class, () -> model.loadCheckpoint(manager, reader));
+                assertTrue(
+                        refused.getMessage().contains("given twice")
+                                && refused.getMessage().contains("transformer.wte.weight"),
+                        refused.getMessage());
+            }
         }
     }
 
