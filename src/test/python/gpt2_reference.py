@@ -45,7 +45,8 @@ CONFIG = {
     "tie_word_embeddings": True,
 }
 
-GRADIENTS = ["transformer.wte.weight", "transformer.h.0.attn.c_attn.weight", "transformer.h.1.mlp.c_fc.bias",
+GRADIENTS = ["transformer.wte.weight", "transformer.wpe.weight", "transformer.h.0.attn.c_attn.weight",
+             "transformer.h.1.mlp.c_fc.bias",
              "transformer.ln_f.weight"]
 
 

@@ -109,7 +109,7 @@ class Gpt2ReferenceTest {
                 collector.backward(loss);
             }
             JsonObject gradients = expected.getAsJsonObject("gradients");
-            assertEquals(4, gradients.size());
+            assertEquals(5, gradients.size());
             for (String name : gradients.keySet()) {
                 float[] gradient =
                         model.hfParameters().get(name).getArray().getGradient().toFloatArray();
