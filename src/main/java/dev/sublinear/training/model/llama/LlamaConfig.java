@@ -1,0 +1,209 @@
+package dev.sublinear.training.model.llama;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The fields of a Hugging Face llama, qwen2 or qwen3 {@code config.json} that the forward depends on,
+ * with the options each family fixes resolved into flags.
+ *
+ * @param modelType {@code model_type}: llama, qwen2 or qwen3
+ * @param vocabSize {@code vocab_size}
+ * @param hiddenSize {@code hidden_size}
+ * @param intermediateSize {@code intermediate_size}, the MLP's hidden size
+ * @param numHiddenLayers {@code num_hidden_layers}
+ * @param numAttentionHeads {@code num_attention_heads}
+ * @param numKeyValueHeads {@code num_key_value_heads} (divides num_attention_heads)
+ * @param headDim {@code head_dim}, or hidden_size / num_attention_heads when the config has none
+ * @param rmsNormEps {@code rms_norm_eps}
+ * @param ropeTheta {@code rope_theta}, the base of the rotary frequencies
+ * @param qkvBias whether q_proj, k_proj and v_proj have biases (qwen2: always; else attention_bias)
+ * @param oBias whether o_proj has a bias (qwen2: never; else attention_bias)
+ * @param mlpBias whether gate_proj, up_proj and down_proj have biases (llama's mlp_bias)
+ * @param qkNorm whether each head of q and k is RMS-normalised (qwen3's q_norm and k_norm)
+ * @param tieWordEmbeddings {@code tie_word_embeddings}: the LM head is embed_tokens
+ */
+public record LlamaConfig(
+        String modelType,
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int numKeyValueHeads,
+        int headDim,
+        double rmsNormEps,
+        double ropeTheta,
+        boolean qkvBias,
+        boolean oBias,
+        boolean mlpBias,
+        boolean qkNorm,
+        boolean tieWordEmbeddings) {
+
+    /** The model types this block computes. */
+    public static final List<String> MODEL_TYPES = List.of("llama", "qwen2", "qwen3");
+
+    public LlamaConfig {
+        require(MODEL_TYPES.contains(modelType), "model_type", modelType);
+        require(vocabSize > 0, "vocab_size", vocabSize);
+        require(hiddenSize > 0, "hidden_size", hiddenSize);
+        require(intermediateSize > 0, "intermediate_size", intermediateSize);
+        require(numHiddenLayers > 0, "num_hidden_layers", numHiddenLayers);
+        require(
+                numAttentionHeads > 0 && numKeyValueHeads > 0 && numAttentionHeads % numKeyValueHeads == 0,
+                "num_attention_heads/num_key_value_heads",
+                numAttentionHeads + "/" + numKeyValueHeads);
+        require(headDim > 0 && headDim % 2 == 0, "head_dim (even, for RoPE)", headDim);
+        require(rmsNormEps > 0, "rms_norm_eps", rmsNormEps);
+        require(ropeTheta > 0, "rope_theta", ropeTheta);
+    }
+
+    /** Reads {@code config.json}; see {@link #parse(String)}. */
+    public static LlamaConfig read(Path file) throws IOException {
+        return parse(Files.readString(file));
+    }
+
+    /**
+     * Parses a Hugging Face llama, qwen2 or qwen3 config. {@code model_type}, {@code vocab_size},
+     * {@code hidden_size}, {@code intermediate_size}, {@code num_hidden_layers} and {@code
+     * num_attention_heads} are required; the rest default as in transformers: {@code
+     * num_key_value_heads} to num_attention_heads, {@code head_dim} to hidden_size /
+     * num_attention_heads, {@code rms_norm_eps} to 1e-6, {@code rope_theta} to 10000, {@code
+     * attention_bias}, {@code mlp_bias} and {@code tie_word_embeddings} to false. What this block does
+     * not compute is refused rather than silently computed differently: a {@code hidden_act} other
+     * than silu, any {@code rope_scaling} (llama3, linear, dynamic, yarn...), a {@code
+     * rope_parameters} whose rope_type is not default, {@code use_sliding_window} true, {@code
+     * pretraining_tp} other than 1, and biases in a family that has none (mlp_bias outside llama,
+     * attention_bias in qwen2, whose q/k/v biases are fixed).
+     */
+    public static LlamaConfig parse(String json) {
+        JsonObject root;
+        try {
+            root = JsonParser.parseString(json).getAsJsonObject();
+        } catch (JsonParseException | IllegalStateException e) {
+            throw new IllegalArgumentException("llama config is not a JSON object: " + e.getMessage(), e);
+        }
+        JsonElement type = root.get("model_type");
+        if (type == null || !type.isJsonPrimitive() || !MODEL_TYPES.contains(type.getAsString())) {
+            throw new IllegalArgumentException(
+                    "llama config: model_type " + type + " is not supported, only " + MODEL_TYPES);
+        }
+        String modelType = type.getAsString();
+        JsonElement act = root.get("hidden_act");
+        if (act != null && !(act.isJsonPrimitive() && "silu".equals(act.getAsString()))) {
+            throw new IllegalArgumentException("llama config: hidden_act " + act + " is not supported, only silu");
+        }
+        if (present(root, "rope_scaling")) {
+            throw new IllegalArgumentException("llama config: rope_scaling " + root.get("rope_scaling")
+                    + " is not supported, only the default RoPE (rope_scaling null)");
+        }
+        double ropeTheta = present(root, "rope_theta") ? number(root, "rope_theta") : 10000;
+        if (present(root, "rope_parameters")) {
+            // newer transformers keep rope_theta here
+            JsonElement parameters = root.get("rope_parameters");
+            if (!parameters.isJsonObject()) {
+                throw new IllegalArgumentException("llama config: rope_parameters is not an object: " + parameters);
+            }
+            JsonObject rope = parameters.getAsJsonObject();
+            JsonElement ropeType = rope.get("rope_type");
+            for (String key : rope.keySet()) {
+                if (!key.equals("rope_type") && !key.equals("rope_theta")) {
+                    throw new IllegalArgumentException(
+                            "llama config: rope_parameters." + key + " is not supported, only the default RoPE");
+                }
+            }
+            if (ropeType != null && !(ropeType.isJsonPrimitive() && "default".equals(ropeType.getAsString()))) {
+                throw new IllegalArgumentException(
+                        "llama config: rope_parameters.rope_type " + ropeType + " is not supported, only default");
+            }
+            if (present(rope, "rope_theta")) {
+                ropeTheta = number(rope, "rope_theta");
+            }
+        }
+        if (flag(root, "use_sliding_window", false)) {
+            throw new IllegalArgumentException("llama config: use_sliding_window true is not supported");
+        }
+        if (present(root, "pretraining_tp") && integer(root, "pretraining_tp") != 1) {
+            throw new IllegalArgumentException(
+                    "llama config: pretraining_tp " + root.get("pretraining_tp") + " is not supported, only 1");
+        }
+        boolean attentionBias = flag(root, "attention_bias", false);
+        boolean mlpBias = flag(root, "mlp_bias", false);
+        if (mlpBias && !modelType.equals("llama")) {
+            throw new IllegalArgumentException("llama config: mlp_bias true is not supported for " + modelType);
+        }
+        if (present(root, "attention_bias") && modelType.equals("qwen2")) {
+            throw new IllegalArgumentException(
+                    "llama config: qwen2 fixes its attention biases (q/k/v on, o off); attention_bias is refused");
+        }
+        boolean qwen2 = modelType.equals("qwen2");
+        int hiddenSize = integer(root, "hidden_size");
+        int heads = integer(root, "num_attention_heads");
+        if (heads <= 0 || hiddenSize % heads != 0 && !present(root, "head_dim")) {
+            throw new IllegalArgumentException("invalid llama hidden_size/num_attention_heads: " + hiddenSize + "/"
+                    + heads + " (and no head_dim)");
+        }
+        return new LlamaConfig(
+                modelType,
+                integer(root, "vocab_size"),
+                hiddenSize,
+                integer(root, "intermediate_size"),
+                integer(root, "num_hidden_layers"),
+                heads,
+                present(root, "num_key_value_heads") ? integer(root, "num_key_value_heads") : heads,
+                present(root, "head_dim") ? integer(root, "head_dim") : hiddenSize / heads,
+                present(root, "rms_norm_eps") ? number(root, "rms_norm_eps") : 1e-6,
+                ropeTheta,
+                qwen2 || attentionBias,
+                !qwen2 && attentionBias,
+                mlpBias,
+                modelType.equals("qwen3"),
+                flag(root, "tie_word_embeddings", false));
+    }
+
+    private static boolean present(JsonObject root, String name) {
+        JsonElement value = root.get(name);
+        return value != null && !value.isJsonNull();
+    }
+
+    private static int integer(JsonObject root, String name) {
+        double value = number(root, name);
+        if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("llama config: " + name + " is not an integer: " + value);
+        }
+        return (int) value;
+    }
+
+    private static double number(JsonObject root, String name) {
+        JsonElement value = root.get(name);
+        if (value == null
+                || !value.isJsonPrimitive()
+                || !value.getAsJsonPrimitive().isNumber()) {
+            throw new IllegalArgumentException("llama config: " + name + " is missing or not a number: " + value);
+        }
+        return value.getAsDouble();
+    }
+
+    private static boolean flag(JsonObject root, String name, boolean absent) {
+        JsonElement value = root.get(name);
+        if (value == null || value.isJsonNull()) {
+            return absent;
+        }
+        if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isBoolean()) {
+            throw new IllegalArgumentException("llama config: " + name + " is not a boolean: " + value);
+        }
+        return value.getAsBoolean();
+    }
+
+    private static void require(boolean ok, String name, Object value) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid llama " + name + ": " + value);
+        }
+    }
+}

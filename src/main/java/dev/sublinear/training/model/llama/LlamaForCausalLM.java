@@ -1,0 +1,377 @@
+package dev.sublinear.training.model.llama;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.util.PairList;
+import dev.sublinear.training.weights.SafetensorsReader;
+import dev.sublinear.training.weights.TensorInfo;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The llama family with its language-model head: computes what transformers' {@code
+ * LlamaForCausalLM}, {@code Qwen2ForCausalLM} and {@code Qwen3ForCausalLM} compute in eval mode
+ * (float32, no dropout, no KV cache, no padding mask), the family chosen by {@link LlamaConfig}'s
+ * flags. Input: token ids [B, T] (int64); output: logits [B, T, vocab_size].
+ *
+ * <p>Every parameter is a DJL {@link Parameter} named by its Hugging Face name ({@link
+ * #hfParameters()}): {@code model.embed_tokens.weight} [V, d]; per layer {@code model.layers.i.}
+ * {@code self_attn.q_proj}, {@code k_proj}, {@code v_proj}, {@code o_proj} (weights nn.Linear's (out,
+ * in); biases as the config says), for qwen3 {@code self_attn.q_norm.weight} and {@code
+ * k_norm.weight} [head_dim], {@code mlp.gate_proj}, {@code up_proj}, {@code down_proj}, {@code
+ * input_layernorm.weight} and {@code post_attention_layernorm.weight}; {@code model.norm.weight};
+ * and {@code lm_head.weight} [V, d] unless tie_word_embeddings, when the head is embed_tokens.
+ *
+ * <p>Forward, per layer: h = x + attn(rms(x)); y = h + down(silu(gate(rms(h))) * up(rms(h))), with
+ * rms(x) = x / sqrt(mean(x^2) + eps) * weight. Attention: q, k, v projected and split into heads
+ * (num_attention_heads for q, num_key_value_heads for k and v), for qwen3 each head of q and k
+ * RMS-normalised, then rotate-half RoPE (q cos + rotate_half(q) sin with angles position *
+ * theta^(-2j / head_dim), the half-width table repeated twice), k and v repeated to every query head
+ * of their group, scores q k^T / sqrt(head_dim) with key j hidden from query i when j &gt; i,
+ * softmax, then o_proj over the concatenated heads.
+ */
+public final class LlamaForCausalLM extends AbstractBlock {
+
+    /** Added to the scores of future keys; softmax turns it into exactly 0 without NaN from -inf. */
+    private static final float FORBIDDEN = -1e9f;
+
+    private final LlamaConfig config;
+    private final Map<String, Parameter> byName = new LinkedHashMap<>();
+    private final Map<String, Shape> shapes = new LinkedHashMap<>();
+    private final Parameter embedTokens;
+    private final List<Layer> layers = new ArrayList<>();
+    private final Parameter norm;
+    private final Parameter lmHead;
+
+    /** nn.Linear: weight (out, in), bias (out) or null. */
+    private record Linear(Parameter weight, Parameter bias) {}
+
+    /** Parameters of one decoder layer, {@code model.layers.i.*}; qNorm and kNorm null but in qwen3. */
+    private record Layer(
+            Linear q,
+            Linear k,
+            Linear v,
+            Linear o,
+            Parameter qNorm,
+            Parameter kNorm,
+            Linear gate,
+            Linear up,
+            Linear down,
+            Parameter inputLayernorm,
+            Parameter postAttentionLayernorm) {}
+
+    public LlamaForCausalLM(LlamaConfig config) {
+        this.config = config;
+        int d = config.hiddenSize();
+        int hd = config.headDim();
+        int qWidth = config.numAttentionHeads() * hd;
+        int kvWidth = config.numKeyValueHeads() * hd;
+        int inner = config.intermediateSize();
+        embedTokens = weight("model.embed_tokens.weight", new Shape(config.vocabSize(), d));
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            Linear q = linear(p + "self_attn.q_proj", qWidth, d, config.qkvBias());
+            Linear k = linear(p + "self_attn.k_proj", kvWidth, d, config.qkvBias());
+            Linear v = linear(p + "self_attn.v_proj", kvWidth, d, config.qkvBias());
+            Linear o = linear(p + "self_attn.o_proj", d, qWidth, config.oBias());
+            Parameter qNorm = config.qkNorm() ? ones(p + "self_attn.q_norm.weight", hd) : null;
+            Parameter kNorm = config.qkNorm() ? ones(p + "self_attn.k_norm.weight", hd) : null;
+            Linear gate = linear(p + "mlp.gate_proj", inner, d, config.mlpBias());
+            Linear up = linear(p + "mlp.up_proj", inner, d, config.mlpBias());
+            Linear down = linear(p + "mlp.down_proj", d, inner, config.mlpBias());
+            layers.add(new Layer(
+                    q,
+                    k,
+                    v,
+                    o,
+                    qNorm,
+                    kNorm,
+                    gate,
+                    up,
+                    down,
+                    ones(p + "input_layernorm.weight", d),
+                    ones(p + "post_attention_layernorm.weight", d)));
+        }
+        norm = ones("model.norm.weight", d);
+        lmHead = config.tieWordEmbeddings() ? null : weight("lm_head.weight", new Shape(config.vocabSize(), d));
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** Every parameter by its Hugging Face name, in the order of the model's state dict. */
+    public Map<String, Parameter> hfParameters() {
+        return Collections.unmodifiableMap(byName);
+    }
+
+    /** The shape of every parameter, by Hugging Face name, as the config defines it. */
+    public Map<String, Shape> hfShapes() {
+        return Collections.unmodifiableMap(shapes);
+    }
+
+    /**
+     * Sets every parameter from {@code weights}, which must hold each Hugging Face name once, with
+     * its shape, and nothing else; anything else is an {@link IllegalArgumentException} naming the
+     * keys, thrown before any parameter is set. With tie_word_embeddings an {@code lm_head.weight} is
+     * unexpected. The arrays become the parameters (float32, attached to {@code manager}). Call
+     * before {@link #initialize}, which then keeps them.
+     */
+    public void loadWeights(NDManager manager, Map<String, NDArray> weights) {
+        Map<String, Shape> given = new LinkedHashMap<>();
+        weights.forEach((name, array) -> given.put(name, array.getShape()));
+        checkNamesAndShapes(given);
+        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
+            NDArray array = weights.get(entry.getKey()).toType(DataType.FLOAT32, true);
+            array.attach(manager);
+            set(entry.getValue(), array);
+        }
+    }
+
+    /**
+     * Sets every parameter from a safetensors file or set, checked by name and shape against its
+     * headers before any data is read (see {@link #loadWeights(NDManager, Map)}).
+     */
+    public void loadWeights(NDManager manager, SafetensorsReader reader) throws IOException {
+        Map<String, Shape> given = new LinkedHashMap<>();
+        for (TensorInfo tensor : reader.tensors()) {
+            given.put(tensor.name(), new Shape(tensor.shape()));
+        }
+        checkNamesAndShapes(given);
+        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
+            set(entry.getValue(), reader.read(entry.getKey(), manager));
+        }
+    }
+
+    private void checkNamesAndShapes(Map<String, Shape> given) {
+        for (Parameter parameter : byName.values()) {
+            if (parameter.isInitialized()) {
+                throw new IllegalStateException(
+                        parameter.getName() + " is already initialized: load weights before initialize()");
+            }
+        }
+        TreeSet<String> missing = new TreeSet<>(shapes.keySet());
+        missing.removeAll(given.keySet());
+        TreeSet<String> extra = new TreeSet<>(given.keySet());
+        extra.removeAll(shapes.keySet());
+        List<String> problems = new ArrayList<>();
+        if (!missing.isEmpty()) {
+            problems.add("missing " + missing);
+        }
+        if (!extra.isEmpty()) {
+            problems.add("unexpected " + extra);
+        }
+        for (Map.Entry<String, Shape> entry : shapes.entrySet()) {
+            Shape shape = given.get(entry.getKey());
+            if (shape != null && !shape.equals(entry.getValue())) {
+                problems.add(entry.getKey() + " has shape " + shape + ", the config needs " + entry.getValue());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(
+                    config.modelType() + " weights do not fit the config: " + String.join("; ", problems));
+        }
+    }
+
+    private static void set(Parameter parameter, NDArray array) {
+        if (parameter.isInitialized()) {
+            throw new IllegalStateException(
+                    parameter.getName() + " is already initialized: load weights before initialize()");
+        }
+        parameter.setArray(array);
+        // initialize() skips a block whose parameters all have arrays, so it would not do this
+        array.setRequiresGradient(parameter.requiresGradient());
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray ids = inputs.get(0);
+        NDManager manager = ids.getManager();
+        long length = ids.getShape().get(1);
+        NDArray table = store.getValue(embedTokens, ids.getDevice(), training);
+        NDArray h = Embedding.embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
+        NDArray[] rope = rope(manager, length, ids.getDevice());
+        NDArray bias = causalBias(manager, length, ids.getDevice());
+        for (Layer layer : layers) {
+            NDArray a = rmsNorm(store, h, layer.inputLayernorm(), training);
+            h = h.add(attention(store, a, layer, rope[0], rope[1], bias, training));
+            NDArray m = rmsNorm(store, h, layer.postAttentionLayernorm(), training);
+            NDArray gate = silu(linear(store, m, layer.gate(), training));
+            h = h.add(linear(store, gate.mul(linear(store, m, layer.up(), training)), layer.down(), training));
+        }
+        h = rmsNorm(store, h, norm, training);
+        NDArray head = lmHead == null ? table : store.getValue(lmHead, ids.getDevice(), training);
+        return new NDList(h.matMul(head.transpose()));
+    }
+
+    private NDArray attention(
+            ParameterStore store, NDArray x, Layer layer, NDArray cos, NDArray sin, NDArray bias, boolean training) {
+        long batch = x.getShape().get(0);
+        long length = x.getShape().get(1);
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int hd = config.headDim();
+        NDArray q = linear(store, x, layer.q(), training).reshape(batch, length, heads, hd);
+        NDArray k = linear(store, x, layer.k(), training).reshape(batch, length, kvHeads, hd);
+        NDArray v = linear(store, x, layer.v(), training).reshape(batch, length, kvHeads, hd);
+        if (layer.qNorm() != null) {
+            q = rmsNorm(store, q, layer.qNorm(), training);
+            k = rmsNorm(store, k, layer.kNorm(), training);
+        }
+        q = q.transpose(0, 2, 1, 3);
+        k = k.transpose(0, 2, 1, 3);
+        v = v.transpose(0, 2, 1, 3);
+        q = q.mul(cos).add(rotateHalf(q).mul(sin));
+        k = k.mul(cos).add(rotateHalf(k).mul(sin));
+        k = repeatKv(k, heads / kvHeads);
+        v = repeatKv(v, heads / kvHeads);
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(x, 1 / Math.sqrt(hd)));
+        NDArray attended = scores.add(bias).softmax(-1).matMul(v);
+        NDArray merged = attended.transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * hd);
+        return linear(store, merged, layer.o(), training);
+    }
+
+    /** [x1, x2] (halves of the last axis) to [-x2, x1]. */
+    private static NDArray rotateHalf(NDArray x) {
+        int last = x.getShape().dimension() - 1;
+        long half = x.getShape().get(last) / 2;
+        NDList halves = x.split(new long[] {half}, last);
+        return NDArrays.concat(new NDList(halves.get(1).neg(), halves.get(0)), last);
+    }
+
+    /** [B, kvH, T, D] to [B, kvH * repeats, T, D], each key/value head repeated for its query group. */
+    private static NDArray repeatKv(NDArray x, int repeats) {
+        if (repeats == 1) {
+            return x;
+        }
+        Shape shape = x.getShape();
+        return x.expandDims(2)
+                .broadcast(new Shape(shape.get(0), shape.get(1), repeats, shape.get(2), shape.get(3)))
+                .reshape(shape.get(0), shape.get(1) * repeats, shape.get(2), shape.get(3));
+    }
+
+    /**
+     * cos and sin [1, 1, T, head_dim] of position * inv_freq, inv_freq[j] = 1 / theta^(2j / head_dim),
+     * the half-width table concatenated with itself; in float32 as transformers computes it.
+     */
+    private NDArray[] rope(NDManager manager, long length, Device device) {
+        int hd = config.headDim();
+        float[] invFreq = new float[hd / 2];
+        for (int j = 0; j < invFreq.length; j++) {
+            float exponent = (float) (2 * j) / hd;
+            invFreq[j] = (float) (1.0 / (float) Math.pow(config.ropeTheta(), exponent));
+        }
+        float[] cos = new float[(int) length * hd];
+        float[] sin = new float[(int) length * hd];
+        for (int t = 0; t < length; t++) {
+            for (int j = 0; j < hd; j++) {
+                float angle = t * invFreq[j % (hd / 2)];
+                cos[t * hd + j] = (float) Math.cos(angle);
+                sin[t * hd + j] = (float) Math.sin(angle);
+            }
+        }
+        Shape shape = new Shape(1, 1, length, hd);
+        return new NDArray[] {
+            manager.create(cos, shape).toDevice(device, false),
+            manager.create(sin, shape).toDevice(device, false)
+        };
+    }
+
+    /** 0 where query i may see key j (j &lt;= i), FORBIDDEN elsewhere: [1, 1, T, T]. */
+    private static NDArray causalBias(NDManager manager, long length, Device device) {
+        NDArray positions = manager.arange(0, (int) length, 1, DataType.INT32, device);
+        NDArray allowed =
+                positions.reshape(1, length).lte(positions.reshape(length, 1)).toType(DataType.FLOAT32, false);
+        return allowed.sub(1f).mul(-FORBIDDEN).reshape(1, 1, length, length);
+    }
+
+    /** nn.Linear: x W^T + b, W stored (out, in). */
+    private static NDArray linear(ParameterStore store, NDArray x, Linear layer, boolean training) {
+        NDArray y =
+                x.matMul(store.getValue(layer.weight(), x.getDevice(), training).transpose());
+        return layer.bias() == null ? y : y.add(store.getValue(layer.bias(), x.getDevice(), training));
+    }
+
+    /** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight. */
+    private NDArray rmsNorm(ParameterStore store, NDArray x, Parameter weight, boolean training) {
+        NDArray meanSquare = x.square().mean(new int[] {-1}, true);
+        NDArray scaled = x.div(meanSquare.add(scalar(x, config.rmsNormEps())).sqrt());
+        return scaled.mul(store.getValue(weight, x.getDevice(), training));
+    }
+
+    /** silu(x) = x * sigmoid(x). */
+    private static NDArray silu(NDArray x) {
+        return x.mul(Activation.sigmoid(x));
+    }
+
+    /**
+     * A float32 scalar owned by the forward's manager. Not a Number: DJL frees the tensor it makes
+     * of a Number after the op, but autograd keeps it for the backward pass (see Gpt2LMHeadModel).
+     */
+    private static NDArray scalar(NDArray like, double value) {
+        return like.getManager().create((float) value).toDevice(like.getDevice(), false);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape ids = inputShapes[0];
+        return new Shape[] {new Shape(ids.get(0), ids.get(1), config.vocabSize())};
+    }
+
+    @Override
+    protected void prepare(Shape[] inputShapes) {
+        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
+            Parameter parameter = entry.getValue();
+            if (!parameter.isInitialized() && parameter.getShape() == null) {
+                parameter.setShape(shapes.get(entry.getKey()));
+            }
+        }
+    }
+
+    private Linear linear(String name, long out, long in, boolean bias) {
+        return new Linear(weight(name + ".weight", new Shape(out, in)), bias ? zeros(name + ".bias", out) : null);
+    }
+
+    private Parameter weight(String name, Shape shape) {
+        return add(name, shape, Parameter.Type.WEIGHT, new NormalInitializer(0.02f));
+    }
+
+    private Parameter ones(String name, long size) {
+        return add(name, new Shape(size), Parameter.Type.GAMMA, Initializer.ONES);
+    }
+
+    private Parameter zeros(String name, long size) {
+        return add(name, new Shape(size), Parameter.Type.BIAS, Initializer.ZEROS);
+    }
+
+    /** The shape is set in prepare(), not here, so that loaded arrays can replace the initializer. */
+    private Parameter add(String name, Shape shape, Parameter.Type type, Initializer initializer) {
+        Parameter parameter = addParameter(Parameter.builder()
+                .setName(name)
+                .setType(type)
+                .optInitializer(initializer)
+                .build());
+        byName.put(name, parameter);
+        shapes.put(name, shape);
+        return parameter;
+    }
+}
