@@ -1,0 +1,323 @@
+package dev.sublinear.training.model.llama;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.sublinear.training.weights.SafetensorsReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The llama-family block against torch: {@code src/test/python/llama_reference.py} writes a tiny
+ * random llama (untied, every optional bias), qwen2 (tied, q/k/v biases) and qwen3 (untied, head_dim
+ * 16 not hidden/heads, q_norm and k_norm), each as config.json and model.safetensors under the Hugging
+ * Face names, with the log-probabilities of its own hand-written float32 implementation of
+ * transformers' forwards. Needs Debian's {@code /usr/bin/python3} with {@code python3-torch}; without
+ * it the test fails, as CI installs it.
+ */
+class LlamaReferenceTest {
+
+    private static final String PYTHON = "/usr/bin/python3";
+    private static final Path SCRIPT = Path.of("src/test/python/llama_reference.py");
+    private static final double TOLERANCE = 1e-4;
+
+    @TempDir
+    static Path reference;
+
+    @BeforeAll
+    static void writeReference() throws Exception {
+        Result torch = run(List.of(PYTHON, "-c", "import torch"));
+        if (torch.exit != 0) {
+            fail("the llama reference needs " + PYTHON + " with torch (Debian: apt-get install python3-torch;"
+                    + " .ci/run installs it): " + torch.output);
+        }
+        Result result = run(List.of(PYTHON, SCRIPT.toString(), reference.toString()));
+        assertEquals(0, result.exit, result.output);
+    }
+
+    @Test
+    void llamaMatchesTorch() throws IOException {
+        LlamaConfig config = config("llama");
+        assertEquals(
+                new LlamaConfig("llama", 100, 32, 64, 2, 4, 2, 8, 1e-6, 500, true, true, true, false, false), config);
+        assertLogProbabilitiesMatch("llama");
+    }
+
+    @Test
+    void qwen2MatchesTorch() throws IOException {
+        LlamaConfig config = config("qwen2");
+        assertEquals(
+                new LlamaConfig("qwen2", 100, 32, 64, 2, 4, 2, 8, 1e-5, 10000, true, false, false, false, true),
+                config);
+        assertLogProbabilitiesMatch("qwen2");
+    }
+
+    @Test
+    void qwen3MatchesTorch() throws IOException {
+        LlamaConfig config = config("qwen3");
+        assertEquals(
+                new LlamaConfig("qwen3", 100, 32, 64, 2, 4, 2, 16, 1e-6, 1e6, false, false, false, true, false),
+                config);
+        assertLogProbabilitiesMatch("qwen3");
+    }
+
+    @Test
+    void everyHuggingFaceNameIsAParameterOnceWithTheConfigsShape() throws IOException {
+        for (String type : LlamaConfig.MODEL_TYPES) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config(type));
+            List<String> djlNames = new ArrayList<>();
+            for (Pair<String, Parameter> parameter : model.getParameters()) {
+                djlNames.add(parameter.getValue().getName());
+            }
+            assertEquals(List.copyOf(model.hfParameters().keySet()), djlNames, type);
+            try (SafetensorsReader reader = SafetensorsReader.open(reference.resolve(type + "/model.safetensors"))) {
+                assertEquals(Set.copyOf(reader.names()), model.hfShapes().keySet(), type);
+                for (String name : reader.names()) {
+                    assertEquals(
+                            new Shape(reader.tensor(name).shape()),
+                            model.hfShapes().get(name),
+                            name);
+                }
+            }
+        }
+        Map<String, Shape> llama = new LlamaForCausalLM(config("llama")).hfShapes();
+        assertEquals(new Shape(32, 32), llama.get("model.layers.0.self_attn.q_proj.weight"));
+        assertEquals(new Shape(16, 32), llama.get("model.layers.1.self_attn.k_proj.weight"));
+        assertEquals(new Shape(32), llama.get("model.layers.1.self_attn.o_proj.bias"));
+        assertEquals(new Shape(64), llama.get("model.layers.0.mlp.up_proj.bias"));
+        assertEquals(new Shape(100, 32), llama.get("lm_head.weight"));
+        Map<String, Shape> qwen2 = new LlamaForCausalLM(config("qwen2")).hfShapes();
+        assertEquals(new Shape(16), qwen2.get("model.layers.0.self_attn.v_proj.bias"));
+        assertNull(qwen2.get("model.layers.0.self_attn.o_proj.bias"));
+        assertNull(qwen2.get("lm_head.weight"), "tied: no head of its own");
+        Map<String, Shape> qwen3 = new LlamaForCausalLM(config("qwen3")).hfShapes();
+        assertEquals(new Shape(64, 32), qwen3.get("model.layers.0.self_attn.q_proj.weight"));
+        assertEquals(new Shape(32, 64), qwen3.get("model.layers.0.self_attn.o_proj.weight"));
+        assertEquals(new Shape(16), qwen3.get("model.layers.1.self_attn.k_norm.weight"));
+        assertNull(qwen3.get("model.layers.0.self_attn.q_proj.bias"));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config("qwen3"));
+            model.initialize(manager, DataType.FLOAT32, new Shape(1, 4));
+            for (Map.Entry<String, Parameter> entry : model.hfParameters().entrySet()) {
+                assertEquals(
+                        qwen3.get(entry.getKey()), entry.getValue().getArray().getShape(), entry.getKey());
+            }
+        }
+    }
+
+    @Test
+    void refusesMissingExtraAndMisshapedWeightsNamingTheKey() throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Map<String, NDArray> weights = weights(manager, "qwen3");
+            Map<String, NDArray> missing = new LinkedHashMap<>(weights);
+            missing.remove("model.layers.1.self_attn.k_norm.weight");
+            assertRefused(manager, "qwen3", missing, "missing [model.layers.1.self_attn.k_norm.weight]");
+
+            Map<String, NDArray> extra = new LinkedHashMap<>(weights);
+            extra.put("model.layers.0.self_attn.q_proj.bias", manager.zeros(new Shape(64)));
+            assertRefused(manager, "qwen3", extra, "unexpected [model.layers.0.self_attn.q_proj.bias]");
+
+            Map<String, NDArray> misshaped = new LinkedHashMap<>(weights);
+            misshaped.put("model.layers.0.self_attn.q_proj.weight", manager.zeros(new Shape(32, 32)));
+            assertRefused(manager, "qwen3", misshaped, "model.layers.0.self_attn.q_proj.weight has shape (32, 32)");
+
+            // a Conv1D-style (in, out) weight is refused, not silently transposed
+            Map<String, NDArray> transposed = new LinkedHashMap<>(weights);
+            transposed.put("model.layers.0.mlp.gate_proj.weight", manager.zeros(new Shape(32, 64)));
+            assertRefused(manager, "qwen3", transposed, "model.layers.0.mlp.gate_proj.weight has shape (32, 64)");
+
+            // qwen2 ties its head: an lm_head.weight is unexpected
+            Map<String, NDArray> head = new LinkedHashMap<>(weights(manager, "qwen2"));
+            head.put("lm_head.weight", head.get("model.embed_tokens.weight"));
+            assertRefused(manager, "qwen2", head, "unexpected [lm_head.weight]");
+
+            Map<String, NDArray> noBias = new LinkedHashMap<>(weights(manager, "llama"));
+            noBias.remove("model.layers.0.mlp.down_proj.bias");
+            assertRefused(manager, "llama", noBias, "missing [model.layers.0.mlp.down_proj.bias]");
+
+            LlamaForCausalLM model = new LlamaForCausalLM(config("qwen3"));
+            model.loadWeights(manager, weights);
+            double diff = maxAbsDiff(expectedLogProbs("qwen3"), logProbs(manager, model, "qwen3"));
+            assertTrue(diff <= TOLERANCE, "max |log p - torch| = " + diff);
+        }
+    }
+
+    @Test
+    void refusesWeightsAfterInitialization() throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config("llama"));
+            model.initialize(manager, DataType.FLOAT32, new Shape(1, 4));
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            model.hfShapes().forEach((name, shape) -> weights.put(name, manager.zeros(shape)));
+            assertThrows(IllegalStateException.class, () -> model.loadWeights(manager, weights));
+        }
+    }
+
+    @Test
+    void refusesConfigsItDoesNotCompute() {
+        String base = "{\"model_type\": \"llama\", \"vocab_size\": 100, \"hidden_size\": 32,"
+                + " \"intermediate_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4";
+        LlamaConfig defaults = LlamaConfig.parse(base + "}");
+        assertEquals(
+                new LlamaConfig("llama", 100, 32, 64, 2, 4, 4, 8, 1e-6, 10000, false, false, false, false, false),
+                defaults);
+        assertEquals(
+                250000.0,
+                LlamaConfig.parse(base + ", \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 250000}}")
+                        .ropeTheta());
+        for (String field : List.of(
+                "\"model_type\": \"mistral\"",
+                "\"hidden_act\": \"gelu\"",
+                "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}",
+                "\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}",
+                "\"rope_parameters\": {\"rope_type\": \"yarn\", \"rope_theta\": 10000}",
+                "\"use_sliding_window\": true",
+                "\"pretraining_tp\": 2",
+                "\"num_key_value_heads\": 3",
+                "\"head_dim\": 7")) {
+            String json = base + ", " + field + "}";
+            IllegalArgumentException refused =
+                    assertThrows(IllegalArgumentException.class, () -> LlamaConfig.parse(json), field);
+            String key = field.substring(1, field.indexOf('"', 1));
+            assertTrue(refused.getMessage().contains(key), refused.getMessage());
+        }
+        String qwen2 = base.replace("llama", "qwen2");
+        assertThrows(IllegalArgumentException.class, () -> LlamaConfig.parse(qwen2 + ", \"mlp_bias\": true}"));
+        assertThrows(IllegalArgumentException.class, () -> LlamaConfig.parse(qwen2 + ", \"attention_bias\": false}"));
+        IllegalArgumentException missing =
+                assertThrows(IllegalArgumentException.class, () -> LlamaConfig.parse("{\"model_type\": \"qwen3\"}"));
+        assertTrue(missing.getMessage().contains("is missing"), missing.getMessage());
+    }
+
+    private static void assertLogProbabilitiesMatch(String type) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager();
+                SafetensorsReader reader = SafetensorsReader.open(reference.resolve(type + "/model.safetensors"))) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config(type));
+            model.loadWeights(manager, reader);
+            NDArray before =
+                    model.hfParameters().get("model.embed_tokens.weight").getArray();
+            model.initialize(manager, DataType.FLOAT32, new Shape(1, 4));
+            assertTrue(
+                    before
+                            == model.hfParameters()
+                                    .get("model.embed_tokens.weight")
+                                    .getArray(),
+                    "initialize keeps weights");
+            double diff = maxAbsDiff(expectedLogProbs(type), logProbs(manager, model, type));
+            assertTrue(diff <= TOLERANCE, type + ": max |log p - torch| = " + diff);
+        }
+    }
+
+    private static float[] logProbs(NDManager manager, LlamaForCausalLM model, String type) throws IOException {
+        NDArray ids = ids(manager, type);
+        NDArray logits = model.forward(new ParameterStore(manager, false), new NDList(ids), false)
+                .singletonOrThrow();
+        assertEquals(new Shape(ids.getShape().get(0), ids.getShape().get(1), 100), logits.getShape());
+        return logits.logSoftmax(-1).toFloatArray();
+    }
+
+    private static void assertRefused(NDManager manager, String type, Map<String, NDArray> weights, String message)
+            throws IOException {
+        LlamaForCausalLM model = new LlamaForCausalLM(config(type));
+        IllegalArgumentException refused =
+                assertThrows(IllegalArgumentException.class, () -> model.loadWeights(manager, weights));
+        assertTrue(refused.getMessage().contains(message), refused.getMessage());
+        for (Parameter parameter : model.hfParameters().values()) {
+            assertTrue(!parameter.isInitialized(), "nothing is set when the weights are refused");
+        }
+    }
+
+    private static LlamaConfig config(String type) throws IOException {
+        return LlamaConfig.read(reference.resolve(type + "/config.json"));
+    }
+
+    private static Map<String, NDArray> weights(NDManager manager, String type) throws IOException {
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        try (SafetensorsReader reader = SafetensorsReader.open(reference.resolve(type + "/model.safetensors"))) {
+            for (String name : reader.names()) {
+                weights.put(name, reader.read(name, manager));
+            }
+        }
+        return weights;
+    }
+
+    private static JsonObject expected(String type) throws IOException {
+        return JsonParser.parseString(Files.readString(reference.resolve(type + "/expected.json")))
+                .getAsJsonObject();
+    }
+
+    private static float[] expectedLogProbs(String type) throws IOException {
+        JsonArray values = expected(type).getAsJsonArray("log_probs");
+        float[] result = new float[values.size()];
+        for (int i = 0; i < result.length; i++) {
+            result[i] = values.get(i).getAsFloat();
+        }
+        return result;
+    }
+
+    private static NDArray ids(NDManager manager, String type) throws IOException {
+        JsonArray rows = expected(type).getAsJsonArray("ids");
+        int length = rows.get(0).getAsJsonArray().size();
+        long[] ids = new long[rows.size() * length];
+        for (int b = 0; b < rows.size(); b++) {
+            for (int t = 0; t < length; t++) {
+                ids[b * length + t] = rows.get(b).getAsJsonArray().get(t).getAsLong();
+            }
+        }
+        return manager.create(ids, new Shape(rows.size(), length));
+    }
+
+    private static double maxAbsDiff(float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, "element count");
+        double max = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double diff = Math.abs((double) expected[i] - actual[i]);
+            if (!(diff <= max)) {
+                max = diff;
+            }
+        }
+        return max;
+    }
+
+    private record Result(int exit, String output) {}
+
+    private static Result run(List<String> command) throws IOException, InterruptedException {
+        Process process;
+        try {
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return new Result(-1, e.getMessage());
+        }
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            return new Result(-1, "timed out: " + output);
+        }
+        return new Result(process.exitValue(), output);
+    }
+}
