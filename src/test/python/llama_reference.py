@@ -7,15 +7,18 @@ models/llama/modeling_llama.py, models/qwen2/modeling_qwen2.py and models/qwen3/
 transformers itself is not needed): token embedding, pre-norm decoder layers (RMSNorm in float32,
 attention with q/k/v/o nn.Linear projections, rotate-half RoPE, grouped-query attention with k and v
 repeated, causal mask filled with the dtype's minimum, RMSNorm, SwiGLU MLP), a final RMSNorm and an
-LM head that is lm_head.weight or, tied, embed_tokens. qwen2 has q/k/v biases; qwen3 has an RMSNorm
+LM head that is lm_head.weight or, tied, embed_tokens. The llama3 rope_scaling type (Llama 3.1 and
+later) rescales the rotary frequencies as transformers' modeling_rope_utils does. qwen2 has q/k/v biases; qwen3 has an RMSNorm
 over each head of q and k (q_norm, k_norm) before RoPE and an explicit head_dim.
 
-  llama_reference.py OUT   writes, for each of llama, qwen2 and qwen3, into OUT/<model_type>/:
+  llama_reference.py OUT   writes, for each of llama, qwen2, qwen3 and llama3 (a llama with llama 3.1's
+                           rope_scaling), into OUT/<name>/:
       config.json         a Hugging Face config of a tiny random model
       model.safetensors   its weights, float32, under the model's state-dict names
       expected.json       input ids [B, T] and log_softmax of the logits [B, T, V]
 """
 import json
+import math
 import os
 import sys
 
@@ -48,6 +51,12 @@ CONFIGS = {
     # untied; head_dim 16, not hidden_size / num_attention_heads = 8; q_norm and k_norm
     "qwen3": dict(COMMON, model_type="qwen3", architectures=["Qwen3ForCausalLM"], rope_theta=1000000.0,
                   head_dim=16, attention_bias=False, tie_word_embeddings=False, use_sliding_window=False),
+    # llama 3.1's rope_scaling; with head_dim 8 and theta 500 the wavelengths 2 pi / inv_freq are 6.3, 30
+    # (high frequency: kept), 140 (between 256 / 4 and 256 / 1: smoothed) and 664 (low: divided by 8)
+    "llama3": dict(COMMON, model_type="llama", architectures=["LlamaForCausalLM"], rope_theta=500.0,
+                   rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                 "high_freq_factor": 4.0, "original_max_position_embeddings": 256},
+                   tie_word_embeddings=True),
 }
 
 
@@ -115,10 +124,27 @@ def linear(p, name, x):
     return torch.nn.functional.linear(x, p[name + ".weight"], p.get(name + ".bias"))
 
 
+def llama3_inv_freq(inv_freq, scaling):
+    """The llama3 rope type (transformers' _compute_llama3_parameters); its attention factor is 1."""
+    factor = scaling["factor"]
+    low_freq_factor, high_freq_factor = scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old_context_len = scaling["original_max_position_embeddings"]
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+    wavelen = 2 * math.pi / inv_freq
+    inv_freq_llama = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+    smooth_factor = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+    smoothed_inv_freq = (1 - smooth_factor) * inv_freq_llama / factor + smooth_factor * inv_freq_llama
+    is_medium_freq = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+    return torch.where(is_medium_freq, smoothed_inv_freq, inv_freq_llama)
+
+
 def rope(config, length):
-    """The default rope type: inv_freq = 1 / theta^(arange(0, dim, 2) / dim); cos, sin of cat(f, f)."""
+    """inv_freq = 1 / theta^(arange(0, dim, 2) / dim), llama3-scaled if asked; cos, sin of cat(f, f)."""
     dim = head_dim(config)
     inv_freq = 1.0 / (config["rope_theta"] ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
+    if config.get("rope_scaling"):
+        inv_freq = llama3_inv_freq(inv_freq, config["rope_scaling"])
     positions = torch.arange(length, dtype=torch.int64).float()
     freqs = positions[:, None] * inv_freq[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)

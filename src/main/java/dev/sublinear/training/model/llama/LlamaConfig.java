@@ -28,6 +28,8 @@ import java.util.List;
  * @param mlpBias whether gate_proj, up_proj and down_proj have biases (llama's mlp_bias)
  * @param qkNorm whether each head of q and k is RMS-normalised (qwen3's q_norm and k_norm)
  * @param tieWordEmbeddings {@code tie_word_embeddings}: the LM head is embed_tokens
+ * @param llama3Scaling the {@code llama3} {@code rope_scaling} (Llama 3.1 and later), or null for the
+ *     default RoPE
  */
 public record LlamaConfig(
         String modelType,
@@ -44,10 +46,57 @@ public record LlamaConfig(
         boolean oBias,
         boolean mlpBias,
         boolean qkNorm,
-        boolean tieWordEmbeddings) {
+        boolean tieWordEmbeddings,
+        Llama3Scaling llama3Scaling) {
+
+    /**
+     * The {@code llama3} rope type, as transformers' {@code _compute_llama3_parameters} applies it:
+     * with wavelength 2 pi / inv_freq, frequencies whose wavelength exceeds original / low_freq_factor
+     * are divided by factor, those below original / high_freq_factor kept, and those between
+     * interpolated with s = (original / wavelength - low) / (high - low): (1 - s) inv_freq / factor +
+     * s inv_freq. Its attention factor is 1.
+     */
+    public record Llama3Scaling(
+            double factor, double lowFreqFactor, double highFreqFactor, double originalMaxPositionEmbeddings) {
+
+        public Llama3Scaling {
+            require(factor > 0, "rope_scaling.factor", factor);
+            require(
+                    lowFreqFactor > 0 && highFreqFactor > lowFreqFactor,
+                    "rope_scaling low_freq_factor/high_freq_factor",
+                    lowFreqFactor + "/" + highFreqFactor);
+            require(
+                    originalMaxPositionEmbeddings > 0,
+                    "rope_scaling.original_max_position_embeddings",
+                    originalMaxPositionEmbeddings);
+        }
+
+        /** The scaled inverse frequency of one rotary pair. */
+        public double scale(double invFreq) {
+            double wavelength = 2 * Math.PI / invFreq;
+            if (wavelength < originalMaxPositionEmbeddings / highFreqFactor) {
+                return invFreq;
+            }
+            if (wavelength > originalMaxPositionEmbeddings / lowFreqFactor) {
+                return invFreq / factor;
+            }
+            double smooth =
+                    (originalMaxPositionEmbeddings / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+            return (1 - smooth) * invFreq / factor + smooth * invFreq;
+        }
+    }
 
     /** The model types this block computes. */
     public static final List<String> MODEL_TYPES = List.of("llama", "qwen2", "qwen3");
+
+    private static final List<String> LLAMA3_KEYS = List.of(
+            "rope_type",
+            "type",
+            "rope_theta",
+            "factor",
+            "low_freq_factor",
+            "high_freq_factor",
+            "original_max_position_embeddings");
 
     public LlamaConfig {
         require(MODEL_TYPES.contains(modelType), "model_type", modelType);
@@ -77,8 +126,9 @@ public record LlamaConfig(
      * num_attention_heads, {@code rms_norm_eps} to 1e-6, {@code rope_theta} to 10000, {@code
      * attention_bias}, {@code mlp_bias} and {@code tie_word_embeddings} to false. What this block does
      * not compute is refused rather than silently computed differently: a {@code hidden_act} other
-     * than silu, any {@code rope_scaling} (llama3, linear, dynamic, yarn...), a {@code
-     * rope_parameters} whose rope_type is not default, {@code use_sliding_window} true, {@code
+     * than silu, a {@code rope_scaling} or {@code rope_parameters} of another type than default and
+     * llama3 (linear, dynamic, yarn, longrope...) or with fields that type does not read, {@code
+     * use_sliding_window} true, {@code
      * pretraining_tp} other than 1, and biases in a family that has none (mlp_bias outside llama,
      * attention_bias in qwen2, whose q/k/v biases are fixed).
      */
@@ -99,31 +149,43 @@ public record LlamaConfig(
         if (act != null && !(act.isJsonPrimitive() && "silu".equals(act.getAsString()))) {
             throw new IllegalArgumentException("llama config: hidden_act " + act + " is not supported, only silu");
         }
-        if (present(root, "rope_scaling")) {
-            throw new IllegalArgumentException("llama config: rope_scaling " + root.get("rope_scaling")
-                    + " is not supported, only the default RoPE (rope_scaling null)");
-        }
         double ropeTheta = present(root, "rope_theta") ? number(root, "rope_theta") : 10000;
-        if (present(root, "rope_parameters")) {
-            // newer transformers keep rope_theta here
-            JsonElement parameters = root.get("rope_parameters");
-            if (!parameters.isJsonObject()) {
-                throw new IllegalArgumentException("llama config: rope_parameters is not an object: " + parameters);
+        Llama3Scaling scaling = null;
+        for (String field : List.of("rope_scaling", "rope_parameters")) {
+            // rope_parameters: newer transformers keep rope_theta and the rope type here
+            if (!present(root, field)) {
+                continue;
             }
-            JsonObject rope = parameters.getAsJsonObject();
-            JsonElement ropeType = rope.get("rope_type");
-            for (String key : rope.keySet()) {
-                if (!key.equals("rope_type") && !key.equals("rope_theta")) {
-                    throw new IllegalArgumentException(
-                            "llama config: rope_parameters." + key + " is not supported, only the default RoPE");
-                }
+            if (!root.get(field).isJsonObject()) {
+                throw new IllegalArgumentException("llama config: " + field + " is not an object: " + root.get(field));
             }
-            if (ropeType != null && !(ropeType.isJsonPrimitive() && "default".equals(ropeType.getAsString()))) {
+            JsonObject rope = root.getAsJsonObject(field);
+            JsonElement ropeType = rope.has("rope_type") ? rope.get("rope_type") : rope.get("type");
+            String kind = ropeType == null || ropeType.isJsonNull() ? "default" : ropeType.getAsString();
+            List<String> keys = kind.equals("llama3") ? LLAMA3_KEYS : List.of("rope_type", "type", "rope_theta");
+            if (!kind.equals("default") && !kind.equals("llama3")) {
                 throw new IllegalArgumentException(
-                        "llama config: rope_parameters.rope_type " + ropeType + " is not supported, only default");
+                        "llama config: " + field + " type " + ropeType + " is not supported, only default and llama3");
+            }
+            for (String key : rope.keySet()) {
+                if (!keys.contains(key)) {
+                    throw new IllegalArgumentException(
+                            "llama config: " + field + "." + key + " is not supported for rope type " + kind);
+                }
             }
             if (present(rope, "rope_theta")) {
                 ropeTheta = number(rope, "rope_theta");
+            }
+            if (kind.equals("llama3")) {
+                try {
+                    scaling = new Llama3Scaling(
+                            number(rope, "factor"),
+                            number(rope, "low_freq_factor"),
+                            number(rope, "high_freq_factor"),
+                            number(rope, "original_max_position_embeddings"));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("llama config: " + field + ": " + e.getMessage(), e);
+                }
             }
         }
         if (flag(root, "use_sliding_window", false)) {
@@ -164,7 +226,8 @@ public record LlamaConfig(
                 !qwen2 && attentionBias,
                 mlpBias,
                 modelType.equals("qwen3"),
-                flag(root, "tie_word_embeddings", false));
+                flag(root, "tie_word_embeddings", false),
+                scaling);
     }
 
     private static boolean present(JsonObject root, String name) {

@@ -45,7 +45,8 @@ import java.util.TreeSet;
  * (num_attention_heads for q, num_key_value_heads for k and v), for qwen3 each head of q and k
  * RMS-normalised, then rotate-half RoPE (q cos + rotate_half(q) sin with angles position *
  * theta^(-2j / head_dim), the half-width table repeated twice), k and v repeated to every query head
- * of their group, scores q k^T / sqrt(head_dim) with key j hidden from query i when j &gt; i,
+ * of their group (with the llama3 rope_scaling, the frequencies rescaled as {@link
+ * LlamaConfig.Llama3Scaling} says), scores q k^T / sqrt(head_dim) with key j hidden from query i when j &gt; i,
  * softmax, then o_proj over the concatenated heads.
  */
 public final class LlamaForCausalLM extends AbstractBlock {
@@ -279,6 +280,9 @@ public final class LlamaForCausalLM extends AbstractBlock {
         for (int j = 0; j < invFreq.length; j++) {
             float exponent = (float) (2 * j) / hd;
             invFreq[j] = (float) (1.0 / (float) Math.pow(config.ropeTheta(), exponent));
+            if (config.llama3Scaling() != null) {
+                invFreq[j] = (float) config.llama3Scaling().scale(invFreq[j]);
+            }
         }
         float[] cos = new float[(int) length * hd];
         float[] sin = new float[(int) length * hd];

@@ -64,7 +64,8 @@ class LlamaReferenceTest {
     void llamaMatchesTorch() throws IOException {
         LlamaConfig config = config("llama");
         assertEquals(
-                new LlamaConfig("llama", 100, 32, 64, 2, 4, 2, 8, 1e-6, 500, true, true, true, false, false), config);
+                new LlamaConfig("llama", 100, 32, 64, 2, 4, 2, 8, 1e-6, 500, true, true, true, false, false, null),
+                config);
         assertLogProbabilitiesMatch("llama");
     }
 
@@ -72,7 +73,7 @@ class LlamaReferenceTest {
     void qwen2MatchesTorch() throws IOException {
         LlamaConfig config = config("qwen2");
         assertEquals(
-                new LlamaConfig("qwen2", 100, 32, 64, 2, 4, 2, 8, 1e-5, 10000, true, false, false, false, true),
+                new LlamaConfig("qwen2", 100, 32, 64, 2, 4, 2, 8, 1e-5, 10000, true, false, false, false, true, null),
                 config);
         assertLogProbabilitiesMatch("qwen2");
     }
@@ -81,9 +82,23 @@ class LlamaReferenceTest {
     void qwen3MatchesTorch() throws IOException {
         LlamaConfig config = config("qwen3");
         assertEquals(
-                new LlamaConfig("qwen3", 100, 32, 64, 2, 4, 2, 16, 1e-6, 1e6, false, false, false, true, false),
+                new LlamaConfig("qwen3", 100, 32, 64, 2, 4, 2, 16, 1e-6, 1e6, false, false, false, true, false, null),
                 config);
         assertLogProbabilitiesMatch("qwen3");
+    }
+
+    @Test
+    void llama3RopeScalingMatchesTorch() throws IOException {
+        LlamaConfig config = config("llama3");
+        assertEquals(new LlamaConfig.Llama3Scaling(8, 1, 4, 256), config.llama3Scaling());
+        // head_dim 8, theta 500: wavelengths 6.3 and 30 kept, 140 smoothed, 664 divided by 8
+        double[] invFreq = {1, Math.pow(500, -0.25), Math.pow(500, -0.5), Math.pow(500, -0.75)};
+        assertEquals(invFreq[0], config.llama3Scaling().scale(invFreq[0]));
+        assertEquals(invFreq[1], config.llama3Scaling().scale(invFreq[1]));
+        assertEquals(invFreq[3] / 8, config.llama3Scaling().scale(invFreq[3]));
+        double smoothed = config.llama3Scaling().scale(invFreq[2]);
+        assertTrue(smoothed > invFreq[2] / 8 && smoothed < invFreq[2], "interpolated: " + smoothed);
+        assertLogProbabilitiesMatch("llama3");
     }
 
     @Test
@@ -184,16 +199,23 @@ class LlamaReferenceTest {
                 + " \"intermediate_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4";
         LlamaConfig defaults = LlamaConfig.parse(base + "}");
         assertEquals(
-                new LlamaConfig("llama", 100, 32, 64, 2, 4, 4, 8, 1e-6, 10000, false, false, false, false, false),
+                new LlamaConfig("llama", 100, 32, 64, 2, 4, 4, 8, 1e-6, 10000, false, false, false, false, false, null),
                 defaults);
         assertEquals(
                 250000.0,
                 LlamaConfig.parse(base + ", \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 250000}}")
                         .ropeTheta());
+        LlamaConfig llama31 = LlamaConfig.parse(base + ", \"rope_theta\": 500000, \"rope_scaling\": {\"factor\": 8.0,"
+                + " \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192,"
+                + " \"rope_type\": \"llama3\"}}");
+        assertEquals(new LlamaConfig.Llama3Scaling(8, 1, 4, 8192), llama31.llama3Scaling());
         for (String field : List.of(
                 "\"model_type\": \"mistral\"",
                 "\"hidden_act\": \"gelu\"",
+                "\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 8.0}",
                 "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}",
+                "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1,"
+                        + " \"high_freq_factor\": 4, \"original_max_position_embeddings\": 8192, \"beta\": 1}",
                 "\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}",
                 "\"rope_parameters\": {\"rope_type\": \"yarn\", \"rope_theta\": 10000}",
                 "\"use_sliding_window\": true",
