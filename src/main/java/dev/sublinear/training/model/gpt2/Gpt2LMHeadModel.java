@@ -16,15 +16,14 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import dev.sublinear.training.model.HfParameters;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.TensorInfo;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -58,8 +57,7 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
     private final Gpt2Config config;
-    private final Map<String, Parameter> byName = new LinkedHashMap<>();
-    private final Map<String, Shape> shapes = new LinkedHashMap<>();
+    private final HfParameters parameters;
     private final Parameter wte;
     private final Parameter wpe;
     private final List<Layer> layers = new ArrayList<>();
@@ -83,6 +81,7 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
 
     public Gpt2LMHeadModel(Gpt2Config config) {
         this.config = config;
+        this.parameters = new HfParameters("GPT-2");
         int d = config.nEmbd();
         wte = weight("wte.weight", new Shape(config.vocabSize(), d));
         wpe = weight("wpe.weight", new Shape(config.nPositions(), d));
@@ -112,12 +111,12 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
 
     /** Every parameter by its Hugging Face name, in the order of GPT2LMHeadModel's state dict. */
     public Map<String, Parameter> hfParameters() {
-        return Collections.unmodifiableMap(byName);
+        return parameters.byName();
     }
 
     /** The shape of every parameter, by Hugging Face name, as the config defines it. */
     public Map<String, Shape> hfShapes() {
-        return Collections.unmodifiableMap(shapes);
+        return parameters.shapes();
     }
 
     /**
@@ -127,14 +126,7 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
      * to {@code manager}). Call before {@link #initialize}, which then keeps them.
      */
     public void loadWeights(NDManager manager, Map<String, NDArray> weights) {
-        Map<String, Shape> given = new LinkedHashMap<>();
-        weights.forEach((name, array) -> given.put(name, array.getShape()));
-        checkNamesAndShapes(given);
-        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
-            NDArray array = weights.get(entry.getKey()).toType(DataType.FLOAT32, true);
-            array.attach(manager);
-            set(entry.getValue(), array);
-        }
+        parameters.load(manager, weights);
     }
 
     /**
@@ -142,14 +134,7 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
      * headers before any data is read (see {@link #loadWeights(NDManager, Map)}).
      */
     public void loadWeights(NDManager manager, SafetensorsReader reader) throws IOException {
-        Map<String, Shape> given = new LinkedHashMap<>();
-        for (TensorInfo tensor : reader.tensors()) {
-            given.put(tensor.name(), new Shape(tensor.shape()));
-        }
-        checkNamesAndShapes(given);
-        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
-            set(entry.getValue(), reader.read(entry.getKey(), manager));
-        }
+        parameters.load(manager, reader);
     }
 
     /**
@@ -185,8 +170,10 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
         if (!twice.isEmpty()) {
             throw new IllegalArgumentException("GPT-2 weights given twice, with and without " + PREFIX + ": " + twice);
         }
-        checkNamesAndShapes(given);
-        if (head != null && !new Shape(reader.tensor(head).shape()).equals(shapes.get(PREFIX + "wte.weight"))) {
+        parameters.check(given);
+        if (head != null
+                && !new Shape(reader.tensor(head).shape())
+                        .equals(parameters.shapes().get(PREFIX + "wte.weight"))) {
             throw new IllegalArgumentException(
                     "lm_head.weight has shape " + new Shape(reader.tensor(head).shape()) + ", not wte's");
         }
@@ -199,51 +186,8 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
                 throw new IllegalArgumentException(
                         "lm_head.weight differs from wte.weight: an untied LM head is not supported");
             }
-            for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
-                NDArray array = arrays.get(entry.getKey());
-                array.attach(manager);
-                set(entry.getValue(), array);
-            }
+            parameters.setAll(manager, arrays);
         }
-    }
-
-    private void checkNamesAndShapes(Map<String, Shape> given) {
-        for (Parameter parameter : byName.values()) {
-            if (parameter.isInitialized()) {
-                throw new IllegalStateException(
-                        parameter.getName() + " is already initialized: load weights before initialize()");
-            }
-        }
-        TreeSet<String> missing = new TreeSet<>(shapes.keySet());
-        missing.removeAll(given.keySet());
-        TreeSet<String> extra = new TreeSet<>(given.keySet());
-        extra.removeAll(shapes.keySet());
-        List<String> problems = new ArrayList<>();
-        if (!missing.isEmpty()) {
-            problems.add("missing " + missing);
-        }
-        if (!extra.isEmpty()) {
-            problems.add("unexpected " + extra);
-        }
-        for (Map.Entry<String, Shape> entry : shapes.entrySet()) {
-            Shape shape = given.get(entry.getKey());
-            if (shape != null && !shape.equals(entry.getValue())) {
-                problems.add(entry.getKey() + " has shape " + shape + ", the config needs " + entry.getValue());
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("GPT-2 weights do not fit the config: " + String.join("; ", problems));
-        }
-    }
-
-    private static void set(Parameter parameter, NDArray array) {
-        if (parameter.isInitialized()) {
-            throw new IllegalStateException(
-                    parameter.getName() + " is already initialized: load weights before initialize()");
-        }
-        parameter.setArray(array);
-        // initialize() skips a block whose parameters all have arrays, so it would not do this
-        array.setRequiresGradient(parameter.requiresGradient());
     }
 
     @Override
@@ -340,12 +284,7 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
 
     @Override
     protected void prepare(Shape[] inputShapes) {
-        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
-            Parameter parameter = entry.getValue();
-            if (!parameter.isInitialized() && parameter.getShape() == null) {
-                parameter.setShape(shapes.get(entry.getKey()));
-            }
-        }
+        parameters.prepareShapes();
     }
 
     private Parameter weight(String name, Shape shape) {
@@ -368,8 +307,6 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
                 .setType(type)
                 .optInitializer(initializer)
                 .build());
-        byName.put(hfName, parameter);
-        shapes.put(hfName, shape);
-        return parameter;
+        return parameters.register(hfName, parameter, shape);
     }
 }

@@ -16,15 +16,12 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import dev.sublinear.training.model.HfParameters;
 import dev.sublinear.training.weights.SafetensorsReader;
-import dev.sublinear.training.weights.TensorInfo;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * The llama family with its language-model head: computes what transformers' {@code
@@ -55,8 +52,7 @@ public final class LlamaForCausalLM extends AbstractBlock {
     private static final float FORBIDDEN = -1e9f;
 
     private final LlamaConfig config;
-    private final Map<String, Parameter> byName = new LinkedHashMap<>();
-    private final Map<String, Shape> shapes = new LinkedHashMap<>();
+    private final HfParameters parameters;
     private final Parameter embedTokens;
     private final List<Layer> layers = new ArrayList<>();
     private final Parameter norm;
@@ -81,6 +77,7 @@ public final class LlamaForCausalLM extends AbstractBlock {
 
     public LlamaForCausalLM(LlamaConfig config) {
         this.config = config;
+        this.parameters = new HfParameters(config.modelType());
         int d = config.hiddenSize();
         int hd = config.headDim();
         int qWidth = config.numAttentionHeads() * hd;
@@ -121,12 +118,12 @@ public final class LlamaForCausalLM extends AbstractBlock {
 
     /** Every parameter by its Hugging Face name, in the order of the model's state dict. */
     public Map<String, Parameter> hfParameters() {
-        return Collections.unmodifiableMap(byName);
+        return parameters.byName();
     }
 
     /** The shape of every parameter, by Hugging Face name, as the config defines it. */
     public Map<String, Shape> hfShapes() {
-        return Collections.unmodifiableMap(shapes);
+        return parameters.shapes();
     }
 
     /**
@@ -137,14 +134,7 @@ public final class LlamaForCausalLM extends AbstractBlock {
      * before {@link #initialize}, which then keeps them.
      */
     public void loadWeights(NDManager manager, Map<String, NDArray> weights) {
-        Map<String, Shape> given = new LinkedHashMap<>();
-        weights.forEach((name, array) -> given.put(name, array.getShape()));
-        checkNamesAndShapes(given);
-        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
-            NDArray array = weights.get(entry.getKey()).toType(DataType.FLOAT32, true);
-            array.attach(manager);
-            set(entry.getValue(), array);
-        }
+        parameters.load(manager, weights);
     }
 
     /**
@@ -152,54 +142,7 @@ public final class LlamaForCausalLM extends AbstractBlock {
      * headers before any data is read (see {@link #loadWeights(NDManager, Map)}).
      */
     public void loadWeights(NDManager manager, SafetensorsReader reader) throws IOException {
-        Map<String, Shape> given = new LinkedHashMap<>();
-        for (TensorInfo tensor : reader.tensors()) {
-            given.put(tensor.name(), new Shape(tensor.shape()));
-        }
-        checkNamesAndShapes(given);
-        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
-            set(entry.getValue(), reader.read(entry.getKey(), manager));
-        }
-    }
-
-    private void checkNamesAndShapes(Map<String, Shape> given) {
-        for (Parameter parameter : byName.values()) {
-            if (parameter.isInitialized()) {
-                throw new IllegalStateException(
-                        parameter.getName() + " is already initialized: load weights before initialize()");
-            }
-        }
-        TreeSet<String> missing = new TreeSet<>(shapes.keySet());
-        missing.removeAll(given.keySet());
-        TreeSet<String> extra = new TreeSet<>(given.keySet());
-        extra.removeAll(shapes.keySet());
-        List<String> problems = new ArrayList<>();
-        if (!missing.isEmpty()) {
-            problems.add("missing " + missing);
-        }
-        if (!extra.isEmpty()) {
-            problems.add("unexpected " + extra);
-        }
-        for (Map.Entry<String, Shape> entry : shapes.entrySet()) {
-            Shape shape = given.get(entry.getKey());
-            if (shape != null && !shape.equals(entry.getValue())) {
-                problems.add(entry.getKey() + " has shape " + shape + ", the config needs " + entry.getValue());
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(
-                    config.modelType() + " weights do not fit the config: " + String.join("; ", problems));
-        }
-    }
-
-    private static void set(Parameter parameter, NDArray array) {
-        if (parameter.isInitialized()) {
-            throw new IllegalStateException(
-                    parameter.getName() + " is already initialized: load weights before initialize()");
-        }
-        parameter.setArray(array);
-        // initialize() skips a block whose parameters all have arrays, so it would not do this
-        array.setRequiresGradient(parameter.requiresGradient());
+        parameters.load(manager, reader);
     }
 
     @Override
@@ -343,12 +286,7 @@ public final class LlamaForCausalLM extends AbstractBlock {
 
     @Override
     protected void prepare(Shape[] inputShapes) {
-        for (Map.Entry<String, Parameter> entry : byName.entrySet()) {
-            Parameter parameter = entry.getValue();
-            if (!parameter.isInitialized() && parameter.getShape() == null) {
-                parameter.setShape(shapes.get(entry.getKey()));
-            }
-        }
+        parameters.prepareShapes();
     }
 
     private Linear linear(String name, long out, long in, boolean bias) {
@@ -374,8 +312,6 @@ public final class LlamaForCausalLM extends AbstractBlock {
                 .setType(type)
                 .optInitializer(initializer)
                 .build());
-        byName.put(name, parameter);
-        shapes.put(name, shape);
-        return parameter;
+        return parameters.register(name, parameter, shape);
     }
 }
