@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.sublinear.training.model.ConfigJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,21 +79,11 @@ public record Gpt2Config(
     }
 
     private static int integer(JsonObject root, String name) {
-        double value = number(root, name);
-        if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("GPT-2 config: " + name + " is not an integer: " + value);
-        }
-        return (int) value;
+        return ConfigJson.integer(root, name, "GPT-2 config");
     }
 
     private static double number(JsonObject root, String name) {
-        JsonElement value = root.get(name);
-        if (value == null
-                || !value.isJsonPrimitive()
-                || !value.getAsJsonPrimitive().isNumber()) {
-            throw new IllegalArgumentException("GPT-2 config: " + name + " is missing or not a number: " + value);
-        }
-        return value.getAsDouble();
+        return ConfigJson.number(root, name, "GPT-2 config");
     }
 
     private static void expect(JsonObject root, String name, String wanted) {

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.sublinear.training.model.ConfigJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -236,21 +237,11 @@ public record LlamaConfig(
     }
 
     private static int integer(JsonObject root, String name) {
-        double value = number(root, name);
-        if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("llama config: " + name + " is not an integer: " + value);
-        }
-        return (int) value;
+        return ConfigJson.integer(root, name, "llama config");
     }
 
     private static double number(JsonObject root, String name) {
-        JsonElement value = root.get(name);
-        if (value == null
-                || !value.isJsonPrimitive()
-                || !value.getAsJsonPrimitive().isNumber()) {
-            throw new IllegalArgumentException("llama config: " + name + " is missing or not a number: " + value);
-        }
-        return value.getAsDouble();
+        return ConfigJson.number(root, name, "llama config");
     }
 
     private static boolean flag(JsonObject root, String name, boolean absent) {

@@ -1,0 +1,29 @@
+package dev.sublinear.training.model;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
+/** Numbers read from a Hugging Face {@code config.json}, refused by name when missing or of the wrong kind. */
+public final class ConfigJson {
+
+    private ConfigJson() {}
+
+    /** @param what the file in errors, e.g. "GPT-2 config" */
+    public static int integer(JsonObject root, String name, String what) {
+        double value = number(root, name, what);
+        if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(what + ": " + name + " is not an integer: " + value);
+        }
+        return (int) value;
+    }
+
+    public static double number(JsonObject root, String name, String what) {
+        JsonElement value = root.get(name);
+        if (value == null
+                || !value.isJsonPrimitive()
+                || !value.getAsJsonPrimitive().isNumber()) {
+            throw new IllegalArgumentException(what + ": " + name + " is missing or not a number: " + value);
+        }
+        return value.getAsDouble();
+    }
+}
