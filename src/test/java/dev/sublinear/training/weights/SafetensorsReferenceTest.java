@@ -11,10 +11,9 @@ import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.File;
+import dev.sublinear.testing.TorchReference;
 import java.io.IOException;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SafetensorsReferenceTest {
 
-    private static final String PYTHON = "/usr/bin/python3";
     private static final Path SCRIPT = Path.of("src/test/python/safetensors_reference.py");
 
     @TempDir
@@ -47,13 +44,7 @@ class SafetensorsReferenceTest {
 
     @BeforeAll
     static void writeFixtures() throws Exception {
-        Result torch = run(List.of(PYTHON, "-c", "import torch"));
-        if (torch.exit != 0) {
-            fail("the safetensors reference needs " + PYTHON + " with torch (Debian: apt-get install python3-torch;"
-                    + " .ci/run installs it): " + torch.output);
-        }
-        Result result = run(List.of(PYTHON, SCRIPT.toString(), "fixtures", fixtures.toString()));
-        assertEquals(0, result.exit, result.output);
+        TorchReference.run("safetensors", SCRIPT, "fixtures", fixtures.toString());
         expected = JsonParser.parseString(Files.readString(fixtures.resolve("expected.json")))
                 .getAsJsonObject();
     }
@@ -146,9 +137,8 @@ class SafetensorsReferenceTest {
         description.add("files", fileTypes);
         Files.writeString(folder.resolve("source.json"), description.toString());
 
-        Result result = run(List.of(PYTHON, SCRIPT.toString(), "verify", folder.toString()));
-        assertEquals(0, result.exit, result.output);
-        assertEquals("ok " + 4 * shapes.size() + " tensors", result.output.strip());
+        String output = TorchReference.run("safetensors", SCRIPT, "verify", folder.toString());
+        assertEquals("ok " + 4 * shapes.size() + " tensors", output.strip());
 
         try (SafetensorsReader reader = SafetensorsReader.open(shards)) {
             assertEquals(new TreeSet<>(shapes.keySet()), new TreeSet<>(reader.names()));
@@ -241,25 +231,5 @@ class SafetensorsReferenceTest {
                 }
             }
         }
-    }
-
-    private record Result(int exit, String output) {}
-
-    private static Result run(List<String> command) throws Exception {
-        Process process;
-        try {
-            process = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
-        } catch (IOException e) {
-            return new Result(-1, e.getMessage());
-        }
-        byte[] output = process.getInputStream().readAllBytes();
-        if (!process.waitFor(300, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            fail(command + " did not finish in 300 s");
-        }
-        return new Result(process.exitValue(), new String(output, StandardCharsets.UTF_8));
     }
 }

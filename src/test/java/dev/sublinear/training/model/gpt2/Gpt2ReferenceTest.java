@@ -1,9 +1,10 @@
 package dev.sublinear.training.model.gpt2;
 
+import static dev.sublinear.testing.TorchReference.floats;
+import static dev.sublinear.testing.TorchReference.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -19,12 +20,12 @@ import ai.djl.util.Pair;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.sublinear.testing.TorchReference;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.SafetensorsWriter;
 import dev.sublinear.training.weights.WeightType;
 import java.io.IOException;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +46,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class Gpt2ReferenceTest {
 
-    private static final String PYTHON = "/usr/bin/python3";
     private static final Path SCRIPT = Path.of("src/test/python/gpt2_reference.py");
     private static final double TOLERANCE = 1e-4;
 
@@ -58,13 +57,7 @@ class Gpt2ReferenceTest {
 
     @BeforeAll
     static void writeReference() throws Exception {
-        Result torch = run(List.of(PYTHON, "-c", "import torch"));
-        if (torch.exit != 0) {
-            fail("the GPT-2 reference needs " + PYTHON + " with torch (Debian: apt-get install python3-torch;"
-                    + " .ci/run installs it): " + torch.output);
-        }
-        Result result = run(List.of(PYTHON, SCRIPT.toString(), reference.toString()));
-        assertEquals(0, result.exit, result.output);
+        TorchReference.run("GPT-2", SCRIPT, reference.toString());
         expected = JsonParser.parseString(Files.readString(reference.resolve("expected.json")))
                 .getAsJsonObject();
         config = Gpt2Config.read(reference.resolve("config.json"));
@@ -322,42 +315,5 @@ class Gpt2ReferenceTest {
             }
         }
         return manager.create(ids, new Shape(rows.size(), length));
-    }
-
-    private static float[] floats(JsonArray values) {
-        float[] result = new float[values.size()];
-        for (int i = 0; i < result.length; i++) {
-            result[i] = values.get(i).getAsFloat();
-        }
-        return result;
-    }
-
-    private static double maxAbsDiff(float[] expected, float[] actual) {
-        assertEquals(expected.length, actual.length, "element count");
-        double max = 0;
-        for (int i = 0; i < expected.length; i++) {
-            double diff = Math.abs((double) expected[i] - actual[i]);
-            if (!(diff <= max)) {
-                max = diff;
-            }
-        }
-        return max;
-    }
-
-    private record Result(int exit, String output) {}
-
-    private static Result run(List<String> command) throws IOException, InterruptedException {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            return new Result(-1, e.getMessage());
-        }
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(120, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            return new Result(-1, "timed out: " + output);
-        }
-        return new Result(process.exitValue(), output);
     }
 }
