@@ -1,5 +1,7 @@
 package dev.sublinear.optimizer;
 
+import static dev.sublinear.optimizer.StepFixtures.train;
+import static dev.sublinear.optimizer.StepFixtures.weights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,7 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,14 +36,14 @@ class AdafactorCheckpointTest {
             Map<String, float[]> straight;
             Map<String, float[]> resumed;
             try (NDManager manager = NDManager.newBaseManager()) {
-                Map<String, NDArray> weights = weights(manager);
+                Map<String, NDArray> weights = weights(manager, SHAPES);
                 try (Adafactor optimizer = factory.get()) {
                     train(optimizer, weights, manager, 0, 20);
                 }
                 straight = values(weights);
             }
             try (NDManager manager = NDManager.newBaseManager()) {
-                Map<String, NDArray> weights = weights(manager);
+                Map<String, NDArray> weights = weights(manager, SHAPES);
                 ByteArrayOutputStream saved = new ByteArrayOutputStream();
                 try (Adafactor first = factory.get()) {
                     train(first, weights, manager, 0, 10);
@@ -66,7 +67,7 @@ class AdafactorCheckpointTest {
     @Test
     void refusesStateThatDoesNotFitTheOptions() throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
-            Map<String, NDArray> weights = weights(manager);
+            Map<String, NDArray> weights = weights(manager, SHAPES);
             ByteArrayOutputStream saved = new ByteArrayOutputStream();
             try (Adafactor withMomentum = Adafactor.builder().optBeta1(0.9f).build()) {
                 train(withMomentum, weights, manager, 0, 2);
@@ -124,40 +125,9 @@ class AdafactorCheckpointTest {
         }
     }
 
-    private static Map<String, NDArray> weights(NDManager manager) {
-        Map<String, NDArray> weights = new LinkedHashMap<>();
-        Random random = new Random(7);
-        for (int i = 0; i < SHAPES.length; i++) {
-            weights.put("p" + i, manager.create(gaussian(random, SHAPES[i].size()), SHAPES[i]));
-        }
-        return weights;
-    }
-
-    /** Steps [from, to) with gradients that depend only on the step and parameter, not on history. */
-    private static void train(Adafactor optimizer, Map<String, NDArray> weights, NDManager manager, int from, int to) {
-        for (int step = from; step < to; step++) {
-            int p = 0;
-            for (Map.Entry<String, NDArray> e : weights.entrySet()) {
-                Random random = new Random(1000L * step + p++);
-                NDArray w = e.getValue();
-                try (NDArray grad = manager.create(gaussian(random, w.size()), w.getShape())) {
-                    optimizer.update(e.getKey(), w, grad);
-                }
-            }
-        }
-    }
-
     private static Map<String, float[]> values(Map<String, NDArray> weights) {
         Map<String, float[]> values = new LinkedHashMap<>();
         weights.forEach((k, v) -> values.put(k, v.toFloatArray()));
         return values;
-    }
-
-    static float[] gaussian(Random random, long size) {
-        float[] data = new float[(int) size];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) random.nextGaussian();
-        }
-        return data;
     }
 }

@@ -1,5 +1,8 @@
 package dev.sublinear.optimizer;
 
+import static dev.sublinear.optimizer.StepFixtures.gaussian;
+import static dev.sublinear.optimizer.StepFixtures.train;
+import static dev.sublinear.optimizer.StepFixtures.weights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -133,13 +136,13 @@ class AdamTest {
         Map<String, float[]> expected;
         Map<String, float[]> actual;
         try (NDManager manager = NDManager.newBaseManager()) {
-            Map<String, NDArray> weights = weights(manager);
+            Map<String, NDArray> weights = weights(manager, SHAPES);
             train(variant.djl(), weights, manager, 0, 20);
             expected = values(weights);
         }
         try (NDManager manager = NDManager.newBaseManager();
                 Adam optimizer = variant.ours()) {
-            Map<String, NDArray> weights = weights(manager);
+            Map<String, NDArray> weights = weights(manager, SHAPES);
             train(optimizer, weights, manager, 0, 20);
             actual = values(weights);
             assertEquals(2L * 4 * 86, optimizer.stateBytes(), "m and v, float32, of 86 elements");
@@ -158,7 +161,7 @@ class AdamTest {
         Map<String, float[]> straight;
         try (NDManager manager = NDManager.newBaseManager();
                 Adam optimizer = variant.ours()) {
-            Map<String, NDArray> weights = weights(manager);
+            Map<String, NDArray> weights = weights(manager, SHAPES);
             train(optimizer, weights, manager, 0, 20);
             straight = values(weights);
         }
@@ -238,7 +241,7 @@ class AdamTest {
     @Test
     void manyStepsLeaveNothingBehind() {
         try (NDManager manager = NDManager.newBaseManager()) {
-            Map<String, NDArray> weights = weights(manager);
+            Map<String, NDArray> weights = weights(manager, SHAPES);
             Map<String, NDArray> grads = new LinkedHashMap<>();
             weights.forEach((id, w) -> grads.put(id, manager.randomNormal(w.getShape())));
             int before = manager.getManagedArrays().size();
@@ -263,7 +266,7 @@ class AdamTest {
     private static Map<String, float[]> interruptedAt(int at, Supplier<? extends Optimizer> factory, boolean carry)
             throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
-            Map<String, NDArray> weights = weights(manager);
+            Map<String, NDArray> weights = weights(manager, SHAPES);
             Map<String, String> names = new LinkedHashMap<>();
             Map<String, String> ids = new LinkedHashMap<>();
             weights.keySet().forEach(id -> {
@@ -292,29 +295,6 @@ class AdamTest {
     private static void close(Optimizer optimizer) {
         if (optimizer instanceof Adam adam) {
             adam.close();
-        }
-    }
-
-    private static Map<String, NDArray> weights(NDManager manager) {
-        Map<String, NDArray> weights = new LinkedHashMap<>();
-        Random random = new Random(7);
-        for (int i = 0; i < SHAPES.length; i++) {
-            weights.put("p" + i, manager.create(gaussian(random, SHAPES[i].size()), SHAPES[i]));
-        }
-        return weights;
-    }
-
-    /** Steps [from, to) with gradients that depend only on the step and parameter, not on history. */
-    private static void train(Optimizer optimizer, Map<String, NDArray> weights, NDManager manager, int from, int to) {
-        for (int step = from; step < to; step++) {
-            int p = 0;
-            for (Map.Entry<String, NDArray> e : weights.entrySet()) {
-                Random random = new Random(1000L * step + p++);
-                NDArray w = e.getValue();
-                try (NDArray grad = manager.create(gaussian(random, w.size()), w.getShape())) {
-                    optimizer.update(e.getKey(), w, grad);
-                }
-            }
         }
     }
 
@@ -361,13 +341,5 @@ class AdamTest {
         Map<String, float[]> values = new LinkedHashMap<>();
         weights.forEach((k, v) -> values.put(k, v.toFloatArray()));
         return values;
-    }
-
-    private static float[] gaussian(Random random, long size) {
-        float[] data = new float[(int) size];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) random.nextGaussian();
-        }
-        return data;
     }
 }
