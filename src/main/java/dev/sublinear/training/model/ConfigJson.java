@@ -2,13 +2,27 @@ package dev.sublinear.training.model;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 
 /** Numbers read from a Hugging Face {@code config.json}, refused by name when missing or of the wrong kind. */
 public final class ConfigJson {
 
     private ConfigJson() {}
 
-    /** @param what the file in errors, e.g. "GPT-2 config" */
+    /**
+     * The file's top-level object.
+     *
+     * @param what the file in errors, e.g. "GPT-2 config"
+     */
+    public static JsonObject object(String json, String what) {
+        try {
+            return JsonParser.parseString(json).getAsJsonObject();
+        } catch (JsonParseException | IllegalStateException e) {
+            throw new IllegalArgumentException(what + " is not a JSON object: " + e.getMessage(), e);
+        }
+    }
+
     public static int integer(JsonObject root, String name, String what) {
         double value = number(root, name, what);
         if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {

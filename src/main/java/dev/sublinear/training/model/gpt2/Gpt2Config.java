@@ -2,8 +2,6 @@ package dev.sublinear.training.model.gpt2;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.sublinear.training.model.ConfigJson;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,12 +50,7 @@ public record Gpt2Config(
      * {@code scale_attn_weights} false) are refused rather than silently computed differently.
      */
     public static Gpt2Config parse(String json) {
-        JsonObject root;
-        try {
-            root = JsonParser.parseString(json).getAsJsonObject();
-        } catch (JsonParseException | IllegalStateException e) {
-            throw new IllegalArgumentException("GPT-2 config is not a JSON object: " + e.getMessage(), e);
-        }
+        JsonObject root = ConfigJson.object(json, "GPT-2 config");
         expect(root, "model_type", "gpt2");
         expect(root, "activation_function", "gelu_new");
         flag(root, "scale_attn_weights", true);

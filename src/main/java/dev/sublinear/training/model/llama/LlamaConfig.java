@@ -2,8 +2,6 @@ package dev.sublinear.training.model.llama;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.sublinear.training.model.ConfigJson;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -134,12 +132,7 @@ public record LlamaConfig(
      * attention_bias in qwen2, whose q/k/v biases are fixed).
      */
     public static LlamaConfig parse(String json) {
-        JsonObject root;
-        try {
-            root = JsonParser.parseString(json).getAsJsonObject();
-        } catch (JsonParseException | IllegalStateException e) {
-            throw new IllegalArgumentException("llama config is not a JSON object: " + e.getMessage(), e);
-        }
+        JsonObject root = ConfigJson.object(json, "llama config");
         JsonElement type = root.get("model_type");
         if (type == null || !type.isJsonPrimitive() || !MODEL_TYPES.contains(type.getAsString())) {
             throw new IllegalArgumentException(
