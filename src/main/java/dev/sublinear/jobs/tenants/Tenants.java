@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.springframework.dao.DuplicateKeyException;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 
 /**
@@ -35,15 +34,13 @@ public class Tenants {
     private static final long CACHE_MILLIS = 5_000;
 
     private final TenantStore store;
-    private final JdbcClient jdbc;
     private final LimitsProperties defaults;
     private final Clock clock;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
     private final Map<String, CachedLimits> limitsCache = new ConcurrentHashMap<>();
 
-    public Tenants(TenantStore store, JdbcClient jdbc, LimitsProperties defaults, Clock clock) {
+    public Tenants(TenantStore store, LimitsProperties defaults, Clock clock) {
         this.store = store;
-        this.jdbc = jdbc;
         this.defaults = defaults;
         this.clock = clock;
     }
