@@ -3,6 +3,7 @@ package dev.sublinear.jobs;
 import dev.sublinear.jobs.common.InvalidRequestException;
 import dev.sublinear.optimizer.Adafactor;
 import dev.sublinear.optimizer.AdafactorOptions;
+import java.lang.reflect.RecordComponent;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -123,9 +124,12 @@ final class JobDefaults {
         try {
             return b.options().validate();
         } catch (AdafactorOptions.InvalidOptionException e) {
-            String field = snakeCase(e.option());
-            throw new InvalidRequestException(
-                    "optimizer." + field, e.getMessage().replaceFirst(e.option(), field));
+            // the message names options as the record does; the client knows them by the request's names
+            String message = e.getMessage();
+            for (RecordComponent option : AdafactorOptions.class.getRecordComponents()) {
+                message = message.replaceAll("\\b" + option.getName() + "\\b", snakeCase(option.getName()));
+            }
+            throw new InvalidRequestException("optimizer." + snakeCase(e.option()), message);
         }
     }
 

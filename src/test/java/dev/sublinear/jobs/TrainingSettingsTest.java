@@ -66,6 +66,26 @@ class TrainingSettingsTest {
     }
 
     @Test
+    void aRuleBetweenOptionsNamesBothByTheRequestsNames() {
+        JobRequest request = new JobRequest(
+                "lm-tiny",
+                "file-x",
+                null,
+                null,
+                new JobRequest.HyperparameterRequest(null, null, 1e-3, null, null, null, null, null),
+                new JobRequest.OptimizerRequest(
+                        null, null, null, null, null, null, null, true, null, null, null, null, null),
+                null,
+                null,
+                null,
+                null,
+                null);
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> JobDefaults.resolve(request, 1));
+        assertEquals("optimizer.warmup_init", e.param());
+        assertTrue(e.getMessage().startsWith("warmup_init needs relative_step"), e.getMessage());
+    }
+
+    @Test
     void defaultsComeFromTheOptionsType() {
         JobRequest request = new JobRequest("lm-tiny", "file-x", null, null, null, null, null, null, null, null, null);
         assertEquals(
