@@ -175,9 +175,35 @@ public class ServiceClient {
         return j -> List.of(statuses).contains(j.get("status").asString());
     }
 
+    /**
+     * Sends once more, on a new connection, a request that a pooled connection lost before any byte
+     * of an answer: the service closes a connection after refusing a request whose body it did not
+     * read, and the JDK client can pick that connection for the next request before it sees the close
+     * (see docs/not-done.md). A request that was answered is never sent again.
+     */
+    private HttpResponse<String> sendOnce(HttpRequest request) throws IOException, InterruptedException {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            if (!unanswered(e)) {
+                throw e;
+            }
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
+    private static boolean unanswered(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("header parser received no bytes")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public Response send(HttpRequest request) {
         try {
-            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = sendOnce(request);
             return new Response(
                     r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
         } catch (IOException e) {
