@@ -16,7 +16,9 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.HfParameters;
+import dev.sublinear.training.model.PretrainedBlock;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.TensorInfo;
 import java.io.IOException;
@@ -24,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -43,7 +46,7 @@ import java.util.regex.Pattern;
  * output into q, k, v, scores q k^T / sqrt(head_dim) with key j hidden from query i when j &gt; i,
  * softmax, then c_proj. MLP: c_proj(gelu_new(c_fc(x))), gelu_new being GELU's tanh approximation.
  */
-public final class Gpt2LMHeadModel extends AbstractBlock {
+public final class Gpt2LMHeadModel extends AbstractBlock implements PretrainedBlock {
 
     /** The prefix of every parameter name, as in GPT2LMHeadModel's state dict. */
     public static final String PREFIX = "transformer.";
@@ -109,12 +112,24 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
         return config;
     }
 
+    @Override
+    public TaskType task() {
+        return TaskType.CAUSAL_LM;
+    }
+
+    @Override
+    public int contextLength() {
+        return config.nPositions();
+    }
+
     /** Every parameter by its Hugging Face name, in the order of GPT2LMHeadModel's state dict. */
+    @Override
     public Map<String, Parameter> hfParameters() {
         return parameters.byName();
     }
 
     /** The shape of every parameter, by Hugging Face name, as the config defines it. */
+    @Override
     public Map<String, Shape> hfShapes() {
         return parameters.shapes();
     }
@@ -147,7 +162,8 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
      * {@link #loadWeights(NDManager, Map)}: a name given twice (with and without the prefix), missing,
      * unexpected or misshaped is refused, naming it, before any parameter is set.
      */
-    public void loadCheckpoint(NDManager manager, SafetensorsReader reader) throws IOException {
+    @Override
+    public Set<String> loadCheckpoint(NDManager manager, SafetensorsReader reader) throws IOException {
         Map<String, String> keyByName = new LinkedHashMap<>();
         Map<String, Shape> given = new LinkedHashMap<>();
         List<String> twice = new ArrayList<>();
@@ -188,6 +204,7 @@ public final class Gpt2LMHeadModel extends AbstractBlock {
             }
             parameters.setAll(manager, arrays);
         }
+        return Set.of();
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fields of a Hugging Face llama, qwen2 or qwen3 {@code config.json} that the forward depends on,
@@ -29,6 +30,8 @@ import java.util.List;
  * @param tieWordEmbeddings {@code tie_word_embeddings}: the LM head is embed_tokens
  * @param llama3Scaling the {@code llama3} {@code rope_scaling} (Llama 3.1 and later), or null for the
  *     default RoPE
+ * @param maxPositionEmbeddings {@code max_position_embeddings}, the longest sequence the model was
+ *     trained for
  */
 public record LlamaConfig(
         String modelType,
@@ -46,7 +49,8 @@ public record LlamaConfig(
         boolean mlpBias,
         boolean qkNorm,
         boolean tieWordEmbeddings,
-        Llama3Scaling llama3Scaling) {
+        Llama3Scaling llama3Scaling,
+        int maxPositionEmbeddings) {
 
     /**
      * The {@code llama3} rope type, as transformers' {@code _compute_llama3_parameters} applies it:
@@ -88,6 +92,10 @@ public record LlamaConfig(
     /** The model types this block computes. */
     public static final List<String> MODEL_TYPES = List.of("llama", "qwen2", "qwen3");
 
+    /** transformers' defaults when a config omits max_position_embeddings. */
+    private static final Map<String, Integer> DEFAULT_MAX_POSITIONS =
+            Map.of("llama", 2048, "qwen2", 32768, "qwen3", 32768);
+
     private static final List<String> LLAMA3_KEYS = List.of(
             "rope_type",
             "type",
@@ -110,6 +118,7 @@ public record LlamaConfig(
         require(headDim > 0 && headDim % 2 == 0, "head_dim (even, for RoPE)", headDim);
         require(rmsNormEps > 0, "rms_norm_eps", rmsNormEps);
         require(ropeTheta > 0, "rope_theta", ropeTheta);
+        require(maxPositionEmbeddings > 1, "max_position_embeddings", maxPositionEmbeddings);
     }
 
     /** Reads {@code config.json}; see {@link #parse(String)}. */
@@ -121,6 +130,7 @@ public record LlamaConfig(
      * Parses a Hugging Face llama, qwen2 or qwen3 config. {@code model_type}, {@code vocab_size},
      * {@code hidden_size}, {@code intermediate_size}, {@code num_hidden_layers} and {@code
      * num_attention_heads} are required; the rest default as in transformers: {@code
+     * max_position_embeddings} to 2048 (llama) or 32768 (qwen2, qwen3), {@code
      * num_key_value_heads} to num_attention_heads, {@code head_dim} to hidden_size /
      * num_attention_heads, {@code rms_norm_eps} to 1e-6, {@code rope_theta} to 10000, {@code
      * attention_bias}, {@code mlp_bias} and {@code tie_word_embeddings} to false. What this block does
@@ -221,7 +231,10 @@ public record LlamaConfig(
                 mlpBias,
                 modelType.equals("qwen3"),
                 flag(root, "tie_word_embeddings", false),
-                scaling);
+                scaling,
+                present(root, "max_position_embeddings")
+                        ? integer(root, "max_position_embeddings")
+                        : DEFAULT_MAX_POSITIONS.get(modelType));
     }
 
     private static boolean present(JsonObject root, String name) {

@@ -16,12 +16,15 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.HfParameters;
+import dev.sublinear.training.model.PretrainedBlock;
 import dev.sublinear.training.weights.SafetensorsReader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The llama family with its language-model head: computes what transformers' {@code
@@ -46,7 +49,7 @@ import java.util.Map;
  * LlamaConfig.Llama3Scaling} says), scores q k^T / sqrt(head_dim) with key j hidden from query i when j &gt; i,
  * softmax, then o_proj over the concatenated heads.
  */
-public final class LlamaForCausalLM extends AbstractBlock {
+public final class LlamaForCausalLM extends AbstractBlock implements PretrainedBlock {
 
     /** Added to the scores of future keys; softmax turns it into exactly 0 without NaN from -inf. */
     private static final float FORBIDDEN = -1e9f;
@@ -116,12 +119,24 @@ public final class LlamaForCausalLM extends AbstractBlock {
         return config;
     }
 
+    @Override
+    public TaskType task() {
+        return TaskType.CAUSAL_LM;
+    }
+
+    @Override
+    public int contextLength() {
+        return config.maxPositionEmbeddings();
+    }
+
     /** Every parameter by its Hugging Face name, in the order of the model's state dict. */
+    @Override
     public Map<String, Parameter> hfParameters() {
         return parameters.byName();
     }
 
     /** The shape of every parameter, by Hugging Face name, as the config defines it. */
+    @Override
     public Map<String, Shape> hfShapes() {
         return parameters.shapes();
     }
@@ -143,6 +158,16 @@ public final class LlamaForCausalLM extends AbstractBlock {
      */
     public void loadWeights(NDManager manager, SafetensorsReader reader) throws IOException {
         parameters.load(manager, reader);
+    }
+
+    /**
+     * Sets every parameter from a checkpoint as transformers saves it: the names of {@link
+     * #hfParameters()}, strictly (see {@link #loadWeights(NDManager, Map)}).
+     */
+    @Override
+    public Set<String> loadCheckpoint(NDManager manager, SafetensorsReader reader) throws IOException {
+        loadWeights(manager, reader);
+        return Set.of();
     }
 
     @Override

@@ -56,7 +56,7 @@ class LlamaReferenceTest {
     void llamaMatchesTorch() throws IOException {
         LlamaConfig config = config("llama");
         assertEquals(
-                new LlamaConfig("llama", 100, 32, 64, 2, 4, 2, 8, 1e-6, 500, true, true, true, false, false, null),
+                new LlamaConfig("llama", 100, 32, 64, 2, 4, 2, 8, 1e-6, 500, true, true, true, false, false, null, 64),
                 config);
         assertLogProbabilitiesMatch("llama");
     }
@@ -65,7 +65,8 @@ class LlamaReferenceTest {
     void qwen2MatchesTorch() throws IOException {
         LlamaConfig config = config("qwen2");
         assertEquals(
-                new LlamaConfig("qwen2", 100, 32, 64, 2, 4, 2, 8, 1e-5, 10000, true, false, false, false, true, null),
+                new LlamaConfig(
+                        "qwen2", 100, 32, 64, 2, 4, 2, 8, 1e-5, 10000, true, false, false, false, true, null, 64),
                 config);
         assertLogProbabilitiesMatch("qwen2");
     }
@@ -74,7 +75,8 @@ class LlamaReferenceTest {
     void qwen3MatchesTorch() throws IOException {
         LlamaConfig config = config("qwen3");
         assertEquals(
-                new LlamaConfig("qwen3", 100, 32, 64, 2, 4, 2, 16, 1e-6, 1e6, false, false, false, true, false, null),
+                new LlamaConfig(
+                        "qwen3", 100, 32, 64, 2, 4, 2, 16, 1e-6, 1e6, false, false, false, true, false, null, 64),
                 config);
         assertLogProbabilitiesMatch("qwen3");
     }
@@ -191,7 +193,8 @@ class LlamaReferenceTest {
                 + " \"intermediate_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4";
         LlamaConfig defaults = LlamaConfig.parse(base + "}");
         assertEquals(
-                new LlamaConfig("llama", 100, 32, 64, 2, 4, 4, 8, 1e-6, 10000, false, false, false, false, false, null),
+                new LlamaConfig(
+                        "llama", 100, 32, 64, 2, 4, 4, 8, 1e-6, 10000, false, false, false, false, false, null, 64),
                 defaults);
         assertEquals(
                 250000.0,
