@@ -261,7 +261,7 @@ public final class DatasetReader {
     private void checkLength(String file, Example example, List<DataProblem> problems, List<DataProblem> warnings) {
         int tokens;
         if (example instanceof Example.Completion c) {
-            int prompt = 2 + tokenizer.encode(c.prompt()).length; // BOS prompt SEP
+            int prompt = framing() + tokenizer.promptEnd().length + tokenizer.encode(c.prompt()).length;
             if (prompt >= contextLength) {
                 problems.add(new DataProblem(
                         file,
@@ -273,9 +273,9 @@ public final class DatasetReader {
             }
             tokens = prompt + tokenizer.encode(c.completion()).length + 1;
         } else if (example instanceof Example.Text t) {
-            tokens = tokenizer.encode(t.text()).length + 2;
+            tokens = framing() + tokenizer.encode(t.text()).length + 1;
         } else {
-            tokens = tokenizer.encode(((Example.Labeled) example).text()).length + 1;
+            tokens = framing() + tokenizer.encode(((Example.Labeled) example).text()).length;
         }
         int limit = example instanceof Example.Labeled ? contextLength : contextLength + 1;
         if (tokens > limit && warnings.size() < MAX_PROBLEMS) {
@@ -285,6 +285,11 @@ public final class DatasetReader {
                     null,
                     "is " + tokens + " tokens long and is truncated to the model's context of " + contextLength));
         }
+    }
+
+    /** The special tokens around every input (see {@link Tokenizer#inputPrefix()}). */
+    private int framing() {
+        return tokenizer.inputPrefix().length + tokenizer.inputSuffix().length;
     }
 
     private static String firstSentence(Exception e) {

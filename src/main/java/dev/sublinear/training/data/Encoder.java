@@ -28,15 +28,12 @@ public final class Encoder {
 
     public Encoded encode(Example example) {
         if (example instanceof Example.Completion c) {
-            return causal(
-                    concat(new int[] {tokenizer.bosId()}, tokenizer.encode(c.prompt()), new int[] {
-                        tokenizer.separatorId()
-                    }),
-                    concat(tokenizer.encode(c.completion()), new int[] {tokenizer.eosId()}));
+            return causal(prompt(c.prompt()), concat(tokenizer.encode(c.completion()), new int[] {tokenizer.eosId()}));
         }
         if (example instanceof Example.Text t) {
             return causal(
-                    new int[] {tokenizer.bosId()}, concat(tokenizer.encode(t.text()), new int[] {tokenizer.eosId()}));
+                    tokenizer.inputPrefix(),
+                    concat(tokenizer.encode(t.text()), tokenizer.inputSuffix(), new int[] {tokenizer.eosId()}));
         }
         return classification((Example.Labeled) example);
     }
@@ -59,10 +56,7 @@ public final class Encoder {
     }
 
     private Encoded classification(Example.Labeled l) {
-        int[] sequence = concat(new int[] {tokenizer.bosId()}, tokenizer.encode(l.text()));
-        if (sequence.length > contextLength) {
-            sequence = Arrays.copyOf(sequence, contextLength);
-        }
+        int[] sequence = textForClassification(l.text());
         int label = labels.indexOf(l.label());
         if (label < 0) {
             throw new IllegalArgumentException("label '" + l.label() + "' is not one of the model's labels " + labels);
@@ -70,10 +64,15 @@ public final class Encoder {
         return new Encoded(sequence, null, null, label);
     }
 
-    /** Encodes a prompt for generation: BOS prompt SEP. */
+    /** A prompt as the model sees it before its completion: prefix, prompt, suffix, prompt end. */
+    private int[] prompt(String prompt) {
+        return concat(
+                tokenizer.inputPrefix(), tokenizer.encode(prompt), tokenizer.inputSuffix(), tokenizer.promptEnd());
+    }
+
+    /** Encodes a prompt for generation, as {@link #encode} frames a prompt before its completion. */
     public int[] promptForGeneration(String prompt) {
-        int[] sequence =
-                concat(new int[] {tokenizer.bosId()}, tokenizer.encode(prompt), new int[] {tokenizer.separatorId()});
+        int[] sequence = prompt(prompt);
         if (sequence.length > contextLength) {
             // keep the end of a long prompt: it is what the next token depends on most
             sequence = Arrays.copyOfRange(sequence, sequence.length - contextLength, sequence.length);
@@ -81,10 +80,16 @@ public final class Encoder {
         return sequence;
     }
 
-    /** Encodes a text for classification: BOS text, cut to the context. */
+    /**
+     * Encodes a text for classification: prefix, text, suffix; a text too long for the context is cut,
+     * keeping the suffix, as transformers' truncation keeps BERT's closing [SEP].
+     */
     public int[] textForClassification(String text) {
-        int[] sequence = concat(new int[] {tokenizer.bosId()}, tokenizer.encode(text));
-        return sequence.length > contextLength ? Arrays.copyOf(sequence, contextLength) : sequence;
+        int[] prefix = tokenizer.inputPrefix();
+        int[] suffix = tokenizer.inputSuffix();
+        int[] body = tokenizer.encode(text);
+        int room = Math.max(0, contextLength - prefix.length - suffix.length);
+        return concat(prefix, body.length > room ? Arrays.copyOf(body, room) : body, suffix);
     }
 
     private static int[] concat(int[]... parts) {

@@ -23,6 +23,28 @@ public interface Tokenizer {
     /** Separates a prompt from its completion. */
     int separatorId();
 
+    /**
+     * The special tokens that open a model input, as the model was trained to see them: our BOS; for
+     * a Hugging Face tokenizer what its post-processor puts before a text (llama's BOS, BERT's [CLS],
+     * nothing for GPT-2 or Qwen).
+     */
+    default int[] inputPrefix() {
+        return new int[] {bosId()};
+    }
+
+    /** The special tokens that close a model input: none of ours; BERT's [SEP]. */
+    default int[] inputSuffix() {
+        return new int[0];
+    }
+
+    /**
+     * What separates a prompt from its completion: our separator token; nothing for a Hugging Face
+     * model, whose fine-tuning recipes (TRL's prompt-completion data) concatenate the two.
+     */
+    default int[] promptEnd() {
+        return new int[] {separatorId()};
+    }
+
     /** The ids of {@code text}, without special tokens. */
     int[] encode(String text);
 

@@ -52,11 +52,18 @@ public final class LoadedModel implements AutoCloseable {
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final Model model;
+    private final PretrainedFiles pretrained;
 
     private LoadedModel(ModelConfig config, Model model) {
+        this(config, tokenizer(config.tokenizer()), model, null);
+    }
+
+    /** A model of a Hugging Face architecture ({@code pretrained} non-null) or of ours. */
+    LoadedModel(ModelConfig config, Tokenizer tokenizer, Model model, PretrainedFiles pretrained) {
         this.config = config;
-        this.tokenizer = tokenizer(config.tokenizer());
+        this.tokenizer = tokenizer;
         this.model = model;
+        this.pretrained = pretrained;
     }
 
     /** A new model of {@code config}, its parameters initialised from {@code seed}. */
@@ -76,8 +83,11 @@ public final class LoadedModel implements AutoCloseable {
         return new LoadedModel(config, model);
     }
 
-    /** Loads a model saved by {@link #save}. */
+    /** Loads a model saved by {@link #save}, or a Hugging Face model directory. */
     public static LoadedModel load(Path directory, Device device) throws IOException {
+        if (PretrainedModels.isPretrained(directory)) {
+            return PretrainedModels.load(directory, device);
+        }
         ModelConfig config = readConfig(directory.resolve(CONFIG_FILE));
         try (InputStream in = Files.newInputStream(directory.resolve(PARAMETERS_FILE))) {
             return load(config, in, device);
@@ -106,7 +116,12 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /** Saves the model: a Hugging Face model as its directory, ours as config.json and model.params. */
     public void save(Path directory) throws IOException {
+        if (pretrained != null) {
+            PretrainedModels.save(this, directory);
+            return;
+        }
         Files.createDirectories(directory);
         Files.writeString(directory.resolve(CONFIG_FILE), GSON.toJson(config), StandardCharsets.UTF_8);
         try (OutputStream out = Files.newOutputStream(directory.resolve(PARAMETERS_FILE))) {
@@ -125,11 +140,14 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /**
-     * Parses and checks a configuration.
+     * Parses and checks a configuration: ours, or a Hugging Face {@code config.json}, summarised.
      *
      * @throws IllegalArgumentException if the JSON is not a valid configuration
      */
     public static ModelConfig parseConfig(String json) {
+        if (PretrainedFamily.isPretrained(json)) {
+            return PretrainedFamily.of(json).summary(json);
+        }
         ModelConfig config;
         try {
             config = GSON.fromJson(json, ModelConfig.class);
@@ -161,6 +179,11 @@ public final class LoadedModel implements AutoCloseable {
 
     public Tokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** The Hugging Face files this model came with, or null for a model of our own architecture. */
+    public PretrainedFiles pretrained() {
+        return pretrained;
     }
 
     public Model model() {
@@ -357,5 +380,12 @@ public final class LoadedModel implements AutoCloseable {
     @Override
     public void close() {
         model.close();
+        if (tokenizer instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the tokenizer failed", e);
+            }
+        }
     }
 }

@@ -5,12 +5,15 @@ import com.google.gson.Gson;
 import dev.sublinear.optimizer.StatefulOptimizer;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelConfig;
+import dev.sublinear.training.model.PretrainedFiles;
+import dev.sublinear.training.model.PretrainedModels;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
@@ -29,6 +32,10 @@ public final class Checkpoint {
     static final String PARAMETERS = LoadedModel.PARAMETERS_FILE;
     static final String CONFIG = LoadedModel.CONFIG_FILE;
     static final String OPTIMIZER = "optimizer.state";
+    /** A Hugging Face model's carried files, under their names, and its weights' stored types. */
+    static final String PRETRAINED = "pretrained/";
+
+    static final String WEIGHT_TYPES = "weight_types.json";
     private static final Gson GSON = new Gson();
     /** Largest entry read back (a checkpoint of lm-small is about 45 MB). */
     private static final long MAX_ENTRY_BYTES = 2L << 30;
@@ -40,8 +47,7 @@ public final class Checkpoint {
 
     /** The model saved in checkpoint {@code name}: for inference, download or a new run. */
     public static LoadedModel loadModel(CheckpointStore store, String name, Device device) throws IOException {
-        Contents contents = read(store, name);
-        return LoadedModel.load(contents.config(), contents.parametersStream(), device);
+        return read(store, name).model(device);
     }
 
     static String name(int step) {
@@ -54,6 +60,16 @@ public final class Checkpoint {
             ZipOutputStream zip = new ZipOutputStream(out);
             entry(zip, STATE, GSON.toJson(position).getBytes(StandardCharsets.UTF_8));
             entry(zip, CONFIG, model.configJson().getBytes(StandardCharsets.UTF_8));
+            PretrainedFiles pretrained = model.pretrained();
+            if (pretrained != null) {
+                for (Map.Entry<String, byte[]> file : pretrained.files().entrySet()) {
+                    entry(zip, PRETRAINED + file.getKey(), file.getValue());
+                }
+                entry(
+                        zip,
+                        PRETRAINED + WEIGHT_TYPES,
+                        pretrained.weightTypesJson().getBytes(StandardCharsets.UTF_8));
+            }
             zip.putNextEntry(new ZipEntry(PARAMETERS));
             model.writeParameters(zip);
             zip.closeEntry();
@@ -66,11 +82,23 @@ public final class Checkpoint {
         });
     }
 
-    /** A checkpoint read back into memory. */
-    record Contents(Position position, ModelConfig config, byte[] parameters, byte[] optimizerState) {
+    /** A checkpoint read back into memory; {@code pretrained} is null for a model of ours. */
+    record Contents(
+            Position position,
+            ModelConfig config,
+            PretrainedFiles pretrained,
+            byte[] parameters,
+            byte[] optimizerState) {
 
         InputStream parametersStream() {
             return new ByteArrayInputStream(parameters);
+        }
+
+        /** The model as it was saved. */
+        LoadedModel model(Device device) throws IOException {
+            return pretrained == null
+                    ? LoadedModel.load(config, parametersStream(), device)
+                    : PretrainedModels.load(pretrained, parametersStream(), device);
         }
     }
 
@@ -94,7 +122,29 @@ public final class Checkpoint {
         } catch (IllegalArgumentException e) {
             throw new IOException("checkpoint " + name + " has an invalid model configuration: " + e.getMessage(), e);
         }
-        return new Contents(position, config, entries.get(PARAMETERS), entries.get(OPTIMIZER));
+        return new Contents(position, config, pretrained(entries), entries.get(PARAMETERS), entries.get(OPTIMIZER));
+    }
+
+    private static PretrainedFiles pretrained(Map<String, byte[]> entries) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        entries.forEach((name, bytes) -> {
+            if (name.startsWith(PRETRAINED) && !name.equals(PRETRAINED + WEIGHT_TYPES)) {
+                files.put(name.substring(PRETRAINED.length()), bytes);
+            }
+        });
+        if (files.isEmpty()) {
+            return null;
+        }
+        byte[] types = entries.get(PRETRAINED + WEIGHT_TYPES);
+        try {
+            return new PretrainedFiles(
+                    files,
+                    types == null
+                            ? Map.of()
+                            : PretrainedFiles.parseWeightTypes(new String(types, StandardCharsets.UTF_8)));
+        } catch (RuntimeException e) {
+            throw new IOException("checkpoint has invalid Hugging Face files: " + e.getMessage(), e);
+        }
     }
 
     private static void entry(ZipOutputStream zip, String name, byte[] bytes) throws IOException {

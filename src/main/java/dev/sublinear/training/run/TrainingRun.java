@@ -15,10 +15,13 @@ import dev.sublinear.training.data.Encoder.Encoded;
 import dev.sublinear.training.data.Example;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.data.Tokenizer;
 import dev.sublinear.training.data.TrainingData;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.ModelConfig;
+import dev.sublinear.training.model.PretrainedModels;
+import dev.sublinear.training.tokenizer.HfTokenizer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,7 +64,7 @@ public final class TrainingRun {
             base = Checkpoint.read(from.store(), from.name());
         }
         ModelConfig config = plannedConfig(resume, base);
-        TrainingData data = readData(config);
+        TrainingData data = readData(config, resume != null ? resume : base);
         control.checkMemory(0);
         data.warnings().forEach(listener::onWarning);
         if (resume == null
@@ -157,7 +160,7 @@ public final class TrainingRun {
     private LoadedModel startingModel(ModelConfig config, Checkpoint.Contents contents) throws IOException {
         Device device = devices()[0];
         if (contents != null) {
-            return LoadedModel.load(contents.config(), contents.parametersStream(), device);
+            return contents.model(device);
         }
         if (spec.baseModel() instanceof ModelSource.Saved saved) {
             return LoadedModel.load(saved.directory(), device);
@@ -165,9 +168,21 @@ public final class TrainingRun {
         return LoadedModel.create(config, spec.seed(), device);
     }
 
-    private TrainingData readData(ModelConfig config) throws IOException, InvalidDataException {
-        DatasetReader reader =
-                new DatasetReader(spec.task(), new ByteTokenizer(), config.contextLength(), MIN_TRAINING_EXAMPLES);
+    /** Reads the data with the model's own tokenizer, so that lengths are counted in its tokens. */
+    private TrainingData readData(ModelConfig config, Checkpoint.Contents contents)
+            throws IOException, InvalidDataException {
+        if (!HfTokenizer.TYPE.equals(config.tokenizer())) {
+            return readData(config, new ByteTokenizer());
+        }
+        try (HfTokenizer tokenizer = contents != null
+                ? PretrainedModels.tokenizer(contents.pretrained())
+                : HfTokenizer.load(((ModelSource.Saved) spec.baseModel()).directory())) {
+            return readData(config, tokenizer);
+        }
+    }
+
+    private TrainingData readData(ModelConfig config, Tokenizer tokenizer) throws IOException, InvalidDataException {
+        DatasetReader reader = new DatasetReader(spec.task(), tokenizer, config.contextLength(), MIN_TRAINING_EXAMPLES);
         try (InputStream training = Files.newInputStream(spec.trainingFile());
                 InputStream validation =
                         spec.validationFile() == null ? null : Files.newInputStream(spec.validationFile())) {

@@ -38,6 +38,9 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     public static final String TOKENIZER_JSON = "tokenizer.json";
     public static final String TOKENIZER_CONFIG_JSON = "tokenizer_config.json";
 
+    /** A text every vocabulary encodes to ordinary tokens, to see what special tokens frame it. */
+    private static final String PROBE = "probe";
+
     private final Path file;
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabularySize;
@@ -45,6 +48,8 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private final OptionalInt eos;
     private final OptionalInt pad;
     private final OptionalInt separator;
+    private final int[] prefix;
+    private final int[] suffix;
 
     private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, int vocabularySize, Map<String, OptionalInt> ids) {
         this.file = file;
@@ -54,6 +59,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         this.eos = ids.get("eos_token");
         this.pad = ids.get("pad_token");
         this.separator = ids.get("sep_token");
+        // what the post-processor wraps a text in: found around a probe text encoded both ways
+        int[] plain = encode(PROBE);
+        int[] framed = encodeWithSpecialTokens(PROBE);
+        int at = indexOf(framed, plain);
+        this.prefix = at < 0 ? new int[0] : Arrays.copyOf(framed, at);
+        this.suffix = at < 0 ? new int[0] : Arrays.copyOfRange(framed, at + plain.length, framed.length);
     }
 
     /**
@@ -75,6 +86,10 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         Map<String, Integer> tokens = new HashMap<>();
         int vocabularySize = vocabulary(file, json, tokens);
         Map<String, OptionalInt> special = specialTokens(directory.resolve(TOKENIZER_CONFIG_JSON), tokens);
+        for (String model : new String[] {"generation_config.json", "config.json"}) {
+            // transformers takes a model's end of text from its configs when the tokenizer names none
+            modelTokenIds(directory.resolve(model), vocabularySize, special);
+        }
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
@@ -121,9 +136,26 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         return separator;
     }
 
+    /** The pad token, else the end-of-text token (GPT-2 has no pad: transformers' recipes pad with EOS), else 0. */
     @Override
     public int padId() {
-        return required(pad, "pad_token");
+        return pad.orElse(eos.orElse(0));
+    }
+
+    @Override
+    public int[] inputPrefix() {
+        return prefix.clone();
+    }
+
+    @Override
+    public int[] inputSuffix() {
+        return suffix.clone();
+    }
+
+    /** Nothing: a Hugging Face model's prompt and completion are concatenated. */
+    @Override
+    public int[] promptEnd() {
+        return new int[0];
     }
 
     @Override
@@ -177,6 +209,15 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
                     + " (or it is not a token of " + file + ")");
         }
         return id.getAsInt();
+    }
+
+    private static int indexOf(int[] whole, int[] part) {
+        for (int i = 0; i + part.length <= whole.length; i++) {
+            if (Arrays.equals(whole, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static int[] ids(Encoding encoding) {
@@ -243,6 +284,30 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             throw new IOException(file + ": an empty vocabulary");
         }
         return max + 1;
+    }
+
+    /** Fills {@code bos_token} and {@code eos_token} not yet known from a model config's token ids. */
+    private static void modelTokenIds(Path config, int vocabularySize, Map<String, OptionalInt> ids)
+            throws IOException {
+        if (!Files.isRegularFile(config)) {
+            return;
+        }
+        JsonObject json = readObject(config);
+        for (String name : new String[] {"bos_token", "eos_token"}) {
+            JsonElement value = json.get(name + "_id");
+            if (value != null && value.isJsonArray() && !value.getAsJsonArray().isEmpty()) {
+                value = value.getAsJsonArray().get(0); // several stop tokens: the first is the end of text
+            }
+            if (ids.get(name).isEmpty()
+                    && value != null
+                    && value.isJsonPrimitive()
+                    && value.getAsJsonPrimitive().isNumber()) {
+                int id = value.getAsInt();
+                if (id >= 0 && id < vocabularySize) {
+                    ids.put(name, OptionalInt.of(id));
+                }
+            }
+        }
     }
 
     private static Map<String, OptionalInt> specialTokens(Path config, Map<String, Integer> tokens) throws IOException {

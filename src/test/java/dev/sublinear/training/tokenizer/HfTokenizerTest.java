@@ -95,10 +95,10 @@ class HfTokenizerTest {
         assertThat(gpt2.bosId()).isEqualTo(50256);
         assertThat(gpt2.eosId()).isEqualTo(50256);
         assertThat(gpt2.pad()).isEmpty();
-        assertThatThrownBy(gpt2::padId)
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("tokenizer_config.json")
-                .hasMessageContaining("pad_token");
+        assertThat(gpt2.padId()).as("no pad token: padded with the end of text").isEqualTo(50256);
+        assertThat(gpt2.inputPrefix()).as("GPT-2's post-processor adds nothing").isEmpty();
+        assertThat(gpt2.inputSuffix()).isEmpty();
+        assertThat(gpt2.promptEnd()).isEmpty();
         assertThat(gpt2.type()).isEqualTo(HfTokenizer.TYPE);
     }
 

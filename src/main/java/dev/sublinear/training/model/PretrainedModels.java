@@ -1,0 +1,164 @@
+package dev.sublinear.training.model;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.sublinear.training.tokenizer.HfTokenizer;
+import dev.sublinear.training.weights.SafetensorsReader;
+import dev.sublinear.training.weights.SafetensorsWriter;
+import dev.sublinear.training.weights.WeightFileException;
+import dev.sublinear.training.weights.WeightType;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Hugging Face model directories in and out of {@link LoadedModel}: loading one (config, weights
+ * in any stored type as float32 master weights, tokenizer), and saving a model back as the directory
+ * transformers' {@code from_pretrained} reads, its weights under their names in the types they came in.
+ */
+public final class PretrainedModels {
+
+    /** Shapes for {@code initialize}: the blocks size their parameters from their configs, not from these. */
+    private static final Shape[] INPUT_SHAPES = {new Shape(1, 1), new Shape(1, 1)};
+
+    private PretrainedModels() {}
+
+    /** Whether {@code directory} holds a Hugging Face model (its config.json has a model_type). */
+    public static boolean isPretrained(Path directory) throws IOException {
+        Path config = directory.resolve(PretrainedFiles.CONFIG);
+        return Files.isRegularFile(config)
+                && Files.size(config) <= PretrainedFiles.MAX_FILE_BYTES
+                && PretrainedFamily.isPretrained(Files.readString(config));
+    }
+
+    /**
+     * Loads the Hugging Face model in {@code directory}: its {@code config.json}, its safetensors
+     * (one file or shards with their index) checked name by name and shape by shape before any data
+     * is read, and its {@code tokenizer.json}.
+     *
+     * @throws IOException naming the file (and the key) at fault; an {@link IllegalArgumentException}
+     *     from the config or the weights is reported as one
+     */
+    public static LoadedModel load(Path directory, Device device) throws IOException {
+        try (SafetensorsReader weights = SafetensorsReader.open(directory)) {
+            PretrainedFiles files = PretrainedFiles.read(directory, weights);
+            PretrainedFamily family = family(files);
+            PretrainedBlock block = block(family, files);
+            Model model = Model.newInstance("sublinear", device);
+            try {
+                model.setBlock(block);
+                try {
+                    block.loadCheckpoint(model.getNDManager(), weights);
+                } catch (IllegalArgumentException e) {
+                    throw new WeightFileException(weightsFile(directory), null, e.getMessage(), e);
+                }
+                block.initialize(model.getNDManager(), DataType.FLOAT32, INPUT_SHAPES);
+                HfTokenizer tokenizer = HfTokenizer.load(directory);
+                return new LoadedModel(family.summary(files.configJson()), tokenizer, model, files);
+            } catch (IOException | RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Loads a Hugging Face model from its files and parameters in DJL's format, as a checkpoint keeps
+     * them (float32 master weights, for an exact resume).
+     */
+    public static LoadedModel load(PretrainedFiles files, InputStream parameters, Device device) throws IOException {
+        PretrainedFamily family = family(files);
+        PretrainedBlock block = block(family, files);
+        Model model = Model.newInstance("sublinear", device);
+        try {
+            model.setBlock(block);
+            block.initialize(model.getNDManager(), DataType.FLOAT32, INPUT_SHAPES);
+            block.loadParameters(model.getNDManager(), new DataInputStream(parameters));
+            return new LoadedModel(family.summary(files.configJson()), tokenizer(files), model, files);
+        } catch (MalformedModelException | RuntimeException e) {
+            model.close();
+            throw new IOException("model parameters do not fit the configuration: " + e.getMessage(), e);
+        } catch (IOException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Saves {@code model} as a Hugging Face directory: its carried files, {@code config.json} naming
+     * the architecture, and its weights as safetensors ({@code __metadata__ {"format": "pt"}}, header
+     * padded to 8 bytes, shards past 5 GB with their index), each in the type it was loaded from.
+     */
+    static void save(LoadedModel model, Path directory) throws IOException {
+        PretrainedFiles files = model.pretrained();
+        PretrainedFamily family = family(files);
+        JsonObject config = PretrainedFamily.object(files.configJson());
+        if (!config.has("architectures")) {
+            JsonArray architectures = new JsonArray();
+            architectures.add(family.architecture());
+            config.add("architectures", architectures);
+            files = files.withConfig(config);
+        }
+        files.writeTo(directory);
+        Map<String, Parameter> parameters = ((PretrainedBlock) model.block()).hfParameters();
+        SafetensorsWriter writer = new SafetensorsWriter(WeightType.F32);
+        for (Map.Entry<String, Parameter> p : parameters.entrySet()) {
+            writer.add(
+                    p.getKey(),
+                    files.storedType(p.getKey()),
+                    p.getValue().getArray().getShape().getShape());
+        }
+        writer.write(
+                directory,
+                name -> FloatBuffer.wrap(parameters.get(name).getArray().toFloatArray()));
+    }
+
+    private static PretrainedFamily family(PretrainedFiles files) throws IOException {
+        try {
+            return PretrainedFamily.of(files.configJson());
+        } catch (IllegalArgumentException e) {
+            throw new WeightFileException(Path.of(PretrainedFiles.CONFIG), null, e.getMessage(), e);
+        }
+    }
+
+    /** The file that lists the weights: the index of a sharded model, else the one safetensors file. */
+    private static Path weightsFile(Path directory) {
+        Path index = Path.of(SafetensorsReader.INDEX_FILE);
+        return Files.exists(directory.resolve(index)) ? index : Path.of(SafetensorsReader.SINGLE_FILE);
+    }
+
+    private static PretrainedBlock block(PretrainedFamily family, PretrainedFiles files) throws IOException {
+        try {
+            return family.block(files.configJson());
+        } catch (IllegalArgumentException e) {
+            throw new WeightFileException(Path.of(PretrainedFiles.CONFIG), null, e.getMessage(), e);
+        }
+    }
+
+    /** The tokenizer of files held in memory: the tokenizers library reads them from a folder. */
+    public static HfTokenizer tokenizer(PretrainedFiles files) throws IOException {
+        Path folder = Files.createTempDirectory("sublinear-tokenizer-");
+        try {
+            files.writeTo(folder);
+            return HfTokenizer.load(folder);
+        } finally {
+            try (Stream<Path> walk = Files.walk(folder)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+}

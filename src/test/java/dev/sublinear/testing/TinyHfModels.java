@@ -1,0 +1,206 @@
+package dev.sublinear.testing;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.sublinear.training.tokenizer.Gpt2TokenizerJson;
+import dev.sublinear.training.weights.SafetensorsWriter;
+import dev.sublinear.training.weights.WeightType;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Tiny Hugging Face model directories with random weights, written as transformers would save them,
+ * for tests that need a whole model quickly: a byte-level BPE tokenizer in GPT-2's format (256 byte
+ * tokens, two merges, {@code th} = 256 and {@code er} = 257, and {@code <|endoftext|>} = 258),
+ * config.json and safetensors.
+ */
+public final class TinyHfModels {
+
+    public static final int VOCAB = 259;
+    public static final int END_OF_TEXT = 258;
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+    private TinyHfModels() {}
+
+    /** A 2-layer GPT-2 of width 32 and 64 positions, its weights stored as {@code type}. */
+    public static Path gpt2(Path directory, WeightType type, long seed) throws IOException {
+        Files.createDirectories(directory);
+        JsonObject config = new JsonObject();
+        config.addProperty("model_type", "gpt2");
+        config.addProperty("vocab_size", VOCAB);
+        config.addProperty("n_positions", 64);
+        config.addProperty("n_embd", 32);
+        config.addProperty("n_layer", 2);
+        config.addProperty("n_head", 4);
+        config.addProperty("activation_function", "gelu_new");
+        config.addProperty("layer_norm_epsilon", 1e-5);
+        config.addProperty("bos_token_id", END_OF_TEXT);
+        config.addProperty("eos_token_id", END_OF_TEXT);
+        config.addProperty("torch_dtype", type == WeightType.BF16 ? "bfloat16" : "float32");
+        Files.writeString(directory.resolve("config.json"), GSON.toJson(config));
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("transformer.wte.weight", new long[] {VOCAB, 32});
+        shapes.put("transformer.wpe.weight", new long[] {64, 32});
+        for (int i = 0; i < 2; i++) {
+            String h = "transformer.h." + i + ".";
+            shapes.put(h + "ln_1.weight", new long[] {32});
+            shapes.put(h + "ln_1.bias", new long[] {32});
+            shapes.put(h + "attn.c_attn.weight", new long[] {32, 96});
+            shapes.put(h + "attn.c_attn.bias", new long[] {96});
+            shapes.put(h + "attn.c_proj.weight", new long[] {32, 32});
+            shapes.put(h + "attn.c_proj.bias", new long[] {32});
+            shapes.put(h + "ln_2.weight", new long[] {32});
+            shapes.put(h + "ln_2.bias", new long[] {32});
+            shapes.put(h + "mlp.c_fc.weight", new long[] {32, 128});
+            shapes.put(h + "mlp.c_fc.bias", new long[] {128});
+            shapes.put(h + "mlp.c_proj.weight", new long[] {128, 32});
+            shapes.put(h + "mlp.c_proj.bias", new long[] {32});
+        }
+        shapes.put("transformer.ln_f.weight", new long[] {32});
+        shapes.put("transformer.ln_f.bias", new long[] {32});
+        writeWeights(directory, shapes, type, seed);
+        byteTokenizer(directory, false);
+        return directory;
+    }
+
+    /**
+     * A 2-layer qwen3 (q/k norms, explicit head_dim) or llama (a BOS the tokenizer adds, GQA, untied
+     * head) of width 32, its weights stored as {@code type}.
+     */
+    public static Path llama(Path directory, String modelType, WeightType type, long seed) throws IOException {
+        Files.createDirectories(directory);
+        boolean qwen3 = modelType.equals("qwen3");
+        int heads = 4;
+        int kvHeads = 2;
+        int headDim = qwen3 ? 16 : 8;
+        JsonObject config = new JsonObject();
+        config.addProperty("model_type", modelType);
+        config.addProperty("vocab_size", VOCAB + 1);
+        config.addProperty("hidden_size", 32);
+        config.addProperty("intermediate_size", 64);
+        config.addProperty("num_hidden_layers", 2);
+        config.addProperty("num_attention_heads", heads);
+        config.addProperty("num_key_value_heads", kvHeads);
+        config.addProperty("head_dim", headDim);
+        config.addProperty("max_position_embeddings", 64);
+        config.addProperty("rms_norm_eps", 1e-6);
+        config.addProperty("rope_theta", 10000.0);
+        config.addProperty("tie_word_embeddings", qwen3);
+        config.addProperty("eos_token_id", END_OF_TEXT);
+        config.addProperty("bos_token_id", VOCAB);
+        config.addProperty("torch_dtype", type == WeightType.BF16 ? "bfloat16" : "float32");
+        Files.writeString(directory.resolve("config.json"), GSON.toJson(config));
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("model.embed_tokens.weight", new long[] {VOCAB + 1, 32});
+        for (int i = 0; i < 2; i++) {
+            String l = "model.layers." + i + ".";
+            shapes.put(l + "self_attn.q_proj.weight", new long[] {(long) heads * headDim, 32});
+            shapes.put(l + "self_attn.k_proj.weight", new long[] {(long) kvHeads * headDim, 32});
+            shapes.put(l + "self_attn.v_proj.weight", new long[] {(long) kvHeads * headDim, 32});
+            shapes.put(l + "self_attn.o_proj.weight", new long[] {32, (long) heads * headDim});
+            if (qwen3) {
+                shapes.put(l + "self_attn.q_norm.weight", new long[] {headDim});
+                shapes.put(l + "self_attn.k_norm.weight", new long[] {headDim});
+            }
+            shapes.put(l + "mlp.gate_proj.weight", new long[] {64, 32});
+            shapes.put(l + "mlp.up_proj.weight", new long[] {64, 32});
+            shapes.put(l + "mlp.down_proj.weight", new long[] {32, 64});
+            shapes.put(l + "input_layernorm.weight", new long[] {32});
+            shapes.put(l + "post_attention_layernorm.weight", new long[] {32});
+        }
+        shapes.put("model.norm.weight", new long[] {32});
+        if (!qwen3) {
+            shapes.put("lm_head.weight", new long[] {VOCAB + 1, 32});
+        }
+        writeWeights(directory, shapes, type, seed);
+        byteTokenizer(directory, !qwen3);
+        return directory;
+    }
+
+    /**
+     * GPT-2's byte-level BPE; with {@code bos} a {@code <s>} token (id 259) that the
+     * post-processor puts before every text, as llama's tokenizers do.
+     */
+    private static void byteTokenizer(Path directory, boolean bos) throws IOException {
+        Path sources = Files.createTempDirectory("tiny-tokenizer-");
+        JsonObject encoder = new JsonObject();
+        List<Integer> bytes = byteOrder();
+        for (int b = 0; b < 256; b++) {
+            encoder.addProperty(String.valueOf(Character.toChars(bytes.get(b))), b);
+        }
+        encoder.addProperty("th", 256);
+        encoder.addProperty("er", 257);
+        encoder.addProperty(Gpt2TokenizerJson.END_OF_TEXT, END_OF_TEXT);
+        Files.writeString(sources.resolve("encoder.json"), encoder.toString());
+        Files.writeString(sources.resolve("vocab.bpe"), "#version: 0.2\nt h\ne r\n");
+        Gpt2TokenizerJson.write(sources.resolve("encoder.json"), sources.resolve("vocab.bpe"), directory);
+        if (!bos) {
+            return;
+        }
+        Path file = directory.resolve("tokenizer.json");
+        JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+        JsonObject token = new JsonObject();
+        token.addProperty("id", VOCAB);
+        token.addProperty("content", "<s>");
+        token.addProperty("single_word", false);
+        token.addProperty("lstrip", false);
+        token.addProperty("rstrip", false);
+        token.addProperty("normalized", false);
+        token.addProperty("special", true);
+        json.getAsJsonArray("added_tokens").add(token);
+        json.add("post_processor", JsonParser.parseString("""
+                {"type": "TemplateProcessing",
+                 "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                 "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                          {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                 "special_tokens": {"<s>": {"id": "<s>", "ids": [259], "tokens": ["<s>"]}}}"""));
+        Files.writeString(file, json.toString());
+        JsonObject tokenizerConfig = new JsonObject();
+        tokenizerConfig.addProperty("bos_token", "<s>");
+        tokenizerConfig.addProperty("eos_token", Gpt2TokenizerJson.END_OF_TEXT);
+        Files.writeString(directory.resolve("tokenizer_config.json"), tokenizerConfig.toString());
+    }
+
+    /** GPT-2's byte-to-character table: printable bytes map to themselves, the rest to 256 and up. */
+    private static List<Integer> byteOrder() {
+        Integer[] chars = new Integer[256];
+        int next = 256;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE && b <= 0xFF;
+            chars[b] = printable ? b : next++;
+        }
+        return List.of(chars);
+    }
+
+    private static void writeWeights(Path directory, Map<String, long[]> shapes, WeightType type, long seed)
+            throws IOException {
+        Random random = new Random(seed);
+        SafetensorsWriter writer = new SafetensorsWriter(type);
+        shapes.forEach(writer::add);
+        writer.write(directory, name -> {
+            long[] shape = shapes.get(name);
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            float[] values = new float[(int) n];
+            boolean norm = name.endsWith("norm.weight") || name.contains(".ln_") && name.endsWith(".weight");
+            for (int i = 0; i < values.length; i++) {
+                values[i] = norm
+                        ? 1f + 0.1f * (float) random.nextGaussian()
+                        : name.endsWith(".bias")
+                                ? 0.02f * (float) random.nextGaussian()
+                                : 0.2f * (float) random.nextGaussian();
+            }
+            return FloatBuffer.wrap(values);
+        });
+    }
+}
