@@ -3,6 +3,7 @@ package dev.sublinear.jobs;
 import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.models.ModelRecord;
 import dev.sublinear.training.data.TaskType;
+import java.nio.file.Path;
 
 /** What a job's {@code model} field names, resolved for its tenant. */
 public sealed interface BaseModel {
@@ -21,6 +22,9 @@ public sealed interface BaseModel {
 
     /** A checkpoint of an earlier (or running) job. */
     record FromCheckpoint(CheckpointRecord checkpoint, TaskType task) implements BaseModel {}
+
+    /** A Hugging Face model in the operator's models directory, read in place. */
+    record System(String name, Path directory, TaskType task) implements BaseModel {}
 
     /** A model archive uploaded with purpose {@code model}. */
     record Uploaded(FileRecord file, TaskType task) implements BaseModel {}

@@ -4,10 +4,15 @@ import dev.sublinear.jobs.common.InvalidRequestException;
 import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.files.FileService;
 import dev.sublinear.jobs.models.ModelService;
+import dev.sublinear.jobs.models.SystemModels;
 import dev.sublinear.training.model.ModelCatalog;
+import java.util.Optional;
 import org.springframework.stereotype.Component;
 
-/** Resolves a {@code model} field: a catalog name, {@code ft:…}, {@code ftckpt-…} or an uploaded {@code file-…}. */
+/**
+ * Resolves a {@code model} field: a catalog name, a model of the operator's models directory, {@code
+ * ft:…}, {@code ftckpt-…} or an uploaded {@code file-…}.
+ */
 @Component
 public class BaseModels {
 
@@ -15,9 +20,12 @@ public class BaseModels {
     private final JobCheckpoints checkpoints;
     private final FileService files;
     private final JobStore jobs;
+    private final SystemModels system;
 
-    public BaseModels(ModelService models, JobCheckpoints checkpoints, FileService files, JobStore jobs) {
+    public BaseModels(
+            ModelService models, JobCheckpoints checkpoints, FileService files, JobStore jobs, SystemModels system) {
         this.models = models;
+        this.system = system;
         this.checkpoints = checkpoints;
         this.files = files;
         this.jobs = jobs;
@@ -27,6 +35,11 @@ public class BaseModels {
     public BaseModel resolve(String tenantId, String model, String param) {
         if (ModelCatalog.names().contains(model)) {
             return new BaseModel.Catalog(model, ModelCatalog.taskOf(model));
+        }
+        Optional<SystemModels.SystemModel> operators = system.find(model);
+        if (operators.isPresent()) {
+            SystemModels.SystemModel m = operators.get();
+            return new BaseModel.System(m.name(), m.directory(), m.task());
         }
         if (model.startsWith("ft:")) {
             return models.find(tenantId, model)
@@ -55,6 +68,7 @@ public class BaseModels {
         return new InvalidRequestException(
                 param,
                 "no model '" + InvalidRequestException.echo(model) + "': use a catalog model " + ModelCatalog.names()
-                        + ", a fine-tuned model (ft:…), a checkpoint (ftckpt-…) or an uploaded model file");
+                        + ", a model of GET /v1/models, a fine-tuned model (ft:…), a checkpoint (ftckpt-…) or an"
+                        + " uploaded model file");
     }
 }

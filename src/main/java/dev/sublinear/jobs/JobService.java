@@ -20,6 +20,7 @@ import dev.sublinear.training.data.DatasetReader;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.data.TrainingData;
+import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.ModelConfig;
@@ -329,6 +330,9 @@ public class JobService {
             // a catalog classifier takes the training file's labels; fewer than two fail at validation
             return ModelCatalog.get(c.name(), labels.size() >= 2 ? labels : List.of("a", "b"))
                     .orElseThrow();
+        }
+        if (base instanceof BaseModel.System s) {
+            return LoadedModel.readConfig(s.directory().resolve(LoadedModel.CONFIG_FILE));
         }
         String key = base instanceof BaseModel.FineTuned f
                 ? f.model().artifactKey()

@@ -76,6 +76,9 @@ class JobRunner {
         if (base instanceof BaseModel.FineTuned f) {
             return new ModelSource.Saved(unpack(f.model().artifactKey(), workDirectory.resolve("base")));
         }
+        if (base instanceof BaseModel.System s) {
+            return new ModelSource.Saved(s.directory()); // the operator's copy, read in place
+        }
         if (base instanceof BaseModel.Uploaded u) {
             return new ModelSource.Saved(unpack(u.file().artifactKey(), workDirectory.resolve("base")));
         }

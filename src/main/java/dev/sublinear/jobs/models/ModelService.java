@@ -43,6 +43,7 @@ public class ModelService {
     private final LocalDirectories directories;
     private final Inference inference;
     private final JobsProperties properties;
+    private final SystemModels system;
     private final Map<String, LoadedModel> loaded = new LinkedHashMap<>(16, 0.75f, true);
 
     public ModelService(
@@ -51,8 +52,10 @@ public class ModelService {
             ArtifactStore artifacts,
             LocalDirectories directories,
             Inference inference,
-            JobsProperties properties) {
+            JobsProperties properties,
+            SystemModels system) {
         this.models = models;
+        this.system = system;
         this.inference = inference;
         this.properties = properties;
         this.jobs = jobs;
@@ -60,7 +63,10 @@ public class ModelService {
         this.directories = directories;
     }
 
-    /** A model as clients see it: {@code ownedBy} is "sublinear" for the catalog, the tenant otherwise. */
+    /**
+     * A model as clients see it: {@code ownedBy} is "sublinear" for the catalog, "system" for the
+     * operator's models directory, the tenant otherwise.
+     */
     public record ModelInfo(String id, TaskType task, String ownedBy, long createdAt, String baseModel, String jobId) {
 
         public String taskId() {
@@ -72,9 +78,11 @@ public class ModelService {
         List<ModelInfo> catalog = ModelCatalog.names().stream()
                 .map(n -> new ModelInfo(n, ModelCatalog.taskOf(n), "sublinear", 0, null, null))
                 .toList();
+        List<ModelInfo> operators =
+                system.list().stream().map(ModelService::info).toList();
         List<ModelInfo> fineTuned =
                 models.list(tenantId).stream().map(ModelService::info).toList();
-        return Stream.concat(catalog.stream(), fineTuned.stream()).toList();
+        return Stream.of(catalog, operators, fineTuned).flatMap(List::stream).toList();
     }
 
     /** The tenant's fine-tuned model, if it has one by that id (catalog models have no record). */
@@ -96,14 +104,18 @@ public class ModelService {
         if (ModelCatalog.names().contains(id)) {
             return new ModelInfo(id, ModelCatalog.taskOf(id), "sublinear", 0, null, null);
         }
+        Optional<SystemModels.SystemModel> operators = system.find(id);
+        if (operators.isPresent()) {
+            return info(operators.get());
+        }
         return models.find(tenantId, id)
                 .map(ModelService::info)
                 .orElseThrow(() -> new NotFoundException("model", id, "model"));
     }
 
     public void delete(String tenantId, String id) throws IOException {
-        if (ModelCatalog.names().contains(id)) {
-            throw new ConflictException("model", "catalog model " + id + " cannot be deleted");
+        if (ModelCatalog.names().contains(id) || system.find(id).isPresent()) {
+            throw new ConflictException("model", "model " + id + " is provided by the service and cannot be deleted");
         }
         ModelRecord model = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
         List<String> users = jobs.unfinishedJobsUsing(tenantId, id);
@@ -182,7 +194,16 @@ public class ModelService {
             if (m != null) {
                 return m;
             }
-            m = info.ownedBy().equals("sublinear") ? catalogModel(id) : fineTuned(tenantId, id);
+            m = switch (info.ownedBy()) {
+                case "sublinear" -> catalogModel(id);
+                case SystemModels.OWNER ->
+                    LoadedModel.load(
+                            system.find(id)
+                                    .orElseThrow(() -> new NotFoundException("model", id, "model"))
+                                    .directory(),
+                            Device.cpu());
+                default -> fineTuned(tenantId, id);
+            };
             loaded.put(key, m);
             if (loaded.size() > CACHED) {
                 var eldest = loaded.entrySet().iterator().next();
@@ -229,6 +250,10 @@ public class ModelService {
     /** Where a fine-tuned model is unpacked for inference. */
     private Path unpacked(ModelRecord model) {
         return directories.models().resolve(model.jobId());
+    }
+
+    private static ModelInfo info(SystemModels.SystemModel m) {
+        return new ModelInfo(m.name(), m.task(), SystemModels.OWNER, m.createdAt(), null, null);
     }
 
     private static ModelInfo info(ModelRecord m) {
