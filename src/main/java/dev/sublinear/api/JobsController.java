@@ -222,7 +222,9 @@ class JobsController {
     @Operation(
             operationId = "downloadFineTuningCheckpoint",
             summary = "Download a checkpoint",
-            description = "A zip of the model, the optimizer's state and the run's position.")
+            description = "A zip of the model, the optimizer's state and the run's position; for a job on a"
+                    + " Hugging Face model, a zip of the checkpoint's model as a Hugging Face directory (config.json,"
+                    + " safetensors in the base model's types, tokenizer files), which from_pretrained reads.")
     @ApiResponse(
             responseCode = "200",
             description = "The checkpoint archive",
@@ -230,16 +232,17 @@ class JobsController {
     ResponseEntity<InputStreamResource> checkpointContent(
             @PathVariable("job_id") String id, @PathVariable("checkpoint_id") String checkpointId) throws IOException {
         CheckpointRecord checkpoint = results.checkpoint(tenant.current(), id, checkpointId);
+        JobResults.Download download = results.download(checkpoint);
         return ResponseEntity.ok()
                 .contentType(MediaType.parseMediaType("application/zip"))
-                .contentLength(checkpoint.bytes())
+                .contentLength(download.bytes())
                 .header(
                         HttpHeaders.CONTENT_DISPOSITION,
                         ContentDisposition.attachment()
                                 .filename(id + "-" + checkpoint.name() + ".zip")
                                 .build()
                                 .toString())
-                .body(new InputStreamResource(results.content(checkpoint)));
+                .body(new InputStreamResource(download.content()));
     }
 
     private JobObject view(JobRecord job) {

@@ -3,7 +3,14 @@ package dev.sublinear.jobs;
 import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.common.NotFoundException;
 import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.jobs.common.LocalDirectories;
+import dev.sublinear.training.model.PretrainedArchive;
+import dev.sublinear.training.run.Checkpoint;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.InputStream;
 import java.util.List;
 import org.springframework.stereotype.Service;
@@ -17,13 +24,16 @@ public class JobResults {
     private final JobCheckpoints checkpoints;
     private final ArtifactStore artifacts;
     private final JobsProperties properties;
+    private final LocalDirectories directories;
 
     public JobResults(
             JobService jobs,
             MetricStore metrics,
             JobCheckpoints checkpoints,
             ArtifactStore artifacts,
-            JobsProperties properties) {
+            JobsProperties properties,
+            LocalDirectories directories) {
+        this.directories = directories;
         this.jobs = jobs;
         this.metrics = metrics;
         this.checkpoints = checkpoints;
@@ -57,5 +67,46 @@ public class JobResults {
 
     public InputStream content(CheckpointRecord checkpoint) throws IOException {
         return artifacts.open(checkpoint.artifactKey());
+    }
+
+    /** A checkpoint's download: a file of {@code bytes}, deleted when the stream closes where it is a temporary. */
+    public record Download(InputStream content, long bytes) {}
+
+    /**
+     * What {@code GET …/checkpoints/{id}/content} answers: for a job on a Hugging Face model, the
+     * checkpoint's model as a zip of its Hugging Face directory (what {@code from_pretrained} reads,
+     * weights in the base's types); for our own models the checkpoint archive itself.
+     */
+    public Download download(CheckpointRecord checkpoint) throws IOException {
+        Files.createDirectories(directories.work());
+        Path folder = Files.createTempDirectory(directories.work(), "checkpoint-export-");
+        try {
+            boolean pretrained;
+            try (InputStream in = artifacts.open(checkpoint.artifactKey())) {
+                pretrained = Checkpoint.exportPretrained(in, checkpoint.name(), folder.resolve("model"));
+            }
+            if (!pretrained) {
+                LocalDirectories.deleteTree(folder);
+                return new Download(content(checkpoint), checkpoint.bytes());
+            }
+            Path zip = folder.resolve("model.zip");
+            try (OutputStream out = Files.newOutputStream(zip)) {
+                PretrainedArchive.zip(folder.resolve("model"), out);
+            }
+            InputStream in = new FilterInputStream(Files.newInputStream(zip)) {
+                @Override
+                public void close() throws IOException {
+                    try {
+                        super.close();
+                    } finally {
+                        LocalDirectories.deleteTree(folder);
+                    }
+                }
+            };
+            return new Download(in, Files.size(zip));
+        } catch (IOException | RuntimeException e) {
+            LocalDirectories.deleteTree(folder);
+            throw e;
+        }
     }
 }

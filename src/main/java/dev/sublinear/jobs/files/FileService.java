@@ -22,8 +22,12 @@ import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
+import dev.sublinear.training.model.PretrainedArchive;
+import dev.sublinear.training.model.PretrainedModels;
+import dev.sublinear.training.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -159,13 +163,14 @@ public class FileService {
                 // nothing unusable is kept: the client learns every problem now, with its line
                 throw new InvalidRequestException("file", validation.details(), validation.problems());
             }
+            ArtifactInfo info = validation.stored() != null ? validation.stored() : file.info();
             FileRecord record = new FileRecord(
                     file.id(),
                     file.tenantId(),
                     file.filename(),
                     purpose,
-                    file.info().bytes(),
-                    file.info().sha256(),
+                    info.bytes(),
+                    info.sha256(),
                     FileRecord.PROCESSED,
                     null,
                     validation.tasks(),
@@ -229,7 +234,8 @@ public class FileService {
         return open ? lines + 1 : lines;
     }
 
-    private record Validation(Set<TaskType> tasks, String details, List<String> problems) {}
+    /** A check's outcome; {@code stored} is what replaced the upload's bytes, or null when they stay. */
+    private record Validation(Set<TaskType> tasks, String details, List<String> problems, ArtifactInfo stored) {}
 
     private Validation validateExamples(String key) throws IOException {
         Set<TaskType> suited = EnumSet.noneOf(TaskType.class);
@@ -244,7 +250,7 @@ public class FileService {
             }
         }
         if (!suited.isEmpty()) {
-            return new Validation(suited, null, List.of());
+            return new Validation(suited, null, List.of(), null);
         }
         // the task whose format the file is closest to explains best what is wrong
         Map.Entry<TaskType, List<DataProblem>> closest = problems.entrySet().stream()
@@ -257,7 +263,8 @@ public class FileService {
                         .limit(100)
                         .map(p -> (p.line() > 0 ? "line " + p.line() : "file")
                                 + (p.field() != null ? ", field '" + p.field() + "'" : "") + ": " + p.message())
-                        .toList());
+                        .toList(),
+                null);
     }
 
     public static String describe(TaskType task, List<DataProblem> problems) {
@@ -271,21 +278,49 @@ public class FileService {
                 + listed.collect(Collectors.joining("\n")) + more;
     }
 
+    /**
+     * Unpacks a model upload and checks it: ours (config.json and model.params) by its configuration;
+     * a Hugging Face directory (zip or tar.gz) by loading it as a job would. A Hugging Face upload is
+     * then stored as the zip of what was checked, so that workers and inference read one format and
+     * never the files the check skipped.
+     */
     private Validation validateModel(String key) throws IOException {
         // in the private scratch folder, not /tmp: start-up clears what a killed check left there
         Files.createDirectories(directories.work());
-        Path directory = Files.createTempDirectory(directories.work(), "model-check-");
-        try (InputStream in = artifacts.open(key)) {
-            // a bound for zip bombs, and never past what a worker unpacks of a base model
-            ModelArchive.extract(in, directory, Math.min(properties.maxFileBytes() * 4, properties.maxModelBytes()));
-            TaskType task = LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE))
-                    .task();
-            return new Validation(EnumSet.of(task), null, List.of());
+        Path folder = Files.createTempDirectory(directories.work(), "model-check-");
+        Path directory = folder.resolve("model");
+        // a bound for zip bombs, and never past what a worker unpacks of a base model
+        long limit = Math.min(properties.maxFileBytes() * 4, properties.maxModelBytes());
+        try {
+            try (InputStream in = artifacts.open(key)) {
+                ModelArchive.extract(in, directory, limit);
+            }
+            if (!PretrainedModels.isPretrained(directory)) {
+                TaskType task = LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE))
+                        .task();
+                return new Validation(EnumSet.of(task), null, List.of(), null);
+            }
+            TaskType task = PretrainedModels.check(directory).task();
+            Path zip = folder.resolve("model.zip");
+            try (OutputStream out = PrivateFiles.createFile(zip)) {
+                PretrainedArchive.zip(directory, out);
+            }
+            ArtifactInfo stored;
+            try (InputStream in = Files.newInputStream(zip)) {
+                stored = artifacts.put(key, in, limit);
+            }
+            return new Validation(EnumSet.of(task), null, List.of(), stored);
         } catch (IOException | IllegalArgumentException e) {
             // whatever stops the archive from unpacking (a truncated zip, a bomb, a bad entry) is the upload's fault
-            return new Validation(EnumSet.noneOf(TaskType.class), "not a model archive: " + e.getMessage(), List.of());
+            String message = String.valueOf(e.getMessage())
+                    .replace(directory + "/", "")
+                    .replace(directory.toString(), "the archive")
+                    .replace(folder.toString(), "the archive");
+            return new Validation(
+                    EnumSet.noneOf(TaskType.class), "not a usable model archive: " + message, List.of(), null);
         } finally {
-            LocalDirectories.deleteTree(directory);
+            LocalDirectories.deleteTree(folder);
         }
     }
+
 }

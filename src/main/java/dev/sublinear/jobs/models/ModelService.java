@@ -135,7 +135,9 @@ public class ModelService {
                         m.close();
                     }
                 }
-                LocalDirectories.deleteTree(unpacked(model));
+                Path directory = unpacked(model);
+                Files.deleteIfExists(directory.resolveSibling(directory.getFileName() + ".unpacked"));
+                LocalDirectories.deleteTree(directory);
             }
         }
     }
@@ -237,12 +239,15 @@ public class ModelService {
     private LoadedModel fineTuned(String tenantId, String id) throws IOException {
         ModelRecord record = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
         Path directory = unpacked(record);
-        if (!Files.exists(directory.resolve(LoadedModel.PARAMETERS_FILE))) {
+        Path done = directory.resolveSibling(directory.getFileName() + ".unpacked");
+        if (!Files.exists(done)) {
+            // the marker comes after the last file: a process killed while unpacking unpacks again
             LocalDirectories.deleteTree(directory);
-            PrivateFiles.createFolders(directory);
+            PrivateFiles.createFolders(directory.getParent());
             try (InputStream in = artifacts.open(record.artifactKey())) {
                 ModelArchive.extract(in, directory, properties.maxModelBytes());
             }
+            Files.createFile(done);
         }
         return LoadedModel.load(directory, Device.cpu());
     }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.tokenizer.HfTokenizer;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.SafetensorsWriter;
@@ -71,6 +72,28 @@ public final class PretrainedModels {
                 model.close();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Checks that {@code directory} holds a Hugging Face model this service can train and serve, by
+     * loading it as a job would (on the CPU, then closed): a known model type, every weight present
+     * once with the shape its config implies and readable, nothing left over, a tokenizer that loads.
+     *
+     * @return the model's sizes and task
+     * @throws IOException naming the file (and key) at fault
+     */
+    public static ModelConfig check(Path directory) throws IOException {
+        try (LoadedModel model = load(directory, Device.cpu())) {
+            if (model.config().task() == TaskType.CAUSAL_LM
+                    && !(model.tokenizer() instanceof HfTokenizer t && t.eos().isPresent())) {
+                throw new WeightFileException(
+                        Path.of(HfTokenizer.TOKENIZER_CONFIG_JSON),
+                        "eos_token",
+                        "a language model needs an end-of-text token (tokenizer_config.json's eos_token, or"
+                                + " eos_token_id in config.json or generation_config.json)");
+            }
+            return model.config();
         }
     }
 

@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,6 +49,22 @@ public final class Checkpoint {
     /** The model saved in checkpoint {@code name}: for inference, download or a new run. */
     public static LoadedModel loadModel(CheckpointStore store, String name, Device device) throws IOException {
         return read(store, name).model(device);
+    }
+
+    /**
+     * Writes the model of a checkpoint of a Hugging Face model into {@code directory} as the Hugging
+     * Face directory it came from (its weights in their stored types); false, writing nothing, for a
+     * checkpoint of one of our models.
+     */
+    public static boolean exportPretrained(InputStream checkpoint, String name, Path directory) throws IOException {
+        Contents contents = read(checkpoint, name);
+        if (contents.pretrained() == null) {
+            return false;
+        }
+        try (LoadedModel model = contents.model(Device.cpu())) {
+            model.save(directory);
+        }
+        return true;
     }
 
     static String name(int step) {
@@ -103,8 +120,12 @@ public final class Checkpoint {
     }
 
     static Contents read(CheckpointStore store, String name) throws IOException {
+        return read(store.open(name), name);
+    }
+
+    private static Contents read(InputStream in, String name) throws IOException {
         Map<String, byte[]> entries = new HashMap<>();
-        try (ZipInputStream zip = new ZipInputStream(store.open(name))) {
+        try (ZipInputStream zip = new ZipInputStream(in)) {
             ZipEntry e;
             while ((e = zip.getNextEntry()) != null) {
                 entries.put(e.getName(), readLimited(zip, e.getName()));
