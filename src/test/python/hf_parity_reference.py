@@ -65,9 +65,10 @@ DEFAULTS = {"relative_step": True, "scale_parameter": True, "warmup_init": False
             "decay_rate": 0.8, "clip_threshold": 1.0, "eps1": 1e-30, "eps2": 1e-3, "weight_decay": 0.0}
 OPTIMIZERS = {
     # GPT-2's key bias has a gradient of exactly 0 in exact arithmetic (softmax ignores a score added to
-    # every key), so its float32 gradient is rounding noise, and with eps1 = 1e-30 an unfactored
-    # update G / sqrt(G^2 + eps1) is the noise's sign: eps1 = 1e-12 keeps that update near 0
-    "gpt2": dict(DEFAULTS, eps1=1e-12),
+    # every key), so its float32 gradient is rounding noise (about 1e-8 here, the other gradients 1e-3
+    # and more), and with eps1 = 1e-30 an unfactored update G / sqrt(G^2 + eps1) is the noise's sign,
+    # +-alpha in torch and in Java alike: eps1 = 1e-10 keeps that update near 1e-6
+    "gpt2": dict(DEFAULTS, eps1=1e-10),
     "llama": dict(DEFAULTS),
     # the T5 fine-tuning recipe: a fixed rate, no parameter scaling
     "qwen2": dict(DEFAULTS, relative_step=False, scale_parameter=False, lr=1e-3),
