@@ -115,9 +115,12 @@ def parameters(config, generator):
 
 
 def rms_norm(x, weight, eps):
-    """LlamaRMSNorm / Qwen2RMSNorm / Qwen3RMSNorm: computed in float32, then times the weight."""
-    variance = x.to(torch.float32).pow(2).mean(-1, keepdim=True)
-    return weight * (x * torch.rsqrt(variance + eps))
+    """LlamaRMSNorm / Qwen2RMSNorm / Qwen3RMSNorm: computed in float32, then weight * hidden.to(input_dtype)."""
+    input_dtype = x.dtype
+    hidden = x.to(torch.float32)
+    variance = hidden.pow(2).mean(-1, keepdim=True)
+    hidden = hidden * torch.rsqrt(variance + eps)
+    return weight * hidden.to(input_dtype)
 
 
 def linear(p, name, x):

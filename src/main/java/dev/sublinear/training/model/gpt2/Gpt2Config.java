@@ -9,7 +9,8 @@ import java.nio.file.Path;
 
 /**
  * The fields of a Hugging Face GPT-2 {@code config.json} that the forward depends on, under their
- * Hugging Face names.
+ * Hugging Face names. Defaults and refusals follow transformers' {@code
+ * models/gpt2/configuration_gpt2.py} ({@code GPT2Config}).
  *
  * @param vocabSize {@code vocab_size}
  * @param nPositions {@code n_positions}, the longest sequence (rows of {@code wpe})
@@ -47,7 +48,8 @@ public record Gpt2Config(
      * {@code layer_norm_epsilon} to 1e-5, as in transformers. A {@code model_type} other than gpt2,
      * an {@code activation_function} other than gelu_new, or the attention variants this block does
      * not implement ({@code scale_attn_by_inverse_layer_idx}, {@code reorder_and_upcast_attn} true,
-     * {@code scale_attn_weights} false) are refused rather than silently computed differently.
+     * {@code scale_attn_weights} false), and {@code tie_word_embeddings} false (an untied head) are
+     * refused rather than silently computed differently.
      */
     public static Gpt2Config parse(String json) {
         JsonObject root = ConfigJson.object(json, "GPT-2 config");
@@ -56,6 +58,8 @@ public record Gpt2Config(
         flag(root, "scale_attn_weights", true);
         flag(root, "scale_attn_by_inverse_layer_idx", false);
         flag(root, "reorder_and_upcast_attn", false);
+        // GPT2Config ties by default; false gives GPT2LMHeadModel a head of its own, which this block lacks
+        flag(root, "tie_word_embeddings", true);
         int nEmbd = integer(root, "n_embd");
         JsonElement inner = root.get("n_inner");
         int nInner = inner == null || inner.isJsonNull() ? 4 * nEmbd : integer(root, "n_inner");

@@ -45,6 +45,12 @@ import java.util.regex.Pattern;
  * <p>Forward, per block: h = x + attn(ln_1(x)); y = h + mlp(ln_2(h)). Attention splits c_attn's
  * output into q, k, v, scores q k^T / sqrt(head_dim) with key j hidden from query i when j &gt; i,
  * softmax, then c_proj. MLP: c_proj(gelu_new(c_fc(x))), gelu_new being GELU's tanh approximation.
+ *
+ * <p>Follows transformers' {@code src/transformers/models/gpt2/modeling_gpt2.py} ({@code
+ * GPT2Attention._attn} with scale_attn_weights: scores divided by sqrt(head_dim), future keys set to
+ * the dtype's minimum; {@code GPT2MLP}, {@code GPT2Block}, {@code GPT2Model}, {@code GPT2LMHeadModel}),
+ * {@code pytorch_utils.py} ({@code Conv1D}) and {@code activations.py} ({@code NewGELUActivation},
+ * gelu_new); layer norms use layer_norm_epsilon.
  */
 public final class Gpt2LMHeadModel extends AbstractBlock implements PretrainedBlock {
 

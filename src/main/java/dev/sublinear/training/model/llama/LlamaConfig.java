@@ -11,7 +11,11 @@ import java.util.Map;
 
 /**
  * The fields of a Hugging Face llama, qwen2 or qwen3 {@code config.json} that the forward depends on,
- * with the options each family fixes resolved into flags.
+ * with the options each family fixes resolved into flags. Defaults and the options each family reads
+ * follow transformers' {@code models/llama/configuration_llama.py} ({@code LlamaConfig}), {@code
+ * models/qwen2/configuration_qwen2.py} ({@code Qwen2Config}) and {@code
+ * models/qwen3/configuration_qwen3.py} ({@code Qwen3Config}); the llama3 rope type follows {@code
+ * modeling_rope_utils.py}'s {@code _compute_llama3_parameters}.
  *
  * @param modelType {@code model_type}: llama, qwen2 or qwen3
  * @param vocabSize {@code vocab_size}
@@ -19,8 +23,10 @@ import java.util.Map;
  * @param intermediateSize {@code intermediate_size}, the MLP's hidden size
  * @param numHiddenLayers {@code num_hidden_layers}
  * @param numAttentionHeads {@code num_attention_heads}
- * @param numKeyValueHeads {@code num_key_value_heads} (divides num_attention_heads)
- * @param headDim {@code head_dim}, or hidden_size / num_attention_heads when the config has none
+ * @param numKeyValueHeads {@code num_key_value_heads} (divides num_attention_heads); absent: llama
+ *     num_attention_heads, qwen2 and qwen3 32 (their config classes' default)
+ * @param headDim {@code head_dim}; absent: llama and qwen2 hidden_size / num_attention_heads, qwen3 128
+ *     (Qwen3Config's default)
  * @param rmsNormEps {@code rms_norm_eps}
  * @param ropeTheta {@code rope_theta}, the base of the rotary frequencies
  * @param qkvBias whether q_proj, k_proj and v_proj have biases (qwen2: always; else attention_bias)
@@ -32,6 +38,8 @@ import java.util.Map;
  *     default RoPE
  * @param maxPositionEmbeddings {@code max_position_embeddings}, the longest sequence the model was
  *     trained for
+ * @param padTokenId {@code pad_token_id} as an index into the vocabulary, or -1 for none: the {@code
+ *     padding_idx} of transformers' {@code nn.Embedding}, whose row gets no gradient from the lookup
  */
 public record LlamaConfig(
         String modelType,
@@ -50,7 +58,8 @@ public record LlamaConfig(
         boolean qkNorm,
         boolean tieWordEmbeddings,
         Llama3Scaling llama3Scaling,
-        int maxPositionEmbeddings) {
+        int maxPositionEmbeddings,
+        int padTokenId) {
 
     /**
      * The {@code llama3} rope type, as transformers' {@code _compute_llama3_parameters} applies it:
@@ -96,6 +105,12 @@ public record LlamaConfig(
     private static final Map<String, Integer> DEFAULT_MAX_POSITIONS =
             Map.of("llama", 2048, "qwen2", 32768, "qwen3", 32768);
 
+    /** Qwen2Config's and Qwen3Config's num_key_value_heads default (LlamaConfig's is num_attention_heads). */
+    private static final int QWEN_DEFAULT_KV_HEADS = 32;
+
+    /** Qwen3Config's head_dim default (LlamaConfig's and Qwen2's are hidden_size / num_attention_heads). */
+    private static final int QWEN3_DEFAULT_HEAD_DIM = 128;
+
     private static final List<String> LLAMA3_KEYS = List.of(
             "rope_type",
             "type",
@@ -119,6 +134,7 @@ public record LlamaConfig(
         require(rmsNormEps > 0, "rms_norm_eps", rmsNormEps);
         require(ropeTheta > 0, "rope_theta", ropeTheta);
         require(maxPositionEmbeddings > 1, "max_position_embeddings", maxPositionEmbeddings);
+        require(padTokenId >= -1 && padTokenId < vocabSize, "pad_token_id", padTokenId);
     }
 
     /** Reads {@code config.json}; see {@link #parse(String)}. */
@@ -129,11 +145,13 @@ public record LlamaConfig(
     /**
      * Parses a Hugging Face llama, qwen2 or qwen3 config. {@code model_type}, {@code vocab_size},
      * {@code hidden_size}, {@code intermediate_size}, {@code num_hidden_layers} and {@code
-     * num_attention_heads} are required; the rest default as in transformers: {@code
+     * num_attention_heads} are required; the rest default as in transformers' config classes: {@code
      * max_position_embeddings} to 2048 (llama) or 32768 (qwen2, qwen3), {@code
-     * num_key_value_heads} to num_attention_heads, {@code head_dim} to hidden_size /
-     * num_attention_heads, {@code rms_norm_eps} to 1e-6, {@code rope_theta} to 10000, {@code
-     * attention_bias}, {@code mlp_bias} and {@code tie_word_embeddings} to false. What this block does
+     * num_key_value_heads} to num_attention_heads (llama) or 32 (qwen2, qwen3), {@code head_dim} to
+     * hidden_size / num_attention_heads (llama, qwen2) or 128 (qwen3), {@code rms_norm_eps} to 1e-6,
+     * {@code rope_theta} to 10000, {@code attention_bias}, {@code mlp_bias} and {@code
+     * tie_word_embeddings} to false, {@code pad_token_id} to none (a negative one counts from the end
+     * of the vocabulary, as nn.Embedding's padding_idx does). What this block does
      * not compute is refused rather than silently computed differently: a {@code hidden_act} other
      * than silu, a {@code rope_scaling} or {@code rope_parameters} of another type than default and
      * llama3 (linear, dynamic, yarn, longrope...) or with fields that type does not read, {@code
@@ -209,21 +227,41 @@ public record LlamaConfig(
                     "llama config: qwen2 fixes its attention biases (q/k/v on, o off); attention_bias is refused");
         }
         boolean qwen2 = modelType.equals("qwen2");
+        boolean llama = modelType.equals("llama");
         int hiddenSize = integer(root, "hidden_size");
         int heads = integer(root, "num_attention_heads");
-        if (heads <= 0 || hiddenSize % heads != 0 && !present(root, "head_dim")) {
+        int headDim;
+        if (present(root, "head_dim")) {
+            headDim = integer(root, "head_dim");
+        } else if (modelType.equals("qwen3")) {
+            headDim = QWEN3_DEFAULT_HEAD_DIM;
+        } else if (heads <= 0 || hiddenSize % heads != 0) {
             throw new IllegalArgumentException("invalid llama hidden_size/num_attention_heads: " + hiddenSize + "/"
                     + heads + " (and no head_dim)");
+        } else {
+            headDim = hiddenSize / heads;
+        }
+        int vocabSize = integer(root, "vocab_size");
+        int padTokenId = -1;
+        if (present(root, "pad_token_id")) {
+            int pad = integer(root, "pad_token_id");
+            if (pad < -vocabSize || pad >= vocabSize) {
+                throw new IllegalArgumentException(
+                        "llama config: pad_token_id " + pad + " is outside the vocabulary of " + vocabSize);
+            }
+            padTokenId = pad < 0 ? vocabSize + pad : pad;
         }
         return new LlamaConfig(
                 modelType,
-                integer(root, "vocab_size"),
+                vocabSize,
                 hiddenSize,
                 integer(root, "intermediate_size"),
                 integer(root, "num_hidden_layers"),
                 heads,
-                present(root, "num_key_value_heads") ? integer(root, "num_key_value_heads") : heads,
-                present(root, "head_dim") ? integer(root, "head_dim") : hiddenSize / heads,
+                present(root, "num_key_value_heads")
+                        ? integer(root, "num_key_value_heads")
+                        : llama ? heads : QWEN_DEFAULT_KV_HEADS,
+                headDim,
                 present(root, "rms_norm_eps") ? number(root, "rms_norm_eps") : 1e-6,
                 ropeTheta,
                 qwen2 || attentionBias,
@@ -234,7 +272,8 @@ public record LlamaConfig(
                 scaling,
                 present(root, "max_position_embeddings")
                         ? integer(root, "max_position_embeddings")
-                        : DEFAULT_MAX_POSITIONS.get(modelType));
+                        : DEFAULT_MAX_POSITIONS.get(modelType),
+                padTokenId);
     }
 
     private static boolean present(JsonObject root, String name) {

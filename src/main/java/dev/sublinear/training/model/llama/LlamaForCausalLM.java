@@ -20,17 +20,32 @@ import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.HfParameters;
 import dev.sublinear.training.model.PretrainedBlock;
 import dev.sublinear.training.weights.SafetensorsReader;
+import dev.sublinear.training.weights.TensorInfo;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The llama family with its language-model head: computes what transformers' {@code
  * LlamaForCausalLM}, {@code Qwen2ForCausalLM} and {@code Qwen3ForCausalLM} compute in eval mode
  * (float32, no dropout, no KV cache, no padding mask), the family chosen by {@link LlamaConfig}'s
  * flags. Input: token ids [B, T] (int64); output: logits [B, T, vocab_size].
+ *
+ * <p>Follows transformers' {@code src/transformers/models/llama/modeling_llama.py} ({@code
+ * LlamaRMSNorm}, {@code LlamaRotaryEmbedding}, {@code rotate_half}, {@code apply_rotary_pos_emb},
+ * {@code repeat_kv}, {@code eager_attention_forward}, {@code LlamaAttention}, {@code LlamaMLP}, {@code
+ * LlamaDecoderLayer}, {@code LlamaModel}, {@code LlamaForCausalLM}), {@code
+ * models/qwen2/modeling_qwen2.py} (the same with q/k/v biases on and o_proj's off), {@code
+ * models/qwen3/modeling_qwen3.py} ({@code Qwen3Attention}: q_norm and k_norm over each head before
+ * RoPE) and {@code modeling_rope_utils.py} ({@code _compute_default_rope_parameters}, {@code
+ * _compute_llama3_parameters}; both have attention_scaling 1, so cos and sin are not rescaled).
+ * RMSNorm is computed in float32 then multiplied by its weight (weight * hidden), as there; with a
+ * {@code pad_token_id} its embedding row gets no gradient from the lookup, as nn.Embedding's
+ * padding_idx (a tied head still trains it through the logits).
  *
  * <p>Every parameter is a DJL {@link Parameter} named by its Hugging Face name ({@link
  * #hfParameters()}): {@code model.embed_tokens.weight} [V, d]; per layer {@code model.layers.i.}
@@ -50,6 +65,13 @@ import java.util.Set;
  * softmax, then o_proj over the concatenated heads.
  */
 public final class LlamaForCausalLM extends AbstractBlock implements PretrainedBlock {
+
+    private static final String EMBED_TOKENS = "model.embed_tokens.weight";
+    private static final String LM_HEAD = "lm_head.weight";
+
+    /** The rotary inverse frequencies older transformers saved as a buffer of every layer. */
+    private static final Pattern ROTARY_BUFFER =
+            Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq");
 
     /** Added to the scores of future keys; softmax turns it into exactly 0 without NaN from -inf. */
     private static final float FORBIDDEN = -1e9f;
@@ -86,7 +108,7 @@ public final class LlamaForCausalLM extends AbstractBlock implements PretrainedB
         int qWidth = config.numAttentionHeads() * hd;
         int kvWidth = config.numKeyValueHeads() * hd;
         int inner = config.intermediateSize();
-        embedTokens = weight("model.embed_tokens.weight", new Shape(config.vocabSize(), d));
+        embedTokens = weight(EMBED_TOKENS, new Shape(config.vocabSize(), d));
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "model.layers." + i + ".";
             Linear q = linear(p + "self_attn.q_proj", qWidth, d, config.qkvBias());
@@ -112,7 +134,7 @@ public final class LlamaForCausalLM extends AbstractBlock implements PretrainedB
                     ones(p + "post_attention_layernorm.weight", d)));
         }
         norm = ones("model.norm.weight", d);
-        lmHead = config.tieWordEmbeddings() ? null : weight("lm_head.weight", new Shape(config.vocabSize(), d));
+        lmHead = config.tieWordEmbeddings() ? null : weight(LM_HEAD, new Shape(config.vocabSize(), d));
     }
 
     public LlamaConfig config() {
@@ -161,12 +183,48 @@ public final class LlamaForCausalLM extends AbstractBlock implements PretrainedB
     }
 
     /**
-     * Sets every parameter from a checkpoint as transformers saves it: the names of {@link
-     * #hfParameters()}, strictly (see {@link #loadWeights(NDManager, Map)}).
+     * Sets every parameter from a checkpoint as transformers saves and from_pretrained loads it: the
+     * names of {@link #hfParameters()}, plus two variants that from_pretrained accepts for these
+     * families. With tie_word_embeddings, an {@code lm_head.weight} (written by some savers although
+     * it is embed_tokens) must have embed_tokens' shape and values and is then dropped; one that
+     * differs is refused (this block cannot untie its head). Checkpoints of transformers before 4.31
+     * hold the rotary buffers {@code model.layers.i.self_attn.rotary_emb.inv_freq} (constants computed
+     * from the config): skipped unread. Everything else is as strict as {@link
+     * #loadWeights(NDManager, Map)}: a name missing, unexpected or misshaped is refused, naming it,
+     * before any parameter is set.
      */
     @Override
     public Set<String> loadCheckpoint(NDManager manager, SafetensorsReader reader) throws IOException {
-        loadWeights(manager, reader);
+        Map<String, Shape> given = new LinkedHashMap<>();
+        boolean head = false;
+        for (TensorInfo tensor : reader.tensors()) {
+            String name = tensor.name();
+            if (ROTARY_BUFFER.matcher(name).matches()) {
+                continue;
+            }
+            if (lmHead == null && name.equals(LM_HEAD)) {
+                head = true;
+                Shape shape = new Shape(tensor.shape());
+                if (!shape.equals(parameters.shapes().get(EMBED_TOKENS))) {
+                    throw new IllegalArgumentException(
+                            "llama weights: tied lm_head.weight has shape " + shape + ", not embed_tokens'");
+                }
+                continue;
+            }
+            given.put(name, new Shape(tensor.shape()));
+        }
+        parameters.check(given);
+        Map<String, NDArray> arrays = new LinkedHashMap<>();
+        try (NDManager scratch = manager.newSubManager()) {
+            for (String name : parameters.byName().keySet()) {
+                arrays.put(name, reader.read(name, scratch));
+            }
+            if (head && !reader.read(LM_HEAD, scratch).contentEquals(arrays.get(EMBED_TOKENS))) {
+                throw new IllegalArgumentException("llama weights: lm_head.weight differs from"
+                        + " model.embed_tokens.weight although tie_word_embeddings is set");
+            }
+            parameters.setAll(manager, arrays);
+        }
         return Set.of();
     }
 
@@ -178,6 +236,11 @@ public final class LlamaForCausalLM extends AbstractBlock implements PretrainedB
         long length = ids.getShape().get(1);
         NDArray table = store.getValue(embedTokens, ids.getDevice(), training);
         NDArray h = Embedding.embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
+        if (training && config.padTokenId() >= 0) {
+            // nn.Embedding(padding_idx): the same values, no gradient into the pad row from the lookup
+            NDArray pad = ids.eq(config.padTokenId()).expandDims(-1).toType(h.getDataType(), false);
+            h = h.mul(pad.neg().add(1f)).add(h.stopGradient().mul(pad));
+        }
         NDArray[] rope = rope(manager, length, ids.getDevice());
         NDArray bias = causalBias(manager, length, ids.getDevice());
         for (Layer layer : layers) {

@@ -273,6 +273,7 @@ class Gpt2ReferenceTest {
                 "\"scale_attn_by_inverse_layer_idx\": true",
                 "\"reorder_and_upcast_attn\": true",
                 "\"scale_attn_weights\": false",
+                "\"tie_word_embeddings\": false",
                 "\"n_head\": 5")) {
             String json = base.replace("\"n_head\": 4, ", "\"n_head\": 4, " + field + ", ") + "}";
             if (field.startsWith("\"n_head\"")) {

@@ -19,7 +19,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.sublinear.testing.TorchReference;
 import dev.sublinear.training.weights.SafetensorsReader;
+import dev.sublinear.training.weights.SafetensorsWriter;
+import dev.sublinear.training.weights.WeightType;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,7 +59,8 @@ class LlamaReferenceTest {
     void llamaMatchesTorch() throws IOException {
         LlamaConfig config = config("llama");
         assertEquals(
-                new LlamaConfig("llama", 100, 32, 64, 2, 4, 2, 8, 1e-6, 500, true, true, true, false, false, null, 64),
+                new LlamaConfig(
+                        "llama", 100, 32, 64, 2, 4, 2, 8, 1e-6, 500, true, true, true, false, false, null, 64, -1),
                 config);
         assertLogProbabilitiesMatch("llama");
     }
@@ -66,7 +70,7 @@ class LlamaReferenceTest {
         LlamaConfig config = config("qwen2");
         assertEquals(
                 new LlamaConfig(
-                        "qwen2", 100, 32, 64, 2, 4, 2, 8, 1e-5, 10000, true, false, false, false, true, null, 64),
+                        "qwen2", 100, 32, 64, 2, 4, 2, 8, 1e-5, 10000, true, false, false, false, true, null, 64, -1),
                 config);
         assertLogProbabilitiesMatch("qwen2");
     }
@@ -76,7 +80,7 @@ class LlamaReferenceTest {
         LlamaConfig config = config("qwen3");
         assertEquals(
                 new LlamaConfig(
-                        "qwen3", 100, 32, 64, 2, 4, 2, 16, 1e-6, 1e6, false, false, false, true, false, null, 64),
+                        "qwen3", 100, 32, 64, 2, 4, 2, 16, 1e-6, 1e6, false, false, false, true, false, null, 64, -1),
                 config);
         assertLogProbabilitiesMatch("qwen3");
     }
@@ -177,6 +181,57 @@ class LlamaReferenceTest {
     }
 
     @Test
+    void loadsACheckpointWithATiedHeadWrittenTwiceAndOldRotaryBuffers() throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            // qwen2 ties its head: an lm_head.weight equal to embed_tokens and the inv_freq buffers of
+            // checkpoints saved before transformers 4.31 load; the result is the plain checkpoint's
+            Map<String, float[]> qwen2 = floats("qwen2");
+            Map<String, float[]> hub = new LinkedHashMap<>(qwen2);
+            hub.put("lm_head.weight", qwen2.get("model.embed_tokens.weight"));
+            hub.put("model.layers.0.self_attn.rotary_emb.inv_freq", new float[] {1, 0.1f, 0.01f, 0.001f});
+            hub.put("model.layers.1.self_attn.rotary_emb.inv_freq", new float[] {1, 0.1f, 0.01f, 0.001f});
+            LlamaForCausalLM model = new LlamaForCausalLM(config("qwen2"));
+            try (SafetensorsReader reader = SafetensorsReader.open(write("qwen2", hub, "hub"))) {
+                assertEquals(Set.of(), model.loadCheckpoint(manager, reader));
+            }
+            double diff = maxAbsDiff(expectedLogProbs("qwen2"), logProbs(manager, model, "qwen2"));
+            assertTrue(diff <= TOLERANCE, "max |log p - torch| = " + diff);
+
+            // a tied head that differs (by one element) is refused, naming it, and nothing is set
+            Map<String, float[]> untied = new LinkedHashMap<>(qwen2);
+            float[] head = qwen2.get("model.embed_tokens.weight").clone();
+            head[17] += 1e-3f;
+            untied.put("lm_head.weight", head);
+            assertCheckpointRefused(manager, "qwen2", write("qwen2", untied, "untied"), "lm_head.weight differs");
+
+            // every other extra name stays refused: a buffer of another name, an inv_freq outside a layer
+            Map<String, float[]> stray = new LinkedHashMap<>(qwen2);
+            stray.put("model.rotary_emb.inv_freq", new float[] {1, 0.1f, 0.01f, 0.001f});
+            assertCheckpointRefused(
+                    manager, "qwen2", write("qwen2", stray, "stray"), "unexpected [model.rotary_emb.inv_freq]");
+            Map<String, float[]> missing = new LinkedHashMap<>(hub);
+            missing.remove("model.embed_tokens.weight");
+            assertCheckpointRefused(
+                    manager, "qwen2", write("qwen2", missing, "missing"), "missing [model.embed_tokens.weight]");
+
+            // an untied model (qwen3) needs its own lm_head.weight: missing is refused
+            Map<String, float[]> qwen3 = floats("qwen3");
+            qwen3.remove("lm_head.weight");
+            assertCheckpointRefused(manager, "qwen3", write("qwen3", qwen3, "headless"), "missing [lm_head.weight]");
+            // a misshaped tied head is refused by its shape
+            Map<String, float[]> shaped = new LinkedHashMap<>(qwen2);
+            shaped.put("lm_head.weight", new float[32 * 99]);
+            Path file = reference.resolve("qwen2-shaped.safetensors");
+            SafetensorsWriter writer = new SafetensorsWriter(WeightType.F32);
+            Map<String, Shape> shapes = new LinkedHashMap<>(new LlamaForCausalLM(config("qwen2")).hfShapes());
+            shapes.put("lm_head.weight", new Shape(99, 32));
+            shapes.forEach((name, shape) -> writer.add(name, shape.getShape()));
+            writer.writeFile(file, name -> FloatBuffer.wrap(shaped.get(name)));
+            assertCheckpointRefused(manager, "qwen2", file, "lm_head.weight has shape (99, 32)");
+        }
+    }
+
+    @Test
     void refusesWeightsAfterInitialization() throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaForCausalLM model = new LlamaForCausalLM(config("llama"));
@@ -194,8 +249,25 @@ class LlamaReferenceTest {
         LlamaConfig defaults = LlamaConfig.parse(base + "}");
         assertEquals(
                 new LlamaConfig(
-                        "llama", 100, 32, 64, 2, 4, 4, 8, 1e-6, 10000, false, false, false, false, false, null, 64),
+                        "llama", 100, 32, 64, 2, 4, 4, 8, 1e-6, 10000, false, false, false, false, false, null, 2048,
+                        -1),
                 defaults);
+        // Qwen2Config and Qwen3Config default num_key_value_heads to 32, not num_attention_heads, and
+        // Qwen3Config head_dim to 128, not hidden_size / num_attention_heads
+        String qwen = "{\"vocab_size\": 100, \"hidden_size\": 32, \"intermediate_size\": 64,"
+                + " \"num_hidden_layers\": 2, \"num_attention_heads\": 64";
+        assertEquals(
+                new LlamaConfig(
+                        "qwen2", 100, 32, 64, 2, 64, 32, 8, 1e-6, 10000, true, false, false, false, false, null, 32768,
+                        -1),
+                LlamaConfig.parse(qwen + ", \"model_type\": \"qwen2\", \"head_dim\": 8}"));
+        assertEquals(
+                new LlamaConfig(
+                        "qwen3", 100, 32, 64, 2, 64, 32, 128, 1e-6, 10000, false, false, false, true, false, null,
+                        32768, 5),
+                LlamaConfig.parse(qwen + ", \"model_type\": \"qwen3\", \"pad_token_id\": 5}"));
+        assertEquals(99, LlamaConfig.parse(base + ", \"pad_token_id\": -1}").padTokenId());
+        assertEquals(-1, LlamaConfig.parse(base + ", \"pad_token_id\": null}").padTokenId());
         assertEquals(
                 250000.0,
                 LlamaConfig.parse(base + ", \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 250000}}")
@@ -216,6 +288,7 @@ class LlamaReferenceTest {
                 "\"use_sliding_window\": true",
                 "\"pretraining_tp\": 2",
                 "\"num_key_value_heads\": 3",
+                "\"pad_token_id\": 100",
                 "\"head_dim\": 7")) {
             String json = base + ", " + field + "}";
             IllegalArgumentException refused =
@@ -267,6 +340,47 @@ class LlamaReferenceTest {
         for (Parameter parameter : model.hfParameters().values()) {
             assertTrue(!parameter.isInitialized(), "nothing is set when the weights are refused");
         }
+    }
+
+    private static void assertCheckpointRefused(NDManager manager, String type, Path file, String message)
+            throws IOException {
+        LlamaForCausalLM model = new LlamaForCausalLM(config(type));
+        try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+            IllegalArgumentException refused =
+                    assertThrows(IllegalArgumentException.class, () -> model.loadCheckpoint(manager, reader));
+            assertTrue(refused.getMessage().contains(message), refused.getMessage());
+        }
+        for (Parameter parameter : model.hfParameters().values()) {
+            assertTrue(!parameter.isInitialized(), "nothing is set when the checkpoint is refused");
+        }
+    }
+
+    /** The reference's tensors of a model, by name, as float32 arrays. */
+    private static Map<String, float[]> floats(String type) throws IOException {
+        Map<String, float[]> result = new LinkedHashMap<>();
+        try (SafetensorsReader reader = SafetensorsReader.open(reference.resolve(type + "/model.safetensors"))) {
+            for (String name : reader.names()) {
+                result.put(name, reader.readFloats(name));
+            }
+        }
+        return result;
+    }
+
+    /** Writes {@code tensors} (shapes from the reference file, or [n] for a new name) to a new file. */
+    private static Path write(String type, Map<String, float[]> tensors, String name) throws IOException {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        try (SafetensorsReader reader = SafetensorsReader.open(reference.resolve(type + "/model.safetensors"))) {
+            for (String tensor : reader.names()) {
+                shapes.put(tensor, new Shape(reader.tensor(tensor).shape()));
+            }
+        }
+        shapes.put("lm_head.weight", shapes.get("model.embed_tokens.weight"));
+        SafetensorsWriter writer = new SafetensorsWriter(WeightType.F32);
+        tensors.forEach((tensor, values) -> writer.add(
+                tensor, shapes.getOrDefault(tensor, new Shape(values.length)).getShape()));
+        Path file = reference.resolve(type + "-" + name + ".safetensors");
+        writer.writeFile(file, tensor -> FloatBuffer.wrap(tensors.get(tensor)));
+        return file;
     }
 
     private static LlamaConfig config(String type) throws IOException {
