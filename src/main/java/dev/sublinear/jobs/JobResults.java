@@ -1,17 +1,17 @@
 package dev.sublinear.jobs;
 
 import dev.sublinear.jobs.common.JobsProperties;
+import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.common.NotFoundException;
 import dev.sublinear.storage.ArtifactStore;
-import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.training.model.PretrainedArchive;
 import dev.sublinear.training.run.Checkpoint;
 import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.io.InputStream;
 import java.util.List;
 import org.springframework.stereotype.Service;
 

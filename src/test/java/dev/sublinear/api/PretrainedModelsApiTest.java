@@ -82,8 +82,7 @@ class PretrainedModelsApiTest {
         assertThat(file.get("status").asString()).as(file.toString()).isEqualTo("processed");
         String jobId = service.createJob("""
                 {"model": "%s", "training_file": "%s", "suffix": "hf",
-                 "hyperparameters": {"n_epochs": 2, "batch_size": 8, "checkpoint_interval_steps": 4}}"""
-                .formatted(file.get("id").asString(), training));
+                 "hyperparameters": {"n_epochs": 2, "batch_size": 8, "checkpoint_interval_steps": 4}}""".formatted(file.get("id").asString(), training));
         JsonNode job = service.awaitJob(jobId, status("succeeded", "failed", "cancelled"), JOB_TIMEOUT);
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         String model = job.get("fine_tuned_model").asString();
@@ -129,7 +128,8 @@ class PretrainedModelsApiTest {
     @Test
     void aTarGzUploadIsAcceptedAndTheModelsDirectoryIsListedForEveryTenant() throws Exception {
         Path base = TinyHfModels.llama(dir.resolve("llama"), "llama", WeightType.F32, 13);
-        JsonNode file = service.upload("llama.tar.gz", tarGz(base), "model").expect(201).json();
+        JsonNode file =
+                service.upload("llama.tar.gz", tarGz(base), "model").expect(201).json();
         assertThat(file.get("status").asString()).isEqualTo("processed");
 
         JsonNode models = service.get("/v1/models").expect(200).json().get("data");
@@ -140,8 +140,7 @@ class PretrainedModelsApiTest {
         assertThat(system.get(0).get("task").asString()).isEqualTo("causal-lm");
 
         String jobId = service.createJob("""
-                {"model": "tiny-qwen3", "training_file": "%s", "hyperparameters": {"max_steps": 3, "batch_size": 8}}"""
-                .formatted(training));
+                {"model": "tiny-qwen3", "training_file": "%s", "hyperparameters": {"max_steps": 3, "batch_size": 8}}""".formatted(training));
         JsonNode job = service.awaitJob(jobId, status("succeeded", "failed", "cancelled"), JOB_TIMEOUT);
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         assertThat(service.post(
@@ -169,9 +168,8 @@ class PretrainedModelsApiTest {
         Files.writeString(idsFile, rows.toString());
         Path out = model.resolveSibling(model.getFileName() + "-reference.json");
         TorchReference.run("exported model", SCORER, model.toString(), idsFile.toString(), out.toString());
-        JsonArray expected = JsonParser.parseString(Files.readString(out))
-                .getAsJsonObject()
-                .getAsJsonArray("log_probs");
+        JsonArray expected =
+                JsonParser.parseString(Files.readString(out)).getAsJsonObject().getAsJsonArray("log_probs");
         try (LoadedModel loaded = LoadedModel.load(model, Device.cpu());
                 NoGrad ignored = NoGrad.enter();
                 NDManager manager = loaded.model().getNDManager().newSubManager()) {
@@ -199,7 +197,9 @@ class PretrainedModelsApiTest {
                 }
             }
             assertThat(at).isEqualTo(actual.length);
-            assertThat(TorchReference.maxAbsDiff(reference, actual)).as(model.toString()).isLessThan(1e-4);
+            assertThat(TorchReference.maxAbsDiff(reference, actual))
+                    .as(model.toString())
+                    .isLessThan(1e-4);
         }
     }
 
@@ -221,7 +221,8 @@ class PretrainedModelsApiTest {
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(bytes));
                 Stream<Path> files = Files.list(directory)) {
             for (Path file : files.sorted().toList()) {
-                TarArchiveEntry entry = new TarArchiveEntry(file.toFile(), file.getFileName().toString());
+                TarArchiveEntry entry =
+                        new TarArchiveEntry(file.toFile(), file.getFileName().toString());
                 tar.putArchiveEntry(entry);
                 Files.copy(file, tar);
                 tar.closeArchiveEntry();

@@ -14,6 +14,7 @@ import dev.sublinear.jobs.tenants.TenantLimits;
 import dev.sublinear.jobs.tenants.Tenants;
 import dev.sublinear.storage.ArtifactInfo;
 import dev.sublinear.storage.ArtifactStore;
+import dev.sublinear.training.PrivateFiles;
 import dev.sublinear.training.data.ByteTokenizer;
 import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.DatasetReader;
@@ -24,7 +25,6 @@ import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.PretrainedArchive;
 import dev.sublinear.training.model.PretrainedModels;
-import dev.sublinear.training.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -313,6 +313,7 @@ public class FileService {
         } catch (IOException | IllegalArgumentException e) {
             // whatever stops the archive from unpacking (a truncated zip, a bomb, a bad entry) is the upload's fault
             String message = String.valueOf(e.getMessage())
+                    .replaceFirst("^invalid model archive: ", "")
                     .replace(directory + "/", "")
                     .replace(directory.toString(), "the archive")
                     .replace(folder.toString(), "the archive");
@@ -322,5 +323,4 @@ public class FileService {
             LocalDirectories.deleteTree(folder);
         }
     }
-
 }

@@ -1,15 +1,13 @@
 package dev.sublinear.training.model;
 
-import dev.sublinear.training.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipInputStream;
@@ -17,12 +15,14 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A model as one file: a zip of {@code config.json} (architecture, tokenizer, labels) and
- * {@code model.params} (DJL parameters). Archives come from users, so reading one trusts nothing:
- * only those two names, no directories or paths, each once, within a size limit.
+ * {@code model.params} (DJL parameters), or of a Hugging Face model directory. Archives come from
+ * users, so reading one trusts nothing (see {@link PretrainedArchive}).
  */
 public final class ModelArchive {
 
-    private static final Set<String> ENTRIES = Set.of(LoadedModel.CONFIG_FILE, LoadedModel.PARAMETERS_FILE);
+    /** More entries than any model directory has: the folders and extras of a real one are a few dozen. */
+    private static final int MAX_ENTRIES = 10_000;
+
     private static final long CONFIG_LIMIT = 1 << 20;
 
     private ModelArchive() {}
@@ -41,6 +41,10 @@ public final class ModelArchive {
 
     /** Writes a model saved by {@link LoadedModel#save(Path)} as an archive, without loading it. */
     public static void write(Path directory, OutputStream out) throws IOException {
+        if (PretrainedModels.isPretrained(directory)) {
+            PretrainedArchive.zip(directory, out); // a Hugging Face directory, as from_pretrained reads it
+            return;
+        }
         ZipOutputStream zip = new ZipOutputStream(out);
         for (String name : List.of(LoadedModel.CONFIG_FILE, LoadedModel.PARAMETERS_FILE)) {
             zip.putNextEntry(new ZipEntry(name));
@@ -51,41 +55,29 @@ public final class ModelArchive {
     }
 
     /**
-     * Extracts an archive into {@code directory} (created, must be empty or absent) and checks its
-     * configuration, so that {@link LoadedModel#load(Path, ai.djl.Device)} can read it.
+     * Extracts a model archive into {@code directory} (absent or empty) and checks that it holds a
+     * model: ours ({@code config.json} and {@code model.params}, the configuration valid) or a Hugging
+     * Face directory (a zip or tar.gz, see {@link PretrainedArchive}; its files are checked when it is
+     * loaded). Every archive goes through the one extractor that trusts nothing.
      *
      * @param maxBytes the most the extracted files may take together (see {@link #unpackedBytes})
      * @throws InvalidArchiveException what is wrong with the archive, in plain words
      */
     public static void extract(InputStream in, Path directory, long maxBytes) throws IOException {
-        Files.createDirectories(directory);
-        Set<String> seen = new HashSet<>();
-        long total = 0;
-        try (ZipInputStream zip = new ZipInputStream(in)) {
-            ZipEntry entry;
-            while ((entry = zip.getNextEntry()) != null) {
-                String name = entry.getName();
-                if (!ENTRIES.contains(name)) {
-                    throw new InvalidArchiveException("unexpected entry '" + name + "': a model archive holds only "
-                            + LoadedModel.CONFIG_FILE + " and " + LoadedModel.PARAMETERS_FILE + ", at its top level");
-                }
-                if (!seen.add(name)) {
-                    throw new InvalidArchiveException("entry '" + name + "' appears twice");
-                }
-                long left = maxBytes - total;
-                long limit = name.equals(LoadedModel.CONFIG_FILE) ? Math.min(CONFIG_LIMIT, left) : left;
-                total += copyLimited(zip, directory.resolve(name), limit, name);
-            }
-        } catch (ZipException e) {
-            throw new InvalidArchiveException("not a valid zip file (" + e.getMessage() + ")");
+        PretrainedArchive.extract(in, directory, new PretrainedArchive.Limits(maxBytes, maxBytes, MAX_ENTRIES));
+        Path config = directory.resolve(LoadedModel.CONFIG_FILE);
+        if (!Files.isRegularFile(config)) {
+            throw new InvalidArchiveException("missing " + LoadedModel.CONFIG_FILE);
         }
-        for (String required : ENTRIES) {
-            if (!seen.contains(required)) {
-                throw new InvalidArchiveException("missing " + required);
-            }
+        if (PretrainedModels.isPretrained(directory)) {
+            return;
+        }
+        if (!Files.isRegularFile(directory.resolve(LoadedModel.PARAMETERS_FILE))) {
+            throw new InvalidArchiveException("missing " + LoadedModel.PARAMETERS_FILE
+                    + " (or, for a Hugging Face model, a model_type in " + LoadedModel.CONFIG_FILE + ")");
         }
         try {
-            LoadedModel.readConfig(directory.resolve(LoadedModel.CONFIG_FILE));
+            LoadedModel.readConfig(config);
         } catch (IOException e) {
             throw new InvalidArchiveException(e.getMessage());
         }
@@ -97,8 +89,10 @@ public final class ModelArchive {
      */
     public static long unpackedBytes(Path directory) throws IOException {
         long total = 0;
-        for (String name : ENTRIES) {
-            total += Files.size(directory.resolve(name));
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                total += Files.size(file);
+            }
         }
         return total;
     }
@@ -130,23 +124,6 @@ public final class ModelArchive {
             throw new InvalidArchiveException("not a valid zip file (" + e.getMessage() + ")");
         }
         throw new InvalidArchiveException("missing " + LoadedModel.CONFIG_FILE);
-    }
-
-    private static long copyLimited(InputStream in, Path target, long limit, String name) throws IOException {
-        long written = 0;
-        byte[] buffer = new byte[1 << 16];
-        try (OutputStream out = PrivateFiles.createFile(target)) { // weights are a tenant's data
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                written += n;
-                if (written > limit) {
-                    throw new InvalidArchiveException(
-                            "entry '" + name + "' unpacks to more than the allowed " + limit + " bytes");
-                }
-                out.write(buffer, 0, n);
-            }
-        }
-        return written;
     }
 
     /** An archive that is not a usable model: the user's error. */

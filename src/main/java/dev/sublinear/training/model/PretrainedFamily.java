@@ -66,8 +66,8 @@ public enum PretrainedFamily {
                 return family;
             }
         }
-        throw new IllegalArgumentException("config.json: model_type " + (type == null ? "is missing" : type)
-                + "; supported model types are " + modelTypes());
+        throw new IllegalArgumentException(
+                "model_type " + (type == null ? "is missing" : type) + "; supported model types are " + modelTypes());
     }
 
     /**
@@ -115,7 +115,7 @@ public enum PretrainedFamily {
         };
     }
 
-    /** {@code configJson}'s top-level object, for the family's readers. */
+    /** {@code configJson}'s top-level object. */
     static JsonObject object(String configJson) {
         return ConfigJson.object(configJson, "config.json");
     }

@@ -102,7 +102,7 @@ class InferenceSizeLimitTest {
                         .get(2, TimeUnit.MINUTES))
                 .isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(ModelArchive.InvalidArchiveException.class)
-                .hasMessageContaining("more than the allowed");
+                .hasMessageContaining("unpack to more than");
         atLimit.delete(TENANT, stored.id()); // frees the loaded model
     }
 
@@ -113,7 +113,8 @@ class InferenceSizeLimitTest {
                 artifacts,
                 new LocalDirectories(dir.resolve("work"), dir.resolve(unpackInto)),
                 inference,
-                properties(maxModelBytes));
+                properties(maxModelBytes),
+                new SystemModels(new ModelsProperties(null)));
     }
 
     private static JobsProperties properties(long maxModelBytes) {
