@@ -80,9 +80,10 @@ class PretrainedModelsApiTest {
                 .expect(201)
                 .json();
         assertThat(file.get("status").asString()).as(file.toString()).isEqualTo("processed");
-        String jobId = service.createJob("""
+        String body = """
                 {"model": "%s", "training_file": "%s", "suffix": "hf",
-                 "hyperparameters": {"n_epochs": 2, "batch_size": 8, "checkpoint_interval_steps": 4}}""".formatted(file.get("id").asString(), training));
+                 "hyperparameters": {"n_epochs": 2, "batch_size": 8, "checkpoint_interval_steps": 4}}""";
+        String jobId = service.createJob(body.formatted(file.get("id").asString(), training));
         JsonNode job = service.awaitJob(jobId, status("succeeded", "failed", "cancelled"), JOB_TIMEOUT);
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         String model = job.get("fine_tuned_model").asString();
@@ -140,7 +141,8 @@ class PretrainedModelsApiTest {
         assertThat(system.get(0).get("task").asString()).isEqualTo("causal-lm");
 
         String jobId = service.createJob("""
-                {"model": "tiny-qwen3", "training_file": "%s", "hyperparameters": {"max_steps": 3, "batch_size": 8}}""".formatted(training));
+                {"model": "tiny-qwen3", "training_file": "%s",
+                 "hyperparameters": {"max_steps": 3, "batch_size": 8}}""".formatted(training));
         JsonNode job = service.awaitJob(jobId, status("succeeded", "failed", "cancelled"), JOB_TIMEOUT);
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         assertThat(service.post(

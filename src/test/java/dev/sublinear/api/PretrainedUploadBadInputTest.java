@@ -117,9 +117,10 @@ class PretrainedUploadBadInputTest {
     void duplicateKeys() throws Exception {
         Path model = variant(d -> {
             delete(d.resolve("model.safetensors"));
-            byte[] header = pad(
-                    "{\"transformer.ln_f.bias\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
-                            + " \"transformer.ln_f.bias\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}");
+            byte[] header =
+                    pad("{\"transformer.ln_f.bias\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
+                            + " \"transformer.ln_f.bias\": {\"dtype\": \"F32\", \"shape\": [2],"
+                            + " \"data_offsets\": [8, 16]}}");
             write(d.resolve("model.safetensors"), safetensors(header, new byte[16]));
         });
         assertRefused(model, "model.safetensors", "transformer.ln_f.bias");
