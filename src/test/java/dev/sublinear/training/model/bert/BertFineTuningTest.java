@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Measured (10 steps of 16, two epochs; Adafactor without relative step or parameter scaling, lr
  * 1e-4): pretrained 1.000 train, 0.975 held-out; from scratch 0.925 train, 0.650 held-out, having
  * learnt the training sentences' words but not what the unseen ones mean. The thresholds leave four
- * or five sentences of slack on either side. About 30 s a model on two idle cores.
+ * or five sentences of slack on either side. 17 s to 75 s a model on two cores, as shared with other load.
  */
 class BertFineTuningTest {
 
