@@ -3,6 +3,8 @@ package dev.sublinear.training.model;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.model.bert.BertConfig;
+import dev.sublinear.training.model.bert.BertForSequenceClassification;
 import dev.sublinear.training.model.gpt2.Gpt2Config;
 import dev.sublinear.training.model.gpt2.Gpt2LMHeadModel;
 import dev.sublinear.training.model.llama.LlamaConfig;
@@ -20,7 +22,8 @@ public enum PretrainedFamily {
     GPT2("gpt2", "GPT2LMHeadModel"),
     LLAMA("llama", "LlamaForCausalLM"),
     QWEN2("qwen2", "Qwen2ForCausalLM"),
-    QWEN3("qwen3", "Qwen3ForCausalLM");
+    QWEN3("qwen3", "Qwen3ForCausalLM"),
+    BERT("bert", "BertForSequenceClassification");
 
     private final String modelType;
     private final String architecture;
@@ -76,10 +79,24 @@ public enum PretrainedFamily {
      * @throws IllegalArgumentException what in the config the block cannot compute
      */
     public PretrainedBlock block(String configJson) {
+        return block(configJson, false);
+    }
+
+    /**
+     * As {@link #block(String)}; a classifier with {@code newHead} ignores its checkpoint's head and
+     * starts a new one (its labels are not the checkpoint's).
+     */
+    public PretrainedBlock block(String configJson, boolean newHead) {
         return switch (this) {
             case GPT2 -> new Gpt2LMHeadModel(Gpt2Config.parse(configJson));
             case LLAMA, QWEN2, QWEN3 -> new LlamaForCausalLM(LlamaConfig.parse(configJson));
+            case BERT -> new BertForSequenceClassification(BertConfig.parse(configJson), newHead);
         };
+    }
+
+    /** What the family's models do. */
+    public TaskType task() {
+        return this == BERT ? TaskType.CLASSIFICATION : TaskType.CAUSAL_LM;
     }
 
     /** The sizes of {@code configJson}'s model, as a {@link ModelConfig} with the Hugging Face tokenizer. */
@@ -111,6 +128,19 @@ public enum PretrainedFamily {
                         c.numAttentionHeads(),
                         c.intermediateSize(),
                         List.of());
+            }
+            case BERT -> {
+                BertConfig c = BertConfig.parse(configJson);
+                yield new ModelConfig(
+                        TaskType.CLASSIFICATION,
+                        HfTokenizer.TYPE,
+                        c.vocabSize(),
+                        c.maxPositionEmbeddings(),
+                        c.numHiddenLayers(),
+                        c.hiddenSize(),
+                        c.numAttentionHeads(),
+                        c.intermediateSize(),
+                        c.labels().size() >= 2 ? c.labels() : List.of("LABEL_0", "LABEL_1"));
             }
         };
     }

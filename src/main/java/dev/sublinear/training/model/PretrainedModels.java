@@ -21,6 +21,7 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -53,10 +54,26 @@ public final class PretrainedModels {
      *     from the config or the weights is reported as one
      */
     public static LoadedModel load(Path directory, Device device) throws IOException {
+        return load(directory, null, device);
+    }
+
+    /**
+     * As {@link #load(Path, Device)}, for a classifier that is to predict {@code labels} (null: its
+     * own): when they are not the config's, the config takes them ({@code id2label}, {@code
+     * label2id}) and the classification head starts anew, as fine-tuning a pretrained encoder for a
+     * new task does.
+     */
+    public static LoadedModel load(Path directory, List<String> labels, Device device) throws IOException {
         try (SafetensorsReader weights = SafetensorsReader.open(directory)) {
             PretrainedFiles files = PretrainedFiles.read(directory, weights);
             PretrainedFamily family = family(files);
-            PretrainedBlock block = block(family, files);
+            boolean newHead = labels != null
+                    && family.task() == TaskType.CLASSIFICATION
+                    && !labels.equals(family.summary(files.configJson()).labels());
+            if (newHead) {
+                files = files.withConfig(withLabels(PretrainedFamily.object(files.configJson()), labels));
+            }
+            PretrainedBlock block = block(family, files, newHead);
             Model model = Model.newInstance("sublinear", device);
             try {
                 model.setBlock(block);
@@ -103,7 +120,7 @@ public final class PretrainedModels {
      */
     public static LoadedModel load(PretrainedFiles files, InputStream parameters, Device device) throws IOException {
         PretrainedFamily family = family(files);
-        PretrainedBlock block = block(family, files);
+        PretrainedBlock block = block(family, files, false);
         Model model = Model.newInstance("sublinear", device);
         try {
             model.setBlock(block);
@@ -128,11 +145,14 @@ public final class PretrainedModels {
         PretrainedFiles files = model.pretrained();
         PretrainedFamily family = family(files);
         JsonObject config = PretrainedFamily.object(files.configJson());
-        if (!config.has("architectures")) {
+        // a classifier trained from a bare encoder (BertModel) is now a BertForSequenceClassification
+        if (!config.has("architectures") || family.task() == TaskType.CLASSIFICATION) {
             JsonArray architectures = new JsonArray();
             architectures.add(family.architecture());
-            config.add("architectures", architectures);
-            files = files.withConfig(config);
+            if (!architectures.equals(config.get("architectures"))) {
+                config.add("architectures", architectures);
+                files = files.withConfig(config);
+            }
         }
         files.writeTo(directory);
         Map<String, Parameter> parameters = ((PretrainedBlock) model.block()).hfParameters();
@@ -156,15 +176,30 @@ public final class PretrainedModels {
         }
     }
 
+    /** {@code config} predicting {@code labels}, in transformers' id2label and label2id. */
+    private static JsonObject withLabels(JsonObject config, List<String> labels) {
+        JsonObject id2label = new JsonObject();
+        JsonObject label2id = new JsonObject();
+        for (int i = 0; i < labels.size(); i++) {
+            id2label.addProperty(String.valueOf(i), labels.get(i));
+            label2id.addProperty(labels.get(i), i);
+        }
+        config.add("id2label", id2label);
+        config.add("label2id", label2id);
+        config.remove("num_labels");
+        return config;
+    }
+
     /** The file that lists the weights: the index of a sharded model, else the one safetensors file. */
     private static Path weightsFile(Path directory) {
         Path index = Path.of(SafetensorsReader.INDEX_FILE);
         return Files.exists(directory.resolve(index)) ? index : Path.of(SafetensorsReader.SINGLE_FILE);
     }
 
-    private static PretrainedBlock block(PretrainedFamily family, PretrainedFiles files) throws IOException {
+    private static PretrainedBlock block(PretrainedFamily family, PretrainedFiles files, boolean newHead)
+            throws IOException {
         try {
-            return family.block(files.configJson());
+            return family.block(files.configJson(), newHead);
         } catch (IllegalArgumentException e) {
             throw new WeightFileException(Path.of(PretrainedFiles.CONFIG), null, e.getMessage(), e);
         }

@@ -67,9 +67,11 @@ public final class TrainingRun {
         TrainingData data = readData(config, resume != null ? resume : base);
         control.checkMemory(0);
         data.warnings().forEach(listener::onWarning);
+        // a catalog classifier, or a pretrained encoder, takes the training file's labels (a new head)
         if (resume == null
-                && spec.baseModel() instanceof ModelSource.Catalog
-                && config.task() == TaskType.CLASSIFICATION) {
+                && base == null
+                && config.task() == TaskType.CLASSIFICATION
+                && (spec.baseModel() instanceof ModelSource.Catalog || HfTokenizer.TYPE.equals(config.tokenizer()))) {
             config = config.withTask(TaskType.CLASSIFICATION, data.labels());
         }
         checkLabels(config, data);
@@ -163,7 +165,9 @@ public final class TrainingRun {
             return contents.model(device);
         }
         if (spec.baseModel() instanceof ModelSource.Saved saved) {
-            return LoadedModel.load(saved.directory(), device);
+            return PretrainedModels.isPretrained(saved.directory())
+                    ? PretrainedModels.load(saved.directory(), config.labels(), device)
+                    : LoadedModel.load(saved.directory(), device);
         }
         return LoadedModel.create(config, spec.seed(), device);
     }

@@ -46,8 +46,10 @@ final class BertCheckpoint {
      * does (weights normal(0, initializer_range), biases zero) and named in the result. Anything else
      * missing, unexpected, given twice or misshaped (a classifier for another number of labels
      * included) is an {@link IllegalArgumentException} naming the keys, before any parameter is set.
+     * With {@code newHead} the checkpoint's classifier is ignored and a new one created.
      */
-    static Set<String> load(HfParameters parameters, BertConfig config, NDManager manager, SafetensorsReader reader)
+    static Set<String> load(
+            HfParameters parameters, BertConfig config, NDManager manager, SafetensorsReader reader, boolean newHead)
             throws IOException {
         boolean prefixed =
                 reader.names().stream().anyMatch(name -> name.startsWith(BertForSequenceClassification.PREFIX));
@@ -56,8 +58,8 @@ final class BertCheckpoint {
         List<String> twice = new ArrayList<>();
         for (TensorInfo tensor : reader.tensors()) {
             String key = tensor.name();
-            if (prefixed && key.startsWith("cls.")) {
-                continue;
+            if (prefixed && key.startsWith("cls.") || newHead && key.startsWith("classifier.")) {
+                continue; // with newHead, a classifier for other labels is left out and made anew
             }
             String name = rename(prefixed ? key : BertForSequenceClassification.PREFIX + key);
             if (name.equals(BertForSequenceClassification.PREFIX + "embeddings.position_ids")) {

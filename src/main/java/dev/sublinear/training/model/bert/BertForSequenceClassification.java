@@ -63,6 +63,7 @@ public final class BertForSequenceClassification extends AbstractBlock implement
     private final List<Layer> layers = new ArrayList<>();
     private final Dense pooler;
     private final Dense classifier;
+    private final boolean newHead;
 
     /** nn.Linear: weight (out, in) and bias. */
     private record Dense(Parameter weight, Parameter bias) {}
@@ -82,7 +83,16 @@ public final class BertForSequenceClassification extends AbstractBlock implement
             Norm outputNorm) {}
 
     public BertForSequenceClassification(BertConfig config) {
+        this(config, false);
+    }
+
+    /**
+     * @param newHead whether the classifier starts anew whatever the checkpoint holds: fine-tuning a
+     *     classifier for other labels than its checkpoint's, whose head is then ignored
+     */
+    public BertForSequenceClassification(BertConfig config, boolean newHead) {
         this.config = config;
+        this.newHead = newHead;
         this.parameters = new HfParameters("BERT");
         int d = config.hiddenSize();
         String e = PREFIX + "embeddings.";
@@ -143,7 +153,7 @@ public final class BertForSequenceClassification extends AbstractBlock implement
      */
     @Override
     public Set<String> loadCheckpoint(NDManager manager, SafetensorsReader reader) throws IOException {
-        return BertCheckpoint.load(parameters, config, manager, reader);
+        return BertCheckpoint.load(parameters, config, manager, reader, newHead);
     }
 
     @Override
