@@ -21,7 +21,25 @@ final class JobDefaults {
 
     private JobDefaults() {}
 
+    /**
+     * For a pretrained base (a Hugging Face model, or one fine-tuned from one), fine-tuning rather
+     * than training from scratch: Adafactor without its relative step and parameter scaling (both
+     * made for random initialisation) at a small fixed rate, and Adam's and AdamW's rate of
+     * fine-tuning recipes. Chosen by measurement: docs/benchmarks.md, "Defaults for pretrained bases".
+     */
+    static final double PRETRAINED_ADAFACTOR_LEARNING_RATE = 1e-3;
+
+    static final double PRETRAINED_ADAM_LEARNING_RATE = 5e-5;
+
+    /** Adam's and AdamW's rate on a catalog model, trained from scratch. */
+    static final double ADAM_LEARNING_RATE = 1e-3;
+
     static JobSettings resolve(JobRequest request, long seed) {
+        return resolve(request, seed, false);
+    }
+
+    /** @param pretrained whether the base model is pretrained (see {@link #PRETRAINED_ADAFACTOR_LEARNING_RATE}) */
+    static JobSettings resolve(JobRequest request, long seed, boolean pretrained) {
         JobRequest.HyperparameterRequest h = request.hyperparameters() != null
                 ? request.hyperparameters()
                 : new JobRequest.HyperparameterRequest(null, null, null, null, null, null, null, null);
@@ -68,15 +86,15 @@ final class JobDefaults {
                     "optimizer.beta2",
                     "beta2 (a fixed decay) replaces decay_rate (the increasing decay); leave one out");
         }
-        // Adafactor computes its own step size unless given a learning rate
-        boolean relativeStep = adafactor && or(o.relativeStep(), h.learningRate() == null);
+        // Adafactor computes its own step size unless given a learning rate, or fine-tuning a pretrained model
+        boolean relativeStep = adafactor && or(o.relativeStep(), h.learningRate() == null && !pretrained);
         if (relativeStep && h.learningRate() != null) {
             throw new InvalidRequestException(
                     "hyperparameters.learning_rate",
                     "learning_rate conflicts with optimizer.relative_step = true (Adafactor's own step size);"
                             + " leave one out");
         }
-        if (adafactor && !relativeStep && h.learningRate() == null) {
+        if (adafactor && !relativeStep && h.learningRate() == null && !pretrained) {
             throw new InvalidRequestException(
                     "hyperparameters.learning_rate",
                     "optimizer.relative_step = false needs hyperparameters.learning_rate");
@@ -87,7 +105,10 @@ final class JobDefaults {
                     "warmup_steps needs a learning_rate; Adafactor's relative step warms up by itself"
                             + " (see warmup_init)");
         }
-        Double learningRate = relativeStep ? null : (h.learningRate() != null ? h.learningRate() : 1e-3);
+        double fallbackRate = !pretrained
+                ? ADAM_LEARNING_RATE
+                : adafactor ? PRETRAINED_ADAFACTOR_LEARNING_RATE : PRETRAINED_ADAM_LEARNING_RATE;
+        Double learningRate = relativeStep ? null : (h.learningRate() != null ? h.learningRate() : fallbackRate);
         JobSettings.Hyperparameters hyperparameters = new JobSettings.Hyperparameters(
                 or(h.nEpochs(), EPOCHS),
                 or(h.batchSize(), BATCH_SIZE),
@@ -97,7 +118,8 @@ final class JobDefaults {
                 or(h.gradientAccumulation(), 1),
                 or(h.evalIntervalSteps(), 0),
                 or(h.checkpointIntervalSteps(), CHECKPOINT_INTERVAL));
-        JobSettings.Optimizer optimizer = new JobSettings.Optimizer(type, options(o, adafactor, relativeStep));
+        JobSettings.Optimizer optimizer =
+                new JobSettings.Optimizer(type, options(o, adafactor, relativeStep, pretrained));
         return new JobSettings(hyperparameters, optimizer, seed, request.suffix(), metadata(request.metadata()));
     }
 
@@ -105,8 +127,12 @@ final class JobDefaults {
      * The request's options over the defaults (Adafactor's, in its options type; Adam's beta1 0.9 and
      * beta2 0.999), checked there: an error names the request's field.
      */
-    private static AdafactorOptions options(JobRequest.OptimizerRequest o, boolean adafactor, boolean relativeStep) {
+    private static AdafactorOptions options(
+            JobRequest.OptimizerRequest o, boolean adafactor, boolean relativeStep, boolean pretrained) {
         Adafactor.Builder b = Adafactor.builder().optRelativeStep(relativeStep);
+        if (adafactor && pretrained) {
+            b.optScaleParameter(false);
+        }
         if (!adafactor) {
             b.optBeta1(0.9f).optBeta2(0.999f);
         }

@@ -26,6 +26,7 @@ import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.ModelConfig;
 import dev.sublinear.training.run.MemoryBudget;
 import dev.sublinear.training.run.MemoryEstimate;
+import dev.sublinear.training.tokenizer.HfTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.SecureRandom;
@@ -98,8 +99,8 @@ public class JobService {
         FileRecord validation = request.validationFile() == null
                 ? null
                 : fineTuneFile(tenantId, request.validationFile(), "validation_file", task);
-        JobSettings settings =
-                JobDefaults.resolve(request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53));
+        JobSettings settings = JobDefaults.resolve(
+                request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53), pretrained(base));
         int gpus = request.resources() == null || request.resources().gpus() == null
                 ? 0
                 : request.resources().gpus();
@@ -322,6 +323,12 @@ public class JobService {
                     needs + "; even one example per micro-batch is too" + " much: use shorter examples");
         }
         throw new InvalidRequestException("model", needs + "; use a smaller model");
+    }
+
+    /** Whether the base is a pretrained (Hugging Face) model, which fine-tuning defaults suit. */
+    private boolean pretrained(BaseModel base) throws IOException {
+        return !(base instanceof BaseModel.Catalog)
+                && HfTokenizer.TYPE.equals(modelConfig(base, List.of()).tokenizer());
     }
 
     /** The architecture the job will train, read from the base model without loading it. */

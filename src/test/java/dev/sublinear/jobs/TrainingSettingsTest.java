@@ -92,4 +92,49 @@ class TrainingSettingsTest {
                 AdafactorOptions.defaults(),
                 JobDefaults.resolve(request, 1).optimizer().options());
     }
+
+    @Test
+    void aPretrainedBaseGetsFineTuningDefaults() {
+        JobRequest request = new JobRequest("file-x", "file-y", null, null, null, null, null, null, null, null, null);
+        JobSettings adafactor = JobDefaults.resolve(request, 1, true);
+        assertEquals(false, adafactor.optimizer().options().relativeStep());
+        assertEquals(false, adafactor.optimizer().options().scaleParameter());
+        assertEquals(
+                JobDefaults.PRETRAINED_ADAFACTOR_LEARNING_RATE,
+                adafactor.hyperparameters().learningRate());
+        JobRequest adamw = new JobRequest(
+                "file-x",
+                "file-y",
+                null,
+                null,
+                null,
+                null,
+                null,
+                new JobRequest.OptimizerRequest(
+                        "adamw", null, null, null, null, null, null, null, null, null, null, null, null),
+                null,
+                null,
+                null);
+        assertEquals(
+                JobDefaults.PRETRAINED_ADAM_LEARNING_RATE,
+                JobDefaults.resolve(adamw, 1, true).hyperparameters().learningRate());
+        // what a user sets still wins
+        JobRequest relative = new JobRequest(
+                "file-x",
+                "file-y",
+                null,
+                null,
+                null,
+                null,
+                null,
+                new JobRequest.OptimizerRequest(
+                        null, null, null, null, null, true, null, null, null, null, null, null, null),
+                null,
+                null,
+                null);
+        assertEquals(
+                true,
+                JobDefaults.resolve(relative, 1, true).optimizer().options().relativeStep());
+        assertNull(JobDefaults.resolve(relative, 1, true).hyperparameters().learningRate());
+    }
 }
