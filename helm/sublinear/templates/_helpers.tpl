@@ -132,6 +132,12 @@ app.kubernetes.io/component: {{ .component }}
 - name: tmp
   emptyDir:
     sizeLimit: {{ .Values.scratch.tmpSizeLimit }}
+{{- if .Values.models.existingClaim }}
+- name: models
+  persistentVolumeClaim:
+    claimName: {{ .Values.models.existingClaim }}
+    readOnly: true
+{{- end }}
 {{- end -}}
 
 {{- define "sublinear.volumeMounts" -}}
@@ -143,6 +149,11 @@ app.kubernetes.io/component: {{ .component }}
   mountPath: /djl-cache
 - name: tmp
   mountPath: /tmp
+{{- if .Values.models.existingClaim }}
+- name: models
+  mountPath: {{ .Values.models.mountPath }}
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{/* Probes on the Actuator health groups (management.endpoint.health.probes.enabled). */}}

@@ -369,6 +369,38 @@ class HelmChartTest {
     }
 
     @Test
+    void aModelsClaimIsMountedReadOnlyAndNamedToEveryProcess() {
+        assertThat(volumeNames(render(UnaryOperator.identity()).named(Deployment.class, API)))
+                .doesNotContain("models");
+        RenderedChart chart = render(t -> t.set("models.existingClaim", "hf-weights"));
+        for (String name : List.of(API, WORKER)) {
+            Deployment deployment = chart.named(Deployment.class, name);
+            Volume models = volume(deployment.getSpec().getTemplate(), "models");
+            assertThat(models.getPersistentVolumeClaim().getClaimName()).isEqualTo("hf-weights");
+            assertThat(models.getPersistentVolumeClaim().getReadOnly()).isTrue();
+            assertThat(deployment
+                            .getSpec()
+                            .getTemplate()
+                            .getSpec()
+                            .getContainers()
+                            .get(0)
+                            .getVolumeMounts())
+                    .anySatisfy(m -> {
+                        assertThat(m.getName()).isEqualTo("models");
+                        assertThat(m.getMountPath()).isEqualTo("/models");
+                        assertThat(m.getReadOnly()).isTrue();
+                    });
+        }
+        assertThat(chart.all(ConfigMap.class).get(0).getData()).containsEntry("SUBLINEAR_MODELS_DIR", "/models");
+    }
+
+    private static List<String> volumeNames(Deployment deployment) {
+        return deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .map(Volume::getName)
+                .toList();
+    }
+
+    @Test
     void anExternalDatabaseNeedsAHostAndAPassword() {
         assertThatThrownBy(() -> render(t -> t.set("postgresql.enabled", false).set("database.password", "pw")))
                 .hasMessageContaining("database.host is required");
