@@ -108,10 +108,10 @@ class TrainingSettingsTest {
                 null,
                 null,
                 null,
-                null,
-                null,
                 new JobRequest.OptimizerRequest(
                         "adamw", null, null, null, null, null, null, null, null, null, null, null, null),
+                null,
+                null,
                 null,
                 null,
                 null);
@@ -125,10 +125,10 @@ class TrainingSettingsTest {
                 null,
                 null,
                 null,
-                null,
-                null,
                 new JobRequest.OptimizerRequest(
                         null, null, null, null, null, true, null, null, null, null, null, null, null),
+                null,
+                null,
                 null,
                 null,
                 null);
