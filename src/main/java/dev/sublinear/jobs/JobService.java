@@ -19,11 +19,13 @@ import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.DatasetReader;
 import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.data.Tokenizer;
 import dev.sublinear.training.data.TrainingData;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.ModelConfig;
+import dev.sublinear.training.model.PretrainedModels;
 import dev.sublinear.training.run.MemoryBudget;
 import dev.sublinear.training.run.MemoryEstimate;
 import dev.sublinear.training.tokenizer.HfTokenizer;
@@ -99,17 +101,23 @@ public class JobService {
         FileRecord validation = request.validationFile() == null
                 ? null
                 : fineTuneFile(tenantId, request.validationFile(), "validation_file", task);
+        boolean pretrained = pretrained(base);
         JobSettings settings = JobDefaults.resolve(
-                request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53), pretrained(base));
+                request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53), pretrained);
         int gpus = request.resources() == null || request.resources().gpus() == null
                 ? 0
                 : request.resources().gpus();
         List<WorkerRecord> live = checkFits(gpus);
         checkQuota(tenantId, gpus);
-        TrainingData data = checkExamples(task, base, training, validation);
-        // A job on GPUs keeps its tensors in GPU memory, where an allocation that does not fit fails
-        // with an error instead of the kernel killing the process: the host's budget is for the rest.
-        Long memoryEstimate = gpus == 0 ? checkMemory(base, data, settings, live) : null;
+        Long memoryEstimate;
+        // examples are counted in the model's own tokens: a pretrained model's tokenizer, else ours
+        try (HfTokenizer hf = pretrained ? tokenizer(base) : null) {
+            Tokenizer tokenizer = hf != null ? hf : new ByteTokenizer();
+            TrainingData data = checkExamples(task, base, training, validation, tokenizer);
+            // A job on GPUs keeps its tensors in GPU memory, where an allocation that does not fit fails
+            // with an error instead of the kernel killing the process: the host's budget is for the rest.
+            memoryEstimate = gpus == 0 ? checkMemory(base, data, settings, live, tokenizer) : null;
+        }
 
         JobRecord job = JobRecord.queued(
                 Ids.next("ftjob"),
@@ -284,11 +292,17 @@ public class JobService {
      * Refuses a job whose estimated memory passes the largest memory budget of the live workers
      * (it could only take a worker down), naming the setting to change; returns the estimate.
      */
-    private long checkMemory(BaseModel base, TrainingData data, JobSettings settings, List<WorkerRecord> live)
+    private long checkMemory(
+            BaseModel base, TrainingData data, JobSettings settings, List<WorkerRecord> live, Tokenizer tokenizer)
             throws IOException {
         ModelConfig config = modelConfig(base, data.labels());
         MemoryEstimate estimate = MemoryEstimate.of(
-                config, TrainingSettings.optimizer(settings), TrainingSettings.hyperparameters(settings), data, 1);
+                config,
+                TrainingSettings.optimizer(settings),
+                TrainingSettings.hyperparameters(settings),
+                data,
+                1,
+                tokenizer);
         if (live.stream().anyMatch(w -> w.memoryBudgetBytes() == null)) {
             return estimate.totalBytes(); // a worker of a version without budgets takes anything
         }
@@ -341,27 +355,42 @@ public class JobService {
         if (base instanceof BaseModel.System s) {
             return LoadedModel.readConfig(s.directory().resolve(LoadedModel.CONFIG_FILE));
         }
-        String key = base instanceof BaseModel.FineTuned f
-                ? f.model().artifactKey()
-                : base instanceof BaseModel.Uploaded u
-                        ? u.file().artifactKey()
-                        : ((BaseModel.FromCheckpoint) base).checkpoint().artifactKey();
-        try (InputStream in = artifacts.open(key)) {
+        try (InputStream in = artifacts.open(artifactKey(base))) {
             return ModelArchive.readConfig(in);
         } catch (ModelArchive.InvalidArchiveException e) {
             throw new InvalidRequestException("model", e.getMessage());
         }
     }
 
+    /** The stored archive of a base that is not the catalog's nor the operator's. */
+    private static String artifactKey(BaseModel base) {
+        return base instanceof BaseModel.FineTuned f
+                ? f.model().artifactKey()
+                : base instanceof BaseModel.Uploaded u
+                        ? u.file().artifactKey()
+                        : ((BaseModel.FromCheckpoint) base).checkpoint().artifactKey();
+    }
+
+    /** A pretrained base's tokenizer, read from its directory or stored archive without its weights. */
+    private HfTokenizer tokenizer(BaseModel base) throws IOException {
+        if (base instanceof BaseModel.System s) {
+            return HfTokenizer.load(s.directory());
+        }
+        try (InputStream in = artifacts.open(artifactKey(base))) {
+            return PretrainedModels.tokenizer(in);
+        }
+    }
+
     /** Checks the examples against the task and the model's context window, with line numbers; returns them. */
-    private TrainingData checkExamples(TaskType task, BaseModel base, FileRecord training, FileRecord validation)
+    private TrainingData checkExamples(
+            TaskType task, BaseModel base, FileRecord training, FileRecord validation, Tokenizer tokenizer)
             throws IOException {
         int contextLength = base instanceof BaseModel.Catalog c
                 ? ModelCatalog.get(c.name(), List.of("a", "b"))
                         .map(ModelConfig::contextLength)
                         .orElseThrow()
                 : Integer.MAX_VALUE;
-        DatasetReader reader = new DatasetReader(task, new ByteTokenizer(), Math.min(contextLength, 1 << 20), 2);
+        DatasetReader reader = new DatasetReader(task, tokenizer, Math.min(contextLength, 1 << 20), 2);
         try (InputStream t = artifacts.open(training.artifactKey());
                 InputStream v = validation == null ? null : artifacts.open(validation.artifactKey())) {
             return reader.read(t, v);

@@ -21,9 +21,12 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 
 /**
  * Hugging Face model directories in and out of {@link LoadedModel}: loading one (config, weights
@@ -34,6 +37,9 @@ public final class PretrainedModels {
 
     /** Shapes for {@code initialize}: the blocks size their parameters from their configs, not from these. */
     private static final Shape[] INPUT_SHAPES = {new Shape(1, 1), new Shape(1, 1)};
+
+    /** Where a checkpoint keeps a Hugging Face model's files (see {@code Checkpoint}). */
+    public static final String CHECKPOINT_FOLDER = "pretrained/";
 
     private PretrainedModels() {}
 
@@ -203,6 +209,34 @@ public final class PretrainedModels {
         } catch (IllegalArgumentException e) {
             throw new WeightFileException(Path.of(PretrainedFiles.CONFIG), null, e.getMessage(), e);
         }
+    }
+
+    /**
+     * The tokenizer of a Hugging Face model kept as a zip (an upload as stored, a fine-tuned model) or
+     * of a checkpoint of one (its files under {@code pretrained/}), read without keeping the weights.
+     *
+     * @throws IOException when the zip holds no Hugging Face model's config and tokenizer
+     */
+    public static HfTokenizer tokenizer(InputStream zip) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (ZipInputStream in = new ZipInputStream(zip)) {
+            for (ZipEntry entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
+                String name = entry.getName().startsWith(CHECKPOINT_FOLDER)
+                        ? entry.getName().substring(CHECKPOINT_FOLDER.length())
+                        : entry.getName();
+                if (PretrainedFiles.CARRIED.contains(name)) {
+                    byte[] bytes = in.readNBytes((int) PretrainedFiles.MAX_FILE_BYTES + 1);
+                    if (bytes.length > PretrainedFiles.MAX_FILE_BYTES) {
+                        throw new IOException(name + " is larger than " + PretrainedFiles.MAX_FILE_BYTES + " bytes");
+                    }
+                    files.put(name, bytes);
+                }
+            }
+        }
+        if (!files.containsKey(PretrainedFiles.CONFIG)) {
+            throw new IOException("no " + PretrainedFiles.CONFIG + ": not a Hugging Face model");
+        }
+        return tokenizer(new PretrainedFiles(files, Map.of()));
     }
 
     /** The tokenizer of files held in memory: the tokenizers library reads them from a folder. */

@@ -34,7 +34,7 @@ public final class Checkpoint {
     static final String CONFIG = LoadedModel.CONFIG_FILE;
     static final String OPTIMIZER = "optimizer.state";
     /** A Hugging Face model's carried files, under their names, and its weights' stored types. */
-    static final String PRETRAINED = "pretrained/";
+    static final String PRETRAINED = PretrainedModels.CHECKPOINT_FOLDER;
 
     static final String WEIGHT_TYPES = "weight_types.json";
     private static final Gson GSON = new Gson();

@@ -4,6 +4,7 @@ import dev.sublinear.training.data.ByteTokenizer;
 import dev.sublinear.training.data.Encoder;
 import dev.sublinear.training.data.Example;
 import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.data.Tokenizer;
 import dev.sublinear.training.data.TrainingData;
 import dev.sublinear.training.model.ModelConfig;
 import java.util.ArrayList;
@@ -76,8 +77,19 @@ public record MemoryEstimate(
             TrainingPlan hyperparameters,
             TrainingData data,
             int devices) {
+        return of(config, optimizer, hyperparameters, data, devices, new ByteTokenizer());
+    }
+
+    /** As {@link #of(ModelConfig, OptimizerConfig, TrainingPlan, TrainingData, int)}, in {@code tokenizer}'s tokens. */
+    public static MemoryEstimate of(
+            ModelConfig config,
+            OptimizerConfig optimizer,
+            TrainingPlan hyperparameters,
+            TrainingData data,
+            int devices,
+            Tokenizer tokenizer) {
         // batches are padded to their longest example: the longest one sets every array's length
-        Encoder encoder = new Encoder(new ByteTokenizer(), config.contextLength(), data.labels());
+        Encoder encoder = new Encoder(tokenizer, config.contextLength(), data.labels());
         int longest = 1;
         long dataBytes = 0;
         for (List<Example> examples : List.of(data.training(), data.validation())) {
