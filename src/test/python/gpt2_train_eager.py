@@ -12,7 +12,9 @@ parameter scaling, update clipping at 1, decay rate 0.8, no momentum, no weight 
                       --prompt K --steps N --threads C [--seed S]
 
 prints one line: tokens_per_s=... forward_s=... backward_s=... optimizer_s=... steps=... (the times
-summed over steps 2..N, tokens_per_s over the same steps, B * T tokens a step).
+summed over steps 2..N, tokens_per_s over the same steps, B * T tokens a step), torch=... (its version)
+and blas=... (the BLAS library this process loaded, from /proc/self/maps: Debian's torch takes
+libblas.so.3, whichever the system or LD_LIBRARY_PATH provides).
 """
 import argparse
 import math
@@ -71,6 +73,18 @@ class Adafactor:
             update.div_(max(1.0, rms / self.clip_threshold))
             p.add_(update, alpha=-alpha)
             p.grad = None
+
+
+def blas_library():
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1]
+                if "blas" in os.path.basename(path) or "mkl" in os.path.basename(path):
+                    return os.path.realpath(path)
+    except OSError:
+        pass
+    return "unknown"
 
 
 def parameters(config, generator):
@@ -137,8 +151,8 @@ def main():
             tokens += args.batch * args.seq
     total = forward_s + backward_s + optimizer_s
     print("tokens_per_s=%.3f forward_s=%.4f backward_s=%.4f optimizer_s=%.4f steps=%d loss=%.4f torch=%s threads=%d"
-          % (tokens / total, forward_s, backward_s, optimizer_s, args.steps - 1, loss.item(), torch.__version__,
-             torch.get_num_threads()))
+          " blas=%s" % (tokens / total, forward_s, backward_s, optimizer_s, args.steps - 1, loss.item(),
+                        torch.__version__, torch.get_num_threads(), blas_library()))
 
 
 if __name__ == "__main__":
