@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import java.util.Set;
 
 /**
@@ -122,11 +124,11 @@ final class BenchReport {
     }
 
     static String mib(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 
     /** Letters without t, h, e and r, so that the fixtures' byte-level BPE (merges th, er) gives one token each. */
-    static String letters(java.util.Random random, int length) {
+    static String letters(Random random, int length) {
         String alphabet = "abcdfgijklmnopqsuvwxyz";
         StringBuilder text = new StringBuilder(length);
         for (int i = 0; i < length; i++) {

@@ -70,7 +70,8 @@ public final class PretrainedImportBenchmark {
             System.out.println("round " + r + ": " + p);
         }
         Engine engine = BenchReport.startEngine();
-        long worst = runs.stream().mapToLong(p -> num(p, "peakAboveBaseline")).max().orElse(-1);
+        long worst =
+                runs.stream().mapToLong(p -> num(p, "peakAboveBaseline")).max().orElse(-1);
         StringBuilder body = new StringBuilder()
                 .append("## Import: heap taken by loading a 500 MB Hugging Face model\n\n")
                 .append(String.format(

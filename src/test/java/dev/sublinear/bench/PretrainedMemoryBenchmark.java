@@ -198,10 +198,7 @@ public final class PretrainedMemoryBenchmark {
                         + " -Dexec.mainClass=dev.sublinear.bench.PretrainedMemoryBenchmark`\n");
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "pretrained-memory", body.toString());
         System.out.printf(
-                Locale.ROOT,
-                "state ratio %.5f, peak ratio %.3f; wrote docs/benchmarks.md%n",
-                stateRatio,
-                peakRatio);
+                Locale.ROOT, "state ratio %.5f, peak ratio %.3f; wrote docs/benchmarks.md%n", stateRatio, peakRatio);
     }
 
     /** One run in this JVM; what its step reports say goes to {@code out}. */

@@ -186,7 +186,7 @@ public final class PretrainedThroughputBenchmark {
                         Double.parseDouble(python.get("tokens_per_s")))
                 + "\nCommand: `" + commandPrefix()
                 + "./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
-                        + " -Dexec.classpathScope=test"
+                + " -Dexec.classpathScope=test"
                 + " -Dexec.mainClass=dev.sublinear.bench.PretrainedThroughputBenchmark`\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "pretrained-throughput", body);
         System.out.printf(
@@ -217,8 +217,8 @@ public final class PretrainedThroughputBenchmark {
                     public void onStep(StepReport report) {
                         long now = System.nanoTime();
                         if (report.throughput().tokens() != (long) BATCH * SEQ) {
-                            throw new IllegalStateException("a step of " + report.throughput().tokens()
-                                    + " tokens, not " + BATCH + " x " + SEQ);
+                            throw new IllegalStateException("a step of "
+                                    + report.throughput().tokens() + " tokens, not " + BATCH + " x " + SEQ);
                         }
                         if (report.progress().step() == 1) {
                             window[0] = now;
@@ -236,9 +236,19 @@ public final class PretrainedThroughputBenchmark {
     private static double torch(int threads, String[] line) throws Exception {
         List<String> command = new ArrayList<>(List.of(PYTHON, SCRIPT.toString()));
         int[] values = {
-            SIZE.layers(), SIZE.width(), SIZE.heads(), SIZE.vocab(), SIZE.positions(), BATCH, SEQ, PROMPT, STEPS, threads
+            SIZE.layers(),
+            SIZE.width(),
+            SIZE.heads(),
+            SIZE.vocab(),
+            SIZE.positions(),
+            BATCH,
+            SEQ,
+            PROMPT,
+            STEPS,
+            threads
         };
-        String[] names = {"layers", "width", "heads", "vocab", "positions", "batch", "seq", "prompt", "steps", "threads"};
+        String[] names = {"layers", "width", "heads", "vocab", "positions", "batch", "seq", "prompt", "steps", "threads"
+        };
         for (int i = 0; i < names.length; i++) {
             command.add("--" + names[i]);
             command.add(Integer.toString(values[i]));
@@ -247,8 +257,7 @@ public final class PretrainedThroughputBenchmark {
         String libraries = System.getenv(TORCH_LIBRARY_PATH);
         if (libraries != null && !libraries.isBlank()) {
             String inherited = System.getenv("LD_LIBRARY_PATH");
-            builder.environment()
-                    .put("LD_LIBRARY_PATH", inherited == null ? libraries : libraries + ":" + inherited);
+            builder.environment().put("LD_LIBRARY_PATH", inherited == null ? libraries : libraries + ":" + inherited);
         }
         builder.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
         builder.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
@@ -279,7 +288,11 @@ public final class PretrainedThroughputBenchmark {
                 Adafactor adafactor = Adafactor.builder().build()) {
             TrainingData data;
             try (InputStream in = Files.newInputStream(train)) {
-                data = new DatasetReader(TaskType.CAUSAL_LM, model.tokenizer(), model.config().contextLength(), 2)
+                data = new DatasetReader(
+                                TaskType.CAUSAL_LM,
+                                model.tokenizer(),
+                                model.config().contextLength(),
+                                2)
                         .read(in, null);
             }
             Encoder encoder = new Encoder(model.tokenizer(), model.config().contextLength(), List.of());
@@ -287,7 +300,8 @@ public final class PretrainedThroughputBenchmark {
             for (Example e : data.training()) {
                 encoded.add(encoder.encode(e));
             }
-            Batches batches = new Batches(encoded, BATCH, SEED, model.tokenizer().padId(), true);
+            Batches batches =
+                    new Batches(encoded, BATCH, SEED, model.tokenizer().padId(), true);
             for (Parameter p : model.block().getParameters().values()) {
                 if (p.requiresGradient() && !p.getArray().hasGradient()) {
                     p.getArray().setRequiresGradient(true);
@@ -297,8 +311,8 @@ public final class PretrainedThroughputBenchmark {
             try (Trainer trainer = model.model().newTrainer(config)) {
                 for (int step = 0; step < STEPS; step++) {
                     try (NDManager scope = trainer.getManager().newSubManager()) {
-                        Batches.Arrays arrays =
-                                Batches.toArrays(scope, batches.batch(1, step), model.tokenizer().padId());
+                        Batches.Arrays arrays = Batches.toArrays(
+                                scope, batches.batch(1, step), model.tokenizer().padId());
                         long t0 = System.nanoTime();
                         long t1;
                         long t2;
