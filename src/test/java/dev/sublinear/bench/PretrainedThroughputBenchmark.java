@@ -187,7 +187,9 @@ public final class PretrainedThroughputBenchmark {
                 + "\nCommand: `" + commandPrefix()
                 + "./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
                 + " -Dexec.classpathScope=test"
-                + " -Dexec.mainClass=dev.sublinear.bench.PretrainedThroughputBenchmark`\n";
+                + " -Dexec.mainClass=dev.sublinear.bench.PretrainedThroughputBenchmark"
+                + (repeats == 3 ? "" : " -Dexec.args=" + repeats)
+                + "`\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "pretrained-throughput", body);
         System.out.printf(
                 Locale.ROOT,
