@@ -1,10 +1,20 @@
 package dev.sublinear.bench;
 
 import ai.djl.engine.Engine;
+import java.io.File;
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
 
 /**
  * Writes one benchmark's section into {@code docs/benchmarks.md}, replacing the section of the same
@@ -58,5 +68,72 @@ final class BenchReport {
                 + Runtime.getRuntime().availableProcessors()
                 + " cores visible, Java "
                 + System.getProperty("java.version");
+    }
+
+    /**
+     * The command that starts {@code mainClass} in a JVM of its own, on this JVM's class path (the
+     * class loaders' URLs, as exec:java puts the test class path there rather than in {@code
+     * java.class.path}).
+     */
+    static List<String> childJvm(List<String> jvmOptions, Class<?> mainClass, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-Dai.djl.offline=true");
+        command.add("-DOPT_OUT_TRACKING=true");
+        command.add("-cp");
+        command.add(classPath());
+        command.add(mainClass.getName());
+        command.addAll(args);
+        return command;
+    }
+
+    private static String classPath() {
+        Set<String> entries = new LinkedHashSet<>();
+        for (ClassLoader loader = Thread.currentThread().getContextClassLoader();
+                loader != null;
+                loader = loader.getParent()) {
+            if (loader instanceof URLClassLoader urls) {
+                for (URL url : urls.getURLs()) {
+                    try {
+                        entries.add(Path.of(url.toURI()).toString());
+                    } catch (URISyntaxException | IllegalArgumentException e) {
+                        entries.add(url.getPath());
+                    }
+                }
+            }
+        }
+        if (entries.isEmpty()) {
+            return System.getProperty("java.class.path");
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    /** A line of {@code /proc/self/status} in bytes ({@code VmHWM}, {@code VmRSS}), or -1. */
+    static long procStatusBytes(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+
+    /** Letters without t, h, e and r, so that the fixtures' byte-level BPE (merges th, er) gives one token each. */
+    static String letters(Random random, int length) {
+        String alphabet = "abcdfgijklmnopqsuvwxyz";
+        StringBuilder text = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return text.toString();
     }
 }

@@ -30,44 +30,79 @@ public final class TinyHfModels {
 
     private TinyHfModels() {}
 
+    /**
+     * The sizes of a GPT-2: vocabulary, positions, width, blocks and heads.
+     *
+     * @param weightStd the standard deviation of the random matrices and embeddings
+     */
+    public record Gpt2Size(int vocab, int positions, int width, int layers, int heads, double weightStd) {
+
+        /** The fixtures' GPT-2: 2 blocks of width 32, 4 heads, 64 positions, this class's tokenizer. */
+        public static final Gpt2Size TINY = new Gpt2Size(VOCAB, 64, 32, 2, 4, 0.2);
+
+        /** GPT-2 small's sizes (124M parameters), weights normal(0, 0.02) as GPT-2 initialises them. */
+        public static final Gpt2Size SMALL = new Gpt2Size(50257, 1024, 768, 12, 12, 0.02);
+
+        /** Parameters, the LM head being tied to the token embedding. */
+        public long parameters() {
+            long d = width;
+            long perBlock = 2 * d + d * 3 * d + 3 * d + d * d + d + 2 * d + d * 4 * d + 4 * d + 4 * d * d + d;
+            return (long) vocab * d + (long) positions * d + layers * perBlock + 2 * d;
+        }
+    }
+
     /** A 2-layer GPT-2 of width 32 and 64 positions, its weights stored as {@code type}. */
     public static Path gpt2(Path directory, WeightType type, long seed) throws IOException {
+        return gpt2(directory, Gpt2Size.TINY, type, seed);
+    }
+
+    /**
+     * A GPT-2 of {@code size}, its weights stored as {@code type} and written one tensor at a time. Its
+     * tokenizer is this class's byte-level BPE padded to the vocabulary with filler tokens (that no text
+     * encodes to), {@code <|endoftext|>} being the last id.
+     */
+    public static Path gpt2(Path directory, Gpt2Size size, WeightType type, long seed) throws IOException {
+        if (size.vocab() < VOCAB) {
+            throw new IllegalArgumentException("a vocabulary of at least " + VOCAB + " tokens: " + size.vocab());
+        }
+        int d = size.width();
+        int eot = size.vocab() - 1;
         Files.createDirectories(directory);
         JsonObject config = new JsonObject();
         config.addProperty("model_type", "gpt2");
-        config.addProperty("vocab_size", VOCAB);
-        config.addProperty("n_positions", 64);
-        config.addProperty("n_embd", 32);
-        config.addProperty("n_layer", 2);
-        config.addProperty("n_head", 4);
+        config.addProperty("vocab_size", size.vocab());
+        config.addProperty("n_positions", size.positions());
+        config.addProperty("n_embd", d);
+        config.addProperty("n_layer", size.layers());
+        config.addProperty("n_head", size.heads());
         config.addProperty("activation_function", "gelu_new");
         config.addProperty("layer_norm_epsilon", 1e-5);
-        config.addProperty("bos_token_id", END_OF_TEXT);
-        config.addProperty("eos_token_id", END_OF_TEXT);
+        config.addProperty("bos_token_id", eot);
+        config.addProperty("eos_token_id", eot);
         config.addProperty("torch_dtype", type == WeightType.BF16 ? "bfloat16" : "float32");
         Files.writeString(directory.resolve("config.json"), GSON.toJson(config));
         Map<String, long[]> shapes = new LinkedHashMap<>();
-        shapes.put("transformer.wte.weight", new long[] {VOCAB, 32});
-        shapes.put("transformer.wpe.weight", new long[] {64, 32});
-        for (int i = 0; i < 2; i++) {
+        shapes.put("transformer.wte.weight", new long[] {size.vocab(), d});
+        shapes.put("transformer.wpe.weight", new long[] {size.positions(), d});
+        for (int i = 0; i < size.layers(); i++) {
             String h = "transformer.h." + i + ".";
-            shapes.put(h + "ln_1.weight", new long[] {32});
-            shapes.put(h + "ln_1.bias", new long[] {32});
-            shapes.put(h + "attn.c_attn.weight", new long[] {32, 96});
-            shapes.put(h + "attn.c_attn.bias", new long[] {96});
-            shapes.put(h + "attn.c_proj.weight", new long[] {32, 32});
-            shapes.put(h + "attn.c_proj.bias", new long[] {32});
-            shapes.put(h + "ln_2.weight", new long[] {32});
-            shapes.put(h + "ln_2.bias", new long[] {32});
-            shapes.put(h + "mlp.c_fc.weight", new long[] {32, 128});
-            shapes.put(h + "mlp.c_fc.bias", new long[] {128});
-            shapes.put(h + "mlp.c_proj.weight", new long[] {128, 32});
-            shapes.put(h + "mlp.c_proj.bias", new long[] {32});
+            shapes.put(h + "ln_1.weight", new long[] {d});
+            shapes.put(h + "ln_1.bias", new long[] {d});
+            shapes.put(h + "attn.c_attn.weight", new long[] {d, 3L * d});
+            shapes.put(h + "attn.c_attn.bias", new long[] {3L * d});
+            shapes.put(h + "attn.c_proj.weight", new long[] {d, d});
+            shapes.put(h + "attn.c_proj.bias", new long[] {d});
+            shapes.put(h + "ln_2.weight", new long[] {d});
+            shapes.put(h + "ln_2.bias", new long[] {d});
+            shapes.put(h + "mlp.c_fc.weight", new long[] {d, 4L * d});
+            shapes.put(h + "mlp.c_fc.bias", new long[] {4L * d});
+            shapes.put(h + "mlp.c_proj.weight", new long[] {4L * d, d});
+            shapes.put(h + "mlp.c_proj.bias", new long[] {d});
         }
-        shapes.put("transformer.ln_f.weight", new long[] {32});
-        shapes.put("transformer.ln_f.bias", new long[] {32});
-        writeWeights(directory, shapes, type, seed);
-        byteTokenizer(directory, false);
+        shapes.put("transformer.ln_f.weight", new long[] {d});
+        shapes.put("transformer.ln_f.bias", new long[] {d});
+        writeWeights(directory, shapes, type, seed, size.weightStd());
+        byteTokenizer(directory, false, size.vocab());
         return directory;
     }
 
@@ -120,16 +155,17 @@ public final class TinyHfModels {
         if (!qwen3) {
             shapes.put("lm_head.weight", new long[] {VOCAB + 1, 32});
         }
-        writeWeights(directory, shapes, type, seed);
-        byteTokenizer(directory, !qwen3);
+        writeWeights(directory, shapes, type, seed, 0.2);
+        byteTokenizer(directory, !qwen3, VOCAB);
         return directory;
     }
 
     /**
      * GPT-2's byte-level BPE; with {@code bos} a {@code <s>} token (id 259) that the
-     * post-processor puts before every text, as llama's tokenizers do.
+     * post-processor puts before every text, as llama's tokenizers do. A {@code vocab} above {@value
+     * #VOCAB} adds filler tokens before {@code <|endoftext|>}, which takes the last id.
      */
-    private static void byteTokenizer(Path directory, boolean bos) throws IOException {
+    private static void byteTokenizer(Path directory, boolean bos, int vocab) throws IOException {
         Path sources = Files.createTempDirectory("tiny-tokenizer-");
         JsonObject encoder = new JsonObject();
         List<Integer> bytes = byteOrder();
@@ -138,7 +174,10 @@ public final class TinyHfModels {
         }
         encoder.addProperty("th", 256);
         encoder.addProperty("er", 257);
-        encoder.addProperty(Gpt2TokenizerJson.END_OF_TEXT, END_OF_TEXT);
+        for (int filler = 258; filler < vocab - 1; filler++) {
+            encoder.addProperty("<filler_" + filler + ">", filler);
+        }
+        encoder.addProperty(Gpt2TokenizerJson.END_OF_TEXT, vocab - 1);
         Files.writeString(sources.resolve("encoder.json"), encoder.toString());
         Files.writeString(sources.resolve("vocab.bpe"), "#version: 0.2\nt h\ne r\n");
         Gpt2TokenizerJson.write(sources.resolve("encoder.json"), sources.resolve("vocab.bpe"), directory);
@@ -180,7 +219,8 @@ public final class TinyHfModels {
         return List.of(chars);
     }
 
-    private static void writeWeights(Path directory, Map<String, long[]> shapes, WeightType type, long seed)
+    private static void writeWeights(
+            Path directory, Map<String, long[]> shapes, WeightType type, long seed, double weightStd)
             throws IOException {
         Random random = new Random(seed);
         SafetensorsWriter writer = new SafetensorsWriter(type);
@@ -198,7 +238,7 @@ public final class TinyHfModels {
                         ? 1f + 0.1f * (float) random.nextGaussian()
                         : name.endsWith(".bias")
                                 ? 0.02f * (float) random.nextGaussian()
-                                : 0.2f * (float) random.nextGaussian();
+                                : (float) weightStd * (float) random.nextGaussian();
             }
             return FloatBuffer.wrap(values);
         });
