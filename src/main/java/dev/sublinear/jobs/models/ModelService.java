@@ -247,7 +247,7 @@ public class ModelService {
             try (InputStream in = artifacts.open(record.artifactKey())) {
                 ModelArchive.extract(in, directory, properties.maxModelBytes());
             }
-            Files.createFile(done);
+            PrivateFiles.createFile(done).close(); // owner-only, as everything written for a tenant
         }
         return LoadedModel.load(directory, Device.cpu());
     }

@@ -19,8 +19,18 @@ public final class ConfigJson {
         try {
             return JsonParser.parseString(json).getAsJsonObject();
         } catch (JsonParseException | IllegalStateException e) {
-            throw new IllegalArgumentException(what + " is not a JSON object: " + e.getMessage(), e);
+            throw new IllegalArgumentException(what + " is not a JSON object: " + plain(e), e);
         }
+    }
+
+    /**
+     * Gson's message in words for a client: without the exception class names it starts with and the
+     * link to its troubleshooting page it ends with.
+     */
+    public static String plain(RuntimeException e) {
+        String message = e.getMessage() == null ? "malformed JSON" : e.getMessage();
+        return message.replaceAll("(?s)\\s*See https.*$", "")
+                .replaceAll("\\b[a-z]+(\\.[a-z]+)*\\.[A-Z][A-Za-z]*(Exception|Error): ", "");
     }
 
     public static int integer(JsonObject root, String name, String what) {

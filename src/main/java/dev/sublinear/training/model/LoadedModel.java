@@ -150,9 +150,11 @@ public final class LoadedModel implements AutoCloseable {
         }
         ModelConfig config;
         try {
-            config = GSON.fromJson(json, ModelConfig.class);
+            config = GSON.fromJson(ConfigJson.object(json, "the configuration"), ModelConfig.class);
+        } catch (IllegalArgumentException e) {
+            throw e;
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
+            throw new IllegalArgumentException(ConfigJson.plain(e), e);
         }
         if (config == null) {
             throw new IllegalArgumentException("empty configuration");

@@ -76,6 +76,10 @@ public final class ModelArchive {
             throw new InvalidArchiveException("missing " + LoadedModel.PARAMETERS_FILE
                     + " (or, for a Hugging Face model, a model_type in " + LoadedModel.CONFIG_FILE + ")");
         }
+        if (Files.size(config) > CONFIG_LIMIT) {
+            throw new InvalidArchiveException(
+                    "entry '" + LoadedModel.CONFIG_FILE + "' is larger than " + CONFIG_LIMIT + " bytes");
+        }
         try {
             LoadedModel.readConfig(config);
         } catch (IOException e) {
