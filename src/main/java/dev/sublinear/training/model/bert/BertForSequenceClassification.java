@@ -7,7 +7,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
@@ -17,13 +16,11 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import dev.sublinear.training.data.TaskType;
-import dev.sublinear.training.model.HfParameters;
-import dev.sublinear.training.model.PretrainedBlock;
+import dev.sublinear.training.model.HfBlock;
 import dev.sublinear.training.weights.SafetensorsReader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -49,13 +46,12 @@ import java.util.Set;
  * times float32's lowest value on every padded key; softmax over keys. Pooler: tanh(dense(x[:, 0])).
  * Logits: classifier(pooled).
  */
-public final class BertForSequenceClassification extends AbstractBlock implements PretrainedBlock {
+public final class BertForSequenceClassification extends HfBlock {
 
     /** The base model's prefix in BertForSequenceClassification's state dict. */
     public static final String PREFIX = "bert.";
 
     private final BertConfig config;
-    private final HfParameters parameters;
     private final Parameter wordEmbeddings;
     private final Parameter positionEmbeddings;
     private final Parameter tokenTypeEmbeddings;
@@ -91,9 +87,9 @@ public final class BertForSequenceClassification extends AbstractBlock implement
      *     classifier for other labels than its checkpoint's, whose head is then ignored
      */
     public BertForSequenceClassification(BertConfig config, boolean newHead) {
+        super("BERT");
         this.config = config;
         this.newHead = newHead;
-        this.parameters = new HfParameters("BERT");
         int d = config.hiddenSize();
         String e = PREFIX + "embeddings.";
         wordEmbeddings = add(
@@ -132,18 +128,6 @@ public final class BertForSequenceClassification extends AbstractBlock implement
     @Override
     public int contextLength() {
         return config.maxPositionEmbeddings();
-    }
-
-    /** Every parameter by its Hugging Face name, in the order of BertForSequenceClassification's state dict. */
-    @Override
-    public Map<String, Parameter> hfParameters() {
-        return parameters.byName();
-    }
-
-    /** The shape of every parameter, by Hugging Face name, as the config defines it. */
-    @Override
-    public Map<String, Shape> hfShapes() {
-        return parameters.shapes();
     }
 
     /**
@@ -259,11 +243,6 @@ public final class BertForSequenceClassification extends AbstractBlock implement
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         return new Shape[] {new Shape(inputShapes[0].get(0), config.numLabels())};
-    }
-
-    @Override
-    protected void prepare(Shape[] inputShapes) {
-        parameters.prepareShapes();
     }
 
     private Dense dense(String name, long out, long in) {

@@ -8,7 +8,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.norm.LayerNorm;
@@ -17,8 +16,7 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import dev.sublinear.training.data.TaskType;
-import dev.sublinear.training.model.HfParameters;
-import dev.sublinear.training.model.PretrainedBlock;
+import dev.sublinear.training.model.HfBlock;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.TensorInfo;
 import java.io.IOException;
@@ -52,7 +50,7 @@ import java.util.regex.Pattern;
  * {@code pytorch_utils.py} ({@code Conv1D}) and {@code activations.py} ({@code NewGELUActivation},
  * gelu_new); layer norms use layer_norm_epsilon.
  */
-public final class Gpt2LMHeadModel extends AbstractBlock implements PretrainedBlock {
+public final class Gpt2LMHeadModel extends HfBlock {
 
     /** The prefix of every parameter name, as in GPT2LMHeadModel's state dict. */
     public static final String PREFIX = "transformer.";
@@ -66,7 +64,6 @@ public final class Gpt2LMHeadModel extends AbstractBlock implements PretrainedBl
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
     private final Gpt2Config config;
-    private final HfParameters parameters;
     private final Parameter wte;
     private final Parameter wpe;
     private final List<Layer> layers = new ArrayList<>();
@@ -89,8 +86,8 @@ public final class Gpt2LMHeadModel extends AbstractBlock implements PretrainedBl
             Parameter mlpProjBias) {}
 
     public Gpt2LMHeadModel(Gpt2Config config) {
+        super("GPT-2");
         this.config = config;
-        this.parameters = new HfParameters("GPT-2");
         int d = config.nEmbd();
         wte = weight("wte.weight", new Shape(config.vocabSize(), d));
         wpe = weight("wpe.weight", new Shape(config.nPositions(), d));
@@ -126,18 +123,6 @@ public final class Gpt2LMHeadModel extends AbstractBlock implements PretrainedBl
     @Override
     public int contextLength() {
         return config.nPositions();
-    }
-
-    /** Every parameter by its Hugging Face name, in the order of GPT2LMHeadModel's state dict. */
-    @Override
-    public Map<String, Parameter> hfParameters() {
-        return parameters.byName();
-    }
-
-    /** The shape of every parameter, by Hugging Face name, as the config defines it. */
-    @Override
-    public Map<String, Shape> hfShapes() {
-        return parameters.shapes();
     }
 
     /**
@@ -303,11 +288,6 @@ public final class Gpt2LMHeadModel extends AbstractBlock implements PretrainedBl
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape ids = inputShapes[0];
         return new Shape[] {new Shape(ids.get(0), ids.get(1), config.vocabSize())};
-    }
-
-    @Override
-    protected void prepare(Shape[] inputShapes) {
-        parameters.prepareShapes();
     }
 
     private Parameter weight(String name, Shape shape) {

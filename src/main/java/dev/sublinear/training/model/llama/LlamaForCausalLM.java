@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
@@ -17,8 +16,7 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import dev.sublinear.training.data.TaskType;
-import dev.sublinear.training.model.HfParameters;
-import dev.sublinear.training.model.PretrainedBlock;
+import dev.sublinear.training.model.HfBlock;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.TensorInfo;
 import java.io.IOException;
@@ -64,7 +62,7 @@ import java.util.regex.Pattern;
  * LlamaConfig.Llama3Scaling} says), scores q k^T / sqrt(head_dim) with key j hidden from query i when j &gt; i,
  * softmax, then o_proj over the concatenated heads.
  */
-public final class LlamaForCausalLM extends AbstractBlock implements PretrainedBlock {
+public final class LlamaForCausalLM extends HfBlock {
 
     private static final String EMBED_TOKENS = "model.embed_tokens.weight";
     private static final String LM_HEAD = "lm_head.weight";
@@ -77,7 +75,6 @@ public final class LlamaForCausalLM extends AbstractBlock implements PretrainedB
     private static final float FORBIDDEN = -1e9f;
 
     private final LlamaConfig config;
-    private final HfParameters parameters;
     private final Parameter embedTokens;
     private final List<Layer> layers = new ArrayList<>();
     private final Parameter norm;
@@ -101,8 +98,8 @@ public final class LlamaForCausalLM extends AbstractBlock implements PretrainedB
             Parameter postAttentionLayernorm) {}
 
     public LlamaForCausalLM(LlamaConfig config) {
+        super(config.modelType());
         this.config = config;
-        this.parameters = new HfParameters(config.modelType());
         int d = config.hiddenSize();
         int hd = config.headDim();
         int qWidth = config.numAttentionHeads() * hd;
@@ -149,18 +146,6 @@ public final class LlamaForCausalLM extends AbstractBlock implements PretrainedB
     @Override
     public int contextLength() {
         return config.maxPositionEmbeddings();
-    }
-
-    /** Every parameter by its Hugging Face name, in the order of the model's state dict. */
-    @Override
-    public Map<String, Parameter> hfParameters() {
-        return parameters.byName();
-    }
-
-    /** The shape of every parameter, by Hugging Face name, as the config defines it. */
-    @Override
-    public Map<String, Shape> hfShapes() {
-        return parameters.shapes();
     }
 
     /**
@@ -370,11 +355,6 @@ public final class LlamaForCausalLM extends AbstractBlock implements PretrainedB
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape ids = inputShapes[0];
         return new Shape[] {new Shape(ids.get(0), ids.get(1), config.vocabSize())};
-    }
-
-    @Override
-    protected void prepare(Shape[] inputShapes) {
-        parameters.prepareShapes();
     }
 
     private Linear linear(String name, long out, long in, boolean bias) {
