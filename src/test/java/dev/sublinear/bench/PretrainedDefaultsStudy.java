@@ -291,9 +291,12 @@ public final class PretrainedDefaultsStudy {
                 Locale.ROOT,
                 "**Recommendation** (by mean held-out loss; accuracy saturates on 40 sentences). Adafactor on a"
                         + " pretrained base: relative_step=false, scale_parameter=false, lr %s, %s. Against the paper's"
-                        + " defaults (%s): %s. Parameter scaling at lr 1e-3 %s (%s against %s without; it multiplies"
-                        + " each step by the weight's RMS, so at a fixed lr it mostly shrinks the step). Warm-up of"
-                        + " %d steps with linear decay at lr %s: %s against %s constant, so %s. Adam/AdamW on a"
+                        + " defaults (%s): %s. The T5 recipe's lr 1e-3 without scaling is too large for these"
+                        + " weights (%s). Parameter scaling at lr 1e-3 %s against no scaling at the same rate (%s"
+                        + " against %s) but %s against the best unscaled rate (%s): it multiplies each step by the"
+                        + " weight's RMS, so at a fixed lr it mostly shrinks the step. Warm-up of %d steps then"
+                        + " linear decay at lr %s: %s against %s constant, so %s (the decay also halves the mean"
+                        + " rate over so short a run). Adam/AdamW on a"
                         + " pretrained base: lr %s (%s; the other rate %s). Caveat: one model (MiniLM-L6, 22M"
                         + " parameters), one easy two-class task of 80 sentences, %d steps, %s; differences within"
                         + " a few hundredths of loss are noise.",
@@ -303,9 +306,12 @@ public final class PretrainedDefaultsStudy {
                 mean(best, Result::heldOutLoss) < mean(paper, Result::heldOutLoss)
                         ? "the fixed rate is better on held-out loss"
                         : "the paper's defaults are not worse here",
+                unscaled == null ? "n/a" : cell(unscaled),
                 scalingHelps ? "helps" : "hurts",
                 cell(scaled),
                 unscaled == null ? "n/a" : cell(unscaled),
+                mean(scaled, Result::heldOutLoss) < mean(best, Result::heldOutLoss) ? "helps" : "hurts",
+                cell(best),
                 WARMUP,
                 rateOf(best),
                 cell(warm),
@@ -408,14 +414,17 @@ public final class PretrainedDefaultsStudy {
                 + " cross-entropy -log p(true label). Train loss: mean over the last epoch's " + (STEPS / EPOCHS)
                 + " steps. Means over the seeds run (" + runs + " runs in "
                 + String.format(Locale.ROOT, "%.0f", trainingMinutes())
-                + " min of training; " + seedsLine() + ", the second seed as far as the time budget went);"
+                + " min of training; " + seedsLine() + ");"
                 + " the warm-up row takes the constant rate with the lowest held-out loss on the first"
                 + " seed.\n\n"
                 + "Measured " + LocalDate.now() + " on " + machine() + ", " + engineLine + ", CPU.\n\n"
                 + table
                 + "\n" + conclusion() + "\n"
                 + "\nCommand: `./mvnw -B -q -o test-compile exec:java -Dexec.classpathScope=test"
-                + " -Dexec.mainClass=dev.sublinear.bench.PretrainedDefaultsStudy`\n";
+                + " -Dexec.mainClass=dev.sublinear.bench.PretrainedDefaultsStudy` (offline, name the plugin:"
+                + " `org.codehaus.mojo:exec-maven-plugin:3.5.0:java`); a second seed for chosen rows:"
+                + " `-Dexec.args=\"--extra-seed LOG 8 1,3,...\"` with LOG the first run's output;"
+                + " `-Dexec.args=\"--from-log LOG\"` rewrites this section from the runs' output.\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "pretrained-defaults", body);
     }
 
