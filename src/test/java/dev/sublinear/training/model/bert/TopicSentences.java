@@ -11,9 +11,9 @@ import java.util.List;
  * sentences' topic words (jockey, slalom, shallots, custard, ...) are not in the training set, so that
  * what separates them is what those words mean: knowledge a model brings or lacks.
  */
-final class TopicSentences {
+public final class TopicSentences {
 
-    static final List<String> LABELS = List.of("sports", "cooking");
+    public static final List<String> LABELS = List.of("sports", "cooking");
 
     static final List<String> TRAIN_SPORTS = List.of(
             "The striker scored a goal in the final minute.",
@@ -146,13 +146,13 @@ final class TopicSentences {
     private TopicSentences() {}
 
     /** A sentence with its label id. */
-    record Example(String text, int label) {}
+    public record Example(String text, int label) {}
 
-    static List<Example> train() {
+    public static List<Example> train() {
         return examples(TRAIN_SPORTS, TRAIN_COOKING);
     }
 
-    static List<Example> heldOut() {
+    public static List<Example> heldOut() {
         return examples(HELD_OUT_SPORTS, HELD_OUT_COOKING);
     }
 
