@@ -88,7 +88,7 @@ final class BenchReport {
         return command;
     }
 
-    private static String classPath() {
+    static String classPath() {
         Set<String> entries = new LinkedHashSet<>();
         for (ClassLoader loader = Thread.currentThread().getContextClassLoader();
                 loader != null;
@@ -111,8 +111,13 @@ final class BenchReport {
 
     /** A line of {@code /proc/self/status} in bytes ({@code VmHWM}, {@code VmRSS}), or -1. */
     static long procStatusBytes(String field) {
+        return procStatusBytes("self", field);
+    }
+
+    /** A line of {@code /proc/<pid>/status} in bytes ({@code VmHWM}, {@code VmRSS}), or -1. */
+    static long procStatusBytes(String pid, String field) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
                 if (line.startsWith(field + ":")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
