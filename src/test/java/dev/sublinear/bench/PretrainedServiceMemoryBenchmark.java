@@ -1,5 +1,6 @@
 package dev.sublinear.bench;
 
+import ai.djl.engine.Engine;
 import dev.sublinear.testing.ServiceClient;
 import dev.sublinear.testing.ServiceProcess;
 import dev.sublinear.testing.TinyHfModels;
@@ -239,6 +240,7 @@ public final class PretrainedServiceMemoryBenchmark {
 
     private static void report(Map<String, Result> results, long fileBytes, long zipBytes, String[] extra)
             throws IOException {
+        Engine engine = BenchReport.startEngine();
         Result ada = results.get("adafactor");
         Result adamw = results.get("adamw");
         StringBuilder body = new StringBuilder();
@@ -272,7 +274,11 @@ public final class PretrainedServiceMemoryBenchmark {
                 .append(LocalDate.now())
                 .append(" on ")
                 .append(BenchReport.machine())
-                .append(", CPU.\n\n")
+                .append(", ")
+                .append(engine.getEngineName())
+                .append(' ')
+                .append(engine.getVersion())
+                .append(" (the harness's; the service runs the same class path), CPU.\n\n")
                 .append("| optimizer | state | Adam-equivalent state | largest `resident_bytes` in steps | service"
                         + " VmHWM after the uploads | service VmRSS while the job ran (sampled max) | service VmHWM"
                         + " after the job | last train loss | model upload s | job s |\n")
@@ -321,7 +327,9 @@ public final class PretrainedServiceMemoryBenchmark {
                         Locale.ROOT,
                         "%nThe parameters are %s; AdamW's state is %s, Adafactor's %s. `resident_bytes` is"
                                 + " sampled once a step, after the update, so it can miss the update's"
-                                + " temporaries, which `VmHWM` does not.%n",
+                                + " temporaries, which `VmHWM` does not. `VmRSS` and `VmHWM` come from the"
+                                + " kernel's per-thread cached counters, so a sample can pass the high-water mark"
+                                + " by a fraction of a MiB.%n",
                         BenchReport.mib(ada.parameterBytes()),
                         BenchReport.mib(adamw.stateBytes()),
                         BenchReport.mib(ada.stateBytes())))
