@@ -155,6 +155,39 @@ class PretrainedModelsApiTest {
         assertThat(service.delete("/v1/models/tiny-qwen3").status()).isEqualTo(409);
     }
 
+    @Test
+    void aBertEncoderBecomesAClassifierForTheDataLabels() throws Exception {
+        Path base = TinyHfModels.bert(dir.resolve("bert"), 14);
+        JsonNode file =
+                service.upload("bert.zip", zip(base, ""), "model").expect(201).json();
+        assertThat(file.get("tasks").get(0).asString()).isEqualTo("classification");
+        String labelled = service.uploadFile(SyntheticData.initials(dir.resolve("initials.jsonl"), 32, 3), "fine-tune");
+        String body = """
+                {"model": "%s", "training_file": "%s", "hyperparameters": {"max_steps": 4, "batch_size": 8}}""";
+        String jobId = service.createJob(body.formatted(file.get("id").asString(), labelled));
+        JsonNode job = service.awaitJob(jobId, status("succeeded", "failed", "cancelled"), JOB_TIMEOUT);
+        assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
+        assertThat(job.get("hyperparameters").get("learning_rate").asDouble())
+                .as("a pretrained base's default rate")
+                .isEqualTo(3e-4);
+        String model = job.get("fine_tuned_model").asString();
+        JsonNode prediction = service.post("/v1/models/" + model + "/predictions", "{\"text\": \"apple\"}")
+                .expect(200)
+                .json();
+        assertThat(StreamSupport.stream(prediction.get("scores").spliterator(), false)
+                        .map(s -> s.get("label").asString()))
+                .containsExactlyInAnyOrder("vowel", "consonant");
+        Path exported = unzip(service.download("/v1/models/" + model + "/content"), dir.resolve("bert-exported"));
+        JsonObject config = JsonParser.parseString(Files.readString(exported.resolve("config.json")))
+                .getAsJsonObject();
+        assertThat(config.getAsJsonArray("architectures").get(0).getAsString())
+                .isEqualTo("BertForSequenceClassification");
+        assertThat(config.getAsJsonObject("label2id").keySet()).containsExactlyInAnyOrder("vowel", "consonant");
+        try (SafetensorsReader weights = SafetensorsReader.open(exported)) {
+            assertThat(weights.names()).contains("bert.pooler.dense.weight", "classifier.weight", "classifier.bias");
+        }
+    }
+
     /** The reference, reading the directory on its own, gives the log-probs the service's code computes from it. */
     private static void assertReferenceScoresAsTheService(Path model) throws Exception {
         int[][] ids = {{104, 101, 256, 32, 97, 98}, {116, 257, 101, 258, 99, 32}};

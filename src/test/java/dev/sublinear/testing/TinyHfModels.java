@@ -8,6 +8,7 @@ import dev.sublinear.training.tokenizer.Gpt2TokenizerJson;
 import dev.sublinear.training.weights.SafetensorsWriter;
 import dev.sublinear.training.weights.WeightType;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -219,6 +220,63 @@ public final class TinyHfModels {
         return List.of(chars);
     }
 
+    /**
+     * A 2-layer BERT encoder of width 32 as a {@code BertModel} checkpoint (no {@code bert.} prefix,
+     * its pooler but no classifier), with all-MiniLM-L6-v2's WordPiece {@code tokenizer.json} from the
+     * test class path (30,522 tokens; [CLS] text [SEP]).
+     */
+    public static Path bert(Path directory, long seed) throws IOException {
+        Files.createDirectories(directory);
+        int vocab = 30522;
+        JsonObject config = new JsonObject();
+        config.addProperty("model_type", "bert");
+        config.addProperty("vocab_size", vocab);
+        config.addProperty("hidden_size", 32);
+        config.addProperty("num_hidden_layers", 2);
+        config.addProperty("num_attention_heads", 4);
+        config.addProperty("intermediate_size", 64);
+        config.addProperty("max_position_embeddings", 64);
+        config.addProperty("type_vocab_size", 2);
+        config.addProperty("hidden_act", "gelu");
+        config.addProperty("layer_norm_eps", 1e-12);
+        config.addProperty("initializer_range", 0.02);
+        config.addProperty("pad_token_id", 0);
+        Files.writeString(directory.resolve("config.json"), GSON.toJson(config));
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("embeddings.word_embeddings.weight", new long[] {vocab, 32});
+        shapes.put("embeddings.position_embeddings.weight", new long[] {64, 32});
+        shapes.put("embeddings.token_type_embeddings.weight", new long[] {2, 32});
+        shapes.put("embeddings.LayerNorm.weight", new long[] {32});
+        shapes.put("embeddings.LayerNorm.bias", new long[] {32});
+        for (int i = 0; i < 2; i++) {
+            String l = "encoder.layer." + i + ".";
+            for (String dense : List.of(
+                    "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense")) {
+                shapes.put(l + dense + ".weight", new long[] {32, 32});
+                shapes.put(l + dense + ".bias", new long[] {32});
+            }
+            shapes.put(l + "attention.output.LayerNorm.weight", new long[] {32});
+            shapes.put(l + "attention.output.LayerNorm.bias", new long[] {32});
+            shapes.put(l + "intermediate.dense.weight", new long[] {64, 32});
+            shapes.put(l + "intermediate.dense.bias", new long[] {64});
+            shapes.put(l + "output.dense.weight", new long[] {32, 64});
+            shapes.put(l + "output.dense.bias", new long[] {32});
+            shapes.put(l + "output.LayerNorm.weight", new long[] {32});
+            shapes.put(l + "output.LayerNorm.bias", new long[] {32});
+        }
+        shapes.put("pooler.dense.weight", new long[] {32, 32});
+        shapes.put("pooler.dense.bias", new long[] {32});
+        writeWeights(directory, shapes, WeightType.F32, seed, 0.2);
+        String resource = "all-minilm-l6-v2-tokenizer.json";
+        try (InputStream in = TinyHfModels.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException(resource + " is not on the test class path (langchain4j's MiniLM jar)");
+            }
+            Files.copy(in, directory.resolve("tokenizer.json"));
+        }
+        return directory;
+    }
+
     private static void writeWeights(
             Path directory, Map<String, long[]> shapes, WeightType type, long seed, double weightStd)
             throws IOException {
@@ -232,7 +290,9 @@ public final class TinyHfModels {
                 n *= d;
             }
             float[] values = new float[(int) n];
-            boolean norm = name.endsWith("norm.weight") || name.contains(".ln_") && name.endsWith(".weight");
+            boolean norm = name.endsWith("norm.weight")
+                    || name.endsWith("LayerNorm.weight")
+                    || name.contains(".ln_") && name.endsWith(".weight");
             for (int i = 0; i < values.length; i++) {
                 values[i] = norm
                         ? 1f + 0.1f * (float) random.nextGaussian()
