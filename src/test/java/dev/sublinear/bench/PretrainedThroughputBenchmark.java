@@ -61,12 +61,12 @@ import java.util.Random;
 public final class PretrainedThroughputBenchmark {
 
     static final Gpt2Size SIZE = new Gpt2Size(8192, 256, 256, 4, 4, 0.02);
-    private static final int BATCH = 8;
-    private static final int PROMPT = 64;
-    private static final int SEQ = 128; // 64 prompt + 64 completion + end of text, less the last target
-    private static final int STEPS = 10;
-    private static final long SEED = 7;
-    private static final String PYTHON = "/usr/bin/python3";
+    static final int BATCH = 8;
+    static final int PROMPT = 64;
+    static final int SEQ = 128; // 64 prompt + 64 completion + end of text, less the last target
+    static final int STEPS = 10;
+    static final long SEED = 7;
+    static final String PYTHON = "/usr/bin/python3";
     private static final Path SCRIPT = Path.of("src", "test", "python", "gpt2_train_eager.py");
     /**
      * Folders put before the script's {@code LD_LIBRARY_PATH}: Debian's torch takes {@code
@@ -235,7 +235,7 @@ public final class PretrainedThroughputBenchmark {
     }
 
     /** One round of the PyTorch script in a fresh process; its output line goes to {@code line[0]}. */
-    private static double torch(int threads, String[] line) throws Exception {
+    static double torch(int threads, String[] line) throws Exception {
         List<String> command = new ArrayList<>(List.of(PYTHON, SCRIPT.toString()));
         int[] values = {
             SIZE.layers(),
@@ -341,7 +341,7 @@ public final class PretrainedThroughputBenchmark {
     }
 
     /** Prompt/completion examples of exactly 64 + 64 byte-level tokens (letters the fixture never merges). */
-    private static Path data(Path file, int examples) throws Exception {
+    static Path data(Path file, int examples) throws Exception {
         Random random = new Random(SEED);
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < examples; i++) {
@@ -351,13 +351,13 @@ public final class PretrainedThroughputBenchmark {
         return SyntheticData.write(file, lines);
     }
 
-    private static String commandPrefix() {
+    static String commandPrefix() {
         String libraries = System.getenv(TORCH_LIBRARY_PATH);
         return libraries == null || libraries.isBlank() ? "" : TORCH_LIBRARY_PATH + "=" + libraries + " ";
     }
 
     /** How the script's BLAS came to be, when the environment chose it. */
-    private static String blasNote() {
+    static String blasNote() {
         String libraries = System.getenv(TORCH_LIBRARY_PATH);
         if (libraries == null || libraries.isBlank()) {
             return " (the system's libblas.so.3)";
@@ -368,7 +368,7 @@ public final class PretrainedThroughputBenchmark {
                 + " Debian's `libopenblas0-pthread`, unpacked with `apt-get download` and `dpkg -x`)";
     }
 
-    private static Map<String, String> fields(String line) {
+    static Map<String, String> fields(String line) {
         Map<String, String> map = new HashMap<>();
         for (String part : line.trim().split("\\s+")) {
             int eq = part.indexOf('=');
@@ -379,17 +379,17 @@ public final class PretrainedThroughputBenchmark {
         return map;
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         return sorted[sorted.length / 2];
     }
 
-    private static double max(double[] values) {
+    static double max(double[] values) {
         return Arrays.stream(values).max().orElse(Double.NaN);
     }
 
-    private static String rounds(double[] values) {
+    static String rounds(double[] values) {
         List<String> parts = new ArrayList<>();
         for (double v : values) {
             parts.add(String.format(Locale.ROOT, "%.0f", v));
