@@ -52,9 +52,11 @@ class TrainingMemoryTest {
         // optimizer step peaked at 1,003 MB; freed after each backward pass, at 338 MB (one's worth)
         Map<String, Long> run = runInFreshJvm(32, 128, 4, 2, 0);
         assertThat(run.get("outcome")).isEqualTo(1L); // completed
+        // the peak varies from run to run with the allocator (437 MB once on a clean-clone run against an
+        // estimate of 334 MB); kept micro-batches would be about four times one's worth, far past 1.5
         assertThat(run.get("peak"))
                 .as("peak growth against the estimate %s", run)
-                .isLessThan(run.get("estimate") * 5 / 4);
+                .isLessThan(run.get("estimate") * 3 / 2);
     }
 
     @Test
