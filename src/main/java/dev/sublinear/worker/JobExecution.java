@@ -282,7 +282,10 @@ final class JobExecution implements TrainingListener {
     }
 
     private void flush() {
-        metrics.flushTo(attempt::addMetrics); // the store unreachable: the points wait for the next heartbeat
+        // the store unreachable: the points wait for the next heartbeat
+        metrics.flushTo(
+                attempt::addMetrics,
+                r -> attempt.evaluation(r.step(), r.validLoss(), MetricBuffer.finite(r.accuracy())));
         StepReport r = latest;
         if (r != null && !lost) {
             StepReport.Progress p = r.progress();
