@@ -1,8 +1,12 @@
 package dev.sublinear.training.model;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
+import dev.sublinear.training.weights.SafetensorsReader;
+import java.io.IOException;
 import java.util.Map;
 
 /**
@@ -30,6 +34,24 @@ public abstract class HfBlock extends AbstractBlock implements PretrainedBlock {
     @Override
     public Map<String, Shape> hfShapes() {
         return parameters.shapes();
+    }
+
+    /**
+     * Sets every parameter from {@code weights}, which must hold each Hugging Face name once, with
+     * its shape, and nothing else; anything else is an {@link IllegalArgumentException} naming the
+     * keys, thrown before any parameter is set. The arrays become the parameters (float32, attached
+     * to {@code manager}). Call before {@link #initialize}, which then keeps them.
+     */
+    public void loadWeights(NDManager manager, Map<String, NDArray> weights) {
+        parameters.load(manager, weights);
+    }
+
+    /**
+     * Sets every parameter from a safetensors file or set, checked by name and shape against its
+     * headers before any data is read (see {@link #loadWeights(NDManager, Map)}).
+     */
+    public void loadWeights(NDManager manager, SafetensorsReader reader) throws IOException {
+        parameters.load(manager, reader);
     }
 
     @Override

@@ -126,24 +126,6 @@ public final class Gpt2LMHeadModel extends HfBlock {
     }
 
     /**
-     * Sets every parameter from {@code weights}, which must hold each Hugging Face name once, with
-     * its shape, and nothing else; anything else is an {@link IllegalArgumentException} naming the
-     * keys, thrown before any parameter is set. The arrays become the parameters (float32, attached
-     * to {@code manager}). Call before {@link #initialize}, which then keeps them.
-     */
-    public void loadWeights(NDManager manager, Map<String, NDArray> weights) {
-        parameters.load(manager, weights);
-    }
-
-    /**
-     * Sets every parameter from a safetensors file or set, checked by name and shape against its
-     * headers before any data is read (see {@link #loadWeights(NDManager, Map)}).
-     */
-    public void loadWeights(NDManager manager, SafetensorsReader reader) throws IOException {
-        parameters.load(manager, reader);
-    }
-
-    /**
      * Sets every parameter from a Hugging Face checkpoint's safetensors, whose names may differ from
      * {@link #hfParameters()} in the ways GPT-2 checkpoints do: names without the {@value #PREFIX}
      * prefix (as GPT2LMHeadModel's save_pretrained writes them for openai-community/gpt2), the

@@ -149,25 +149,6 @@ public final class LlamaForCausalLM extends HfBlock {
     }
 
     /**
-     * Sets every parameter from {@code weights}, which must hold each Hugging Face name once, with
-     * its shape, and nothing else; anything else is an {@link IllegalArgumentException} naming the
-     * keys, thrown before any parameter is set. With tie_word_embeddings an {@code lm_head.weight} is
-     * unexpected. The arrays become the parameters (float32, attached to {@code manager}). Call
-     * before {@link #initialize}, which then keeps them.
-     */
-    public void loadWeights(NDManager manager, Map<String, NDArray> weights) {
-        parameters.load(manager, weights);
-    }
-
-    /**
-     * Sets every parameter from a safetensors file or set, checked by name and shape against its
-     * headers before any data is read (see {@link #loadWeights(NDManager, Map)}).
-     */
-    public void loadWeights(NDManager manager, SafetensorsReader reader) throws IOException {
-        parameters.load(manager, reader);
-    }
-
-    /**
      * Sets every parameter from a checkpoint as transformers saves and from_pretrained loads it: the
      * names of {@link #hfParameters()}, plus two variants that from_pretrained accepts for these
      * families. With tie_word_embeddings, an {@code lm_head.weight} (written by some savers although
