@@ -1,5 +1,8 @@
 package dev.sublinear.training.data;
 
+import dev.sublinear.training.chat.ChatTemplate;
+import java.util.Optional;
+
 /**
  * Turns text into token ids and back. Implementations must be deterministic and need no download:
  * {@link ByteTokenizer}, and {@code dev.sublinear.training.tokenizer.HfTokenizer} for a Hugging Face
@@ -50,4 +53,9 @@ public interface Tokenizer {
 
     /** The text of {@code ids}; special tokens are left out. */
     String decode(int[] ids);
+
+    /** The model's chat template, where its tokenizer files have one. */
+    default Optional<ChatTemplate> chatTemplate() {
+        return Optional.empty();
+    }
 }
