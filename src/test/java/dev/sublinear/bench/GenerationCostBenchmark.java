@@ -164,8 +164,9 @@ public final class GenerationCostBenchmark {
                 "Milliseconds per generated token at token %d and token %d of a greedy generation (a %d-token"
                         + " prompt, %d tokens) on a GPT-2 of GPT-2 small's sizes (%,d parameters, n_positions 1024,"
                         + " vocabulary 50257, float32, random weights N(0, 0.02)). With the cache:"
-                        + " `TextGenerator.generate` (the prompt in one forward, then one position a token), a token's time being the interval"
-                        + " between two of its stop checks (forward, pick, decoding, stream), per round the median"
+                        + " `TextGenerator.generate` (the prompt in one forward, then one position a token), a"
+                        + " token's time being the interval between two of its stop checks (forward, pick,"
+                        + " decoding, stream), per round the median"
                         + " of tokens n - %d .. n + %d. Without: one full forward over the prompt and the n - 1 tokens"
                         + " before token n plus its argmax (what generation did before the cache), median of 3 a round."
                         + " %d rounds in one run (a warm-up generation first), medians over the rounds.%n%n",
