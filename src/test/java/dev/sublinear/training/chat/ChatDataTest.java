@@ -159,7 +159,8 @@ class ChatDataTest {
         PretrainedModels.check(model); // no template: fine
         Files.writeString(
                 model.resolve(HfTokenizer.CHAT_TEMPLATE_JINJA),
-                "{{ bos_token }}\n{% for m in messages %}{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}");
+                "{{ bos_token }}\n{% for m in messages %}{% generation %}{{ m.content }}"
+                        + "{% endgeneration %}{% endfor %}");
         WeightFileException e = assertThrows(WeightFileException.class, () -> PretrainedModels.check(model));
         assertTrue(e.getMessage().startsWith("chat_template.jinja, key \"chat_template\""), e.getMessage());
         assertTrue(e.getMessage().contains("line 2"), e.getMessage());
