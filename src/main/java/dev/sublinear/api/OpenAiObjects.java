@@ -70,7 +70,7 @@ final class OpenAiObjects {
 
             @Schema(
                     description = "For each token: its most likely alternatives, token text to log-prob;"
-                            + " null for a first prompt token")
+                            + " empty for a first prompt token")
             List<Map<String, Double>> topLogprobs,
 
             List<Integer> textOffset) {
@@ -85,13 +85,11 @@ final class OpenAiObjects {
             for (TextCompletions.Token t : tokens) {
                 texts.add(t.text());
                 logprobs.add(t.logprob());
-                if (t.logprob() == null) {
-                    top.add(null);
-                } else {
-                    Map<String, Double> alternatives = new LinkedHashMap<>();
-                    t.top().forEach(a -> alternatives.putIfAbsent(a.text(), a.logprob()));
-                    top.add(alternatives);
-                }
+                // a first prompt token has no alternatives: an empty map, not OpenAI's null, which
+                // openai-java's validate() refuses in this list
+                Map<String, Double> alternatives = new LinkedHashMap<>();
+                t.top().forEach(a -> alternatives.putIfAbsent(a.text(), a.logprob()));
+                top.add(alternatives);
                 offsets.add(at);
                 at += t.text().length();
             }
