@@ -266,7 +266,14 @@ public class TextCompletions {
         }
 
         private int[] chat(List<Turn> turns) {
-            if (model.tokenizer().chatTemplate().isEmpty()) {
+            boolean none;
+            try {
+                none = model.tokenizer().chatTemplate().isEmpty();
+            } catch (ChatTemplateException e) { // the engine could not parse it when the model loaded
+                throw new InvalidRequestException(
+                        "model", "the model's chat template cannot be used: " + e.getMessage());
+            }
+            if (none) {
                 throw new InvalidRequestException(
                         "model",
                         "the model has no chat template (its tokenizer files define none); use /v1/completions with"

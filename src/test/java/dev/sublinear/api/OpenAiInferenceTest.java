@@ -11,6 +11,7 @@ import dev.sublinear.testing.ServiceClient;
 import dev.sublinear.testing.TinyHfModels;
 import dev.sublinear.testing.TorchReference;
 import dev.sublinear.training.weights.WeightType;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -21,6 +22,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,11 +68,61 @@ class OpenAiInferenceTest {
                 .getAsJsonObject();
         qwenConfig.addProperty("max_position_embeddings", 256);
         Files.writeString(qwen.resolve("config.json"), qwenConfig.toString());
+        // templates that cannot render: one refuses a system turn as Mistral's do, one uses a filter
+        // that no Jinja has
+        template(
+                qwen,
+                models.resolve("tiny-strict"),
+                "{% for m in messages %}{% if m['role'] == 'system' %}"
+                        + "{{ raise_exception('System role not supported') }}{% endif %}"
+                        + "{{ m['content'] }}{% endfor %}");
+        template(qwen, models.resolve("tiny-unknown-filter"), "{{ messages[0]['content'] | no_such_filter }}");
         service = RunningService.start(
                 dir.resolve("data"),
                 null,
                 "--sublinear.models.dir=" + models,
                 "--sublinear.inference.max-tokens-per-request=200");
+    }
+
+    /** A copy of {@code model} whose chat template is {@code template}. */
+    private static void template(Path model, Path copy, String template) throws IOException {
+        Files.createDirectories(copy);
+        try (Stream<Path> files = Files.list(model)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, copy.resolve(file.getFileName()));
+            }
+        }
+        JsonObject config = new JsonObject();
+        config.addProperty("chat_template", template);
+        config.addProperty("eos_token", "<|endoftext|>");
+        Files.writeString(copy.resolve("tokenizer_config.json"), config.toString());
+    }
+
+    @Test
+    void aTemplateThatCannotRenderIsAProblemNamingItsConstruct() {
+        String strict = "{\"model\": \"tiny-strict\", \"messages\": [{\"role\": \"system\", \"content\": \"x\"},"
+                + " {\"role\": \"user\", \"content\": \"hi\"}], \"max_completion_tokens\": 2%s}";
+        for (String stream : new String[] {"", ", \"stream\": true"}) {
+            JsonNode p = service.post("/v1/chat/completions", strict.formatted(stream))
+                    .expect(400)
+                    .json();
+            assertThat(p.get("param").asString()).isEqualTo("messages");
+            assertThat(p.get("detail").asString()).contains("System role not supported");
+        }
+        // without a system turn the same template renders
+        service.post(
+                        "/v1/chat/completions",
+                        "{\"model\": \"tiny-strict\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}],"
+                                + " \"max_completion_tokens\": 2}")
+                .expect(200);
+        JsonNode unknown = service.post(
+                        "/v1/chat/completions",
+                        "{\"model\": \"tiny-unknown-filter\", \"messages\": [{\"role\": \"user\", \"content\":"
+                                + " \"hi\"}]}")
+                .expect(400)
+                .json();
+        assertThat(unknown.get("param").asString()).isIn("model", "messages");
+        assertThat(unknown.get("detail").asString()).contains("no_such_filter");
     }
 
     @AfterAll
