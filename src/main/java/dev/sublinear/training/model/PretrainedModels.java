@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.sublinear.training.chat.ChatTemplate;
+import dev.sublinear.training.chat.ChatTemplateException;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.tokenizer.HfTokenizer;
 import dev.sublinear.training.weights.SafetensorsReader;
@@ -116,7 +118,25 @@ public final class PretrainedModels {
                         "a language model needs an end-of-text token (tokenizer_config.json's eos_token, or"
                                 + " eos_token_id in config.json or generation_config.json)");
             }
+            if (model.tokenizer() instanceof HfTokenizer t) {
+                checkChatTemplate(directory, t);
+            }
             return model.config();
+        }
+    }
+
+    /**
+     * Renders a short conversation with the model's chat template, where it has one, so that a template
+     * the engine cannot render is refused with the model, naming the construct, not with every job.
+     */
+    private static void checkChatTemplate(Path directory, HfTokenizer tokenizer) throws WeightFileException {
+        try {
+            tokenizer.chatTemplate().ifPresent(ChatTemplate::check);
+        } catch (ChatTemplateException e) {
+            String file = Files.isRegularFile(directory.resolve(HfTokenizer.CHAT_TEMPLATE_JINJA))
+                    ? HfTokenizer.CHAT_TEMPLATE_JINJA
+                    : HfTokenizer.TOKENIZER_CONFIG_JSON;
+            throw new WeightFileException(Path.of(file), "chat_template", e.getMessage(), e);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sublinear.testing.TinyHfModels;
 import dev.sublinear.training.data.ByteTokenizer;
 import dev.sublinear.training.data.DataProblem;
 import dev.sublinear.training.data.DatasetReader;
@@ -12,8 +13,11 @@ import dev.sublinear.training.data.InvalidDataException;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.data.Tokenizer;
 import dev.sublinear.training.data.TrainingData;
+import dev.sublinear.training.model.PretrainedModels;
 import dev.sublinear.training.tokenizer.HfTokenizer;
 import dev.sublinear.training.tokenizer.TokenizerReferences;
+import dev.sublinear.training.weights.WeightFileException;
+import dev.sublinear.training.weights.WeightType;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -147,6 +151,23 @@ class ChatDataTest {
             assertEquals(2, e.problems().get(0).line());
             assertTrue(e.problems().get(0).message().contains("System role not supported"), e.getMessage());
         }
+    }
+
+    @Test
+    void aModelWhoseTemplateTheEngineCannotRenderIsRefusedNamingTheConstruct(@TempDir Path dir) throws Exception {
+        Path model = TinyHfModels.llama(dir.resolve("qwen3"), "qwen3", WeightType.F32, 1);
+        PretrainedModels.check(model); // no template: fine
+        Files.writeString(
+                model.resolve(HfTokenizer.CHAT_TEMPLATE_JINJA),
+                "{{ bos_token }}\n{% for m in messages %}{% generation %}{{ m.content }}"
+                        + "{% endgeneration %}{% endfor %}");
+        WeightFileException e = assertThrows(WeightFileException.class, () -> PretrainedModels.check(model));
+        assertTrue(e.getMessage().startsWith("chat_template.jinja, key \"chat_template\""), e.getMessage());
+        assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("Unknown tag: generation"), e.getMessage());
+
+        Files.writeString(model.resolve(HfTokenizer.CHAT_TEMPLATE_JINJA), ChatTemplateTest.CHATML);
+        PretrainedModels.check(model);
     }
 
     private static DatasetReader reader(Tokenizer tokenizer, int context) {
