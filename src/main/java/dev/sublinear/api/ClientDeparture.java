@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.springframework.stereotype.Component;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.async.DeferredResult;
@@ -42,6 +43,16 @@ class ClientDeparture {
 
     /** Runs {@code stop} if the client of {@code request} leaves before {@code result} is answered. */
     void watch(HttpServletRequest request, DeferredResult<?> result, Runnable stop) {
+        watch(request, result::isSetOrExpired, stop);
+    }
+
+    /**
+     * As {@link #watch(HttpServletRequest, DeferredResult, Runnable)} for any asynchronous answer
+     * (a stream of events: Spring MVC answers a ResponseBodyEmitter through a DeferredResult too),
+     * until {@code answered} says it is done. A stream notices a departed client itself when a write
+     * fails, but not while it has nothing to write (a model loading, a long prompt).
+     */
+    void watch(HttpServletRequest request, BooleanSupplier answered, Runnable stop) {
         WebAsyncUtils.getAsyncManager(request)
                 .registerDeferredResultInterceptor(ClientDeparture.class, new DeferredResultProcessingInterceptor() {
                     private volatile ScheduledFuture<?> probe;
@@ -70,7 +81,7 @@ class ClientDeparture {
                         }
                         probe = probes.scheduleWithFixedDelay(
                                 () -> {
-                                    if (result.isSetOrExpired()) {
+                                    if (answered.getAsBoolean()) {
                                         return;
                                     }
                                     try {

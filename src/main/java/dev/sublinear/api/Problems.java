@@ -6,6 +6,7 @@ import dev.sublinear.jobs.common.InvalidRequestException;
 import dev.sublinear.jobs.common.NotFoundException;
 import dev.sublinear.jobs.common.QuotaExceededException;
 import dev.sublinear.jobs.models.InferenceTimeoutException;
+import dev.sublinear.jobs.models.ModelCacheException;
 import dev.sublinear.jobs.models.TooManyInferencesException;
 import dev.sublinear.storage.ArtifactTooLargeException;
 import dev.sublinear.storage.StorageFull;
@@ -81,7 +82,7 @@ class Problems extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(NotFoundException.class)
     ProblemDetail notFound(NotFoundException e) {
-        return problem(HttpStatus.NOT_FOUND, "not_found", e.param(), e.getMessage());
+        return problem(HttpStatus.NOT_FOUND, e.code(), e.param(), e.getMessage());
     }
 
     @ExceptionHandler(InvalidRequestException.class)
@@ -121,6 +122,21 @@ class Problems extends ResponseEntityExceptionHandler {
         return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
                 .header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()))
                 .body(problem(HttpStatus.TOO_MANY_REQUESTS, "too_many_generations", null, e.getMessage()));
+    }
+
+    /**
+     * A model the cache of loaded models cannot hold: larger than it (507, an operator must raise the
+     * setting), or the models in use fill it for now (503, retry).
+     */
+    @ExceptionHandler(ModelCacheException.class)
+    ResponseEntity<ProblemDetail> modelCache(ModelCacheException e) {
+        if (e.reason() == ModelCacheException.Reason.TOO_LARGE) {
+            return ResponseEntity.status(HttpStatus.INSUFFICIENT_STORAGE)
+                    .body(problem(HttpStatus.INSUFFICIENT_STORAGE, "model_too_large", "model", e.getMessage()));
+        }
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .header(HttpHeaders.RETRY_AFTER, "5")
+                .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "model_cache_full", "model", e.getMessage()));
     }
 
     @ExceptionHandler(InferenceTimeoutException.class)

@@ -13,29 +13,49 @@ import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
+import dev.sublinear.training.run.Checkpoint;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.springframework.stereotype.Service;
 
 /**
  * Models a tenant can use: catalog architectures and its fine-tuned models; and inference with
- * them. Loaded models are kept in a small LRU cache, on the CPU (inference is for trying a model
- * out, not for serving traffic); inference runs within {@link Inference}'s limits.
+ * them. Loaded models are kept on the CPU (inference is for trying a model out, not for serving
+ * traffic) in a {@link ModelCache} within {@code sublinear.inference.model-cache-bytes}; inference
+ * runs within {@link Inference}'s limits.
  */
 @Service
 public class ModelService {
 
-    /** Models kept loaded at once. */
-    private static final int CACHED = 4;
+    /** The setting that bounds the cache, as refusals name it. */
+    static final String CACHE_SETTING = "sublinear.inference.model-cache-bytes";
+
+    /** The work of one inference call with a loaded model, shared with other calls (only read it). */
+    @FunctionalInterface
+    public interface ModelWork<T> {
+        T run(LoadedModel model, BooleanSupplier stop) throws IOException;
+    }
+
+    /**
+     * A model to load for inference: {@code key} names it in the cache (per tenant), {@code
+     * estimatedBytes} (0 when unknown) makes room before loading.
+     */
+    public record Loadable(String key, long estimatedBytes, Loader loader) {}
+
+    /** Loads a model (outside the cache's lock). */
+    @FunctionalInterface
+    public interface Loader {
+        LoadedModel load() throws IOException;
+    }
 
     private final ModelStore models;
     private final JobReferences jobs;
@@ -44,7 +64,9 @@ public class ModelService {
     private final Inference inference;
     private final JobsProperties properties;
     private final SystemModels system;
-    private final Map<String, LoadedModel> loaded = new LinkedHashMap<>(16, 0.75f, true);
+    private final ModelCache loaded;
+    /** Held while a fine-tuned model is unpacked or loaded from its directory, and while one is deleted. */
+    private final Object unpacking = new Object();
 
     public ModelService(
             ModelStore models,
@@ -53,7 +75,9 @@ public class ModelService {
             LocalDirectories directories,
             Inference inference,
             JobsProperties properties,
+            InferenceProperties inferenceProperties,
             SystemModels system) {
+        this.loaded = new ModelCache(inferenceProperties.modelCacheBytes().toBytes(), CACHE_SETTING);
         this.models = models;
         this.system = system;
         this.inference = inference;
@@ -126,15 +150,10 @@ public class ModelService {
         try {
             artifacts.delete(model.artifactKey());
         } finally {
-            // after the row is gone, so that no load puts it back; under the cache's lock, so that
-            // no load is unpacking it meanwhile
-            synchronized (loaded) {
-                LoadedModel m = loaded.remove(cacheKey(tenantId, id));
-                if (m != null) {
-                    synchronized (m) {
-                        m.close();
-                    }
-                }
+            // after the row is gone, so that no load finds it again; while no load is unpacking it. A
+            // generation using it keeps it until it ends
+            synchronized (unpacking) {
+                loaded.drop(cacheKey(tenantId, id));
                 Path directory = unpacked(model);
                 Files.deleteIfExists(directory.resolveSibling(directory.getFileName() + ".unpacked"));
                 LocalDirectories.deleteTree(directory);
@@ -155,26 +174,73 @@ public class ModelService {
     public Inference.Call<String> complete(
             String tenantId, String id, String prompt, int maxTokens, float temperature, long seed) {
         ModelInfo info = require(tenantId, id, TaskType.CAUSAL_LM);
-        return inference.start(tenantId, maxTokens, stop -> {
-            LoadedModel model = load(tenantId, info);
-            synchronized (model) {
-                return model.generate(prompt, maxTokens, temperature, seed, stop);
-            }
-        });
+        return run(
+                tenantId,
+                loadable(tenantId, info),
+                maxTokens,
+                (model, stop) -> model.generate(prompt, maxTokens, temperature, seed, stop));
     }
 
     /** Starts classifying {@code text} on an inference thread, as {@link #complete}. */
     public Inference.Call<Map<String, Float>> predict(String tenantId, String id, String text) {
         ModelInfo info = require(tenantId, id, TaskType.CLASSIFICATION);
-        return inference.start(tenantId, 1, stop -> {
-            LoadedModel model = load(tenantId, info);
-            synchronized (model) {
-                if (stop.getAsBoolean()) { // waited for the model while the client left
-                    throw new CancellationException("prediction not started");
-                }
-                return model.classify(text);
+        return run(tenantId, loadable(tenantId, info), 1, (model, stop) -> {
+            if (stop.getAsBoolean()) { // the model loaded while the client left
+                throw new CancellationException("prediction not started");
+            }
+            return model.classify(text);
+        });
+    }
+
+    /**
+     * Starts {@code work} on an inference thread within {@link Inference}'s limits ({@code maxSteps}
+     * forward passes expected), with {@code model} loaded (or taken from the cache) and kept open
+     * until the work ends.
+     *
+     * @throws TooManyInferencesException when the tenant or the process is at its limit
+     */
+    public <T> Inference.Call<T> run(String tenantId, Loadable model, int maxSteps, ModelWork<T> work) {
+        return inference.start(tenantId, maxSteps, stop -> {
+            try (ModelCache.Lease lease = loaded.acquire(model.key(), model.estimatedBytes(), model.loader())) {
+                return work.run(lease.model(), stop);
             }
         });
+    }
+
+    /** How to load a catalog, models-directory or fine-tuned model {@link #get} found. */
+    public Loadable loadable(String tenantId, ModelInfo info) {
+        String id = info.id();
+        String key = cacheKey(tenantId, id);
+        return switch (info.ownedBy()) {
+            case "sublinear" -> new Loadable(key, 0, () -> catalogModel(id));
+            case SystemModels.OWNER -> {
+                Path directory = system.find(id)
+                        .orElseThrow(() -> new NotFoundException("model", id, "model"))
+                        .directory();
+                yield new Loadable(key, bytesOnDisk(directory), () -> LoadedModel.load(directory, Device.cpu()));
+            }
+            default -> new Loadable(key, 0, () -> fineTuned(tenantId, id));
+        };
+    }
+
+    /**
+     * How to load a model archive of the artifact store (an uploaded model file): unpacked once under
+     * the models directory as {@code name}.
+     */
+    public Loadable archive(String tenantId, String name, String artifactKey) {
+        return new Loadable(cacheKey(tenantId, name), 0, () -> {
+            synchronized (unpacking) {
+                return LoadedModel.load(unpack(artifactKey, directories.models().resolve(name)), Device.cpu());
+            }
+        });
+    }
+
+    /** How to load the model of a checkpoint stored under {@code artifactKey}, named {@code id}. */
+    public Loadable checkpoint(String tenantId, String id, String artifactKey) {
+        return new Loadable(
+                cacheKey(tenantId, id),
+                0,
+                () -> Checkpoint.loadModel(new StoredCheckpoint(artifacts, artifactKey), artifactKey, Device.cpu()));
     }
 
     private ModelInfo require(String tenantId, String id, TaskType task) {
@@ -188,36 +254,6 @@ public class ModelService {
         return info;
     }
 
-    private LoadedModel load(String tenantId, ModelInfo info) throws IOException {
-        String id = info.id();
-        String key = cacheKey(tenantId, id);
-        synchronized (loaded) {
-            LoadedModel m = loaded.get(key);
-            if (m != null) {
-                return m;
-            }
-            m = switch (info.ownedBy()) {
-                case "sublinear" -> catalogModel(id);
-                case SystemModels.OWNER ->
-                    LoadedModel.load(
-                            system.find(id)
-                                    .orElseThrow(() -> new NotFoundException("model", id, "model"))
-                                    .directory(),
-                            Device.cpu());
-                default -> fineTuned(tenantId, id);
-            };
-            loaded.put(key, m);
-            if (loaded.size() > CACHED) {
-                var eldest = loaded.entrySet().iterator().next();
-                loaded.remove(eldest.getKey());
-                synchronized (eldest.getValue()) {
-                    eldest.getValue().close();
-                }
-            }
-            return m;
-        }
-    }
-
     /** The cache is per tenant: every tenant has the catalog models under the same names. */
     private static String cacheKey(String tenantId, String id) {
         return tenantId + "/" + id;
@@ -225,9 +261,12 @@ public class ModelService {
 
     /** Whether the tenant's model is loaded (what a test can observe of the cache). */
     boolean cached(String tenantId, String id) {
-        synchronized (loaded) {
-            return loaded.containsKey(cacheKey(tenantId, id));
-        }
+        return loaded.contains(cacheKey(tenantId, id));
+    }
+
+    /** The cache's keys, least recently used first, and the bytes they take (what a test observes). */
+    public List<String> cachedKeys() {
+        return loaded.keys();
     }
 
     private static LoadedModel catalogModel(String name) {
@@ -237,19 +276,35 @@ public class ModelService {
     }
 
     private LoadedModel fineTuned(String tenantId, String id) throws IOException {
-        ModelRecord record = models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
-        Path directory = unpacked(record);
+        synchronized (unpacking) {
+            ModelRecord record =
+                    models.find(tenantId, id).orElseThrow(() -> new NotFoundException("model", id, "model"));
+            return LoadedModel.load(unpack(record.artifactKey(), unpacked(record)), Device.cpu());
+        }
+    }
+
+    /** A model directory's bytes, which its loaded parameters take about as much of (0 when unreadable). */
+    private static long bytesOnDisk(Path directory) {
+        try {
+            return ModelArchive.unpackedBytes(directory);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Unpacks an archive of the artifact store into {@code directory}, once. */
+    private Path unpack(String artifactKey, Path directory) throws IOException {
         Path done = directory.resolveSibling(directory.getFileName() + ".unpacked");
         if (!Files.exists(done)) {
             // the marker comes after the last file: a process killed while unpacking unpacks again
             LocalDirectories.deleteTree(directory);
             PrivateFiles.createFolders(directory.getParent());
-            try (InputStream in = artifacts.open(record.artifactKey())) {
+            try (InputStream in = artifacts.open(artifactKey)) {
                 ModelArchive.extract(in, directory, properties.maxModelBytes());
             }
             PrivateFiles.createFile(done).close(); // owner-only, as everything written for a tenant
         }
-        return LoadedModel.load(directory, Device.cpu());
+        return directory;
     }
 
     /** Where a fine-tuned model is unpacked for inference. */
@@ -270,9 +325,6 @@ public class ModelService {
         // this bean goes before Inference (which it uses): stop the calls first, or a model freed
         // here mid-forward crashes the JVM in libtorch (seen: SIGSEGV in get_opt_names on shutdown)
         inference.close();
-        synchronized (loaded) {
-            loaded.values().forEach(LoadedModel::close);
-            loaded.clear();
-        }
+        loaded.close();
     }
 }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -56,7 +57,9 @@ class InferenceSizeLimitTest {
         models = new ModelStore(jdbc);
         jobs = new JobStore(jdbc, JsonMapper.builder().build());
         artifacts = new FileSystemArtifactStore(dir.resolve("artifacts"));
-        inference = new Inference(new InferenceProperties(2, 2, Duration.ofMinutes(1)), new SimpleMeterRegistry());
+        inference = new Inference(
+                new InferenceProperties(2, 2, Duration.ofMinutes(1), DataSize.ofGigabytes(4), 8192),
+                new SimpleMeterRegistry());
     }
 
     @AfterEach
@@ -114,6 +117,7 @@ class InferenceSizeLimitTest {
                 new LocalDirectories(dir.resolve("work"), dir.resolve(unpackInto)),
                 inference,
                 properties(maxModelBytes),
+                new InferenceProperties(2, 2, Duration.ofMinutes(1), DataSize.ofGigabytes(4), 8192),
                 new SystemModels(new ModelsProperties(null)));
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
 
 /** Admission, deadline and cancellation of inference calls, without a model: work that runs until told to stop. */
 class InferenceTest {
@@ -34,7 +35,8 @@ class InferenceTest {
 
     @Test
     void aTenantPastItsShareAndTheProcessPastItsLimitAreRefusedAtOnceWithARetryAfter() {
-        inference = new Inference(new InferenceProperties(3, 2, Duration.ofMinutes(5)), meters);
+        inference = new Inference(
+                new InferenceProperties(3, 2, Duration.ofMinutes(5), DataSize.ofGigabytes(4), 8192), meters);
         Inference.Call<String> a1 = inference.start("a", 100, UNTIL_STOPPED);
         inference.start("a", 100, UNTIL_STOPPED);
         assertThatThrownBy(() -> inference.start("a", 100, UNTIL_STOPPED))
@@ -66,7 +68,8 @@ class InferenceTest {
 
     @Test
     void aCallPastTheTimeoutStopsAndFailsAsATimeout() {
-        inference = new Inference(new InferenceProperties(2, 2, Duration.ofMillis(300)), meters);
+        inference = new Inference(
+                new InferenceProperties(2, 2, Duration.ofMillis(300), DataSize.ofGigabytes(4), 8192), meters);
         long start = System.nanoTime();
         Inference.Call<String> call = inference.start("a", 1_000_000, UNTIL_STOPPED);
         assertThatThrownBy(() -> call.result().get(10, TimeUnit.SECONDS))
@@ -83,7 +86,8 @@ class InferenceTest {
 
     @Test
     void closingStopsRunningCallsAndWaitsForThem() throws Exception {
-        inference = new Inference(new InferenceProperties(2, 2, Duration.ofMinutes(5)), meters);
+        inference = new Inference(
+                new InferenceProperties(2, 2, Duration.ofMinutes(5), DataSize.ofGigabytes(4), 8192), meters);
         CountDownLatch started = new CountDownLatch(1);
         Inference.Call<String> call = inference.start("a", 100, stop -> {
             started.countDown();
