@@ -70,6 +70,14 @@ public final class Encoder {
                 tokenizer.inputPrefix(), tokenizer.encode(prompt), tokenizer.inputSuffix(), tokenizer.promptEnd());
     }
 
+    /**
+     * A prompt framed as {@link #encode} frames a prompt before its completion (prefix, text, suffix,
+     * prompt end), whatever its length.
+     */
+    public int[] framedPrompt(String prompt) {
+        return prompt(prompt);
+    }
+
     /** Encodes a prompt for generation, as {@link #encode} frames a prompt before its completion. */
     public int[] promptForGeneration(String prompt) {
         int[] sequence = prompt(prompt);

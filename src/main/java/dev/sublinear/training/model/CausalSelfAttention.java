@@ -1,5 +1,6 @@
 package dev.sublinear.training.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -59,6 +60,50 @@ final class CausalSelfAttention extends AbstractBlock {
         NDArray attended = scores.softmax(-1).matMul(v);
         NDArray merged = attended.transpose(0, 2, 1, 3).reshape(batch, length, width);
         return projectOut.forward(store, new NDList(merged), training);
+    }
+
+    /**
+     * Attention of new positions [B, T, d] (no padding) to themselves and the {@code cache}'s
+     * positions before them, adding their keys and values to the cache as {@code layer}'s.
+     */
+    NDArray forward(ParameterStore store, NDArray x, KvCache cache, int layer) {
+        long batch = x.getShape().get(0);
+        long length = x.getShape().get(1);
+        int headWidth = width / heads;
+        NDList qkv = projectQkv
+                .forward(store, new NDList(x), false)
+                .singletonOrThrow()
+                .split(3, 2);
+        Shape split = new Shape(batch, length, heads, headWidth);
+        NDArray q = qkv.get(0).reshape(split).transpose(0, 2, 1, 3);
+        NDArray k = qkv.get(1).reshape(split).transpose(0, 2, 1, 3);
+        NDArray v = qkv.get(2).reshape(split).transpose(0, 2, 1, 3);
+        int offset = cache.length();
+        NDArray[] kv = cache.extend(layer, k, v);
+        NDArray scale = x.getManager().create((float) (1 / Math.sqrt(headWidth)));
+        NDArray scores = q.matMul(kv[0].transpose(0, 1, 3, 2)).mul(scale);
+        if (length > 1) {
+            scores = scores.add(cachedCausalBias(x.getManager(), offset, length, x.getDevice()));
+        }
+        NDArray attended = scores.softmax(-1).matMul(kv[1]);
+        NDArray merged = attended.transpose(0, 2, 1, 3).reshape(batch, length, width);
+        return projectOut.forward(store, new NDList(merged), false).singletonOrThrow();
+    }
+
+    /**
+     * 0 where new query i (at position offset + i) may see key j of all offset + length positions
+     * (j &lt;= offset + i), {@code forbidden} elsewhere: [1, 1, length, offset + length]. A single new
+     * token sees every key and needs none.
+     */
+    static NDArray cachedCausalBias(NDManager manager, int offset, long length, Device device) {
+        long keys = offset + length;
+        NDArray queryPositions = manager.arange(offset, (int) keys, 1, DataType.INT32, device);
+        NDArray keyPositions = manager.arange(0, (int) keys, 1, DataType.INT32, device);
+        NDArray allowed = keyPositions
+                .reshape(1, keys)
+                .lte(queryPositions.reshape(length, 1))
+                .toType(DataType.FLOAT32, false);
+        return allowed.sub(1f).mul(-FORBIDDEN).reshape(1, 1, length, keys);
     }
 
     /** 0 where query i may attend key j (j &lt;= i, j not padding), FORBIDDEN elsewhere: [B, 1, T, T]. */

@@ -44,6 +44,16 @@ final class DecoderLayer extends AbstractBlock {
         return new NDList(h.add(mlp));
     }
 
+    /** As the block's forward, for new positions after those in {@code cache} (see {@link CausalLm}). */
+    NDArray forward(ParameterStore store, NDArray x, KvCache cache, int layer) {
+        NDArray normed = attentionNorm.forward(store, new NDList(x), false).singletonOrThrow();
+        NDArray h = x.add(attention.forward(store, normed, cache, layer));
+        NDArray mlp = mlpNorm.forward(store, new NDList(h), false).singletonOrThrow();
+        mlp = Activation.gelu(mlpIn.forward(store, new NDList(mlp), false).singletonOrThrow());
+        mlp = mlpOut.forward(store, new NDList(mlp), false).singletonOrThrow();
+        return h.add(mlp);
+    }
+
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         return new Shape[] {inputShapes[0]};

@@ -72,6 +72,31 @@ final class DecoderStack extends AbstractBlock {
         return finalNorm.forward(store, new NDList(h), training);
     }
 
+    /** Hidden states [B, T, d] of new tokens after those in {@code cache} (see {@link CausalLm}). */
+    NDArray forward(ParameterStore store, NDArray tokens, KvCache cache) {
+        long length = tokens.getShape().get(1);
+        int offset = cache.length();
+        if (offset + length > config.contextLength()) {
+            throw new IllegalArgumentException(
+                    "sequence of " + (offset + length) + " tokens exceeds the context of " + config.contextLength());
+        }
+        NDArray tokenTable = store.getValue(tokenEmbedding, tokens.getDevice(), false);
+        NDArray positionTable = store.getValue(positionEmbedding, tokens.getDevice(), false);
+        NDArray h = Embedding.embedding(tokens, tokenTable, SparseFormat.DENSE).singletonOrThrow();
+        NDArray positions = positionTable.get(new NDIndex("{}:{}", offset, offset + length));
+        positions.attach(tokens.getManager());
+        h = h.add(positions);
+        for (int i = 0; i < layers.size(); i++) {
+            h = layers.get(i).forward(store, h, cache, i);
+        }
+        cache.advance((int) length);
+        return finalNorm.forward(store, new NDList(h), false).singletonOrThrow();
+    }
+
+    int layerCount() {
+        return layers.size();
+    }
+
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape tokens = inputShapes[0];

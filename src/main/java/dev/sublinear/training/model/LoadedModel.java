@@ -255,26 +255,29 @@ public final class LoadedModel implements AutoCloseable {
         int[] generated = new int[maxTokens];
         int count = 0;
         Random random = new Random(seed);
-        try (NoGrad ignored = NoGrad.enter();
-                NDManager manager = model.getNDManager().newSubManager()) {
-            ParameterStore store = new ParameterStore(manager, false);
+        int limit = config.contextLength();
+        // with a key/value cache: the prompt in one forward, then one position per token until the
+        // context is full; after that the window moves on and each token re-reads the last `limit`
+        try (IncrementalDecoder decoder = new IncrementalDecoder(this)) {
             for (; count < maxTokens; count++) {
                 if (stop.getAsBoolean()) {
                     throw new CancellationException(
                             "generation stopped after " + count + " of " + maxTokens + " tokens");
                 }
                 float[] logits;
-                try (NDManager step = manager.newSubManager()) {
-                    NDList inputs = inputs(step, context);
-                    NDArray out = model.getBlock().forward(store, inputs, false).singletonOrThrow();
-                    logits = out.get(0, context.length - 1).toFloatArray();
+                if (count == 0) {
+                    logits = decoder.feed(context);
+                } else if (decoder.length() < limit) {
+                    logits = decoder.feed(new int[] {generated[count - 1]});
+                } else {
+                    logits = decoder.restart(context);
                 }
                 int next = temperature <= 0 ? argmax(logits) : sample(logits, temperature, random);
                 if (next == tokenizer.eosId()) {
                     break;
                 }
                 generated[count] = next;
-                context = append(context, next, config.contextLength());
+                context = append(context, next, limit);
             }
         }
         return tokenizer.decode(Arrays.copyOf(generated, count));

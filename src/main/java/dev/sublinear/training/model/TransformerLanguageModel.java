@@ -1,5 +1,6 @@
 package dev.sublinear.training.model;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -10,11 +11,12 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /** Decoder-only LM: the decoder stack and an output projection to vocabulary logits [B, T, V]. */
-public final class TransformerLanguageModel extends AbstractBlock {
+public final class TransformerLanguageModel extends AbstractBlock implements CausalLm {
 
     private final DecoderStack stack;
     private final Linear head;
     private final int vocabularySize;
+    private final int contextLength;
 
     public TransformerLanguageModel(ModelConfig config) {
         stack = addChildBlock("decoder", new DecoderStack(config));
@@ -25,6 +27,23 @@ public final class TransformerLanguageModel extends AbstractBlock {
                         .optBias(false)
                         .build());
         vocabularySize = config.vocabularySize();
+        contextLength = config.contextLength();
+    }
+
+    @Override
+    public int layerCount() {
+        return stack.layerCount();
+    }
+
+    @Override
+    public int contextLength() {
+        return contextLength;
+    }
+
+    @Override
+    public NDArray forward(ParameterStore store, NDArray ids, KvCache cache) {
+        NDArray hidden = stack.forward(store, ids, cache);
+        return head.forward(store, new NDList(hidden), false).singletonOrThrow();
     }
 
     @Override

@@ -16,7 +16,9 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.model.CausalLm;
 import dev.sublinear.training.model.HfBlock;
+import dev.sublinear.training.model.KvCache;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.TensorInfo;
 import java.io.IOException;
@@ -29,7 +31,8 @@ import java.util.regex.Pattern;
 
 /**
  * GPT-2 with its language-model head, computing what transformers' {@code GPT2LMHeadModel} computes
- * in eval mode (no dropout, no KV cache, no padding mask). Input: token ids [B, T] (int64, T at most
+ * in eval mode (no dropout, no padding mask), and with a {@link KvCache} as it runs with
+ * {@code past_key_values}. Input: token ids [B, T] (int64, T at most
  * n_positions); output: logits [B, T, vocab_size].
  *
  * <p>Every parameter is a DJL {@link Parameter} named by its Hugging Face name ({@link
@@ -50,7 +53,7 @@ import java.util.regex.Pattern;
  * {@code pytorch_utils.py} ({@code Conv1D}) and {@code activations.py} ({@code NewGELUActivation},
  * gelu_new); layer norms use layer_norm_epsilon.
  */
-public final class Gpt2LMHeadModel extends HfBlock {
+public final class Gpt2LMHeadModel extends HfBlock implements CausalLm {
 
     /** The prefix of every parameter name, as in GPT2LMHeadModel's state dict. */
     public static final String PREFIX = "transformer.";
@@ -183,33 +186,57 @@ public final class Gpt2LMHeadModel extends HfBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.get(0);
+        return new NDList(logits(store, inputs.get(0), null, training));
+    }
+
+    @Override
+    public int layerCount() {
+        return layers.size();
+    }
+
+    /**
+     * The forward with {@code past_key_values} as GPT2Model runs it: position ids from the cache's
+     * length on, each layer's keys and values appended to the cache before attention.
+     */
+    @Override
+    public NDArray forward(ParameterStore store, NDArray ids, KvCache cache) {
+        NDArray logits = logits(store, ids, cache, false);
+        cache.advance((int) ids.getShape().get(1));
+        return logits;
+    }
+
+    /** Logits of {@code ids} after the cache's positions (none when {@code cache} is null). */
+    private NDArray logits(ParameterStore store, NDArray ids, KvCache cache, boolean training) {
         NDManager manager = ids.getManager();
         long length = ids.getShape().get(1);
-        if (length > config.nPositions()) {
+        int offset = cache == null ? 0 : cache.length();
+        if (offset + length > config.nPositions()) {
             throw new IllegalArgumentException(
-                    "sequence of " + length + " tokens exceeds n_positions " + config.nPositions());
+                    "sequence of " + (offset + length) + " tokens exceeds n_positions " + config.nPositions());
         }
         NDArray tokenTable = store.getValue(wte, ids.getDevice(), training);
         NDArray positionTable = store.getValue(wpe, ids.getDevice(), training);
         NDArray h = Embedding.embedding(ids, tokenTable, SparseFormat.DENSE).singletonOrThrow();
-        NDArray positions = positionTable.get(new NDIndex("0:{}", length));
+        NDArray positions = positionTable.get(new NDIndex("{}:{}", offset, offset + length));
         // a slice of a parameter belongs to the model's manager: move it to this forward's scope
         positions.attach(manager);
         h = h.add(positions);
-        NDArray bias = causalBias(manager, length, ids.getDevice());
-        for (Layer layer : layers) {
+        // one new token after a cache sees every key: no bias
+        NDArray bias = length == 1 && offset > 0 ? null : causalBias(manager, offset, length, ids.getDevice());
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
             NDArray a = layerNorm(store, h, layer.ln1Weight(), layer.ln1Bias(), training);
-            h = h.add(attention(store, a, layer, bias, training));
+            h = h.add(attention(store, a, layer, bias, cache, i, training));
             NDArray m = layerNorm(store, h, layer.ln2Weight(), layer.ln2Bias(), training);
             m = geluNew(conv1d(store, m, layer.cFcWeight(), layer.cFcBias(), training));
             h = h.add(conv1d(store, m, layer.mlpProjWeight(), layer.mlpProjBias(), training));
         }
         h = layerNorm(store, h, lnFWeight, lnFBias, training);
-        return new NDList(h.matMul(tokenTable.transpose()));
+        return h.matMul(tokenTable.transpose());
     }
 
-    private NDArray attention(ParameterStore store, NDArray x, Layer layer, NDArray bias, boolean training) {
+    private NDArray attention(
+            ParameterStore store, NDArray x, Layer layer, NDArray bias, KvCache cache, int index, boolean training) {
         long batch = x.getShape().get(0);
         long length = x.getShape().get(1);
         int heads = config.nHead();
@@ -220,18 +247,29 @@ public final class Gpt2LMHeadModel extends HfBlock {
         NDArray q = qkv.get(0).reshape(split).transpose(0, 2, 1, 3);
         NDArray k = qkv.get(1).reshape(split).transpose(0, 2, 1, 3);
         NDArray v = qkv.get(2).reshape(split).transpose(0, 2, 1, 3);
+        if (cache != null) {
+            NDArray[] kv = cache.extend(index, k, v);
+            k = kv[0];
+            v = kv[1];
+        }
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(x, 1 / Math.sqrt(headDim)));
-        NDArray attended = scores.add(bias).softmax(-1).matMul(v);
+        NDArray attended =
+                (bias == null ? scores : scores.add(bias)).softmax(-1).matMul(v);
         NDArray merged = attended.transpose(0, 2, 1, 3).reshape(batch, length, config.nEmbd());
         return conv1d(store, merged, layer.attnProjWeight(), layer.attnProjBias(), training);
     }
 
-    /** 0 where query i may see key j (j &lt;= i), FORBIDDEN elsewhere: [1, 1, T, T]. */
-    private static NDArray causalBias(NDManager manager, long length, Device device) {
-        NDArray positions = manager.arange(0, (int) length, 1, DataType.INT32, device);
+    /**
+     * 0 where new query i (at position offset + i) may see key j (j &lt;= offset + i), FORBIDDEN
+     * elsewhere: [1, 1, T, offset + T].
+     */
+    private static NDArray causalBias(NDManager manager, int offset, long length, Device device) {
+        long keys = offset + length;
+        NDArray queries = manager.arange(offset, (int) keys, 1, DataType.INT32, device);
+        NDArray positions = manager.arange(0, (int) keys, 1, DataType.INT32, device);
         NDArray allowed =
-                positions.reshape(1, length).lte(positions.reshape(length, 1)).toType(DataType.FLOAT32, false);
-        return allowed.sub(1f).mul(-FORBIDDEN).reshape(1, 1, length, length);
+                positions.reshape(1, keys).lte(queries.reshape(length, 1)).toType(DataType.FLOAT32, false);
+        return allowed.sub(1f).mul(-FORBIDDEN).reshape(1, 1, length, keys);
     }
 
     /** GPT-2's Conv1D: x @ W + b with W stored (in, out). */

@@ -16,7 +16,9 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import dev.sublinear.training.data.TaskType;
+import dev.sublinear.training.model.CausalLm;
 import dev.sublinear.training.model.HfBlock;
+import dev.sublinear.training.model.KvCache;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.TensorInfo;
 import java.io.IOException;
@@ -62,7 +64,7 @@ import java.util.regex.Pattern;
  * LlamaConfig.Llama3Scaling} says), scores q k^T / sqrt(head_dim) with key j hidden from query i when j &gt; i,
  * softmax, then o_proj over the concatenated heads.
  */
-public final class LlamaForCausalLM extends HfBlock {
+public final class LlamaForCausalLM extends HfBlock implements CausalLm {
 
     private static final String EMBED_TOKENS = "model.embed_tokens.weight";
     private static final String LM_HEAD = "lm_head.weight";
@@ -197,9 +199,36 @@ public final class LlamaForCausalLM extends HfBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.get(0);
+        return new NDList(logits(store, inputs.get(0), null, training));
+    }
+
+    @Override
+    public int layerCount() {
+        return layers.size();
+    }
+
+    /**
+     * The forward with {@code past_key_values} as LlamaModel runs it: rotary angles of positions from
+     * the cache's length on (cache_position), each layer's keys (after q/k norm and RoPE) and values
+     * cached per key/value head, before they are repeated for the query groups.
+     */
+    @Override
+    public NDArray forward(ParameterStore store, NDArray ids, KvCache cache) {
+        int positions = cache.length() + (int) ids.getShape().get(1);
+        if (positions > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence of " + positions + " tokens exceeds max_position_embeddings "
+                    + config.maxPositionEmbeddings());
+        }
+        NDArray logits = logits(store, ids, cache, false);
+        cache.advance((int) ids.getShape().get(1));
+        return logits;
+    }
+
+    /** Logits of {@code ids} after the cache's positions (none when {@code cache} is null). */
+    private NDArray logits(ParameterStore store, NDArray ids, KvCache cache, boolean training) {
         NDManager manager = ids.getManager();
         long length = ids.getShape().get(1);
+        int offset = cache == null ? 0 : cache.length();
         NDArray table = store.getValue(embedTokens, ids.getDevice(), training);
         NDArray h = Embedding.embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
         if (training && config.padTokenId() >= 0) {
@@ -207,22 +236,32 @@ public final class LlamaForCausalLM extends HfBlock {
             NDArray pad = ids.eq(config.padTokenId()).expandDims(-1).toType(h.getDataType(), false);
             h = h.mul(pad.neg().add(1f)).add(h.stopGradient().mul(pad));
         }
-        NDArray[] rope = rope(manager, length, ids.getDevice());
-        NDArray bias = causalBias(manager, length, ids.getDevice());
-        for (Layer layer : layers) {
+        NDArray[] rope = rope(manager, offset, length, ids.getDevice());
+        // one new token after a cache sees every key: no bias
+        NDArray bias = length == 1 && offset > 0 ? null : causalBias(manager, offset, length, ids.getDevice());
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
             NDArray a = rmsNorm(store, h, layer.inputLayernorm(), training);
-            h = h.add(attention(store, a, layer, rope[0], rope[1], bias, training));
+            h = h.add(attention(store, a, layer, rope[0], rope[1], bias, cache, i, training));
             NDArray m = rmsNorm(store, h, layer.postAttentionLayernorm(), training);
             NDArray gate = silu(linear(store, m, layer.gate(), training));
             h = h.add(linear(store, gate.mul(linear(store, m, layer.up(), training)), layer.down(), training));
         }
         h = rmsNorm(store, h, norm, training);
         NDArray head = lmHead == null ? table : store.getValue(lmHead, ids.getDevice(), training);
-        return new NDList(h.matMul(head.transpose()));
+        return h.matMul(head.transpose());
     }
 
     private NDArray attention(
-            ParameterStore store, NDArray x, Layer layer, NDArray cos, NDArray sin, NDArray bias, boolean training) {
+            ParameterStore store,
+            NDArray x,
+            Layer layer,
+            NDArray cos,
+            NDArray sin,
+            NDArray bias,
+            KvCache cache,
+            int index,
+            boolean training) {
         long batch = x.getShape().get(0);
         long length = x.getShape().get(1);
         int heads = config.numAttentionHeads();
@@ -240,10 +279,16 @@ public final class LlamaForCausalLM extends HfBlock {
         v = v.transpose(0, 2, 1, 3);
         q = q.mul(cos).add(rotateHalf(q).mul(sin));
         k = k.mul(cos).add(rotateHalf(k).mul(sin));
+        if (cache != null) {
+            NDArray[] kv = cache.extend(index, k, v);
+            k = kv[0];
+            v = kv[1];
+        }
         k = repeatKv(k, heads / kvHeads);
         v = repeatKv(v, heads / kvHeads);
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(x, 1 / Math.sqrt(hd)));
-        NDArray attended = scores.add(bias).softmax(-1).matMul(v);
+        NDArray attended =
+                (bias == null ? scores : scores.add(bias)).softmax(-1).matMul(v);
         NDArray merged = attended.transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * hd);
         return linear(store, merged, layer.o(), training);
     }
@@ -268,10 +313,11 @@ public final class LlamaForCausalLM extends HfBlock {
     }
 
     /**
-     * cos and sin [1, 1, T, head_dim] of position * inv_freq, inv_freq[j] = 1 / theta^(2j / head_dim),
-     * the half-width table concatenated with itself; in float32 as transformers computes it.
+     * cos and sin [1, 1, T, head_dim] of position * inv_freq for the positions offset .. offset + T - 1,
+     * inv_freq[j] = 1 / theta^(2j / head_dim), the half-width table concatenated with itself; in
+     * float32 as transformers computes it.
      */
-    private NDArray[] rope(NDManager manager, long length, Device device) {
+    private NDArray[] rope(NDManager manager, int offset, long length, Device device) {
         int hd = config.headDim();
         float[] invFreq = new float[hd / 2];
         for (int j = 0; j < invFreq.length; j++) {
@@ -285,7 +331,7 @@ public final class LlamaForCausalLM extends HfBlock {
         float[] sin = new float[(int) length * hd];
         for (int t = 0; t < length; t++) {
             for (int j = 0; j < hd; j++) {
-                float angle = t * invFreq[j % (hd / 2)];
+                float angle = (offset + t) * invFreq[j % (hd / 2)];
                 cos[t * hd + j] = (float) Math.cos(angle);
                 sin[t * hd + j] = (float) Math.sin(angle);
             }
@@ -297,12 +343,17 @@ public final class LlamaForCausalLM extends HfBlock {
         };
     }
 
-    /** 0 where query i may see key j (j &lt;= i), FORBIDDEN elsewhere: [1, 1, T, T]. */
-    private static NDArray causalBias(NDManager manager, long length, Device device) {
-        NDArray positions = manager.arange(0, (int) length, 1, DataType.INT32, device);
+    /**
+     * 0 where new query i (at position offset + i) may see key j (j &lt;= offset + i), FORBIDDEN
+     * elsewhere: [1, 1, T, offset + T].
+     */
+    private static NDArray causalBias(NDManager manager, int offset, long length, Device device) {
+        long keys = offset + length;
+        NDArray queries = manager.arange(offset, (int) keys, 1, DataType.INT32, device);
+        NDArray positions = manager.arange(0, (int) keys, 1, DataType.INT32, device);
         NDArray allowed =
-                positions.reshape(1, length).lte(positions.reshape(length, 1)).toType(DataType.FLOAT32, false);
-        return allowed.sub(1f).mul(-FORBIDDEN).reshape(1, 1, length, length);
+                positions.reshape(1, keys).lte(queries.reshape(length, 1)).toType(DataType.FLOAT32, false);
+        return allowed.sub(1f).mul(-FORBIDDEN).reshape(1, 1, length, keys);
     }
 
     /** nn.Linear: x W^T + b, W stored (out, in). */
