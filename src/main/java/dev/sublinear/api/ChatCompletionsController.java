@@ -50,14 +50,12 @@ class ChatCompletionsController {
         this.answers = answers;
     }
 
-    @Schema(description = "A turn of the conversation.")
+    @Schema(description = "A turn of the conversation.", example = "{\"role\": \"user\", \"content\": \"Hello\"}")
     record Message(
             @NotNull @Schema(allowableValues = {"system", "developer", "user", "assistant"})
             String role,
 
-            @Schema(
-                    description = "A string, or a list of {type: text, text} parts",
-                    oneOf = {String.class, Object[].class})
+            @Schema(description = "A string, or a list of {type: text, text} parts")
             Object content,
 
             @Schema(description = "Accepted and not used") String name,
@@ -90,9 +88,7 @@ class ChatCompletionsController {
 
             @Min(1) @Max(128) Integer n,
 
-            @Schema(
-                    description = "A string or up to 4 strings",
-                    oneOf = {String.class, String[].class})
+            @Schema(description = "A string or up to 4 strings")
             Object stop,
 
             Long seed,

@@ -55,8 +55,7 @@ class CompletionsController {
 
             @Schema(
                     description =
-                            "A string, a list of strings, a list of token ids or a list of lists of token" + " ids",
-                    oneOf = {String.class, String[].class, Integer[].class, Integer[][].class})
+                            "A string, a list of strings, a list of token ids or a list of lists of token" + " ids")
             @NotNull
             Object prompt,
 
@@ -70,9 +69,7 @@ class CompletionsController {
 
             @Min(1) @Max(128) Integer n,
 
-            @Schema(
-                    description = "A string or up to 4 strings",
-                    oneOf = {String.class, String[].class})
+            @Schema(description = "A string or up to 4 strings")
             Object stop,
 
             Long seed,

@@ -37,7 +37,9 @@ final class OpenAiObjects {
         return System.currentTimeMillis() / 1000;
     }
 
-    @Schema(description = "Tokens of the request.")
+    @Schema(
+            description = "Tokens of the request.",
+            example = "{\"prompt_tokens\": 9, \"completion_tokens\": 3, \"total_tokens\": 12}")
     record Usage(int promptTokens, int completionTokens, int totalTokens) {
 
         static Usage of(TextCompletions.Result r) {
@@ -46,7 +48,9 @@ final class OpenAiObjects {
     }
 
     /** {@code stream_options}. */
-    @Schema(description = "Streaming options: with include_usage a last chunk, before [DONE], carries usage.")
+    @Schema(
+            description = "Streaming options: with include_usage a last chunk, before [DONE], carries usage.",
+            example = "{\"include_usage\": true}")
     record StreamOptions(Boolean includeUsage, Boolean includeObfuscation) {
 
         boolean usage() {
@@ -56,7 +60,10 @@ final class OpenAiObjects {
 
     // --- /v1/completions
 
-    @Schema(description = "Log-probs of a choice's tokens, as OpenAI's legacy completions give them.")
+    @Schema(
+            description = "Log-probs of a choice's tokens, as OpenAI's legacy completions give them.",
+            example = "{\"tokens\": [\" wor\", \"ld\"], \"token_logprobs\": [-1.2, -0.1], \"top_logprobs\":"
+                    + " [{\" wor\": -1.2, \" the\": -1.9}, {\"ld\": -0.1, \"k\": -3.0}], \"text_offset\": [5, 9]}")
     record CompletionLogprobs(
             List<String> tokens,
             List<Double> tokenLogprobs,
@@ -92,15 +99,18 @@ final class OpenAiObjects {
         }
     }
 
-    @Schema(description = "One choice.")
-    record CompletionChoice(int index, String text, CompletionLogprobs logprobs, String finishReason) {}
+    @Schema(
+            description = "One choice.",
+            example = "{\"index\": 0, \"text\": \" world\", \"finish_reason\": \"length\"}")
+    record CompletionChoice(
+            int index, String text, @Schema(nullable = true) CompletionLogprobs logprobs, String finishReason) {}
 
     @Schema(
             description = "A completion (also each streamed chunk: text is then the new text; finish_reason null"
                     + " until the choice's last chunk).",
             example = "{\"id\": \"cmpl-8yq3ZkWbA1cD2eF3gH4iJ5kL\", \"object\": \"text_completion\", \"created\":"
-                    + " 1764500000, \"model\": \"ft:gpt2:acme:ftjob-abc\", \"system_fingerprint\": null,"
-                    + " \"choices\": [{\"index\": 0, \"text\": \" world\", \"logprobs\": null, \"finish_reason\":"
+                    + " 1764500000, \"model\": \"ft:gpt2:acme:ftjob-abc\","
+                    + " \"choices\": [{\"index\": 0, \"text\": \" world\", \"finish_reason\":"
                     + " \"length\"}], \"usage\": {\"prompt_tokens\": 1, \"completion_tokens\": 2, \"total_tokens\":"
                     + " 3}}")
     record Completion(
@@ -114,10 +124,15 @@ final class OpenAiObjects {
 
     // --- /v1/chat/completions
 
-    @Schema(description = "An alternative token at a position.")
+    @Schema(
+            description = "An alternative token at a position.",
+            example = "{\"token\": \"Hi\", \"logprob\": -0.3, \"bytes\": [72, 105]}")
     record TopLogprob(String token, double logprob, List<Integer> bytes) {}
 
-    @Schema(description = "A generated token, its log-prob and the most likely alternatives.")
+    @Schema(
+            description = "A generated token, its log-prob and the most likely alternatives.",
+            example = "{\"token\": \"Hi\", \"logprob\": -0.3, \"bytes\": [72, 105], \"top_logprobs\": [{\"token\":"
+                    + " \"Hi\", \"logprob\": -0.3, \"bytes\": [72, 105]}]}")
     record TokenLogprob(String token, double logprob, List<Integer> bytes, List<TopLogprob> topLogprobs) {
 
         static TokenLogprob of(TextCompletions.Token t) {
@@ -131,7 +146,10 @@ final class OpenAiObjects {
         }
     }
 
-    @Schema(description = "Log-probs of a chat choice's tokens.")
+    @Schema(
+            description = "Log-probs of a chat choice's tokens.",
+            example = "{\"content\": [{\"token\": \"Hi\", \"logprob\": -0.3, \"bytes\": [72, 105], \"top_logprobs\":"
+                    + " []}]}")
     record ChatLogprobs(List<TokenLogprob> content, List<TokenLogprob> refusal) {
 
         static ChatLogprobs of(List<TextCompletions.Token> tokens) {
@@ -139,18 +157,25 @@ final class OpenAiObjects {
         }
     }
 
-    @Schema(description = "The assistant's answer.")
+    @Schema(description = "The assistant's answer.", example = "{\"role\": \"assistant\", \"content\": \"Hello!\"}")
     record AssistantMessage(String role, String content, String refusal) {}
 
-    @Schema(description = "One chat choice.")
-    record ChatChoice(int index, AssistantMessage message, ChatLogprobs logprobs, String finishReason) {}
+    @Schema(
+            description = "One chat choice.",
+            example = "{\"index\": 0, \"message\": {\"role\": \"assistant\", \"content\": \"Hello!\"},"
+                    + " \"finish_reason\": \"stop\"}")
+    record ChatChoice(
+            int index,
+            AssistantMessage message,
+            @Schema(nullable = true) ChatLogprobs logprobs,
+            String finishReason) {}
 
     @Schema(
             description = "A chat completion.",
             example = "{\"id\": \"chatcmpl-8yq3ZkWbA1cD2eF3gH4iJ5kL\", \"object\": \"chat.completion\", \"created\":"
-                    + " 1764500000, \"model\": \"ft:qwen3:acme:ftjob-abc\", \"system_fingerprint\": null,"
+                    + " 1764500000, \"model\": \"ft:qwen3:acme:ftjob-abc\","
                     + " \"choices\": [{\"index\": 0, \"message\": {\"role\": \"assistant\", \"content\":"
-                    + " \"Hello!\", \"refusal\": null}, \"logprobs\": null, \"finish_reason\": \"stop\"}],"
+                    + " \"Hello!\"}, \"finish_reason\": \"stop\"}],"
                     + " \"usage\": {\"prompt_tokens\": 9, \"completion_tokens\": 3, \"total_tokens\": 12}}")
     record ChatCompletion(
             String id,
@@ -161,17 +186,23 @@ final class OpenAiObjects {
             List<ChatChoice> choices,
             Usage usage) {}
 
-    @Schema(description = "What a chunk adds to the assistant's message.")
+    @Schema(description = "What a chunk adds to the assistant's message.", example = "{\"content\": \"Hel\"}")
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Delta(String role, String content) {}
 
-    @Schema(description = "A chunk's part of one choice.")
-    record ChunkChoice(int index, Delta delta, ChatLogprobs logprobs, String finishReason) {}
+    @Schema(
+            description = "A chunk's part of one choice.",
+            example = "{\"index\": 0, \"delta\": {\"content\": \"Hel\"}}")
+    record ChunkChoice(
+            int index, Delta delta, @Schema(nullable = true) ChatLogprobs logprobs, String finishReason) {}
 
     @Schema(
             description = "A streamed chat completion chunk: the first of a choice has delta {role: assistant,"
                     + " content: \"\"}, its last a finish_reason; with stream_options.include_usage a last chunk"
-                    + " has no choices and the usage.")
+                    + " has no choices and the usage.",
+            example = "{\"id\": \"chatcmpl-8yq3ZkWbA1cD2eF3gH4iJ5kL\", \"object\": \"chat.completion.chunk\","
+                    + " \"created\": 1764500000, \"model\": \"ft:qwen3:acme:ftjob-abc\", \"choices\": [{\"index\": 0,"
+                    + " \"delta\": {\"content\": \"Hel\"}}]}")
     record ChatCompletionChunk(
             String id,
             String object,

@@ -64,6 +64,9 @@ class OpenApiConfiguration {
                         new Tag().name("Files").description("Training data and model archives"),
                         new Tag().name("Fine-tuning").description("Jobs, their events, metrics and checkpoints"),
                         new Tag().name("Models").description("Catalog and fine-tuned models, and trying them"),
+                        new Tag()
+                                .name("Inference")
+                                .description("OpenAI-compatible completions and chat completions, streamed or not"),
                         new Tag().name("Workers").description("The workers that train jobs"),
                         new Tag().name("Limits").description("The caller's limits and usage"),
                         new Tag().name("Admin").description("Tenants, API keys and limits (admin keys only)")))

