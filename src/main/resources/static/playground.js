@@ -4,8 +4,7 @@
 const Playground = {
   async view(view) {
     const models = (await App.api("/v1/models")).data.filter(m => m.task === "causal-lm");
-    const options = selected => models.map(m => App.el("option", Object.assign({ value: m.id },
-      m.id === selected ? { selected: "" } : {}), m.id));
+    const options = () => models.map(m => App.el("option", { value: m.id }, m.id));
     const modelA = App.el("select", { id: "pg-model" }, options());
     const modelB = App.el("select", { id: "pg-model-b" }, options());
     const compare = App.el("input", { type: "checkbox", id: "pg-compare" });
