@@ -241,7 +241,8 @@ public class FileService {
         Set<TaskType> suited = EnumSet.noneOf(TaskType.class);
         Map<TaskType, List<DataProblem>> problems = new TreeMap<>();
         for (TaskType task : TaskType.values()) {
-            DatasetReader reader = new DatasetReader(task, new ByteTokenizer(), longestContext, 1);
+            // no model yet: messages rows are checked for their shape; their template and length at job creation
+            DatasetReader reader = new DatasetReader(task, new ByteTokenizer(), longestContext, 1).beforeModelIsKnown();
             try (InputStream in = artifacts.open(key)) {
                 reader.validate(in);
                 suited.add(task);

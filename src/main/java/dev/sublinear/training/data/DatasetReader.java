@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
+import dev.sublinear.training.chat.ChatMessage;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -41,12 +42,28 @@ public final class DatasetReader {
     private final Tokenizer tokenizer;
     private final int contextLength;
     private final int minTrainingExamples;
+    /** Whether {@code messages} rows are checked against the model's chat template and context. */
+    private final boolean modelKnown;
 
     public DatasetReader(TaskType task, Tokenizer tokenizer, int contextLength, int minTrainingExamples) {
+        this(task, tokenizer, contextLength, minTrainingExamples, true);
+    }
+
+    private DatasetReader(
+            TaskType task, Tokenizer tokenizer, int contextLength, int minTrainingExamples, boolean modelKnown) {
         this.task = task;
         this.tokenizer = tokenizer;
         this.contextLength = contextLength;
         this.minTrainingExamples = minTrainingExamples;
+        this.modelKnown = modelKnown;
+    }
+
+    /**
+     * This reader for files uploaded before any model is chosen: {@code messages} rows are checked for
+     * their shape only; the chat template and the context are checked when a job names its model.
+     */
+    public DatasetReader beforeModelIsKnown() {
+        return new DatasetReader(task, tokenizer, contextLength, minTrainingExamples, false);
     }
 
     /**
@@ -200,6 +217,9 @@ public final class DatasetReader {
     }
 
     private static Example lmExample(String file, int line, JsonObject o, List<DataProblem> problems) {
+        if (o.has("messages")) {
+            return chatExample(file, line, o, problems);
+        }
         boolean pair = o.has("prompt") || o.has("completion");
         int before = problems.size();
         unexpectedFields(
@@ -219,6 +239,88 @@ public final class DatasetReader {
         }
         String text = string(file, line, o, "text", false, problems);
         return problems.size() == before ? new Example.Text(line, text) : null;
+    }
+
+    private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+
+    /** A conversation in OpenAI's shape: every problem of every message, each naming its field. */
+    private static Example chatExample(String file, int line, JsonObject o, List<DataProblem> problems) {
+        int before = problems.size();
+        unexpectedFields(file, line, o, Set.of("messages"), "messages, or prompt and completion, or text", problems);
+        JsonElement value = o.get("messages");
+        if (!value.isJsonArray()) {
+            problems.add(new DataProblem(file, line, "messages", "must be a list of messages"));
+            return null;
+        }
+        if (value.getAsJsonArray().isEmpty()) {
+            problems.add(new DataProblem(file, line, "messages", "is empty: a conversation needs messages"));
+            return null;
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        int index = 0;
+        for (JsonElement element : value.getAsJsonArray()) {
+            String field = "messages[" + index++ + "]";
+            if (!element.isJsonObject()) {
+                problems.add(new DataProblem(file, line, field, "must be an object with role and content"));
+                continue;
+            }
+            JsonObject m = element.getAsJsonObject();
+            for (String key : m.keySet()) {
+                if (!Set.of("role", "content", "weight").contains(key)) {
+                    problems.add(new DataProblem(
+                            file, line, field + "." + key, "is not expected here (expected role, content, weight)"));
+                }
+            }
+            String role = messageString(file, line, m, field, "role", problems);
+            if (role != null && !ROLES.contains(role)) {
+                problems.add(new DataProblem(
+                        file,
+                        line,
+                        field + ".role",
+                        "'" + role + "' is not a role: expected system, user or assistant"));
+                role = null;
+            }
+            String content = messageString(file, line, m, field, "content", problems);
+            Integer weight = null;
+            if (m.has("weight")) {
+                JsonElement w = m.get("weight");
+                if (role != null && !role.equals("assistant")) {
+                    problems.add(new DataProblem(file, line, field + ".weight", "is only for assistant messages"));
+                } else if (!w.isJsonPrimitive()
+                        || !w.getAsJsonPrimitive().isNumber()
+                        || (w.getAsDouble() != 0 && w.getAsDouble() != 1)) {
+                    problems.add(new DataProblem(file, line, field + ".weight", "must be 0 or 1"));
+                } else {
+                    weight = (int) w.getAsDouble();
+                }
+            }
+            if (role != null && content != null) {
+                messages.add(new ChatMessage(role, content, weight));
+            }
+        }
+        if (problems.size() != before) {
+            return null;
+        }
+        if (messages.stream().noneMatch(ChatMessage::trained)) {
+            problems.add(new DataProblem(
+                    file, line, "messages", "has no assistant message to learn (none, or all with weight 0)"));
+            return null;
+        }
+        return new Example.Chat(line, messages);
+    }
+
+    private static String messageString(
+            String file, int line, JsonObject m, String field, String key, List<DataProblem> problems) {
+        JsonElement value = m.get(key);
+        if (value == null || value.isJsonNull()) {
+            problems.add(new DataProblem(file, line, field + "." + key, "is missing"));
+            return null;
+        }
+        if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
+            problems.add(new DataProblem(file, line, field + "." + key, "must be a string"));
+            return null;
+        }
+        return value.getAsString();
     }
 
     private static Example labeledExample(String file, int line, JsonObject o, List<DataProblem> problems) {
@@ -260,7 +362,29 @@ public final class DatasetReader {
 
     private void checkLength(String file, Example example, List<DataProblem> problems, List<DataProblem> warnings) {
         int tokens;
-        if (example instanceof Example.Completion c) {
+        if (example instanceof Example.Chat chat) {
+            if (!modelKnown) {
+                return;
+            }
+            Encoder.ChatSequence sequence;
+            try {
+                sequence = new Encoder(tokenizer, contextLength, List.of()).chatSequence(chat);
+            } catch (IllegalArgumentException e) {
+                // a ChatTemplateException (the template cannot render or refuses it), or no template at all
+                problems.add(new DataProblem(file, chat.line(), "messages", e.getMessage()));
+                return;
+            }
+            if (sequence.firstLearned() < 0 || sequence.firstLearned() >= contextLength + 1) {
+                problems.add(new DataProblem(
+                        file,
+                        chat.line(),
+                        "messages",
+                        "is " + sequence.tokens().length + " tokens long and its first assistant message to learn"
+                                + " starts after the model's context of " + contextLength + " tokens"));
+                return;
+            }
+            tokens = sequence.tokens().length;
+        } else if (example instanceof Example.Completion c) {
             int prompt = framing() + tokenizer.promptEnd().length + tokenizer.encode(c.prompt()).length;
             if (prompt >= contextLength) {
                 problems.add(new DataProblem(

@@ -1,5 +1,7 @@
 package dev.sublinear.training.data;
 
+import dev.sublinear.training.chat.ChatSpans;
+import dev.sublinear.training.chat.ChatTemplate;
 import java.util.Arrays;
 import java.util.List;
 
@@ -30,12 +32,76 @@ public final class Encoder {
         if (example instanceof Example.Completion c) {
             return causal(prompt(c.prompt()), concat(tokenizer.encode(c.completion()), new int[] {tokenizer.eosId()}));
         }
+        if (example instanceof Example.Chat c) {
+            ChatSequence chat = chatSequence(c);
+            int[] sequence = chat.tokens();
+            boolean[] learned = chat.learned();
+            if (sequence.length > contextLength + 1) {
+                sequence = Arrays.copyOf(sequence, contextLength + 1);
+            }
+            int n = sequence.length - 1;
+            float[] mask = new float[n];
+            for (int i = 0; i < n; i++) {
+                mask[i] = learned[i + 1] ? 1f : 0f;
+            }
+            return new Encoded(Arrays.copyOf(sequence, n), Arrays.copyOfRange(sequence, 1, n + 1), mask, -1);
+        }
         if (example instanceof Example.Text t) {
             return causal(
                     tokenizer.inputPrefix(),
                     concat(tokenizer.encode(t.text()), tokenizer.inputSuffix(), new int[] {tokenizer.eosId()}));
         }
         return classification((Example.Labeled) example);
+    }
+
+    /**
+     * A conversation's tokens, not cut to the context, and which of them the loss learns.
+     *
+     * @param firstLearned the index of the first learned token, or -1
+     */
+    public record ChatSequence(int[] tokens, boolean[] learned, int firstLearned) {}
+
+    /**
+     * Renders a conversation with the model's chat template (no generation prompt; the template writes
+     * the special tokens, BOS included, so none is added) and tokenizes it piece by piece at the
+     * assistant turns' bounds ({@link ChatSpans}): the tokens of a trained turn, through its
+     * end-of-turn token, are learned. A turn's bounds follow special tokens in the templates we know,
+     * where tokenizers split anyway, so the pieces' tokens are the whole text's.
+     *
+     * @throws IllegalArgumentException when the model has no chat template
+     * @throws dev.sublinear.training.chat.ChatTemplateException when the template cannot render it
+     */
+    public ChatSequence chatSequence(Example.Chat chat) {
+        ChatTemplate template = tokenizer
+                .chatTemplate()
+                .orElseThrow(() -> new IllegalArgumentException("messages rows need a model with a chat template"));
+        ChatSpans rendered = ChatSpans.of(template, chat.messages());
+        String text = rendered.text();
+        int[][] pieces = new int[2 * rendered.spans().size() + 1][];
+        boolean[] learnedPiece = new boolean[pieces.length];
+        int at = 0;
+        int piece = 0;
+        for (ChatSpans.Span span : rendered.spans()) {
+            pieces[piece++] = tokenizer.encode(text.substring(at, span.start()));
+            learnedPiece[piece] = span.trained();
+            pieces[piece++] = tokenizer.encode(text.substring(span.start(), span.end()));
+            at = span.end();
+        }
+        pieces[piece] = tokenizer.encode(text.substring(at));
+        int[] tokens = concat(pieces);
+        boolean[] learned = new boolean[tokens.length];
+        int first = -1;
+        int offset = 0;
+        for (int p = 0; p < pieces.length; p++) {
+            if (learnedPiece[p]) {
+                Arrays.fill(learned, offset, offset + pieces[p].length, true);
+                if (first < 0 && pieces[p].length > 0) {
+                    first = offset;
+                }
+            }
+            offset += pieces[p].length;
+        }
+        return new ChatSequence(tokens, learned, first);
     }
 
     /** Sequence = context + learned; loss on the learned part only; cut to contextLength + 1 tokens. */

@@ -221,6 +221,10 @@ public record MemoryEstimate(
             chars = c.prompt().length() + c.completion().length();
         } else if (e instanceof Example.Text t) {
             chars = t.text().length();
+        } else if (e instanceof Example.Chat c) {
+            chars = c.messages().stream()
+                    .mapToLong(m -> m.role().length() + m.content().length() + 16L)
+                    .sum();
         } else {
             Example.Labeled l = (Example.Labeled) e;
             chars = l.text().length() + l.label().length();

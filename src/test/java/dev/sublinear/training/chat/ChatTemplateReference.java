@@ -45,8 +45,8 @@ public final class ChatTemplateReference {
     }
 
     /**
-     * Jinja2's render of each whole conversation and its assistant turns' character spans {@code
-     * [start, end, weight]}, found by the script from its own prefix renders.
+     * Jinja2's render of each whole conversation and its assistant turns' spans {@code [start, end,
+     * weight]} (as Java string indices), found by the script from its own prefix renders.
      */
     public static List<Rendered> spans(String template, Map<String, ?> variables, List<List<ChatMessage>> rows)
             throws Exception {
@@ -96,11 +96,15 @@ public final class ChatTemplateReference {
                 JsonObject o = e.getAsJsonObject();
                 List<int[]> spans = null;
                 if (o.has("spans")) {
+                    // Python counts code points, Java's String UTF-16 units
+                    String text = o.get("text").getAsString();
                     spans = new ArrayList<>();
                     for (JsonElement s : o.getAsJsonArray("spans")) {
                         JsonArray a = s.getAsJsonArray();
                         spans.add(new int[] {
-                            a.get(0).getAsInt(), a.get(1).getAsInt(), a.get(2).getAsInt()
+                            text.offsetByCodePoints(0, a.get(0).getAsInt()),
+                            text.offsetByCodePoints(0, a.get(1).getAsInt()),
+                            a.get(2).getAsInt()
                         });
                     }
                 }
