@@ -232,7 +232,10 @@ public final class Gpt2LMHeadModel extends HfBlock implements CausalLm {
             h = h.add(conv1d(store, m, layer.mlpProjWeight(), layer.mlpProjBias(), training));
         }
         h = layerNorm(store, h, lnFWeight, lnFBias, training);
-        return h.matMul(tokenTable.transpose());
+        // a view of a parameter is made in the model's manager: move it to this forward's scope
+        NDArray head = tokenTable.transpose();
+        head.attach(manager);
+        return h.matMul(head);
     }
 
     private NDArray attention(

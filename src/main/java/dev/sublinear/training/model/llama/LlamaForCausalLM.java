@@ -249,7 +249,7 @@ public final class LlamaForCausalLM extends HfBlock implements CausalLm {
         }
         h = rmsNorm(store, h, norm, training);
         NDArray head = lmHead == null ? table : store.getValue(lmHead, ids.getDevice(), training);
-        return h.matMul(head.transpose());
+        return h.matMul(transposed(head, manager));
     }
 
     private NDArray attention(
@@ -358,9 +358,18 @@ public final class LlamaForCausalLM extends HfBlock implements CausalLm {
 
     /** nn.Linear: x W^T + b, W stored (out, in). */
     private static NDArray linear(ParameterStore store, NDArray x, Linear layer, boolean training) {
-        NDArray y =
-                x.matMul(store.getValue(layer.weight(), x.getDevice(), training).transpose());
+        NDArray y = x.matMul(transposed(store.getValue(layer.weight(), x.getDevice(), training), x.getManager()));
         return layer.bias() == null ? y : y.add(store.getValue(layer.bias(), x.getDevice(), training));
+    }
+
+    /**
+     * A parameter's transpose, owned by the forward's {@code manager}: made from the parameter, it would
+     * belong to the model's manager and stay there after the forward, one array a call.
+     */
+    private static NDArray transposed(NDArray weight, NDManager manager) {
+        NDArray t = weight.transpose();
+        t.attach(manager);
+        return t;
     }
 
     /** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight. */
