@@ -25,6 +25,7 @@ import dev.sublinear.testing.RunningService;
 import dev.sublinear.testing.TinyHfModels;
 import dev.sublinear.training.SyntheticData;
 import dev.sublinear.training.weights.WeightType;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,7 +46,8 @@ import tools.jackson.databind.node.ObjectNode;
  * The official OpenAI SDKs (Java {@code com.openai:openai-java}, Node {@code openai} from npm) pointed
  * at the service with {@code baseUrl} = {@code …/v1} and a tenant's key, as their users do: legacy
  * completions and chat completions, streamed and not, with log-probs, parsed and validated by the
- * SDKs, on a base model and on a model fine-tuned through the service.
+ * SDKs, on a base model and on a model fine-tuned through the service on conversations (OpenAI's
+ * messages rows).
  */
 class OpenAiSdkTest {
 
@@ -80,7 +82,7 @@ class OpenAiSdkTest {
         model.addProperty("max_position_embeddings", 256);
         Files.writeString(configJson, model.toString());
         service = RunningService.start(dir.resolve("data"), null, "--sublinear.models.dir=" + models);
-        String training = service.uploadFile(SyntheticData.reversal(dir.resolve("train.jsonl"), 32, 1), "fine-tune");
+        String training = service.uploadFile(conversations(dir.resolve("chats.jsonl"), 32), "fine-tune");
         String jobId = service.createJob("""
                 {"model": "%s", "training_file": "%s",
                  "hyperparameters": {"max_steps": 4, "batch_size": 8}}""".formatted(BASE, training));
@@ -429,6 +431,20 @@ class OpenAiSdkTest {
         assertThat(refused.get("thrown").asBoolean()).isTrue();
         assertThat(refused.get("type").asString()).isEqualTo("NotFoundError");
         assertThat(refused.get("status").asInt()).isEqualTo(404);
+    }
+
+    /** Conversations in OpenAI's chat format: the user says a word, the assistant says it reversed. */
+    private static Path conversations(Path file, int count) throws IOException {
+        List<String> lines = new ArrayList<>();
+        Path words = SyntheticData.reversal(file.resolveSibling("words.jsonl"), count, 1);
+        for (String line : Files.readAllLines(words)) {
+            JsonObject row = JsonParser.parseString(line).getAsJsonObject();
+            lines.add("""
+                    {"messages": [{"role": "system", "content": "You reverse words."},
+                     {"role": "user", "content": "%s"}, {"role": "assistant", "content": "%s"}]}""".formatted(
+                    row.get("prompt").getAsString(), row.get("completion").getAsString()).replace("\n", ""));
+        }
+        return SyntheticData.write(file, lines);
     }
 
     /** A legacy completion's top_logprobs entry: a map from token to log-prob. */
