@@ -8,15 +8,16 @@ const App = {
   async api(path, options = {}) {
     const headers = Object.assign({ Authorization: "Bearer " + App.key }, options.headers || {});
     const response = await fetch(path, Object.assign({}, options, { headers }));
-    if (!response.ok) {
-      let problem = { detail: response.status + " " + response.statusText };
-      try { problem = await response.json(); } catch (e) { /* not JSON */ }
-      const error = new Error(problem.detail || "request failed");
-      error.problem = problem;
-      throw error;
-    }
+    if (!response.ok) throw await App.failure(response);
     const type = response.headers.get("Content-Type") || "";
     return type.includes("json") ? response.json() : response;
+  },
+
+  /** An Error carrying the refused response's problem+json (title, detail, param, errors). */
+  async failure(response) {
+    let problem = { detail: response.status + " " + response.statusText };
+    try { problem = await response.json(); } catch (e) { /* not JSON */ }
+    return Object.assign(new Error(problem.detail || "request failed"), { problem });
   },
 
   el(tag, attributes = {}, ...children) {
@@ -34,7 +35,7 @@ const App = {
 
   problem(error) {
     const p = error.problem || {};
-    const lines = [p.detail || error.message];
+    const lines = [(p.title ? p.title + ": " : "") + (p.detail || error.message)];
     if (p.param) lines.push("field: " + p.param);
     (p.errors || []).forEach(l => lines.push("• " + l));
     return App.el("div", { class: "problem", id: "problem" }, lines.join("\n"));
@@ -62,7 +63,8 @@ const App = {
     }
     const [, page, id] = (location.hash || "#/jobs").split("/");
     try {
-      await ({ jobs: id ? App.job : App.jobs, files: App.files, models: App.models, workers: App.workers }[page] || App.jobs)(view, id);
+      await ({ jobs: id ? App.job : App.jobs, files: App.files, models: App.models, workers: App.workers,
+        playground: Playground.view }[page] || App.jobs)(view, id);
     } catch (e) {
       view.append(App.problem(e));
     }

@@ -39,7 +39,9 @@ import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWrite
 class SecurityConfiguration {
 
     /** The dashboard's own files and health: public. Everything else needs a key. */
-    private static final String[] DASHBOARD = {"/", "/index.html", "/app.js", "/app.css", "/charts.js", "/favicon.ico"};
+    private static final String[] DASHBOARD = {
+        "/", "/index.html", "/app.js", "/app.css", "/charts.js", "/playground.js", "/favicon.ico"
+    };
 
     private static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self';"
             + " img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"

@@ -18,9 +18,6 @@ import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -42,26 +39,7 @@ class DashboardTest {
     @BeforeAll
     static void start() {
         service = RunningService.start(dir.resolve("data"), null);
-        ChromeOptions options = new ChromeOptions()
-                .setBinary("/usr/bin/chromium")
-                .addArguments(
-                        "--headless=new",
-                        "--no-sandbox",
-                        "--disable-gpu",
-                        "--disable-quic",
-                        "--no-first-run",
-                        "--disable-background-networking",
-                        "--disable-component-update",
-                        "--disable-sync",
-                        "--disable-dev-shm-usage",
-                        "--window-size=1280,1400",
-                        "--user-data-dir=" + dir.resolve("chromium-profile"),
-                        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1");
-        ChromeDriverService driver = new ChromeDriverService.Builder()
-                .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
-                .usingAnyFreePort()
-                .build();
-        browser = new ChromeDriver(driver, options);
+        browser = HeadlessChromium.start(dir.resolve("chromium-profile"));
         browser.get(service.baseUrl() + "/#/jobs");
         browser.findElement(By.id("api-key")).sendKeys(RunningService.ADMIN_KEY);
         browser.findElement(By.cssSelector("#key-form button")).click();

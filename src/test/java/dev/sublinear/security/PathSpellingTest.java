@@ -149,6 +149,7 @@ class PathSpellingTest {
                 "/app.js",
                 "/app.css",
                 "/charts.js",
+                "/playground.js",
                 "/actuator/health",
                 "/actuator/health/liveness",
                 "/actuator/health/readiness")) {
