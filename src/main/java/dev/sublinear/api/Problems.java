@@ -12,6 +12,7 @@ import dev.sublinear.storage.ArtifactTooLargeException;
 import dev.sublinear.storage.StorageFull;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -77,7 +78,22 @@ class Problems extends ResponseEntityExceptionHandler {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
         p.setProperty("code", code);
         p.setProperty("param", param);
+        p.setProperty("error", openAiError(status, code, param, detail));
         return p;
+    }
+
+    /**
+     * The same problem in OpenAI's error envelope: the official SDKs build their exception's message
+     * from a body's {@code error} member only, so without it an SDK user reads "400 status code (no
+     * body)" instead of what went wrong.
+     */
+    static Map<String, Object> openAiError(HttpStatusCode status, String code, String param, String detail) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", detail);
+        error.put("type", status.is5xxServerError() ? "server_error" : "invalid_request_error");
+        error.put("param", param);
+        error.put("code", code);
+        return error;
     }
 
     @ExceptionHandler(NotFoundException.class)
@@ -392,6 +408,7 @@ class Problems extends ResponseEntityExceptionHandler {
                 && (p.getProperties() == null || !p.getProperties().containsKey("code"))) {
             p.setProperty("code", code(status));
             p.setProperty("param", null);
+            p.setProperty("error", openAiError(status, code(status), null, p.getDetail()));
         }
         return super.handleExceptionInternal(e, body, headers, status, request);
     }

@@ -185,6 +185,15 @@ class OpenApiConfiguration {
                                         + "null when the request as a whole is wrong")
                                 .example("hyperparameters.n_epochs"))
                 .addProperty(
+                        "error",
+                        new ObjectSchema()
+                                .description("The same in OpenAI's error envelope (message, type, param, code),"
+                                        + " which the official OpenAI SDKs read")
+                                .addProperty("message", new StringSchema())
+                                .addProperty("type", new StringSchema().example("invalid_request_error"))
+                                .addProperty("param", new StringSchema())
+                                .addProperty("code", new StringSchema()))
+                .addProperty(
                         "errors",
                         new ArraySchema()
                                 .items(new StringSchema())

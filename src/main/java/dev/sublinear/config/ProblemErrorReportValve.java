@@ -28,7 +28,9 @@ public class ProblemErrorReportValve extends ErrorReportValve {
                 ? "the request line or path is malformed (encoded '/', '..' segments and the like are refused)"
                 : "the request could not be handled";
         String body = "{\"type\":\"about:blank\",\"title\":\"" + title + "\",\"status\":" + status + ",\"detail\":\""
-                + detail + "\",\"code\":\"" + code + "\",\"param\":null}";
+                + detail + "\",\"code\":\"" + code + "\",\"param\":null,\"error\":{\"message\":\"" + detail
+                + "\",\"type\":\"" + (status >= 500 ? "server_error" : "invalid_request_error")
+                + "\",\"param\":null,\"code\":\"" + code + "\"}}";
         try {
             response.setContentType("application/problem+json");
             response.setCharacterEncoding(StandardCharsets.UTF_8.name());

@@ -81,8 +81,13 @@ class ErrorResponsesTest {
         assertThat(problem.get("code").asString()).as(r.body()).isEqualTo(code);
         assertThat(problem.has("param")).as(r.body()).isTrue();
         assertThat(problem.get("detail").asString()).isNotBlank();
-        // Spring Boot's default error body
-        assertThat(problem.has("timestamp") || problem.has("path") || problem.has("error"))
+        assertThat(problem.get("error").get("message").asString())
+                .isEqualTo(problem.get("detail").asString());
+        assertThat(problem.get("error").get("code").asString()).isEqualTo(code);
+        // Spring Boot's default error body (its "error" is the reason phrase; ours is OpenAI's envelope)
+        assertThat(problem.has("timestamp")
+                        || problem.has("path")
+                        || problem.has("error") && problem.get("error").isString())
                 .as(r.body())
                 .isFalse();
     }
