@@ -39,11 +39,6 @@ import tools.jackson.databind.JsonNode;
  */
 class OpenAiInferenceTest {
 
-    /** ChatML, as Qwen's templates write a conversation. */
-    static final String CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' +"
-            + " message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{"
-            + " '<|im_start|>assistant\\n' }}{% endif %}";
-
     private static final Path SCORER = Path.of("src/test/python/hf_export_logprobs.py");
     private static final Path RENDERER = Path.of("src/test/python/chat_prompt_reference.py");
 
@@ -58,16 +53,8 @@ class OpenAiInferenceTest {
         models = Files.createDirectories(dir.resolve("models"));
         TinyHfModels.gpt2(models.resolve("tiny-gpt2"), WeightType.F32, 21);
         TinyHfModels.llama(models.resolve("tiny-llama"), "llama", WeightType.F32, 22);
-        Path qwen = TinyHfModels.llama(models.resolve("tiny-qwen3"), "qwen3", WeightType.BF16, 23);
-        JsonObject config = new JsonObject();
-        config.addProperty("chat_template", CHATML);
-        config.addProperty("eos_token", "<|endoftext|>");
-        Files.writeString(qwen.resolve("tokenizer_config.json"), config.toString());
-        // room for a conversation in ChatML, one byte a token
-        JsonObject qwenConfig = JsonParser.parseString(Files.readString(qwen.resolve("config.json")))
-                .getAsJsonObject();
-        qwenConfig.addProperty("max_position_embeddings", 256);
-        Files.writeString(qwen.resolve("config.json"), qwenConfig.toString());
+        // ChatML with room for a conversation, one byte a token
+        Path qwen = TinyHfModels.qwen3ChatMl(models.resolve("tiny-qwen3"), WeightType.BF16, 23, false);
         // templates that cannot render: one refuses a system turn as Mistral's do, one uses a filter
         // that no Jinja has
         template(
@@ -252,7 +239,7 @@ class OpenAiInferenceTest {
         String messages = "[{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\":"
                 + " [{\"type\": \"text\", \"text\": \"Hello\"}]}]";
         Path template = dir.resolve("chatml.jinja");
-        Files.writeString(template, CHATML);
+        Files.writeString(template, TinyHfModels.CHATML);
         Path messagesFile = dir.resolve("messages.json");
         Files.writeString(
                 messagesFile,

@@ -56,10 +56,6 @@ class OpenAiSdkTest {
     private static final String PROMPT = "abc";
     private static final int MAX_TOKENS = 6;
 
-    static final String CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'"
-            + " + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
-            + "{{'<|im_start|>assistant\\n'}}{% endif %}";
-
     @TempDir
     static Path dir;
 
@@ -70,17 +66,8 @@ class OpenAiSdkTest {
     @BeforeAll
     static void start() throws Exception {
         Path models = Files.createDirectories(dir.resolve("models"));
-        Path qwen = TinyHfModels.llama(models.resolve(BASE), "qwen3", WeightType.F32, 21);
         // ChatML, the conversation format of Qwen's own templates, rendered by the service's Jinja engine
-        JsonObject config = new JsonObject();
-        config.addProperty("chat_template", CHATML);
-        config.addProperty("eos_token", "<|endoftext|>");
-        Files.writeString(qwen.resolve("tokenizer_config.json"), config.toString());
-        // room for a chat prompt in byte-sized tokens and its answer: rotary positions have no weights
-        Path configJson = qwen.resolve("config.json");
-        JsonObject model = JsonParser.parseString(Files.readString(configJson)).getAsJsonObject();
-        model.addProperty("max_position_embeddings", 256);
-        Files.writeString(configJson, model.toString());
+        TinyHfModels.qwen3ChatMl(models.resolve(BASE), WeightType.F32, 21, false);
         service = RunningService.start(dir.resolve("data"), null, "--sublinear.models.dir=" + models);
         String training = service.uploadFile(conversations(dir.resolve("chats.jsonl"), 32), "fine-tune");
         String jobId = service.createJob("""

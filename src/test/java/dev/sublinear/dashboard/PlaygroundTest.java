@@ -3,8 +3,6 @@ package dev.sublinear.dashboard;
 import static dev.sublinear.testing.RunningService.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.sublinear.testing.RunningService;
 import dev.sublinear.testing.TinyHfModels;
 import dev.sublinear.training.SyntheticData;
@@ -38,10 +36,6 @@ class PlaygroundTest {
     private static final String BASE = "tiny-qwen3";
     private static final int MAX_TOKENS = 48;
 
-    static final String CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'"
-            + " + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
-            + "{{'<|im_start|>assistant\\n'}}{% endif %}";
-
     @TempDir
     static Path dir;
 
@@ -52,17 +46,8 @@ class PlaygroundTest {
     @BeforeAll
     static void start() throws Exception {
         Path models = Files.createDirectories(dir.resolve("models"));
-        Path qwen = TinyHfModels.llama(models.resolve(BASE), "qwen3", WeightType.F32, 31);
         // ChatML, the conversation format of Qwen's own templates, rendered by the service's Jinja engine
-        JsonObject config = new JsonObject();
-        config.addProperty("chat_template", CHATML);
-        config.addProperty("eos_token", "<|endoftext|>");
-        Files.writeString(qwen.resolve("tokenizer_config.json"), config.toString());
-        // room for a chat prompt in byte-sized tokens and its answer: rotary positions have no weights
-        Path configJson = qwen.resolve("config.json");
-        JsonObject model = JsonParser.parseString(Files.readString(configJson)).getAsJsonObject();
-        model.addProperty("max_position_embeddings", 256);
-        Files.writeString(configJson, model.toString());
+        TinyHfModels.qwen3ChatMl(models.resolve(BASE), WeightType.F32, 31, false);
         service = RunningService.start(dir.resolve("data"), null, "--sublinear.models.dir=" + models);
         String training = service.uploadFile(SyntheticData.reversal(dir.resolve("train.jsonl"), 32, 2), "fine-tune");
         String jobId = service.createJob("""

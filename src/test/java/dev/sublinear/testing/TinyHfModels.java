@@ -27,6 +27,18 @@ public final class TinyHfModels {
 
     public static final int VOCAB = 259;
     public static final int END_OF_TEXT = 258;
+
+    /** {@code <|im_start|>} in {@link #qwen3ChatMl} with ChatML tokens: added tokens follow the vocabulary. */
+    public static final int IM_START = 259;
+
+    /** {@code <|im_end|>} in {@link #qwen3ChatMl} with ChatML tokens. */
+    public static final int IM_END = 260;
+
+    /** ChatML, the conversation format of Qwen's own templates. */
+    public static final String CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'"
+            + " + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
+            + "{{'<|im_start|>assistant\\n'}}{% endif %}";
+
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
     private TinyHfModels() {}
@@ -112,6 +124,55 @@ public final class TinyHfModels {
      * head) of width 32, its weights stored as {@code type}.
      */
     public static Path llama(Path directory, String modelType, WeightType type, long seed) throws IOException {
+        llamaWeights(directory, modelType, type, seed, VOCAB + 1, VOCAB, END_OF_TEXT, 64);
+        byteTokenizer(directory, !modelType.equals("qwen3"), VOCAB);
+        return directory;
+    }
+
+    /**
+     * The qwen3 of {@link #llama} chatting in {@link #CHATML} (the template in {@code
+     * tokenizer_config.json}), with 256 positions: room for a conversation in byte-sized tokens (rotary
+     * positions have no weights). With {@code chatMlTokens}, {@code <|im_start|>} ({@value
+     * #IM_START}) and {@code <|im_end|>} ({@value #IM_END}) are added special tokens of {@code
+     * tokenizer.json}, one id each, and {@code <|im_end|>} ends the text, as in Qwen's instruct
+     * models; without, the template's markers are bytes like any text and {@code <|endoftext|>} ends it.
+     */
+    public static Path qwen3ChatMl(Path directory, WeightType type, long seed, boolean chatMlTokens)
+            throws IOException {
+        // with ChatML tokens, <|endoftext|> is the BOS of the config as in Qwen3's (nothing puts it first)
+        int bos = chatMlTokens ? END_OF_TEXT : VOCAB;
+        int eos = chatMlTokens ? IM_END : END_OF_TEXT;
+        llamaWeights(directory, "qwen3", type, seed, chatMlTokens ? IM_END + 1 : VOCAB + 1, bos, eos, 256);
+        byteTokenizer(directory, false, VOCAB);
+        JsonObject config = new JsonObject();
+        config.addProperty("chat_template", CHATML);
+        config.addProperty("eos_token", chatMlTokens ? "<|im_end|>" : Gpt2TokenizerJson.END_OF_TEXT);
+        Files.writeString(directory.resolve("tokenizer_config.json"), config.toString());
+        if (chatMlTokens) {
+            Path file = directory.resolve("tokenizer.json");
+            JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            json.getAsJsonArray("added_tokens").add(specialToken(IM_START, "<|im_start|>"));
+            json.getAsJsonArray("added_tokens").add(specialToken(IM_END, "<|im_end|>"));
+            Files.writeString(file, json.toString());
+        }
+        return directory;
+    }
+
+    private static JsonObject specialToken(int id, String content) {
+        JsonObject token = new JsonObject();
+        token.addProperty("id", id);
+        token.addProperty("content", content);
+        token.addProperty("single_word", false);
+        token.addProperty("lstrip", false);
+        token.addProperty("rstrip", false);
+        token.addProperty("normalized", false);
+        token.addProperty("special", true);
+        return token;
+    }
+
+    private static void llamaWeights(
+            Path directory, String modelType, WeightType type, long seed, int vocab, int bos, int eos, int positions)
+            throws IOException {
         Files.createDirectories(directory);
         boolean qwen3 = modelType.equals("qwen3");
         int heads = 4;
@@ -119,23 +180,23 @@ public final class TinyHfModels {
         int headDim = qwen3 ? 16 : 8;
         JsonObject config = new JsonObject();
         config.addProperty("model_type", modelType);
-        config.addProperty("vocab_size", VOCAB + 1);
+        config.addProperty("vocab_size", vocab);
         config.addProperty("hidden_size", 32);
         config.addProperty("intermediate_size", 64);
         config.addProperty("num_hidden_layers", 2);
         config.addProperty("num_attention_heads", heads);
         config.addProperty("num_key_value_heads", kvHeads);
         config.addProperty("head_dim", headDim);
-        config.addProperty("max_position_embeddings", 64);
+        config.addProperty("max_position_embeddings", positions);
         config.addProperty("rms_norm_eps", 1e-6);
         config.addProperty("rope_theta", 10000.0);
         config.addProperty("tie_word_embeddings", qwen3);
-        config.addProperty("eos_token_id", END_OF_TEXT);
-        config.addProperty("bos_token_id", VOCAB);
+        config.addProperty("eos_token_id", eos);
+        config.addProperty("bos_token_id", bos);
         config.addProperty("torch_dtype", type == WeightType.BF16 ? "bfloat16" : "float32");
         Files.writeString(directory.resolve("config.json"), GSON.toJson(config));
         Map<String, long[]> shapes = new LinkedHashMap<>();
-        shapes.put("model.embed_tokens.weight", new long[] {VOCAB + 1, 32});
+        shapes.put("model.embed_tokens.weight", new long[] {vocab, 32});
         for (int i = 0; i < 2; i++) {
             String l = "model.layers." + i + ".";
             shapes.put(l + "self_attn.q_proj.weight", new long[] {(long) heads * headDim, 32});
@@ -154,11 +215,9 @@ public final class TinyHfModels {
         }
         shapes.put("model.norm.weight", new long[] {32});
         if (!qwen3) {
-            shapes.put("lm_head.weight", new long[] {VOCAB + 1, 32});
+            shapes.put("lm_head.weight", new long[] {vocab, 32});
         }
         writeWeights(directory, shapes, type, seed, 0.2);
-        byteTokenizer(directory, !qwen3, VOCAB);
-        return directory;
     }
 
     /**
