@@ -42,9 +42,9 @@ class ChatCompletionsController {
 
     private final TextCompletions completions;
     private final Tenant tenant;
-    private final OpenAiAnswers answers;
+    private final InferenceAnswers answers;
 
-    ChatCompletionsController(TextCompletions completions, Tenant tenant, OpenAiAnswers answers) {
+    ChatCompletionsController(TextCompletions completions, Tenant tenant, InferenceAnswers answers) {
         this.completions = completions;
         this.tenant = tenant;
         this.answers = answers;

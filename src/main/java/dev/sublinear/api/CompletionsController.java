@@ -37,9 +37,9 @@ class CompletionsController {
 
     private final TextCompletions completions;
     private final Tenant tenant;
-    private final OpenAiAnswers answers;
+    private final InferenceAnswers answers;
 
-    CompletionsController(TextCompletions completions, Tenant tenant, OpenAiAnswers answers) {
+    CompletionsController(TextCompletions completions, Tenant tenant, InferenceAnswers answers) {
         this.completions = completions;
         this.tenant = tenant;
         this.answers = answers;

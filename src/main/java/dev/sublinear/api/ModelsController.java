@@ -1,7 +1,6 @@
 package dev.sublinear.api;
 
 import dev.sublinear.jobs.models.Inference;
-import dev.sublinear.jobs.models.InferenceProperties;
 import dev.sublinear.jobs.models.ModelService;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -19,7 +18,6 @@ import jakarta.validation.constraints.Size;
 import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;
-import java.util.function.Function;
 import org.springframework.core.io.InputStreamResource;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -38,19 +36,14 @@ import org.springframework.web.context.request.async.DeferredResult;
 @RequestMapping("/v1/models")
 class ModelsController {
 
-    /** How long past the call's own deadline the request may wait before Spring MVC gives up on it. */
-    private static final long ASYNC_MARGIN_MILLIS = 10_000;
-
     private final ModelService models;
     private final Tenant tenant;
-    private final InferenceProperties inference;
-    private final ClientDeparture departures;
+    private final InferenceAnswers answers;
 
-    ModelsController(ModelService models, Tenant tenant, InferenceProperties inference, ClientDeparture departures) {
+    ModelsController(ModelService models, Tenant tenant, InferenceAnswers answers) {
         this.models = models;
         this.tenant = tenant;
-        this.inference = inference;
-        this.departures = departures;
+        this.answers = answers;
     }
 
     /** A prompt to continue. */
@@ -166,7 +159,7 @@ class ModelsController {
                 maxTokens,
                 request.temperature() == null ? 1f : request.temperature().floatValue(),
                 request.seed() == null ? System.nanoTime() : request.seed());
-        return answer(http, call, text -> new Completion("text_completion", id, List.of(new Choice(0, text))));
+        return answers.answer(http, call, text -> new Completion("text_completion", id, List.of(new Choice(0, text))));
     }
 
     @PostMapping("/{model_id}/predictions")
@@ -188,34 +181,12 @@ class ModelsController {
             @PathVariable("model_id") String id,
             @Valid @RequestBody PredictionRequest request,
             HttpServletRequest http) {
-        return answer(http, models.predict(tenant.current(), id, request.text()), probabilities -> {
+        return answers.answer(http, models.predict(tenant.current(), id, request.text()), probabilities -> {
             List<Score> scores = probabilities.entrySet().stream()
                     .map(e -> new Score(e.getKey(), e.getValue()))
                     .sorted(Comparator.comparingDouble(Score::probability).reversed())
                     .toList();
             return new Prediction("prediction", id, scores.get(0).label(), scores);
         });
-    }
-
-    /**
-     * Answers when the call ends, leaving the request thread free meanwhile; the call stops before
-     * its next token once nobody waits for it (see {@link ClientDeparture}). The async timeout only
-     * backs up the call's own deadline.
-     */
-    private <T, R> DeferredResult<R> answer(HttpServletRequest http, Inference.Call<T> call, Function<T, R> body) {
-        DeferredResult<R> result = new DeferredResult<>(inference.timeout().toMillis() + ASYNC_MARGIN_MILLIS);
-        departures.watch(http, result, call::cancel);
-        call.result().whenComplete((value, failure) -> {
-            if (failure != null) {
-                result.setErrorResult(failure);
-                return;
-            }
-            try {
-                result.setResult(body.apply(value));
-            } catch (RuntimeException e) { // answered as any handler's failure, not left to the async timeout
-                result.setErrorResult(e);
-            }
-        });
-        return result;
     }
 }

@@ -15,7 +15,7 @@ import org.springframework.web.context.request.async.DeferredResult;
  * next token once its client has gone (see {@link ClientDeparture}).
  */
 @Component
-class OpenAiAnswers {
+class InferenceAnswers {
 
     /** How long past the call's own deadline the request may wait before Spring MVC gives up on it. */
     private static final long ASYNC_MARGIN_MILLIS = 10_000;
@@ -23,16 +23,13 @@ class OpenAiAnswers {
     private final InferenceProperties inference;
     private final ClientDeparture departures;
 
-    OpenAiAnswers(InferenceProperties inference, ClientDeparture departures) {
+    InferenceAnswers(InferenceProperties inference, ClientDeparture departures) {
         this.inference = inference;
         this.departures = departures;
     }
 
     /** The answer {@code body} makes of the call's result, when it ends. */
-    <R> DeferredResult<R> answer(
-            HttpServletRequest http,
-            Inference.Call<TextCompletions.Result> call,
-            Function<TextCompletions.Result, R> body) {
+    <T, R> DeferredResult<R> answer(HttpServletRequest http, Inference.Call<T> call, Function<T, R> body) {
         DeferredResult<R> result = new DeferredResult<>(timeoutMillis());
         departures.watch(http, result, call::cancel);
         call.result().whenComplete((value, failure) -> {
