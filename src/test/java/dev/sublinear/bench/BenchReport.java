@@ -9,6 +9,7 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -51,6 +52,11 @@ final class BenchReport {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
         return Engine.getEngine("PyTorch");
+    }
+    /** "Measured DATE on MACHINE, ENGINE VERSION": how every section says where its numbers come from. */
+    static String measuredOn(Engine engine) throws IOException {
+        return "Measured " + LocalDate.now() + " on " + machine() + ", " + engine.getEngineName() + " "
+                + engine.getVersion();
     }
 
     static String machine() throws IOException {

@@ -53,7 +53,7 @@ public final class JobServiceBenchmark {
                 "--server.port=" + port,
                 "--sublinear.limits.requests-per-second=1000")) {
             ServiceClient service = new ServiceClient("http://127.0.0.1:" + port);
-            awaitHealthy(service, process);
+            BenchService.awaitReady(service, process, Duration.ofSeconds(120));
             String file = service.uploadFile(SyntheticData.reversal(dir.resolve("train.jsonl"), 48, 1), "fine-tune");
             double[] submit = submitToRunning(service, file);
             String target = service.createJob(job(file, 1));
@@ -68,21 +68,6 @@ public final class JobServiceBenchmark {
             report(submit, idle, busy);
         }
         System.exit(0); // the HTTP clients' threads would keep the JVM (and exec:java) alive
-    }
-
-    private static void awaitHealthy(ServiceClient service, ServiceProcess process) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (System.nanoTime() < deadline && process.alive()) {
-            try {
-                if (service.get("/actuator/health/readiness").status() == 200) {
-                    return;
-                }
-            } catch (IllegalStateException notYet) {
-                // connection refused while the process starts
-            }
-            RunningService.sleep(250);
-        }
-        throw new IllegalStateException("the service did not start:\n" + Files.readString(process.log()));
     }
 
     private static String job(String file, int maxSteps) {

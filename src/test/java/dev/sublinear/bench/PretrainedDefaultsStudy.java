@@ -3,6 +3,7 @@ package dev.sublinear.bench;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import com.google.gson.JsonObject;
+import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.training.data.TaskType;
 import dev.sublinear.training.model.LoadedModel;
 import dev.sublinear.training.model.bert.MiniLm;
@@ -209,7 +210,7 @@ public final class PretrainedDefaultsStudy {
                 result.heldOutLoss(),
                 result.trainLoss(),
                 seconds);
-        deleteTree(dir);
+        LocalDirectories.deleteTree(dir);
         write();
     }
 
@@ -462,16 +463,5 @@ public final class PretrainedDefaultsStudy {
             lines.append(row).append('\n');
         }
         return Files.writeString(file, lines.toString());
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

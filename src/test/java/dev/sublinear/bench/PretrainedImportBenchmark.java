@@ -13,7 +13,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -89,14 +88,7 @@ public final class PretrainedImportBenchmark {
                         HEAP,
                         repeats,
                         POLL_MILLIS))
-                .append("Measured ")
-                .append(LocalDate.now())
-                .append(" on ")
-                .append(BenchReport.machine())
-                .append(", ")
-                .append(engine.getEngineName())
-                .append(' ')
-                .append(engine.getVersion())
+                .append(BenchReport.measuredOn(engine))
                 .append(", CPU; the file in the page cache (written just before).\n\n")
                 .append("| run | heap baseline | heap peak above baseline | peak / file size | samples | GCs"
                         + " during the import | resident before | resident peak (VmHWM) after | seconds |\n")

@@ -22,7 +22,6 @@ import java.io.Reader;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,14 +134,7 @@ public final class PretrainedMemoryBenchmark {
                         + " job's `StepReport.memory().residentBytes()` (largest over the steps) and the"
                         + " process's peak resident memory (`VmHWM`) read in the last step's report, before the"
                         + " final checkpoint (loading included), and after the run (checkpoint included).\n\n")
-                .append("Measured ")
-                .append(LocalDate.now())
-                .append(" on ")
-                .append(BenchReport.machine())
-                .append(", ")
-                .append(engine.getEngineName())
-                .append(' ')
-                .append(engine.getVersion())
+                .append(BenchReport.measuredOn(engine))
                 .append(", CPU.\n\n")
                 .append("| optimizer | state | Adam-equivalent state | resident before the run | VmHWM at step 1"
                         + " | largest `residentBytes` in steps | peak resident (VmHWM) to the last step | VmHWM after"

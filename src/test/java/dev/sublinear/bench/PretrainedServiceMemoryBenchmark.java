@@ -1,28 +1,23 @@
 package dev.sublinear.bench;
 
 import ai.djl.engine.Engine;
+import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.testing.ServiceClient;
 import dev.sublinear.testing.ServiceProcess;
 import dev.sublinear.testing.TinyHfModels;
 import dev.sublinear.testing.TinyHfModels.Gpt2Size;
 import dev.sublinear.training.weights.WeightType;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
-import java.util.zip.Deflater;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -75,7 +70,7 @@ public final class PretrainedServiceMemoryBenchmark {
         long started = System.nanoTime();
         Path model = TinyHfModels.gpt2(dir.resolve("gpt2-small"), Gpt2Size.SMALL, WeightType.F32, SEED);
         long fileBytes = Files.size(model.resolve("model.safetensors"));
-        Path zip = zip(model, dir.resolve("gpt2-small.zip"));
+        Path zip = BenchService.zip(model, "gpt2-small", dir.resolve("gpt2-small.zip"));
         long zipBytes = Files.size(zip);
         Path train = PretrainedMemoryBenchmark.promptCompletion(dir.resolve("train.jsonl"), 4 * BATCH * STEPS);
         System.out.printf(
@@ -94,7 +89,7 @@ public final class PretrainedServiceMemoryBenchmark {
             }
             report(results, fileBytes, zipBytes, args);
         } finally {
-            deleteTree(dir);
+            LocalDirectories.deleteTree(dir);
         }
         System.exit(0); // the HTTP client's threads would keep the JVM (and exec:java) alive
     }
@@ -112,9 +107,9 @@ public final class PretrainedServiceMemoryBenchmark {
                 arguments.toArray(String[]::new))) {
             String pid = Long.toString(service.pid());
             ServiceClient client = new ServiceClient(service.awaitUrl(Duration.ofMinutes(3)));
-            awaitReady(client, service);
+            BenchService.awaitReady(client, service);
             long uploadStart = System.nanoTime();
-            JsonNode file = json(
+            JsonNode file = BenchService.json(
                     client.uploadStream("gpt2-small.zip", "model", zipBytes, () -> {
                         try {
                             return Files.newInputStream(zip);
@@ -132,7 +127,7 @@ public final class PretrainedServiceMemoryBenchmark {
             long hwmAfterUploads = BenchReport.procStatusBytes(pid, "VmHWM");
             String body = String.format(Locale.ROOT, JOB, file.get("id").asString(), training, optimizer, STEPS, BATCH);
             long jobStart = System.nanoTime();
-            String jobId = json(client.post("/v1/fine_tuning/jobs", body), 201, "job creation")
+            String jobId = BenchService.json(client.post("/v1/fine_tuning/jobs", body), 201, "job creation")
                     .get("id")
                     .asString();
             AtomicLong maxRss = new AtomicLong();
@@ -158,7 +153,8 @@ public final class PretrainedServiceMemoryBenchmark {
                         + client.get("/v1/fine_tuning/jobs/" + jobId + "/events?limit=100")
                                 .body());
             }
-            JsonNode metrics = json(client.get("/v1/fine_tuning/jobs/" + jobId + "/metrics"), 200, "metrics");
+            JsonNode metrics =
+                    BenchService.json(client.get("/v1/fine_tuning/jobs/" + jobId + "/metrics"), 200, "metrics");
             JsonNode memory = metrics.get("optimizer_memory");
             long maxResident = -1;
             double loss = Double.NaN;
@@ -189,52 +185,6 @@ public final class PretrainedServiceMemoryBenchmark {
                     loss,
                     jobSeconds,
                     uploadSeconds);
-        }
-    }
-
-    private static JsonNode json(ServiceClient.Response response, int expected, String what) {
-        if (response.status() != expected) {
-            throw new IllegalStateException(what + ": HTTP " + response.status() + ": " + response.body());
-        }
-        return response.json();
-    }
-
-    private static void awaitReady(ServiceClient client, ServiceProcess service) throws IOException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        while (System.nanoTime() < deadline && service.alive()) {
-            try {
-                if (client.get("/actuator/health/readiness").status() == 200) {
-                    return;
-                }
-            } catch (IllegalStateException notYet) {
-                // connection refused while the process starts
-            }
-            ServiceClient.sleep(250);
-        }
-        throw new IllegalStateException("the service did not become ready:\n" + Files.readString(service.log()));
-    }
-
-    /** The directory's files in one folder of a zip, stored without compression (random weights do not compress). */
-    private static Path zip(Path directory, Path target) throws IOException {
-        try (OutputStream out = Files.newOutputStream(target);
-                ZipOutputStream zip = new ZipOutputStream(out);
-                Stream<Path> files = Files.list(directory)) {
-            zip.setLevel(Deflater.NO_COMPRESSION);
-            for (Path file : files.sorted().toList()) {
-                zip.putNextEntry(new ZipEntry("gpt2-small/" + file.getFileName()));
-                Files.copy(file, zip);
-                zip.closeEntry();
-            }
-        }
-        return target;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p :
-                    paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 
@@ -270,14 +220,7 @@ public final class PretrainedServiceMemoryBenchmark {
                         + " read from `/proc/<pid>/status` after the uploads (their validation included) and"
                         + " after the job (the final model's save included), and its `VmRSS` sampled every"
                         + " 200 ms while the job ran.\n\n")
-                .append("Measured ")
-                .append(LocalDate.now())
-                .append(" on ")
-                .append(BenchReport.machine())
-                .append(", ")
-                .append(engine.getEngineName())
-                .append(' ')
-                .append(engine.getVersion())
+                .append(BenchReport.measuredOn(engine))
                 .append(" (the harness's; the service runs the same class path), CPU.\n\n")
                 .append("| optimizer | state | Adam-equivalent state | largest `resident_bytes` in steps | service"
                         + " VmHWM after the uploads | service VmRSS while the job ran (sampled max) | service VmHWM"

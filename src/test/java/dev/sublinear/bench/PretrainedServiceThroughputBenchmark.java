@@ -8,12 +8,12 @@ import static dev.sublinear.bench.PretrainedThroughputBenchmark.SIZE;
 import static dev.sublinear.bench.PretrainedThroughputBenchmark.STEPS;
 
 import ai.djl.engine.Engine;
+import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.testing.ServiceClient;
 import dev.sublinear.testing.ServiceProcess;
 import dev.sublinear.testing.TinyHfModels;
 import dev.sublinear.training.weights.WeightType;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,10 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
-import java.util.zip.Deflater;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -67,7 +63,7 @@ public final class PretrainedServiceThroughputBenchmark {
         int threads = Runtime.getRuntime().availableProcessors();
         Path dir = Files.createTempDirectory("pretrained-service-throughput");
         Path model = TinyHfModels.gpt2(dir.resolve("gpt2"), SIZE, WeightType.F32, SEED);
-        Path zip = zip(model, dir.resolve("gpt2.zip"));
+        Path zip = BenchService.zip(model, "gpt2", dir.resolve("gpt2.zip"));
         Path train = PretrainedThroughputBenchmark.data(dir.resolve("train.jsonl"), BATCH * STEPS);
         double[] service = new double[repeats];
         double[] serviceAggregate = new double[repeats];
@@ -81,9 +77,9 @@ public final class PretrainedServiceThroughputBenchmark {
                 List.of(HEAP, "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true"),
                 "--sublinear.limits.requests-per-second=1000")) {
             ServiceClient client = new ServiceClient(process.awaitUrl(Duration.ofMinutes(3)));
-            awaitReady(client, process);
+            BenchService.awaitReady(client, process);
             long zipBytes = Files.size(zip);
-            JsonNode file = json(
+            JsonNode file = BenchService.json(
                     client.uploadStream("gpt2.zip", "model", zipBytes, () -> {
                         try {
                             return Files.newInputStream(zip);
@@ -120,7 +116,7 @@ public final class PretrainedServiceThroughputBenchmark {
             }
         }
         report(engine, threads, repeats, service, serviceAggregate, torch, torchLine[0]);
-        deleteTree(dir);
+        LocalDirectories.deleteTree(dir);
         System.exit(0); // the HTTP client's threads would keep the JVM (and exec:java) alive
     }
 
@@ -128,7 +124,7 @@ public final class PretrainedServiceThroughputBenchmark {
             throws Exception {
         String body = String.format(Locale.ROOT, JOB, model, training, STEPS, BATCH);
         long start = System.nanoTime();
-        String id = json(client.post("/v1/fine_tuning/jobs", body), 201, "job creation")
+        String id = BenchService.json(client.post("/v1/fine_tuning/jobs", body), 201, "job creation")
                 .get("id")
                 .asString();
         JsonNode job;
@@ -150,7 +146,7 @@ public final class PretrainedServiceThroughputBenchmark {
                     + client.get("/v1/fine_tuning/jobs/" + id + "/events?limit=100")
                             .body());
         }
-        JsonNode metrics = json(client.get("/v1/fine_tuning/jobs/" + id + "/metrics"), 200, "metrics");
+        JsonNode metrics = BenchService.json(client.get("/v1/fine_tuning/jobs/" + id + "/metrics"), 200, "metrics");
         List<Double> rates = new ArrayList<>();
         double loss = Double.NaN;
         for (JsonNode point : metrics.get("data")) {
@@ -287,51 +283,5 @@ public final class PretrainedServiceThroughputBenchmark {
                 .append("`\n");
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "pretrained-service-throughput", body.toString());
         System.out.printf(Locale.ROOT, "service/torch = %.3f; python %s; wrote docs/benchmarks.md%n", ratio, torchLine);
-    }
-
-    private static JsonNode json(ServiceClient.Response response, int expected, String what) {
-        if (response.status() != expected) {
-            throw new IllegalStateException(what + ": HTTP " + response.status() + ": " + response.body());
-        }
-        return response.json();
-    }
-
-    private static void awaitReady(ServiceClient client, ServiceProcess service) throws IOException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        while (System.nanoTime() < deadline && service.alive()) {
-            try {
-                if (client.get("/actuator/health/readiness").status() == 200) {
-                    return;
-                }
-            } catch (IllegalStateException notYet) {
-                // connection refused while the process starts
-            }
-            ServiceClient.sleep(250);
-        }
-        throw new IllegalStateException("the service did not become ready:\n" + Files.readString(service.log()));
-    }
-
-    /** The directory's files in one folder of a zip, stored without compression. */
-    private static Path zip(Path directory, Path target) throws IOException {
-        try (OutputStream out = Files.newOutputStream(target);
-                ZipOutputStream zip = new ZipOutputStream(out);
-                Stream<Path> files = Files.list(directory)) {
-            zip.setLevel(Deflater.NO_COMPRESSION);
-            for (Path file : files.sorted().toList()) {
-                zip.putNextEntry(new ZipEntry("gpt2/" + file.getFileName()));
-                Files.copy(file, zip);
-                zip.closeEntry();
-            }
-        }
-        return target;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p :
-                    paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }
