@@ -145,10 +145,7 @@ class ChatCompletionsController {
         refuseUnsupported(request);
         List<TextCompletions.Turn> turns = turns(request.messages());
         int n = request.n() == null ? 1 : request.n();
-        boolean stream = Boolean.TRUE.equals(request.stream());
-        if (request.streamOptions() != null && !stream) {
-            throw new InvalidRequestException("stream_options", "'stream_options' is only allowed with stream: true");
-        }
+        boolean stream = OpenAiFields.streamed(request.stream(), request.streamOptions());
         boolean scored = Boolean.TRUE.equals(request.logprobs());
         if (request.topLogprobs() != null && !scored) {
             throw new InvalidRequestException("top_logprobs", "'top_logprobs' needs logprobs: true");
@@ -232,9 +229,7 @@ class ChatCompletionsController {
     }
 
     private static void refuseUnsupported(ChatCompletionRequest r) {
-        OpenAiFields.zeroOnly(r.frequencyPenalty(), "frequency_penalty");
-        OpenAiFields.zeroOnly(r.presencePenalty(), "presence_penalty");
-        OpenAiFields.absent(r.logitBias(), "logit_bias", "logit biases are not applied by this service");
+        OpenAiFields.noPenaltiesOrBiases(r.frequencyPenalty(), r.presencePenalty(), r.logitBias());
         OpenAiFields.absent(r.tools(), "tools", "the models here do not call tools");
         OpenAiFields.absent(r.functions(), "functions", "the models here do not call functions");
         OpenAiFields.oneOf(r.toolChoice(), "tool_choice", Set.of("none", "auto"), "the models here do not call tools");

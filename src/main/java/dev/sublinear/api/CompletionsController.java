@@ -115,9 +115,7 @@ class CompletionsController {
                             mediaType = "application/problem+json",
                             schema = @Schema(ref = "#/components/schemas/Problem")))
     Object create(@Valid @RequestBody CompletionRequest request, HttpServletRequest http) {
-        OpenAiFields.zeroOnly(request.frequencyPenalty(), "frequency_penalty");
-        OpenAiFields.zeroOnly(request.presencePenalty(), "presence_penalty");
-        OpenAiFields.absent(request.logitBias(), "logit_bias", "logit biases are not applied by this service");
+        OpenAiFields.noPenaltiesOrBiases(request.frequencyPenalty(), request.presencePenalty(), request.logitBias());
         if (request.suffix() != null && !request.suffix().isEmpty()) {
             throw OpenAiFields.cannot("suffix", "insertion is not supported; send the text before it as the prompt");
         }
@@ -125,10 +123,7 @@ class CompletionsController {
         if (request.bestOf() != null && request.bestOf() != n) {
             throw OpenAiFields.cannot("best_of", "choices are not ranked; leave best_of out or equal to n");
         }
-        boolean stream = Boolean.TRUE.equals(request.stream());
-        if (request.streamOptions() != null && !stream) {
-            throw new InvalidRequestException("stream_options", "'stream_options' is only allowed with stream: true");
-        }
+        boolean stream = OpenAiFields.streamed(request.stream(), request.streamOptions());
         List<TextCompletions.Prompt> prompts = prompts(request.prompt());
         boolean echo = Boolean.TRUE.equals(request.echo());
         int maxTokens = request.maxTokens() == null ? DEFAULT_MAX_TOKENS : request.maxTokens();

@@ -48,6 +48,25 @@ final class OpenAiFields {
         return sequences;
     }
 
+    /**
+     * Whether to stream: {@code stream: true}. {@code stream_options} without it is refused, as
+     * OpenAI refuses it.
+     */
+    static boolean streamed(Boolean stream, OpenAiObjects.StreamOptions options) {
+        boolean streamed = Boolean.TRUE.equals(stream);
+        if (options != null && !streamed) {
+            throw new InvalidRequestException("stream_options", "'stream_options' is only allowed with stream: true");
+        }
+        return streamed;
+    }
+
+    /** The penalties and logit biases both endpoints take and this service does not apply. */
+    static void noPenaltiesOrBiases(Double frequencyPenalty, Double presencePenalty, Object logitBias) {
+        zeroOnly(frequencyPenalty, "frequency_penalty");
+        zeroOnly(presencePenalty, "presence_penalty");
+        absent(logitBias, "logit_bias", "logit biases are not applied by this service");
+    }
+
     /** A penalty this service does not apply: only 0 (or absent) is honoured. */
     static void zeroOnly(Double value, String param) {
         if (value != null && value != 0) {
