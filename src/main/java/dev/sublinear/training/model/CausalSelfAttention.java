@@ -41,15 +41,10 @@ final class CausalSelfAttention extends AbstractBlock {
         long batch = x.getShape().get(0);
         long length = x.getShape().get(1);
         int headWidth = width / heads;
-
-        NDList qkv = projectQkv
-                .forward(store, new NDList(x), training)
-                .singletonOrThrow()
-                .split(3, 2);
-        Shape split = new Shape(batch, length, heads, headWidth);
-        NDArray q = qkv.get(0).reshape(split).transpose(0, 2, 1, 3);
-        NDArray k = qkv.get(1).reshape(split).transpose(0, 2, 1, 3);
-        NDArray v = qkv.get(2).reshape(split).transpose(0, 2, 1, 3);
+        NDArray[] qkv = queriesKeysValues(store, x, training);
+        NDArray q = qkv[0];
+        NDArray k = qkv[1];
+        NDArray v = qkv[2];
 
         // The scale is an array owned by this forward's manager, not a Number: DJL turns a Number
         // into a tensor over a Java buffer and frees it after the op, but autograd keeps it for
@@ -62,6 +57,22 @@ final class CausalSelfAttention extends AbstractBlock {
         return projectOut.forward(store, new NDList(merged), training);
     }
 
+    /** Queries, keys and values of x [B, T, d], each split into heads: [B, heads, T, d / heads]. */
+    private NDArray[] queriesKeysValues(ParameterStore store, NDArray x, boolean training) {
+        long batch = x.getShape().get(0);
+        long length = x.getShape().get(1);
+        NDList qkv = projectQkv
+                .forward(store, new NDList(x), training)
+                .singletonOrThrow()
+                .split(3, 2);
+        Shape split = new Shape(batch, length, heads, width / heads);
+        return new NDArray[] {
+            qkv.get(0).reshape(split).transpose(0, 2, 1, 3),
+            qkv.get(1).reshape(split).transpose(0, 2, 1, 3),
+            qkv.get(2).reshape(split).transpose(0, 2, 1, 3)
+        };
+    }
+
     /**
      * Attention of new positions [B, T, d] (no padding) to themselves and the {@code cache}'s
      * positions before them, adding their keys and values to the cache as {@code layer}'s.
@@ -70,16 +81,10 @@ final class CausalSelfAttention extends AbstractBlock {
         long batch = x.getShape().get(0);
         long length = x.getShape().get(1);
         int headWidth = width / heads;
-        NDList qkv = projectQkv
-                .forward(store, new NDList(x), false)
-                .singletonOrThrow()
-                .split(3, 2);
-        Shape split = new Shape(batch, length, heads, headWidth);
-        NDArray q = qkv.get(0).reshape(split).transpose(0, 2, 1, 3);
-        NDArray k = qkv.get(1).reshape(split).transpose(0, 2, 1, 3);
-        NDArray v = qkv.get(2).reshape(split).transpose(0, 2, 1, 3);
+        NDArray[] qkv = queriesKeysValues(store, x, false);
+        NDArray q = qkv[0];
         int offset = cache.length();
-        NDArray[] kv = cache.extend(layer, k, v);
+        NDArray[] kv = cache.extend(layer, qkv[1], qkv[2]);
         NDArray scale = x.getManager().create((float) (1 / Math.sqrt(headWidth)));
         NDArray scores = q.matMul(kv[0].transpose(0, 1, 3, 2)).mul(scale);
         if (length > 1) {
