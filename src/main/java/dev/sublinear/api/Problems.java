@@ -90,7 +90,7 @@ class Problems extends ResponseEntityExceptionHandler {
     static Map<String, Object> openAiError(HttpStatusCode status, String code, String param, String detail) {
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("message", detail);
-        error.put("type", status.is5xxServerError() ? "server_error" : "invalid_request_error");
+        error.put("type", OpenAiErrorType.of(status.value()));
         error.put("param", param);
         error.put("code", code);
         return error;

@@ -1,5 +1,6 @@
 package dev.sublinear.config;
 
+import dev.sublinear.api.OpenAiErrorType;
 import jakarta.servlet.ServletException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,9 +23,11 @@ import org.apache.coyote.ActionCode;
  */
 public class ClientGuardValve extends ValveBase {
 
+    private static final String BUSY_DETAIL =
+            "this client has too many requests in progress; retry after the Retry-After seconds";
     private static final String BUSY = "{\"type\":\"about:blank\",\"title\":\"Too Many Requests\",\"status\":429,"
-            + "\"detail\":\"this client has too many requests in progress; retry after the Retry-After seconds\","
-            + "\"code\":\"too_many_requests\",\"param\":null}";
+            + "\"detail\":\"" + BUSY_DETAIL + "\",\"code\":\"too_many_requests\",\"param\":null,"
+            + OpenAiErrorType.envelope(429, "too_many_requests", BUSY_DETAIL) + "}";
 
     private final int maxPerClient;
     private final ConcurrentHashMap<String, AtomicInteger> inProgress = new ConcurrentHashMap<>();

@@ -1,5 +1,6 @@
 package dev.sublinear.config;
 
+import dev.sublinear.api.OpenAiErrorType;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -28,9 +29,9 @@ public class ProblemErrorReportValve extends ErrorReportValve {
                 ? "the request line or path is malformed (encoded '/', '..' segments and the like are refused)"
                 : "the request could not be handled";
         String body = "{\"type\":\"about:blank\",\"title\":\"" + title + "\",\"status\":" + status + ",\"detail\":\""
-                + detail + "\",\"code\":\"" + code + "\",\"param\":null,\"error\":{\"message\":\"" + detail
-                + "\",\"type\":\"" + (status >= 500 ? "server_error" : "invalid_request_error")
-                + "\",\"param\":null,\"code\":\"" + code + "\"}}";
+                + detail + "\",\"code\":\"" + code + "\",\"param\":null,"
+                + OpenAiErrorType.envelope(status, code, detail)
+                + "}";
         try {
             response.setContentType("application/problem+json");
             response.setCharacterEncoding(StandardCharsets.UTF_8.name());
