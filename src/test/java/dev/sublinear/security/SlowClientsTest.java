@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Scale models of the review's slow-body attack: clients that send a request's headers and then its
@@ -99,6 +100,10 @@ class SlowClientsTest {
                 assertThat(busy.statusCode()).isEqualTo(429);
                 assertThat(busy.headers().firstValue("Retry-After")).isPresent();
                 assertThat(busy.body()).contains("\"code\":\"too_many_requests\"");
+                JsonNode envelope = ServiceClient.JSON.readTree(busy.body()).get("error");
+                assertThat(envelope.get("type").asString()).isEqualTo("rate_limit_error");
+                assertThat(envelope.get("code").asString()).isEqualTo("too_many_requests");
+                assertThat(envelope.get("message").asString()).startsWith("this client has too many requests");
 
                 // past the grace, each slow body is cut off with 408 and its connection closed
                 long started = System.nanoTime();
