@@ -203,7 +203,10 @@ const App = {
           const data = block.split("\n").filter(l => l.startsWith("data:")).map(l => l.slice(5)).join("\n");
           if (!data) continue;
           const e = JSON.parse(data);
-          log.append((e.message ? App.time(e.created_at) + " [" + e.level + "] " + e.message : "— stream ended: " + e.status) + "\n");
+          // step figures (type metrics) are drawn by the charts; the log shows what happened
+          if (e.type === "metrics") continue;
+          const kind = e.data && e.data.kind ? " " + e.data.kind + ":" : "";
+          log.append((e.message ? App.time(e.created_at) + " [" + e.level + "]" + kind + " " + e.message : "— stream ended: " + e.status) + "\n");
           log.scrollTop = log.scrollHeight;
         }
       }

@@ -8,20 +8,30 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-/** A fine-tuning job as clients see it ({@code object: "fine_tuning.job"}). */
+/**
+ * A fine-tuning job as clients see it ({@code object: "fine_tuning.job"}): every field of OpenAI's
+ * job, which the official SDKs require, then ours ({@code task}, {@code optimizer}, {@code progress},
+ * …) as extra fields the SDKs keep unvalidated.
+ */
 @Schema(
         description = "A fine-tuning job with its resolved settings and where it stands.",
-        example = "{\"id\": \"ftjob-abc123\", \"object\": \"fine_tuning.job\", \"model\": "
+        example = "{\"id\": \"ftjob-abc123\", \"object\": \"fine_tuning.job\", \"organization_id\": "
+                + "\"default\", \"model\": "
                 + "\"lm-tiny\", \"training_file\": \"file-abc123\", \"task\": "
                 + "\"causal-lm\", \"status\": \"running\", \"progress\": "
                 + "{\"step\": 120, \"total_steps\": 600, \"percent\": 20.0, "
                 + "\"eta_seconds\": 95.5}, \"worker\": "
                 + "\"node-1-x7\", \"devices\": [\"gpu:0\"], \"attempt\": 1, "
                 + "\"max_attempts\": 3, \"fine_tuned_model\": null, "
-                + "\"trained_tokens\": 48211, \"created_at\": 1795586217, \"started_at\": 1795586218}")
+                + "\"trained_tokens\": 48211, \"created_at\": 1795586217, \"started_at\": 1795586218, "
+                + "\"finished_at\": null, \"estimated_finish\": 1795586314}")
 public record JobObject(
         String id,
         String object,
+
+        @Schema(description = "The tenant that owns the job (OpenAI's organization).")
+        String organizationId,
+
         String model,
         String trainingFile,
         @Schema(types = {"string", "null"}) String validationFile,
@@ -46,7 +56,13 @@ public record JobObject(
         @Schema(types = {"string", "null"}) String latestCheckpoint,
         long createdAt,
         @Schema(types = {"integer", "null"}) Long startedAt,
-        @Schema(types = {"integer", "null"}) Long finishedAt) {
+        @Schema(types = {"integer", "null"}) Long finishedAt,
+
+        @Schema(
+                types = {"integer", "null"},
+                description = "While running: when the job is estimated to finish (unix seconds, now plus"
+                        + " progress.eta_seconds); null otherwise.")
+        Long estimatedFinish) {
 
     @Schema(description = "What the job needs of a worker.", example = "{\"gpus\": 1}")
     public record Resources(int gpus) {}
@@ -85,6 +101,7 @@ public record JobObject(
         return new JobObject(
                 j.id(),
                 "fine_tuning.job",
+                j.tenantId(),
                 j.model(),
                 j.trainingFile(),
                 j.validationFile(),
@@ -111,7 +128,8 @@ public record JobObject(
                 j.latestCheckpoint(),
                 j.times().createdAt() / 1000,
                 seconds(j.times().startedAt()),
-                seconds(j.times().finishedAt()));
+                seconds(j.times().finishedAt()),
+                running && p.etaSeconds() != null ? OpenAiObjects.now() + Math.round(p.etaSeconds()) : null);
     }
 
     private static Long seconds(Long millis) {

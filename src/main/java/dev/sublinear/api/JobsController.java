@@ -169,7 +169,8 @@ class JobsController {
                                             example = "id:ftevent-abc\nevent:fine_tuning.job.event\n"
                                                     + "data:{\"id\":\"ftevent-abc\","
                                                     + "\"object\":\"fine_tuning.job.event\",\"level\":\"info\","
-                                                    + "\"type\":\"status\",\"message\":\"Job created\"}\n\nevent:end\n"
+                                                    + "\"type\":\"message\",\"message\":\"Job created\","
+                                                    + "\"data\":{\"kind\":\"status\"}}\n\nevent:end\n"
                                                     + "data:{\"id\":\"ftjob-abc\",\"status\":\"succeeded\"}\n")))
     SseEmitter eventStream(
             @PathVariable("job_id") String id,

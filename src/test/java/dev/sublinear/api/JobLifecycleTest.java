@@ -4,6 +4,7 @@ import static dev.sublinear.testing.RunningService.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
+import dev.sublinear.testing.ServiceClient;
 import dev.sublinear.training.SyntheticData;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -80,6 +81,32 @@ class JobLifecycleTest {
         assertThat(sse.get(sse.size() - 2)).isEqualTo("event:end");
         assertThat(sse.get(sse.size() - 1)).contains("\"status\":\"succeeded\"");
         assertThat(sse).filteredOn(l -> l.startsWith("id:")).doesNotHaveDuplicates();
+        // the stream's events are the list's: OpenAI's types, our kind of event in data.kind
+        List<JsonNode> streamed = sse.subList(0, sse.size() - 2).stream()
+                .filter(l -> l.startsWith("data:"))
+                .map(l -> ServiceClient.JSON.readTree(l.substring("data:".length())))
+                .toList();
+        assertOpenAiEvents(streamed);
+        JsonNode listed = service.get("/v1/fine_tuning/jobs/" + jobId + "/events?limit=100")
+                .expect(200)
+                .json()
+                .get("data");
+        List<JsonNode> listedEvents = new ArrayList<>();
+        listed.forEach(listedEvents::add);
+        assertOpenAiEvents(listedEvents);
+        assertThat(listedEvents)
+                .filteredOn(e -> e.get("message").asString().startsWith("Checkpoint step-00000004"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.get("data").get("kind").asString()).isEqualTo("checkpoint"));
+        assertThat(listedEvents)
+                .filteredOn(e -> e.get("message").asString().startsWith("Job succeeded"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.get("data").get("kind").asString()).isEqualTo("status"));
+        // OpenAI's job fields: the tenant as organization, no estimate once finished
+        assertThat(job.get("organization_id").asString()).isEqualTo("default");
+        assertThat(job.get("estimated_finish").isNull()).as(job.toString()).isTrue();
+        assertThat(job.get("finished_at").asLong())
+                .isGreaterThanOrEqualTo(job.get("created_at").asLong());
 
         JsonNode metrics = service.get("/v1/fine_tuning/jobs/" + jobId + "/metrics")
                 .expect(200)
@@ -179,16 +206,24 @@ class JobLifecycleTest {
                 {"model": "lm-tiny", "training_file": "%s",
                  "hyperparameters": {"n_epochs": 100, "batch_size": 4,
                                      "checkpoint_interval_steps": 5}}""".formatted(lmTraining));
-        service.awaitJob(
+        JsonNode running = service.awaitJob(
                 jobId,
                 j -> j.get("status").asString().equals("running")
-                        && j.get("progress").get("step").asInt() > 0,
+                        && j.get("progress").get("step").asInt() > 0
+                        && !j.get("progress").get("eta_seconds").isNull(),
                 JOB_TIMEOUT);
+        // estimated_finish is now (when the job was read) plus the ETA, in unix seconds
+        long readAt = System.currentTimeMillis() / 1000;
+        double eta = running.get("progress").get("eta_seconds").asDouble();
+        assertThat(running.get("estimated_finish").asLong())
+                .as(running.toString())
+                .isBetween(readAt - 2 + Math.round(eta), readAt + 1 + Math.round(eta));
         service.post("/v1/fine_tuning/jobs/" + jobId + "/pause", "").expect(200);
         JsonNode paused = service.awaitStatus(jobId, "paused", JOB_TIMEOUT);
         int pausedAt = paused.get("progress").get("step").asInt();
         assertThat(paused.get("latest_checkpoint").asString()).isEqualTo(String.format("step-%08d", pausedAt));
         assertThat(paused.get("worker").isNull()).isTrue();
+        assertThat(paused.get("estimated_finish").isNull()).isTrue();
 
         assertThat(service.post("/v1/fine_tuning/jobs/" + jobId + "/resume", "")
                         .expect(200)
@@ -309,6 +344,29 @@ class JobLifecycleTest {
                         "sublinear_worker_optimizer_adam_equivalent_bytes",
                         "sublinear_worker_device_utilisation",
                         "sublinear_worker_steps_per_second");
+    }
+
+    /**
+     * Events as the official SDKs type them: {@code type} only {@code message} or {@code metrics},
+     * {@code data} an object; a message says its kind of event (ours: status, checkpoint, …).
+     */
+    private static void assertOpenAiEvents(List<JsonNode> events) {
+        assertThat(events).isNotEmpty();
+        for (JsonNode e : events) {
+            assertThat(e.get("object").asString()).isEqualTo("fine_tuning.job.event");
+            assertThat(e.get("type").asString()).as(e.toString()).isIn("message", "metrics");
+            assertThat(e.get("level").asString()).as(e.toString()).isIn("info", "warn", "error");
+            assertThat(e.get("data").isObject()).as(e.toString()).isTrue();
+            if (e.get("type").asString().equals("message")) {
+                assertThat(e.get("data").get("kind").asString())
+                        .as(e.toString())
+                        .isNotBlank();
+            }
+        }
+        assertThat(events)
+                .filteredOn(e -> e.get("type").asString().equals("message"))
+                .extracting(e -> e.get("data").get("kind").asString())
+                .contains("status", "checkpoint");
     }
 
     /** Reads the job's event stream to its end, as an EventSource client would. */

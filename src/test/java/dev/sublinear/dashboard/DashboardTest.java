@@ -86,7 +86,7 @@ class DashboardTest {
         waiting(120)
                 .until(d -> d.findElement(By.id("job-status")).getText().equals("running")
                         && Integer.parseInt(d.findElement(By.id("chart-loss")).getAttribute("data-points")) >= 5);
-        waiting(30).until(d -> d.findElement(By.id("events")).getText().contains("Attempt 1 started"));
+        waiting(30).until(d -> d.findElement(By.id("events")).getText().contains("status: Attempt 1 started"));
         Files.createDirectories(SCREENSHOTS);
         Path shot = SCREENSHOTS.resolve("job-page-training.png");
         Files.write(shot, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
@@ -103,7 +103,7 @@ class DashboardTest {
         browser.findElement(By.id("resume")).click();
         waiting(60).until(d -> !d.findElement(By.id("job-status")).getText().equals("paused"));
         waiting(240).until(d -> d.findElement(By.id("job-status")).getText().equals("succeeded"));
-        waiting(30).until(d -> d.findElement(By.id("events")).getText().contains("Job succeeded"));
+        waiting(30).until(d -> d.findElement(By.id("events")).getText().contains("status: Job succeeded"));
         assertThat(browser.findElement(By.id("checkpoints")).findElements(By.tagName("li")))
                 .isNotEmpty();
         Files.write(
