@@ -83,9 +83,13 @@ class DashboardTest {
         String jobId = browser.getCurrentUrl().substring(browser.getCurrentUrl().indexOf("ftjob-"));
 
         // mid-training: the loss chart has drawn points and the events stream in
-        waiting(120)
-                .until(d -> d.findElement(By.id("job-status")).getText().equals("running")
-                        && Integer.parseInt(d.findElement(By.id("chart-loss")).getAttribute("data-points")) >= 5);
+        // (the status is drawn before the charts: a chart not drawn yet has no data-points)
+        waiting(120).until(d -> {
+            String points = d.findElement(By.id("chart-loss")).getAttribute("data-points");
+            return d.findElement(By.id("job-status")).getText().equals("running")
+                    && points != null
+                    && Integer.parseInt(points) >= 5;
+        });
         waiting(30).until(d -> d.findElement(By.id("events")).getText().contains("status: Attempt 1 started"));
         Files.createDirectories(SCREENSHOTS);
         Path shot = SCREENSHOTS.resolve("job-page-training.png");
