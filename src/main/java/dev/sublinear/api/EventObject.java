@@ -31,7 +31,7 @@ public record EventObject(
         String message,
 
         @Schema(
-                type = "object",
+                types = {"object"},
                 description = "For `message` events `kind` and the event's figures; for `metrics` events the"
                         + " step's figures.",
                 example = "{\"kind\": \"status\"}")
