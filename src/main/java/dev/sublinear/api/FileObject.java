@@ -22,7 +22,7 @@ public record FileObject(
         long bytes,
         String filename,
         String purpose,
-        @Schema(allowableValues = {"processed"}) String status,
+        String status,
         @Schema(types = {"integer", "null"}) Long expiresAt,
         @Schema(types = {"string", "null"}) String statusDetails,
         List<String> tasks,
