@@ -139,6 +139,14 @@ class ErrorResponsesTest {
                 .isNotNull();
         assertEnvelope(limited, 429, "rate_limit_error");
 
+        // Spring Security's path firewall
+        RunningService.Response firewalled = service.send(service.request("")
+                .uri(URI.create(service.baseUrl() + "/v1/files;x"))
+                .GET()
+                .build());
+        assertEnvelope(firewalled, 400, "invalid_request_error");
+        assertThat(firewalled.json().get("code").asString()).isEqualTo("invalid_path");
+
         // the servlet container: a path Tomcat refuses before the application sees it, and a TRACE
         assertEnvelope(
                 service.send(service.request("")
