@@ -30,7 +30,7 @@ public record CheckpointObject(
         String fineTuningJobId,
         String fineTunedModelCheckpoint,
         int stepNumber,
-        Metrics metrics,
+        CheckpointMetrics metrics,
         String name,
         long bytes) {
 
@@ -44,8 +44,11 @@ public record CheckpointObject(
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @Schema(
             description = "The step's training figures and the newest validation at or before it; absent figures are"
-                    + " left out. `full_valid_*` equal `valid_*` (every validation covers the whole file).")
-    public record Metrics(
+                    + " left out. `full_valid_*` equal `valid_*` (every validation covers the whole file).",
+            example = "{\"step\": 100, \"train_loss\": 1.56, \"train_mean_token_accuracy\": 0.61,"
+                    + " \"valid_loss\": 1.71, \"valid_mean_token_accuracy\": 0.58, \"full_valid_loss\": 1.71,"
+                    + " \"full_valid_mean_token_accuracy\": 0.58}")
+    public record CheckpointMetrics(
             double step,
             Double trainLoss,
             Double trainMeanTokenAccuracy,
@@ -63,7 +66,7 @@ public record CheckpointObject(
                 c.jobId(),
                 c.id(),
                 c.step(),
-                new Metrics(
+                new CheckpointMetrics(
                         c.step(),
                         m.trainLoss(),
                         m.trainAccuracy(),

@@ -216,6 +216,7 @@ final class JobExecution implements TrainingListener {
                 job.id(),
                 job.claim().attempt(),
                 e);
+        metricEvents.runEnded();
         flushQuietly();
         if (lost) {
             return;

@@ -26,6 +26,8 @@ final class MetricEvents {
     private StepReport held;
 
     private StepReport latest;
+    /** Held through a whole flush, so that the heartbeat's and the attempt's last never write one event twice. */
+    private final Object flushing = new Object();
 
     /** Steps between two {@code metrics} events that no evaluation asked for: a twentieth of the run. */
     static int logInterval(int totalSteps) {
@@ -66,6 +68,12 @@ final class MetricEvents {
 
     /** Writes the events made so far, oldest first; what a failed write leaves stays, and it rethrows. */
     void flushTo(BiConsumer<String, String> write) {
+        synchronized (flushing) {
+            flushOnce(write);
+        }
+    }
+
+    private void flushOnce(BiConsumer<String, String> write) {
         while (true) {
             Event next;
             synchronized (this) {
