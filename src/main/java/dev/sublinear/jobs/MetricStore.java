@@ -66,6 +66,14 @@ public class MetricStore {
                 .update();
     }
 
+    /** The point recorded for {@code step}, if any. */
+    public Optional<MetricPoint> at(String jobId, int step) {
+        return jdbc.sql("SELECT * FROM job_metrics WHERE job_id = ? AND step = ?")
+                .params(jobId, step)
+                .query(ROW)
+                .optional();
+    }
+
     /** The newest point at or before {@code step} that has a validation result. */
     public Optional<MetricPoint> latestEvaluation(String jobId, int step) {
         return jdbc.sql("SELECT * FROM job_metrics WHERE job_id = ? AND step <= ? AND valid_loss IS NOT NULL"

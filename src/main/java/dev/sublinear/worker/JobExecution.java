@@ -5,6 +5,7 @@ import dev.sublinear.jobs.CheckpointRecord.Metrics;
 import dev.sublinear.jobs.FailureCode;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
+import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.common.LocalDirectories;
@@ -344,15 +345,21 @@ final class JobExecution implements TrainingListener {
     @Override
     public void onCheckpoint(String name, int step, long bytes) {
         StepReport r = latest;
-        // the step's own training figures (a resumed attempt's first checkpoint may come before any step)
-        boolean trained = r != null && r.progress().step() == step;
+        Double trainLoss = null;
+        Double trainAccuracy = null;
+        if (r != null && r.progress().step() == step) {
+            trainLoss = finite(r.trainLoss());
+            trainAccuracy = finite(r.trainAccuracy());
+        } else if (r == null) {
+            // a resumed attempt paused before its first step: the step's figures are the stored ones
+            Optional<MetricPoint> stored = attempt.metricsAt(step);
+            trainLoss = stored.map(MetricPoint::trainLoss).orElse(null);
+            trainAccuracy = stored.map(MetricPoint::trainAccuracy).orElse(null);
+        }
         Evaluated e = lastEvaluation;
         boolean evaluated = e != null && e.step() <= step;
         Metrics figures = new Metrics(
-                trained ? finite(r.trainLoss()) : null,
-                trained ? finite(r.trainAccuracy()) : null,
-                evaluated ? e.validLoss() : null,
-                evaluated ? e.validAccuracy() : null);
+                trainLoss, trainAccuracy, evaluated ? e.validLoss() : null, evaluated ? e.validAccuracy() : null);
         if (attempt.checkpointed(name, step, bytes, figures, checkpointStore.key(name))) {
             attempt.info("checkpoint", "Checkpoint " + name + " written at step " + step + " (" + bytes + " bytes)");
         }

@@ -127,6 +127,11 @@ public final class Attempt {
         stores.metrics().evaluation(job.id(), step, validLoss, accuracy);
     }
 
+    /** The stored point of {@code step}, if the job recorded one. */
+    public Optional<MetricPoint> metricsAt(int step) {
+        return stores.metrics().at(job.id(), step);
+    }
+
     /** The newest stored point at or before {@code step} that has a validation result. */
     public Optional<MetricPoint> latestEvaluation(int step) {
         return stores.metrics().latestEvaluation(job.id(), step);
