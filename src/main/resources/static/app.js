@@ -167,13 +167,13 @@ const App = {
           { label: "Adam", value: m.optimizer_memory.adam_equivalent_bytes },
           { label: "parameters", value: m.optimizer_memory.parameter_bytes }]);
       }
-      const list = (await App.api("/v1/fine_tuning/jobs/" + id + "/checkpoints")).data;
+      const list = (await App.api("/v1/fine_tuning/jobs/" + id + "/checkpoints?limit=100")).data;
       checkpoints.replaceChildren(...list.map(c => App.el("li", {}, App.el("a", { href: "#", onclick: async event => {
         event.preventDefault();
         const response = await App.api("/v1/fine_tuning/jobs/" + id + "/checkpoints/" + c.id + "/content");
         const url = URL.createObjectURL(await response.blob());
         App.el("a", { href: url, download: id + "-" + c.name + ".zip" }).click();
-      } }, c.name), " step " + c.step + ", " + Charts.bytes(c.bytes))));
+      } }, c.name), " step " + c.step_number + ", " + Charts.bytes(c.bytes))));
     };
     App.every(1500, async () => {
       const j = await renderJob();

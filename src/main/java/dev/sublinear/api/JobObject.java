@@ -52,6 +52,12 @@ public record JobObject(
         int maxAttempts,
         @Schema(nullable = true) Error error,
         @Schema(types = {"string", "null"}) String fineTunedModel,
+
+        @Schema(
+                description = "The job's results file (`step_metrics.csv`, purpose `fine-tune-results`) once it"
+                        + " ended after at least one step; empty before")
+        List<String> resultFiles,
+
         long trainedTokens,
         @Schema(types = {"string", "null"}) String latestCheckpoint,
         long createdAt,
@@ -124,6 +130,7 @@ public record JobObject(
                 claim.maxAttempts(),
                 failure == null ? null : new Error(failure.code().id(), failure.message(), failure.param()),
                 j.fineTunedModel(),
+                j.resultFile() == null ? List.of() : List.of(j.resultFile()),
                 p.trainedTokens(),
                 j.latestCheckpoint(),
                 j.times().createdAt() / 1000,

@@ -209,14 +209,13 @@ class JobsController {
     @Operation(
             operationId = "listFineTuningCheckpoints",
             summary = "A job's checkpoints",
-            description = "Newest first.")
-    ListObject<CheckpointObject> checkpoints(@PathVariable("job_id") String id) {
+            description = "Newest first (by step), a page of `limit` after the checkpoint `after`.")
+    ListObject<CheckpointObject> checkpoints(
+            @PathVariable("job_id") String id,
+            @RequestParam(required = false) String after,
+            @RequestParam(defaultValue = "10") @Min(1) @Max(1000) int limit) {
         return ListObject.of(
-                results.checkpoints(tenant.current(), id).stream()
-                        .map(CheckpointObject::of)
-                        .toList(),
-                false,
-                CheckpointObject::id);
+                results.checkpoints(tenant.current(), id, after, limit), CheckpointObject::of, CheckpointObject::id);
     }
 
     @GetMapping("/{job_id}/checkpoints/{checkpoint_id}/content")

@@ -12,8 +12,8 @@ import java.util.List;
 @Schema(
         description = "A job's per-step curves (downsampled past `max_points`) and its optimizer's memory.",
         example = "{\"object\": \"fine_tuning.job.metrics\", \"job_id\": \"ftjob-abc123\", "
-                + "\"data\": [{\"step\": 1, \"train_loss\": 5.2, \"valid_loss\": "
-                + "null, \"learning_rate\": 0.00198, \"update_rms\": 0.82, "
+                + "\"data\": [{\"step\": 1, \"train_loss\": 5.2, \"train_accuracy\": 0.04, "
+                + "\"valid_loss\": null, \"valid_accuracy\": null, \"learning_rate\": 0.00198, \"update_rms\": 0.82, "
                 + "\"clip_rate\": 0.03, \"tokens_per_second\": 1599.2, "
                 + "\"resident_bytes\": 466227200}], \"downsampled\": false, "
                 + "\"optimizer_memory\": {\"state_bytes\": 56064, "

@@ -1,6 +1,7 @@
 package dev.sublinear.jobs;
 
-import java.util.List;
+import dev.sublinear.jobs.common.NotFoundException;
+import dev.sublinear.jobs.common.Page;
 import java.util.Optional;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -17,8 +18,11 @@ public class JobCheckpoints {
             rs.getString("name"),
             rs.getInt("step"),
             rs.getLong("bytes"),
-            rs.getObject("train_loss", Double.class),
-            rs.getObject("valid_loss", Double.class),
+            new CheckpointRecord.Metrics(
+                    rs.getObject("train_loss", Double.class),
+                    rs.getObject("train_accuracy", Double.class),
+                    rs.getObject("valid_loss", Double.class),
+                    rs.getObject("valid_accuracy", Double.class)),
             rs.getString("artifact_key"),
             rs.getLong("created_at"));
 
@@ -34,9 +38,9 @@ public class JobCheckpoints {
                 .params(c.jobId(), c.name())
                 .update();
         jdbc.sql("""
-                INSERT INTO checkpoints (id, job_id, tenant_id, name, step, bytes, train_loss, valid_loss, artifact_key,
-                                         created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                INSERT INTO checkpoints (id, job_id, tenant_id, name, step, bytes, train_loss, train_accuracy,
+                                         valid_loss, valid_accuracy, artifact_key, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
                 .params(
                         c.id(),
                         c.jobId(),
@@ -44,8 +48,10 @@ public class JobCheckpoints {
                         c.name(),
                         c.step(),
                         c.bytes(),
-                        c.trainLoss(),
-                        c.validLoss(),
+                        c.metrics().trainLoss(),
+                        c.metrics().trainAccuracy(),
+                        c.metrics().validLoss(),
+                        c.metrics().validAccuracy(),
                         c.artifactKey(),
                         c.createdAt())
                 .update();
@@ -57,12 +63,25 @@ public class JobCheckpoints {
                 .update();
     }
 
-    /** Newest first. */
-    public List<CheckpointRecord> ofJob(String jobId) {
-        return jdbc.sql("SELECT * FROM checkpoints WHERE job_id = ? ORDER BY step DESC")
-                .param(jobId)
-                .query(ROW)
-                .list();
+    /**
+     * Newest first (by step: a job's checkpoints are one per step), after the checkpoint {@code after}
+     * (exclusive) when given, at most {@code limit} and one more to tell whether more follow.
+     */
+    public Page<CheckpointRecord> page(String jobId, String after, int limit) {
+        int below = Integer.MAX_VALUE;
+        if (after != null) {
+            below = jdbc.sql("SELECT step FROM checkpoints WHERE job_id = ? AND id = ?")
+                    .params(jobId, after)
+                    .query(Integer.class)
+                    .optional()
+                    .orElseThrow(() -> new NotFoundException("checkpoint", after, "after"));
+        }
+        return Page.of(
+                jdbc.sql("SELECT * FROM checkpoints WHERE job_id = ? AND step < ? ORDER BY step DESC LIMIT ?")
+                        .params(jobId, below, limit + 1)
+                        .query(ROW)
+                        .list(),
+                limit);
     }
 
     public Optional<CheckpointRecord> find(String tenantId, String id) {

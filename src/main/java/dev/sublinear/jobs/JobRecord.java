@@ -12,6 +12,7 @@ import dev.sublinear.training.data.TaskType;
  * @param memory the optimizer memory the worker last reported, or null before it reported any
  * @param latestCheckpoint the newest checkpoint's name, or null
  * @param fineTunedModel the {@code ft:} model id once the job succeeded, or null
+ * @param resultFile the id of its results file once it ended after a step (see {@link ResultsFiles}), or null
  * @param failure why the job failed, or null when it has not
  * @param times when it was created, first started and finished
  */
@@ -32,6 +33,7 @@ public record JobRecord(
         Memory memory,
         String latestCheckpoint,
         String fineTunedModel,
+        String resultFile,
         Failure failure,
         Times times) {
 
@@ -106,6 +108,7 @@ public record JobRecord(
                 RequestedAction.NONE,
                 Claim.unclaimed(maxAttempts),
                 Progress.NONE,
+                null,
                 null,
                 null,
                 null,

@@ -3,6 +3,7 @@ package dev.sublinear.jobs;
 import dev.sublinear.jobs.common.JobsProperties;
 import dev.sublinear.jobs.common.LocalDirectories;
 import dev.sublinear.jobs.common.NotFoundException;
+import dev.sublinear.jobs.common.Page;
 import dev.sublinear.storage.ArtifactStore;
 import dev.sublinear.training.model.PretrainedArchive;
 import dev.sublinear.training.run.Checkpoint;
@@ -52,9 +53,10 @@ public class JobResults {
         return metrics.count(job.id());
     }
 
-    public List<CheckpointRecord> checkpoints(String tenantId, String jobId) {
+    /** A page of the job's checkpoints, newest first, after the checkpoint {@code after} when given. */
+    public Page<CheckpointRecord> checkpoints(String tenantId, String jobId, String after, int limit) {
         jobs.get(tenantId, jobId);
-        return checkpoints.ofJob(jobId);
+        return checkpoints.page(jobId, after, limit);
     }
 
     public CheckpointRecord checkpoint(String tenantId, String jobId, String checkpointId) {

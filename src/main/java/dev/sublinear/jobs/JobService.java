@@ -58,6 +58,7 @@ public class JobService {
     private final Tenants tenants;
     private final TenantUsage usage;
     private final Clock clock;
+    private final ResultsFiles results;
 
     public JobService(
             JobStore jobs,
@@ -69,7 +70,8 @@ public class JobService {
             JobsProperties properties,
             Tenants tenants,
             TenantUsage usage,
-            Clock clock) {
+            Clock clock,
+            ResultsFiles results) {
         this.jobs = jobs;
         this.files = files;
         this.events = events;
@@ -80,6 +82,7 @@ public class JobService {
         this.tenants = tenants;
         this.usage = usage;
         this.clock = clock;
+        this.results = results;
     }
 
     /** Creates a job, or returns the one created earlier with the same idempotency key. */
@@ -160,7 +163,8 @@ public class JobService {
         long now = clock.millis();
         switch (job.status()) {
             case QUEUED, PAUSED, VALIDATING_FILES -> {
-                if (jobs.transition(id, job.status(), JobStatus.CANCELLED, now)) {
+                // a paused job has trained: its results file comes with the cancellation
+                if (results.end(job, () -> jobs.transition(id, job.status(), JobStatus.CANCELLED, now))) {
                     events.info(id, "status", "Job cancelled");
                     return get(tenantId, id);
                 }

@@ -110,6 +110,13 @@ public class JobStore implements JobReferences {
                 .list();
     }
 
+    @Override
+    public void forgetResultFile(String tenantId, String fileId) {
+        jdbc.sql("UPDATE jobs SET result_file = NULL WHERE tenant_id = ? AND result_file = ?")
+                .params(tenantId, fileId)
+                .update();
+    }
+
     /**
      * Jobs ahead of a queued one in the order workers claim ({@code JobQueue.claim}), should none
      * finish meanwhile and any worker take any job: its own tenant's ahead of it by priority and age,
@@ -234,6 +241,7 @@ public class JobStore implements JobReferences {
                                 stateBytes, rs.getLong("adam_equivalent_bytes"), rs.getLong("parameter_bytes")),
                 rs.getString("latest_checkpoint"),
                 rs.getString("fine_tuned_model"),
+                rs.getString("result_file"),
                 errorCode == null
                         ? null
                         : new JobRecord.Failure(

@@ -3,6 +3,7 @@ package dev.sublinear.jobs;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -14,6 +15,7 @@ public class MetricStore {
     private static final RowMapper<MetricPoint> ROW = (rs, n) -> new MetricPoint(
             rs.getInt("step"),
             rs.getObject("train_loss", Double.class),
+            rs.getObject("train_accuracy", Double.class),
             rs.getObject("valid_loss", Double.class),
             rs.getObject("valid_accuracy", Double.class),
             rs.getObject("learning_rate", Double.class),
@@ -35,14 +37,16 @@ public class MetricStore {
         long now = clock.millis();
         for (MetricPoint p : points) {
             jdbc.sql("""
-                    INSERT INTO job_metrics (job_id, step, train_loss, valid_loss, valid_accuracy, learning_rate,
-                                             update_rms, clip_rate, tokens_per_second, resident_bytes, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO job_metrics (job_id, step, train_loss, train_accuracy, valid_loss, valid_accuracy,
+                                             learning_rate, update_rms, clip_rate, tokens_per_second, resident_bytes,
+                                             created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT DO NOTHING""")
                     .params(
                             jobId,
                             p.step(),
                             p.trainLoss(),
+                            p.trainAccuracy(),
                             p.validLoss(),
                             p.validAccuracy(),
                             p.learningRate(),
@@ -62,6 +66,31 @@ public class MetricStore {
                 .update();
     }
 
+    /** The point recorded for {@code step}, if any. */
+    public Optional<MetricPoint> at(String jobId, int step) {
+        return jdbc.sql("SELECT * FROM job_metrics WHERE job_id = ? AND step = ?")
+                .params(jobId, step)
+                .query(ROW)
+                .optional();
+    }
+
+    /** The newest point at or before {@code step} that has a validation result. */
+    public Optional<MetricPoint> latestEvaluation(String jobId, int step) {
+        return jdbc.sql("SELECT * FROM job_metrics WHERE job_id = ? AND step <= ? AND valid_loss IS NOT NULL"
+                        + " ORDER BY step DESC LIMIT 1")
+                .params(jobId, step)
+                .query(ROW)
+                .optional();
+    }
+
+    /** Every recorded step, oldest first, not downsampled (the results file's rows). */
+    public List<MetricPoint> all(String jobId) {
+        return jdbc.sql("SELECT * FROM job_metrics WHERE job_id = ? ORDER BY step")
+                .param(jobId)
+                .query(ROW)
+                .list();
+    }
+
     public int count(String jobId) {
         return jdbc.sql("SELECT COUNT(*) FROM job_metrics WHERE job_id = ?")
                 .param(jobId)
@@ -78,14 +107,11 @@ public class MetricStore {
 
     /**
      * The series, at most {@code maxPoints} long: a longer one is cut into equal runs of steps and
-     * each run is represented by its last step, with its training loss the run's mean so that the
-     * curve keeps its level, and with any validation result of the run.
+     * each run is represented by its last step, with its training loss and accuracy the run's means
+     * so that the curves keep their level, and with any validation result of the run.
      */
     public List<MetricPoint> series(String jobId, int maxPoints) {
-        List<MetricPoint> all = jdbc.sql("SELECT * FROM job_metrics WHERE job_id = ? ORDER BY step")
-                .param(jobId)
-                .query(ROW)
-                .list();
+        List<MetricPoint> all = all(jobId);
         if (all.size() <= maxPoints) {
             return all;
         }
@@ -96,6 +122,8 @@ public class MetricStore {
             int to = (int) Math.round((b + 1) * per);
             double loss = 0;
             int count = 0;
+            double trainAccuracy = 0;
+            int accuracies = 0;
             Double valid = null;
             Double accuracy = null;
             for (int i = from; i < to; i++) {
@@ -103,6 +131,10 @@ public class MetricStore {
                 if (p.trainLoss() != null) {
                     loss += p.trainLoss();
                     count++;
+                }
+                if (p.trainAccuracy() != null) {
+                    trainAccuracy += p.trainAccuracy();
+                    accuracies++;
                 }
                 if (p.validLoss() != null) {
                     valid = p.validLoss();
@@ -113,6 +145,7 @@ public class MetricStore {
             out.add(new MetricPoint(
                     last.step(),
                     count == 0 ? null : loss / count,
+                    accuracies == 0 ? null : trainAccuracy / accuracies,
                     valid,
                     accuracy,
                     last.learningRate(),

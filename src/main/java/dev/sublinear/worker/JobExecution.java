@@ -1,9 +1,11 @@
 package dev.sublinear.worker;
 
 import ai.djl.Device;
+import dev.sublinear.jobs.CheckpointRecord.Metrics;
 import dev.sublinear.jobs.FailureCode;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
+import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.common.LocalDirectories;
@@ -53,6 +55,13 @@ final class JobExecution implements TrainingListener {
     private volatile MemoryBudget memory;
 
     private final MetricBuffer metrics = new MetricBuffer();
+    private final MetricEvents metricEvents = new MetricEvents();
+    /**
+     * The newest validation at or before the latest step, for the checkpoints' {@code valid_*}
+     * figures; a resumed attempt starts from the one its job stored before the checkpoint.
+     */
+    private volatile Evaluated lastEvaluation;
+
     private final ArtifactCheckpointStore checkpointStore;
     private final Path workDirectory;
     /** This claim's random tag: what it writes under its own names never meets another claim's. */
@@ -102,10 +111,14 @@ final class JobExecution implements TrainingListener {
                     "Attempt " + job.claim().attempt() + " started (" + where + ")"
                             + (job.latestCheckpoint() != null ? ", resuming from " + job.latestCheckpoint() : ""));
             if (job.latestCheckpoint() != null) {
-                attempt.dropMetricsAfter(stepOf(job.latestCheckpoint()));
+                int resumeStep = stepOf(job.latestCheckpoint());
+                attempt.dropMetricsAfter(resumeStep);
+                attempt.latestEvaluation(resumeStep)
+                        .ifPresent(p -> lastEvaluation = new Evaluated(p.step(), p.validLoss(), p.validAccuracy()));
             }
             TrainingSpec spec = runner.spec(attempt, devices, workDirectory, checkpointStore);
             RunOutcome outcome = new TrainingRun(spec, control, this).run();
+            metricEvents.runEnded();
             flush();
             finish(outcome, spec);
         } catch (InvalidDataException e) {
@@ -190,6 +203,7 @@ final class JobExecution implements TrainingListener {
 
     private void userError(FailureCode code, String detail, String param) {
         String message = failures.scrub(detail);
+        metricEvents.runEnded();
         flushQuietly();
         if (!lost && end(() -> attempt.fail(new JobRecord.Failure(code, message, param)))) {
             attempt.error("status", "Job failed: " + message);
@@ -203,6 +217,7 @@ final class JobExecution implements TrainingListener {
                 job.id(),
                 job.claim().attempt(),
                 e);
+        metricEvents.runEnded();
         flushQuietly();
         if (lost) {
             return;
@@ -282,10 +297,11 @@ final class JobExecution implements TrainingListener {
     }
 
     private void flush() {
-        // the store unreachable: the points wait for the next heartbeat
+        // the store unreachable: the points and events wait for the next heartbeat
         metrics.flushTo(
                 attempt::addMetrics,
                 r -> attempt.evaluation(r.step(), r.validLoss(), MetricBuffer.finite(r.accuracy())));
+        metricEvents.flushTo(attempt::metrics);
         StepReport r = latest;
         if (r != null && !lost) {
             StepReport.Progress p = r.progress();
@@ -314,10 +330,13 @@ final class JobExecution implements TrainingListener {
         }
         latest = r;
         metrics.add(r);
+        metricEvents.step(r);
     }
 
     @Override
     public void onEvaluation(EvaluationReport r) {
+        lastEvaluation = new Evaluated(r.step(), finite(r.validLoss()), MetricBuffer.finite(r.accuracy()));
+        metricEvents.evaluation(r);
         if (!metrics.addEvaluation(r)) {
             attempt.evaluation(r.step(), r.validLoss(), MetricBuffer.finite(r.accuracy()));
         }
@@ -326,8 +345,22 @@ final class JobExecution implements TrainingListener {
     @Override
     public void onCheckpoint(String name, int step, long bytes) {
         StepReport r = latest;
-        if (attempt.checkpointed(
-                name, step, bytes, r == null ? null : finite(r.trainLoss()), null, checkpointStore.key(name))) {
+        Double trainLoss = null;
+        Double trainAccuracy = null;
+        if (r != null && r.progress().step() == step) {
+            trainLoss = finite(r.trainLoss());
+            trainAccuracy = finite(r.trainAccuracy());
+        } else if (r == null) {
+            // a resumed attempt paused before its first step: the step's figures are the stored ones
+            Optional<MetricPoint> stored = attempt.metricsAt(step);
+            trainLoss = stored.map(MetricPoint::trainLoss).orElse(null);
+            trainAccuracy = stored.map(MetricPoint::trainAccuracy).orElse(null);
+        }
+        Evaluated e = lastEvaluation;
+        boolean evaluated = e != null && e.step() <= step;
+        Metrics figures = new Metrics(
+                trainLoss, trainAccuracy, evaluated ? e.validLoss() : null, evaluated ? e.validAccuracy() : null);
+        if (attempt.checkpointed(name, step, bytes, figures, checkpointStore.key(name))) {
             attempt.info("checkpoint", "Checkpoint " + name + " written at step " + step + " (" + bytes + " bytes)");
         }
     }
@@ -351,6 +384,9 @@ final class JobExecution implements TrainingListener {
                 ? 0
                 : (r.progress().step() - firstStep) / (nanos / 1e9);
     }
+
+    /** A validation's figures at a step. */
+    private record Evaluated(int step, Double validLoss, Double validAccuracy) {}
 
     private static Double finite(double v) {
         return Double.isFinite(v) ? v : null;

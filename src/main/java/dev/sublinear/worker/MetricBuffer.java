@@ -27,6 +27,7 @@ final class MetricBuffer {
         pending.add(new MetricPoint(
                 r.progress().step(),
                 finite(r.trainLoss()),
+                finite(r.trainAccuracy()),
                 null,
                 null,
                 finite(d.stepSize()),
@@ -61,6 +62,7 @@ final class MetricBuffer {
                         new MetricPoint(
                                 p.step(),
                                 p.trainLoss(),
+                                p.trainAccuracy(),
                                 finite(r.validLoss()),
                                 finite(r.accuracy()),
                                 p.learningRate(),

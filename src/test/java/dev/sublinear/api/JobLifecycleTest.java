@@ -144,7 +144,7 @@ class JobLifecycleTest {
                 .get("data");
         assertThat(checkpoints.size()).isEqualTo(3); // the newest three are kept
         JsonNode newest = checkpoints.get(0);
-        assertThat(newest.get("step").asInt()).isEqualTo(steps);
+        assertThat(newest.get("step_number").asInt()).isEqualTo(steps);
         byte[] archive = service.download("/v1/fine_tuning/jobs/" + jobId + "/checkpoints/"
                 + newest.get("id").asString() + "/content");
         assertThat(archive).hasSize(newest.get("bytes").asInt());

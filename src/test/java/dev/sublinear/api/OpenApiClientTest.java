@@ -94,7 +94,7 @@ class OpenApiClientTest {
         assertThat(metrics.getOptimizerMemory().getRatio()).isLessThan(0.05);
 
         List<CheckpointObject> checkpoints =
-                jobs.listFineTuningCheckpoints(job.getId()).getData();
+                jobs.listFineTuningCheckpoints(job.getId(), null, null).getData();
         assertThat(checkpoints).isNotEmpty();
         File archive = jobs.downloadFineTuningCheckpoint(
                 job.getId(), checkpoints.get(0).getId());

@@ -10,4 +10,7 @@ public interface JobReferences {
 
     /** Ids of the tenant's unfinished jobs that name {@code resourceId} as a file or base model. */
     List<String> unfinishedJobsUsing(String tenantId, String resourceId);
+
+    /** A deleted file is no longer a job's results file: {@code result_files} lists only files that exist. */
+    void forgetResultFile(String tenantId, String fileId);
 }

@@ -27,6 +27,9 @@ public record FileRecord(
 
     public static final String FINE_TUNE = "fine-tune";
     public static final String MODEL = "model";
+    /** A job's results, written by the service when the job ends; never uploaded. */
+    public static final String FINE_TUNE_RESULTS = "fine-tune-results";
+
     public static final String PROCESSED = "processed";
 
     /** The tasks' ids ("causal-lm", "classification"), sorted. */

@@ -25,6 +25,7 @@ import dev.sublinear.training.model.ModelArchive;
 import dev.sublinear.training.model.ModelCatalog;
 import dev.sublinear.training.model.PretrainedArchive;
 import dev.sublinear.training.model.PretrainedModels;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -98,6 +99,13 @@ public class FileService {
 
     /** Refuses anything but {@code fine-tune} and {@code model}. */
     public static void checkPurpose(String purpose) {
+        if (FileRecord.FINE_TUNE_RESULTS.equals(purpose)) {
+            throw new InvalidRequestException(
+                    "purpose",
+                    "purpose '" + FileRecord.FINE_TUNE_RESULTS + "' is for the results files the service writes when"
+                            + " a job ends; upload with purpose '" + FileRecord.FINE_TUNE + "' or '" + FileRecord.MODEL
+                            + "'");
+        }
         if (!FileRecord.FINE_TUNE.equals(purpose) && !FileRecord.MODEL.equals(purpose)) {
             throw new InvalidRequestException(
                     "purpose",
@@ -184,6 +192,40 @@ public class FileService {
         }
     }
 
+    /**
+     * Stores the bytes of a file the service writes itself (a job's results file): not validated,
+     * and not refused for the tenant's storage limit (a job's end cannot be refused; the bytes still
+     * count towards the limit). The row is the caller's to insert with {@link #insertWritten}, in
+     * its own transaction, or the bytes to delete with {@link #discardWritten}.
+     */
+    public FileRecord write(String tenantId, String filename, String purpose, byte[] content) throws IOException {
+        String id = Ids.next("file");
+        String key = "tenants/" + tenantId + "/files/" + id;
+        ArtifactInfo info = artifacts.put(key, new ByteArrayInputStream(content), content.length);
+        return new FileRecord(
+                id,
+                tenantId,
+                filename,
+                purpose,
+                info.bytes(),
+                info.sha256(),
+                FileRecord.PROCESSED,
+                null,
+                Set.of(),
+                key,
+                clock.millis());
+    }
+
+    /** Records a file {@link #write} stored. */
+    public void insertWritten(FileRecord file) {
+        files.insert(file);
+    }
+
+    /** Deletes the bytes of a file {@link #write} stored whose row will not be inserted. */
+    public void discardWritten(FileRecord file) throws IOException {
+        artifacts.delete(file.artifactKey());
+    }
+
     /** The tenant's file, if it has one by that id. */
     public Optional<FileRecord> find(String tenantId, String id) {
         return files.find(tenantId, id);
@@ -211,6 +253,7 @@ public class FileService {
                     "file " + id + " is in use by unfinished job(s) " + users + "; cancel them or wait until they end");
         }
         files.delete(tenantId, id);
+        jobs.forgetResultFile(tenantId, id);
         artifacts.delete(file.artifactKey());
     }
 

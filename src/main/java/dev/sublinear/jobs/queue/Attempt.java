@@ -11,6 +11,7 @@ import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.MetricStore;
 import dev.sublinear.jobs.RequestedAction;
+import dev.sublinear.jobs.ResultsFiles;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.files.FileService;
@@ -39,6 +40,7 @@ public final class Attempt {
             FileService files,
             ModelService models,
             BaseModels baseModels,
+            ResultsFiles results,
             Clock clock) {}
 
     private final JobRecord job;
@@ -111,6 +113,11 @@ public final class Attempt {
         stores.events().add(job.id(), EventLevel.ERROR, type, message, null);
     }
 
+    /** A {@code metrics} event: a step's figures, {@code data} their JSON object's text. */
+    public void metrics(String message, String data) {
+        stores.events().add(job.id(), EventLevel.INFO, "metrics", message, data);
+    }
+
     public void addMetrics(List<MetricPoint> points) {
         stores.metrics().add(job.id(), points);
     }
@@ -118,6 +125,16 @@ public final class Attempt {
     /** A validation result for a step whose training point was already written. */
     public void evaluation(int step, double validLoss, Double accuracy) {
         stores.metrics().evaluation(job.id(), step, validLoss, accuracy);
+    }
+
+    /** The stored point of {@code step}, if the job recorded one. */
+    public Optional<MetricPoint> metricsAt(int step) {
+        return stores.metrics().at(job.id(), step);
+    }
+
+    /** The newest stored point at or before {@code step} that has a validation result. */
+    public Optional<MetricPoint> latestEvaluation(int step) {
+        return stores.metrics().latestEvaluation(job.id(), step);
     }
 
     /** A resumed attempt drops the points past its checkpoint; it writes them again. */
@@ -129,7 +146,7 @@ public final class Attempt {
 
     /** Records a checkpoint stored under {@code artifactKey}, then makes it the job's newest. */
     public boolean checkpointed(
-            String name, int step, long bytes, Double trainLoss, Double validLoss, String artifactKey) {
+            String name, int step, long bytes, CheckpointRecord.Metrics metrics, String artifactKey) {
         stores.checkpoints()
                 .put(new CheckpointRecord(
                         Ids.next("ftckpt"),
@@ -138,8 +155,7 @@ public final class Attempt {
                         name,
                         step,
                         bytes,
-                        trainLoss,
-                        validLoss,
+                        metrics,
                         artifactKey,
                         stores.clock().millis()));
         return stores.queue().checkpointed(holder, name);
@@ -150,7 +166,8 @@ public final class Attempt {
         stores.checkpoints().delete(job.id(), name);
     }
 
-    // the end: exactly one of these lands, and only while the worker holds the job
+    // the end: exactly one of these lands, and only while the worker holds the job; each writes the
+    // job's results file in the transaction of its terminal status
 
     /**
      * Registers the trained model, stored under {@code artifactKey}, under its {@code ft:} id, and
@@ -169,21 +186,35 @@ public final class Attempt {
                 bytes,
                 stores.clock().millis());
         stores.models().register(model);
-        if (stores.queue()
-                .succeed(
-                        holder, model.id(), steps, trainedTokens, stores.clock().millis())) {
+        if (stores.results()
+                .end(
+                        job,
+                        () -> stores.queue()
+                                .succeed(
+                                        holder,
+                                        model.id(),
+                                        steps,
+                                        trainedTokens,
+                                        stores.clock().millis()))) {
             return Optional.of(model);
         }
         stores.models().unregister(job.tenantId(), model.id());
         return Optional.empty();
     }
 
+    /** Fails the job, with its results file when it recorded a step (see {@link ResultsFiles}). */
     public boolean fail(JobRecord.Failure failure) {
-        return stores.queue().fail(holder, failure, stores.clock().millis());
+        return stores.results()
+                .end(
+                        job,
+                        () -> stores.queue()
+                                .fail(holder, failure, stores.clock().millis()));
     }
 
+    /** Records the cancellation the client asked for, with the job's results file. */
     public boolean cancelled() {
-        return stores.queue().cancelled(holder, stores.clock().millis());
+        return stores.results()
+                .end(job, () -> stores.queue().cancelled(holder, stores.clock().millis()));
     }
 
     /** Gives the job back as {@code to} (queued or paused), counting this attempt. */

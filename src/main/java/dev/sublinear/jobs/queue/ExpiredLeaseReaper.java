@@ -5,6 +5,7 @@ import dev.sublinear.jobs.EventStore;
 import dev.sublinear.jobs.FailureCode;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
+import dev.sublinear.jobs.ResultsFiles;
 import dev.sublinear.jobs.common.JobsProperties;
 import java.time.Clock;
 import java.util.concurrent.Executors;
@@ -30,25 +31,32 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
 
     private final JobQueue queue;
     private final EventStore events;
+    private final ResultsFiles results;
     private final JobsProperties properties;
     private final Clock clock;
     private ScheduledExecutorService timer;
 
-    public ExpiredLeaseReaper(JobQueue queue, EventStore events, JobsProperties properties, Clock clock) {
+    public ExpiredLeaseReaper(
+            JobQueue queue, EventStore events, ResultsFiles results, JobsProperties properties, Clock clock) {
         this.queue = queue;
         this.events = events;
+        this.results = results;
         this.properties = properties;
         this.clock = clock;
     }
 
     /** One pass; returns how many jobs were taken back. */
     public int reap() {
-        int taken = 0;
+        int count = 0;
         long now = clock.millis();
         for (JobRecord job : queue.expired(now)) {
             JobQueue.Expiry expiry = queue.expiry(job);
-            if (queue.expire(job, expiry, now)) {
-                taken++;
+            // a job it ends (cancelled or failed) gets its results file in the same transaction
+            boolean taken = expiry.to().terminal()
+                    ? results.end(job, () -> queue.expire(job, expiry, now))
+                    : queue.expire(job, expiry, now);
+            if (taken) {
+                count++;
                 String what = switch (expiry.to()) {
                     case CANCELLED -> "cancelled";
                     case PAUSED -> "paused";
@@ -74,7 +82,7 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
                         what);
             }
         }
-        return taken;
+        return count;
     }
 
     @Override

@@ -4,10 +4,15 @@ package dev.sublinear.training.run;
  * What a listener hears after every optimizer step.
  *
  * @param trainLoss mean loss of the step's micro-batches
+ * @param trainAccuracy the step's mean token accuracy: over all its micro-batches, the
+ *     mask-weighted fraction of the target tokens the loss counts whose argmax prediction is the
+ *     target (causal LM), or the fraction of rows classified right (classification); NaN when the
+ *     step counted nothing
  */
 public record StepReport(
         Progress progress,
         float trainLoss,
+        float trainAccuracy,
         Throughput throughput,
         Diagnostics diagnostics,
         OptimizerMemory optimizerMemory,

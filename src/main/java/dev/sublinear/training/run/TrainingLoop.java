@@ -121,6 +121,7 @@ final class TrainingLoop {
         double lossSum = 0;
         int micro = 0;
         long tokens = 0;
+        TokenAccuracy.Counts accuracy = TokenAccuracy.Counts.NONE;
         // The last micro-batch's arrays and activations are freed after the optimizer step, not
         // before: freeing them first returns memory that the step's gradient copies then fault
         // in again. Earlier micro-batches' go as soon as their gradients are accumulated, so
@@ -145,7 +146,9 @@ final class TrainingLoop {
                     scope = trainer.getManager().newSubManager();
                     Batches.Arrays arrays =
                             Batches.toArrays(scope, batch, model.tokenizer().padId());
-                    lossSum += forwardBackward(collector, scope, arrays, accumulation);
+                    Pass pass = forwardBackward(collector, scope, arrays, accumulation);
+                    lossSum += pass.loss();
+                    accuracy = accuracy.plus(pass.accuracy());
                     tokens += arrays.tokens();
                     // the activations' peak: stop here, not after the next micro-batch adds its own
                     control.checkMemory(step + 1);
@@ -175,16 +178,21 @@ final class TrainingLoop {
         step++;
         trainedTokens += tokens;
         losses.add(loss);
-        report(loss, tokens, System.nanoTime() - begin);
+        report(loss, accuracy.fraction(), tokens, System.nanoTime() - begin);
         return true;
     }
 
-    /** Forward and backward of one micro-batch, split over the devices; returns its loss. */
-    private double forwardBackward(
+    /** A micro-batch's loss and the counts of its accuracy. */
+    private record Pass(double loss, TokenAccuracy.Counts accuracy) {}
+
+    /** Forward and backward of one micro-batch, split over the devices. */
+    private Pass forwardBackward(
             GradientCollector collector, NDManager scope, Batches.Arrays arrays, int accumulation) {
         Device[] devices = trainer.getDevices();
         int pieces = Math.min(devices.length, arrays.rows());
+        boolean classification = model.config().task() == TaskType.CLASSIFICATION;
         double loss = 0;
+        TokenAccuracy.Counts accuracy = TokenAccuracy.Counts.NONE;
         for (int p = 0; p < pieces; p++) {
             int from = arrays.rows() * p / pieces;
             int to = arrays.rows() * (p + 1) / pieces;
@@ -200,11 +208,14 @@ final class TrainingLoop {
                 collector.backward(pieceLoss.mul(factor));
             }
             loss += pieceLoss.getFloat() * weight;
+            // the predictions' arrays: the argmax and comparisons live in the batch's scope too
+            accuracy =
+                    accuracy.plus(TokenAccuracy.count(piece.labels(), predictions.singletonOrThrow(), classification));
         }
-        return loss;
+        return new Pass(loss, accuracy);
     }
 
-    private void report(float loss, long tokens, long nanos) throws TrainingFailedException {
+    private void report(float loss, float accuracy, long tokens, long nanos) throws TrainingFailedException {
         float stepSize;
         float updateRms = Float.NaN;
         float clipRate = Float.NaN;
@@ -250,6 +261,7 @@ final class TrainingLoop {
         listener.onStep(new StepReport(
                 new StepReport.Progress(step, totalSteps, epoch, trainedTokens, elapsed, eta),
                 loss,
+                accuracy,
                 new StepReport.Throughput(tokens, tokens / (nanos / 1e9)),
                 new StepReport.Diagnostics(stepSize, updateRms, clipRate),
                 new StepReport.OptimizerMemory(state, adam, 4L * parameterCount),
@@ -267,8 +279,7 @@ final class TrainingLoop {
         }
         double lossSum = 0;
         long weightSum = 0;
-        long correct = 0;
-        long rows = 0;
+        TokenAccuracy.Counts accuracy = TokenAccuracy.Counts.NONE;
         boolean classification = model.config().task() == TaskType.CLASSIFICATION;
         try (NoGrad ignored = NoGrad.enter()) {
             for (int b = 0; b < validation.perEpoch(); b++) {
@@ -286,21 +297,14 @@ final class TrainingLoop {
                             : (long) arrays.labels().get(1).sum().getFloat();
                     lossSum += (double) loss * weight;
                     weightSum += weight;
-                    if (classification) {
-                        NDArray predicted = predictions.singletonOrThrow().argMax(-1);
-                        correct += predicted
-                                .eq(arrays.labels().singletonOrThrow())
-                                .sum()
-                                .getLong();
-                        rows += arrays.rows();
-                    }
+                    accuracy = accuracy.plus(
+                            TokenAccuracy.count(arrays.labels(), predictions.singletonOrThrow(), classification));
                     control.checkMemory(step);
                 }
             }
         }
         lastValidLoss = (float) (lossSum / Math.max(weightSum, 1));
-        float accuracy = classification ? (float) correct / rows : Float.NaN;
-        listener.onEvaluation(new EvaluationReport(step, lastValidLoss, accuracy));
+        listener.onEvaluation(new EvaluationReport(step, lastValidLoss, accuracy.fraction()));
     }
 
     private void checkpoint() throws IOException, TrainingFailedException {
