@@ -152,8 +152,7 @@ class OpenAiFineTuningSdkTest {
     void filesAreUploadedAndListedInBothOrdersPageByPage() throws IOException {
         training = upload(trainingData);
         validation = upload(validationData);
-        for (FileObject[] pair : new FileObject[][] {{training}, {validation}}) {
-            FileObject f = pair[0];
+        for (FileObject f : List.of(training, validation)) {
             assertThat(f.id()).startsWith("file-");
             assertThat(f._object_()).isEqualTo(JsonValue.from("file"));
             assertThat(f.purpose()).isEqualTo(FileObject.Purpose.FINE_TUNE);
@@ -469,46 +468,6 @@ class OpenAiFineTuningSdkTest {
     }
 
     @Test
-    @Order(10)
-    void jobsAreListedPageByPageAndFilteredByMetadata() {
-        List<String> newestFirst =
-                client
-                        .fineTuning()
-                        .jobs()
-                        .list(JobListParams.builder().limit(1L).build())
-                        .autoPager()
-                        .stream()
-                        .map(FineTuningJob::id)
-                        .toList();
-        assertThat(newestFirst).containsExactlyElementsOf(reversed(suiteJobs));
-
-        List<FineTuningJob> topLevel = client
-                .fineTuning()
-                .jobs()
-                .list(JobListParams.builder()
-                        .limit(1L)
-                        .metadata(JobListParams.Metadata.builder()
-                                .putAdditionalProperty("run", "top-level")
-                                .build())
-                        .build())
-                .autoPager()
-                .stream()
-                .toList();
-        assertThat(topLevel).extracting(FineTuningJob::id).containsExactly(created.id());
-        assertThat(client.fineTuning()
-                        .jobs()
-                        .list(JobListParams.builder()
-                                .metadata(JobListParams.Metadata.builder()
-                                        .putAdditionalProperty("suite", "java")
-                                        .putAdditionalProperty("run", "nobody's")
-                                        .build())
-                                .build())
-                        .data())
-                .as("every metadata pair must match")
-                .isEmpty();
-    }
-
-    @Test
     @Order(7)
     void autoHyperparametersAreResolvedInBothForms() {
         // each cancelled as soon as it is created: only the answer to the create matters here
@@ -639,6 +598,46 @@ class OpenAiFineTuningSdkTest {
         } finally {
             end(job.id());
         }
+    }
+
+    @Test
+    @Order(10)
+    void jobsAreListedPageByPageAndFilteredByMetadata() {
+        List<String> newestFirst =
+                client
+                        .fineTuning()
+                        .jobs()
+                        .list(JobListParams.builder().limit(1L).build())
+                        .autoPager()
+                        .stream()
+                        .map(FineTuningJob::id)
+                        .toList();
+        assertThat(newestFirst).containsExactlyElementsOf(reversed(suiteJobs));
+
+        List<FineTuningJob> topLevel = client
+                .fineTuning()
+                .jobs()
+                .list(JobListParams.builder()
+                        .limit(1L)
+                        .metadata(JobListParams.Metadata.builder()
+                                .putAdditionalProperty("run", "top-level")
+                                .build())
+                        .build())
+                .autoPager()
+                .stream()
+                .toList();
+        assertThat(topLevel).extracting(FineTuningJob::id).containsExactly(created.id());
+        assertThat(client.fineTuning()
+                        .jobs()
+                        .list(JobListParams.builder()
+                                .metadata(JobListParams.Metadata.builder()
+                                        .putAdditionalProperty("suite", "java")
+                                        .putAdditionalProperty("run", "nobody's")
+                                        .build())
+                                .build())
+                        .data())
+                .as("every metadata pair must match")
+                .isEmpty();
     }
 
     @Test
