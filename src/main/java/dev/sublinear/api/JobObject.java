@@ -28,6 +28,7 @@ public record JobObject(
         String task,
         String status,
         JobSettings.Hyperparameters hyperparameters,
+        Method method,
         JobSettings.Optimizer optimizer,
         Resources resources,
         int priority,
@@ -47,6 +48,33 @@ public record JobObject(
         long createdAt,
         @Schema(types = {"integer", "null"}) Long startedAt,
         @Schema(types = {"integer", "null"}) Long finishedAt) {
+
+    /** OpenAI's {@code method}: always supervised here, with the resolved hyperparameters OpenAI names. */
+    @Schema(
+            description = "The fine-tuning method (always `supervised`) with the resolved hyperparameters.",
+            example = "{\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": 3,"
+                    + " \"batch_size\": 8, \"learning_rate_multiplier\": 1.0}}}")
+    public record Method(
+            @Schema(allowableValues = {"supervised"}) String type, Supervised supervised) {
+
+        static Method of(JobSettings.Hyperparameters h) {
+            return new Method(
+                    "supervised",
+                    new Supervised(
+                            new SupervisedHyperparameters(h.nEpochs(), h.batchSize(), h.learningRateMultiplier())));
+        }
+    }
+
+    @Schema(description = "The supervised method's resolved hyperparameters.")
+    public record Supervised(SupervisedHyperparameters hyperparameters) {}
+
+    @Schema(
+            description = "`learning_rate_multiplier` is null where no fixed rate applies (Adafactor's relative step).",
+            example = "{\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate_multiplier\": 1.0}")
+    public record SupervisedHyperparameters(
+            int nEpochs,
+            int batchSize,
+            @Schema(types = {"number", "null"}) Double learningRateMultiplier) {}
 
     @Schema(description = "What the job needs of a worker.", example = "{\"gpus\": 1}")
     public record Resources(int gpus) {}
@@ -91,6 +119,7 @@ public record JobObject(
                 j.taskId(),
                 j.status().id(),
                 j.settings().hyperparameters(),
+                Method.of(j.settings().hyperparameters()),
                 j.settings().optimizer(),
                 new Resources(j.gpus()),
                 j.priority(),

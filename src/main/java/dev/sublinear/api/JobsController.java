@@ -10,10 +10,14 @@ import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.common.InvalidRequestException;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.Explode;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.enums.ParameterStyle;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -78,7 +82,20 @@ class JobsController {
     }
 
     @GetMapping
-    @Operation(operationId = "listFineTuningJobs", summary = "List fine-tuning jobs", description = "Newest first.")
+    @Operation(
+            operationId = "listFineTuningJobs",
+            summary = "List fine-tuning jobs",
+            description = "Newest first. `metadata[key]=value` (any number of pairs) keeps the jobs whose metadata"
+                    + " holds them all. A query parameter the list does not take is refused (400 naming it).",
+            parameters =
+                    @Parameter(
+                            name = "metadata",
+                            in = ParameterIn.QUERY,
+                            description =
+                                    "Only jobs whose metadata has every given pair, sent as" + " `metadata[key]=value`",
+                            style = ParameterStyle.DEEPOBJECT,
+                            explode = Explode.TRUE,
+                            schema = @Schema(type = "object", additionalPropertiesSchema = String.class)))
     ListObject<JobObject> list(
             @Parameter(
                             description = "Only jobs with this status",
@@ -95,9 +112,19 @@ class JobsController {
                                             }))
                     @RequestParam(required = false)
                     String status,
-            @RequestParam(required = false) String after,
-            @RequestParam(defaultValue = "20") @Min(1) @Max(100) int limit) {
-        return ListObject.of(jobs.list(tenant.current(), status, after, limit), this::view, JobObject::id);
+            @Parameter(description = "The id of the job this page continues after") @RequestParam(required = false)
+                    String after,
+            @Parameter(description = "Jobs per page, 1 to 100 (default 20)")
+                    @RequestParam(defaultValue = "20")
+                    @Min(1)
+                    @Max(100)
+                    int limit,
+            HttpServletRequest request) {
+        ListQuery.only(request, true, "status", "after", "limit");
+        return ListObject.of(
+                jobs.list(tenant.current(), status, ListQuery.metadata(request), after, limit),
+                this::view,
+                JobObject::id);
     }
 
     @GetMapping("/{job_id}")
@@ -150,7 +177,9 @@ class JobsController {
     ListObject<EventObject> events(
             @PathVariable("job_id") String id,
             @RequestParam(required = false) String after,
-            @RequestParam(defaultValue = "20") @Min(1) @Max(1000) int limit) {
+            @RequestParam(defaultValue = "20") @Min(1) @Max(1000) int limit,
+            HttpServletRequest request) {
+        ListQuery.only(request, false, "after", "limit");
         return ListObject.of(jobs.events(tenant.current(), id, after, limit), EventObject::of, EventObject::id);
     }
 
