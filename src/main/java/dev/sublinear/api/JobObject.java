@@ -65,7 +65,9 @@ public record JobObject(
         }
     }
 
-    @Schema(description = "The supervised method's resolved hyperparameters.")
+    @Schema(
+            description = "The supervised method's resolved hyperparameters.",
+            example = "{\"hyperparameters\": {\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate_multiplier\": 1.0}}")
     public record Supervised(SupervisedHyperparameters hyperparameters) {}
 
     @Schema(

@@ -63,17 +63,20 @@ public record JobRequest(
                     + "\"eval_interval_steps\": 50, \"checkpoint_interval_steps\": 100}")
     public record HyperparameterRequest(
             @Schema(
-                    types = {"string", "integer"},
-                    description = "\"auto\" (resolved from the training examples) or 1 to 1000")
+                    anyOf = {Auto.class, Integer.class},
+                    description = "\"auto\" (resolved from the training examples) or 1 to 1000",
+                    example = "\"auto\"")
             JsonNode nEpochs,
 
             @Schema(
-                    types = {"string", "integer"},
-                    description = "\"auto\" (resolved from the training examples) or 1 to 1024")
+                    anyOf = {Auto.class, Integer.class},
+                    description = "\"auto\" (resolved from the training examples) or 1 to 1024",
+                    example = "8")
             JsonNode batchSize,
 
             @Schema(
-                    types = {"string", "number"},
+                    anyOf = {Auto.class, Double.class},
+                    example = "\"auto\"",
                     description = "\"auto\" (1) or a factor (0, 100] on the base model's default learning rate;"
                             + " not with learning_rate")
             JsonNode learningRateMultiplier,
@@ -87,6 +90,17 @@ public record JobRequest(
             @Min(0) @Max(10_000_000) Integer evalIntervalSteps,
             @Min(0) @Max(10_000_000) Integer checkpointIntervalSteps) {}
 
+    /** The contract's name for {@code "auto"}, the one string an auto-or-number field takes. */
+    @Schema(
+            name = "Auto",
+            type = "string",
+            allowableValues = {"auto"},
+            description = "Resolved by the service (see the API guide)",
+            example = "auto")
+    public enum Auto {
+        auto
+    }
+
     /**
      * OpenAI's {@code method}: only {@code supervised} is trained here. {@code dpo} and
      * {@code reinforcement} are read so that a request using them is told its method is not
@@ -98,11 +112,17 @@ public record JobRequest(
     public record MethodRequest(
             @Schema(allowableValues = {"supervised"}) String type,
             @Valid SupervisedRequest supervised,
-            @Schema(description = "Not supported") JsonNode dpo,
-            @Schema(description = "Not supported") JsonNode reinforcement) {}
+
+            @Schema(type = "object", description = "Not supported", example = "{}")
+            JsonNode dpo,
+
+            @Schema(type = "object", description = "Not supported", example = "{}")
+            JsonNode reinforcement) {}
 
     /** The supervised method's settings. */
-    @Schema(description = "Supervised fine-tuning's settings.")
+    @Schema(
+            description = "Supervised fine-tuning's settings.",
+            example = "{\"hyperparameters\": {\"n_epochs\": \"auto\"}}")
     public record SupervisedRequest(@Valid HyperparameterRequest hyperparameters) {}
 
     /** The optimizer and its options (Adafactor's by default); null fields take their defaults. */
