@@ -3,6 +3,7 @@ package dev.sublinear.api;
 import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.files.FileService;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -76,12 +77,31 @@ class FilesController {
     }
 
     @GetMapping
-    @Operation(operationId = "listFiles", summary = "List files", description = "The tenant's files, newest first.")
+    @Operation(
+            operationId = "listFiles",
+            summary = "List files",
+            description = "The tenant's files, newest first (`order=asc`: oldest first). A query parameter the list"
+                    + " does not take is refused (400 naming it).")
     ListObject<FileObject> list(
-            @RequestParam(required = false) String purpose,
-            @RequestParam(required = false) String after,
-            @RequestParam(defaultValue = "20") @Min(1) @Max(100) int limit) {
-        return ListObject.of(files.list(tenant.current(), purpose, after, limit), FileObject::of, FileObject::id);
+            @Parameter(description = "Only files with this purpose") @RequestParam(required = false) String purpose,
+            @Parameter(description = "The id of the file this page continues after") @RequestParam(required = false)
+                    String after,
+            @Parameter(description = "Files per page, 1 to 10000 (default 20)")
+                    @RequestParam(defaultValue = "20")
+                    @Min(1)
+                    @Max(10_000)
+                    int limit,
+            @Parameter(
+                            description = "By creation time: `desc` (newest first, the default) or `asc`",
+                            schema = @Schema(allowableValues = {"asc", "desc"}))
+                    @RequestParam(required = false)
+                    String order,
+            HttpServletRequest request) {
+        ListQuery.only(request, false, "purpose", "after", "limit", "order");
+        return ListObject.of(
+                files.list(tenant.current(), purpose, after, ListQuery.oldestFirst(order), limit),
+                FileObject::of,
+                FileObject::id);
     }
 
     @GetMapping("/{file_id}")

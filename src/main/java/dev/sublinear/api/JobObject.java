@@ -38,6 +38,7 @@ public record JobObject(
         String task,
         String status,
         JobSettings.Hyperparameters hyperparameters,
+        Method method,
         JobSettings.Optimizer optimizer,
         Resources resources,
         int priority,
@@ -69,6 +70,35 @@ public record JobObject(
                 description = "While running: when the job is estimated to finish (unix seconds, now plus"
                         + " progress.eta_seconds); null otherwise.")
         Long estimatedFinish) {
+
+    /** OpenAI's {@code method}: always supervised here, with the resolved hyperparameters OpenAI names. */
+    @Schema(
+            description = "The fine-tuning method (always `supervised`) with the resolved hyperparameters.",
+            example = "{\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": 3,"
+                    + " \"batch_size\": 8, \"learning_rate_multiplier\": 1.0}}}")
+    public record Method(
+            @Schema(allowableValues = {"supervised"}) String type, Supervised supervised) {
+
+        static Method of(JobSettings.Hyperparameters h) {
+            return new Method(
+                    "supervised",
+                    new Supervised(
+                            new SupervisedHyperparameters(h.nEpochs(), h.batchSize(), h.learningRateMultiplier())));
+        }
+    }
+
+    @Schema(
+            description = "The supervised method's resolved hyperparameters.",
+            example = "{\"hyperparameters\": {\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate_multiplier\": 1.0}}")
+    public record Supervised(SupervisedHyperparameters hyperparameters) {}
+
+    @Schema(
+            description = "`learning_rate_multiplier` is null where no fixed rate applies (Adafactor's relative step).",
+            example = "{\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate_multiplier\": 1.0}")
+    public record SupervisedHyperparameters(
+            int nEpochs,
+            int batchSize,
+            @Schema(types = {"number", "null"}) Double learningRateMultiplier) {}
 
     @Schema(description = "What the job needs of a worker.", example = "{\"gpus\": 1}")
     public record Resources(int gpus) {}
@@ -114,6 +144,7 @@ public record JobObject(
                 j.taskId(),
                 j.status().id(),
                 j.settings().hyperparameters(),
+                Method.of(j.settings().hyperparameters()),
                 j.settings().optimizer(),
                 new Resources(j.gpus()),
                 j.priority(),

@@ -14,6 +14,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -78,7 +79,14 @@ class JobsController {
     }
 
     @GetMapping
-    @Operation(operationId = "listFineTuningJobs", summary = "List fine-tuning jobs", description = "Newest first.")
+    @Operation(
+            operationId = "listFineTuningJobs",
+            summary = "List fine-tuning jobs",
+            // metadata[key]=value is described here, not declared as a deepObject parameter: the contract's
+            // generated Java client (openapi-generator, native) does not compile a deepObject map
+            description = "Newest first. `metadata[key]=value` (any number of pairs, as the OpenAI SDKs send"
+                    + " `metadata` as a deep object) keeps the jobs whose metadata holds them all. A query parameter"
+                    + " the list does not take is refused (400 naming it).")
     ListObject<JobObject> list(
             @Parameter(
                             description = "Only jobs with this status",
@@ -95,9 +103,19 @@ class JobsController {
                                             }))
                     @RequestParam(required = false)
                     String status,
-            @RequestParam(required = false) String after,
-            @RequestParam(defaultValue = "20") @Min(1) @Max(100) int limit) {
-        return ListObject.of(jobs.list(tenant.current(), status, after, limit), this::view, JobObject::id);
+            @Parameter(description = "The id of the job this page continues after") @RequestParam(required = false)
+                    String after,
+            @Parameter(description = "Jobs per page, 1 to 100 (default 20)")
+                    @RequestParam(defaultValue = "20")
+                    @Min(1)
+                    @Max(100)
+                    int limit,
+            HttpServletRequest request) {
+        ListQuery.only(request, true, "status", "after", "limit");
+        return ListObject.of(
+                jobs.list(tenant.current(), status, ListQuery.metadata(request), after, limit),
+                this::view,
+                JobObject::id);
     }
 
     @GetMapping("/{job_id}")
@@ -150,7 +168,9 @@ class JobsController {
     ListObject<EventObject> events(
             @PathVariable("job_id") String id,
             @RequestParam(required = false) String after,
-            @RequestParam(defaultValue = "20") @Min(1) @Max(1000) int limit) {
+            @RequestParam(defaultValue = "20") @Min(1) @Max(1000) int limit,
+            HttpServletRequest request) {
+        ListQuery.only(request, false, "after", "limit");
         return ListObject.of(jobs.events(tenant.current(), id, after, limit), EventObject::of, EventObject::id);
     }
 

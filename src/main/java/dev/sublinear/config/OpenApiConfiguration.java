@@ -25,8 +25,10 @@ import java.util.List;
 import java.util.Map;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.providers.ObjectMapperProvider;
+import org.springdoc.core.utils.SpringDocUtils;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import tools.jackson.databind.JsonNode;
 
 /**
  * What springdoc cannot read off the controllers: the API's description, its security scheme, the
@@ -39,6 +41,11 @@ class OpenApiConfiguration {
 
     static final String PROBLEM = "Problem";
     static final String PROBLEM_JSON = "application/problem+json";
+
+    static {
+        // fields kept as the JSON given ("auto" or a number) are described by their own anyOf, not as a bean
+        SpringDocUtils.getConfig().replaceWithSchema(JsonNode.class, new Schema<>());
+    }
 
     @Bean
     ModelResolver snakeCaseModelResolver(ObjectMapperProvider mappers) {
@@ -92,7 +99,38 @@ class OpenApiConfiguration {
             openApi.getComponents().addSchemas(PROBLEM, problemSchema());
             addProblems(openApi);
             describeOptimizerBeta2(openApi);
+            describeJsonFields(openApi);
         };
+    }
+
+    /**
+     * Fields read as the JSON given (JsonNode) are described by their annotations: an "auto"-or-number
+     * field by its anyOf, without the object type the scanner gives every JsonNode; the methods this
+     * service refuses (dpo, reinforcement) as objects.
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static void describeJsonFields(OpenAPI openApi) {
+        openApi.getComponents().getSchemas().forEach((name, schema) -> {
+            if (schema.getProperties() == null) {
+                return;
+            }
+            ((Map<String, Schema>) schema.getProperties()).forEach((field, property) -> {
+                if (property.getAnyOf() != null) {
+                    property.setType(null);
+                    property.setTypes(null);
+                }
+            });
+        });
+        Schema method = openApi.getComponents().getSchemas().get("MethodRequest");
+        if (method != null && method.getProperties() != null) {
+            for (String refused : List.of("dpo", "reinforcement")) {
+                Schema property = (Schema) method.getProperties().get(refused);
+                if (property != null) {
+                    property.setType("object");
+                    property.setTypes(new LinkedHashSet<>(List.of("object")));
+                }
+            }
+        }
     }
 
     /**

@@ -7,6 +7,7 @@ import java.lang.reflect.RecordComponent;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Fills in what a request left out, and refuses combinations that make no sense together. The
@@ -15,8 +16,6 @@ import java.util.function.Consumer;
  */
 final class JobDefaults {
 
-    static final int EPOCHS = 3;
-    static final int BATCH_SIZE = 8;
     static final int CHECKPOINT_INTERVAL = 100;
 
     private JobDefaults() {}
@@ -37,15 +36,27 @@ final class JobDefaults {
     /** Adam's and AdamW's rate on a catalog model, trained from scratch. */
     static final double ADAM_LEARNING_RATE = 1e-3;
 
-    static JobSettings resolve(JobRequest request, long seed) {
-        return resolve(request, seed, false);
-    }
+    /** The most a {@code learning_rate_multiplier} may scale the default rate by. */
+    static final double MAX_MULTIPLIER = 100;
 
-    /** @param pretrained whether the base model is pretrained (see {@link #PRETRAINED_ADAFACTOR_LEARNING_RATE}) */
-    static JobSettings resolve(JobRequest request, long seed, boolean pretrained) {
-        JobRequest.HyperparameterRequest h = request.hyperparameters() != null
-                ? request.hyperparameters()
-                : new JobRequest.HyperparameterRequest(null, null, null, null, null, null, null, null);
+    /**
+     * @param pretrained whether the base model is pretrained (see {@link #PRETRAINED_ADAFACTOR_LEARNING_RATE})
+     * @param trainingExamples the training file's examples, which "auto" values are resolved from
+     */
+    static JobSettings resolve(JobRequest request, long seed, boolean pretrained, int trainingExamples) {
+        Given given = hyperparameters(request);
+        JobRequest.HyperparameterRequest h = given.hyperparameters();
+        String at = given.prefix();
+        Integer nEpochs = AutoHyperparameters.integer(h.nEpochs(), at + "n_epochs", 1000);
+        Integer batchSize = AutoHyperparameters.integer(h.batchSize(), at + "batch_size", 1024);
+        Double multiplier =
+                AutoHyperparameters.factor(h.learningRateMultiplier(), at + "learning_rate_multiplier", MAX_MULTIPLIER);
+        if (multiplier != null && h.learningRate() != null) {
+            throw new InvalidRequestException(
+                    at + "learning_rate_multiplier",
+                    "learning_rate_multiplier scales the base model's default rate and learning_rate sets the rate;"
+                            + " give one of them");
+        }
         JobRequest.OptimizerRequest o = request.optimizer() != null
                 ? request.optimizer()
                 : new JobRequest.OptimizerRequest(
@@ -93,37 +104,110 @@ final class JobDefaults {
         boolean relativeStep = adafactor && or(o.relativeStep(), h.learningRate() == null && !pretrained);
         if (relativeStep && h.learningRate() != null) {
             throw new InvalidRequestException(
-                    "hyperparameters.learning_rate",
+                    at + "learning_rate",
                     "learning_rate conflicts with optimizer.relative_step = true (Adafactor's own step size);"
                             + " leave one out");
         }
         if (adafactor && !relativeStep && h.learningRate() == null && !pretrained) {
             throw new InvalidRequestException(
-                    "hyperparameters.learning_rate",
-                    "optimizer.relative_step = false needs hyperparameters.learning_rate");
+                    at + "learning_rate", "optimizer.relative_step = false needs " + at + "learning_rate");
+        }
+        if (relativeStep && multiplier != null && multiplier != 1) {
+            // Adafactor's relative step computes its own step size: there is no fixed rate to scale
+            throw new InvalidRequestException(
+                    at + "learning_rate_multiplier",
+                    "learning_rate_multiplier scales a fixed learning rate, and Adafactor's relative step (its"
+                            + " default on catalog models without a learning_rate) has none; give " + at
+                            + "learning_rate instead (which turns the relative step off), or use optimizer.type adam"
+                            + " or adamw");
         }
         if (relativeStep && h.warmupSteps() != null && h.warmupSteps() > 0) {
             throw new InvalidRequestException(
-                    "hyperparameters.warmup_steps",
+                    at + "warmup_steps",
                     "warmup_steps needs a learning_rate; Adafactor's relative step warms up by itself"
                             + " (see warmup_init)");
         }
-        double fallbackRate = !pretrained
-                ? ADAM_LEARNING_RATE
-                : adafactor ? PRETRAINED_ADAFACTOR_LEARNING_RATE : PRETRAINED_ADAM_LEARNING_RATE;
-        Double learningRate = relativeStep ? null : (h.learningRate() != null ? h.learningRate() : fallbackRate);
+        Double defaultRate = defaultRate(adafactor, pretrained);
+        // a catalog model's Adafactor has no default rate: without a learning_rate it takes the relative
+        // step (refused above with a multiplier), with one there is nothing to state it relative to
+        Double learningRate =
+                relativeStep ? null : (h.learningRate() != null ? h.learningRate() : defaultRate * or(multiplier, 1.0));
+        // the multiplier in effect: as given, else the absolute rate over the default it replaces
+        Double effectiveMultiplier = relativeStep || defaultRate == null
+                ? null
+                : multiplier != null ? multiplier : h.learningRate() != null ? h.learningRate() / defaultRate : 1.0;
         JobSettings.Hyperparameters hyperparameters = new JobSettings.Hyperparameters(
-                or(h.nEpochs(), EPOCHS),
-                or(h.batchSize(), BATCH_SIZE),
+                nEpochs != null ? nEpochs : AutoHyperparameters.epochs(trainingExamples),
+                batchSize != null ? batchSize : AutoHyperparameters.batchSize(trainingExamples),
                 learningRate,
                 or(h.maxSteps(), 0),
                 or(h.warmupSteps(), 0),
                 or(h.gradientAccumulation(), 1),
                 or(h.evalIntervalSteps(), 0),
-                or(h.checkpointIntervalSteps(), CHECKPOINT_INTERVAL));
+                or(h.checkpointIntervalSteps(), CHECKPOINT_INTERVAL),
+                effectiveMultiplier);
         JobSettings.Optimizer optimizer =
                 new JobSettings.Optimizer(type, options(o, adafactor, relativeStep, pretrained));
         return new JobSettings(hyperparameters, optimizer, seed, request.suffix(), metadata(request.metadata()));
+    }
+
+    /**
+     * The base model's default learning rate for the optimizer, which {@code learning_rate_multiplier}
+     * scales; null for Adafactor on a catalog model, which takes its relative step by default.
+     */
+    static Double defaultRate(boolean adafactor, boolean pretrained) {
+        if (!pretrained) {
+            return adafactor ? null : ADAM_LEARNING_RATE;
+        }
+        return adafactor ? PRETRAINED_ADAFACTOR_LEARNING_RATE : PRETRAINED_ADAM_LEARNING_RATE;
+    }
+
+    /** The hyperparameters as given, and the path of the object they came in, for errors. */
+    private record Given(JobRequest.HyperparameterRequest hyperparameters, String prefix) {}
+
+    /**
+     * The hyperparameters from OpenAI's {@code method.supervised.hyperparameters} or the deprecated
+     * top-level {@code hyperparameters}: OpenAI says to give them under {@code method}, so a request
+     * giving both is refused rather than one silently winning.
+     */
+    private static Given hyperparameters(JobRequest request) {
+        JobRequest.MethodRequest method = request.method();
+        JobRequest.HyperparameterRequest underMethod = null;
+        if (method != null) {
+            if (method.type() == null) {
+                throw new InvalidRequestException("method.type", "method.type is required: supervised");
+            }
+            if (!method.type().equals("supervised")) {
+                throw new InvalidRequestException(
+                        "method.type",
+                        "only supervised fine-tuning is supported, not '" + InvalidRequestException.echo(method.type())
+                                + "' (dpo and reinforcement are not trained by this service)");
+            }
+            notWithSupervised("method.dpo", method.dpo());
+            notWithSupervised("method.reinforcement", method.reinforcement());
+            underMethod =
+                    method.supervised() == null ? null : method.supervised().hyperparameters();
+        }
+        if (underMethod != null && request.hyperparameters() != null) {
+            throw new InvalidRequestException(
+                    "hyperparameters",
+                    "hyperparameters (deprecated) and method.supervised.hyperparameters were both given; give them"
+                            + " in method.supervised.hyperparameters only");
+        }
+        if (underMethod != null) {
+            return new Given(underMethod, "method.supervised.hyperparameters.");
+        }
+        return new Given(
+                request.hyperparameters() != null
+                        ? request.hyperparameters()
+                        : new JobRequest.HyperparameterRequest(null, null, null, null, null, null, null, null, null),
+                "hyperparameters.");
+    }
+
+    private static void notWithSupervised(String param, JsonNode settings) {
+        if (settings != null && !settings.isNull()) {
+            throw new InvalidRequestException(param, param + " does not go with method.type supervised");
+        }
     }
 
     /**

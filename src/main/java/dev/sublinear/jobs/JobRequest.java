@@ -10,6 +10,7 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A request to fine-tune, as a client sends it: every field but {@code model} and
@@ -18,11 +19,14 @@ import java.util.Map;
  */
 @Schema(
         name = "JobRequest",
-        description = "A fine-tuning request; only `model` and `training_file` are required.",
+        description = "A fine-tuning request; only `model` and `training_file` are required. Hyperparameters go in"
+                + " `method.supervised.hyperparameters` (OpenAI's form) or the deprecated top-level"
+                + " `hyperparameters`, not both.",
         example = "{\"model\": \"lm-tiny\", \"training_file\": \"file-abc123\", "
                 + "\"validation_file\": \"file-def456\", \"suffix\": \"demo\", "
-                + "\"hyperparameters\": {\"n_epochs\": 3, \"batch_size\": 8, "
-                + "\"eval_interval_steps\": 50}, \"optimizer\": {\"type\": " + "\"adafactor\", \"beta1\": 0.0}, "
+                + "\"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": "
+                + "{\"n_epochs\": \"auto\", \"batch_size\": 8, \"eval_interval_steps\": 50}}}, "
+                + "\"optimizer\": {\"type\": " + "\"adafactor\", \"beta1\": 0.0}, "
                 + "\"resources\": {\"gpus\": 1}, \"priority\": 5, \"metadata\": {\"team\": \"search\"}}")
 public record JobRequest(
         @NotBlank @Size(max = 300) String model,
@@ -32,7 +36,11 @@ public record JobRequest(
         @Pattern(regexp = "causal-lm|classification", message = "must be causal-lm or classification")
         String task,
 
-        @Valid HyperparameterRequest hyperparameters,
+        @Schema(description = "Deprecated by OpenAI in favour of `method.supervised.hyperparameters`; still taken.")
+        @Valid
+        HyperparameterRequest hyperparameters,
+
+        @Valid MethodRequest method,
         @Valid OptimizerRequest optimizer,
         @Valid ResourceRequest resources,
         @Min(-100) @Max(100) Integer priority,
@@ -43,14 +51,35 @@ public record JobRequest(
 
         @Size(max = 16) Map<@Size(min = 1, max = 64) String, @Size(max = 512) String> metadata) {
 
-    /** Training length and pieces; null fields take their defaults. */
+    /**
+     * Training length and pieces; null fields take their defaults. {@code n_epochs}, {@code batch_size}
+     * and {@code learning_rate_multiplier} are {@code "auto"} or a number, as OpenAI's form has them:
+     * kept as the JSON given and checked by {@link JobDefaults}, which names the field as the client
+     * sent it (under {@code hyperparameters} or {@code method.supervised.hyperparameters}).
+     */
     @Schema(
             description = "Training length and pieces; left-out fields take their defaults (see the API guide).",
-            example = "{\"n_epochs\": 3, \"batch_size\": 8, \"max_steps\": 1000, "
+            example = "{\"n_epochs\": \"auto\", \"batch_size\": 8, \"max_steps\": 1000, "
                     + "\"eval_interval_steps\": 50, \"checkpoint_interval_steps\": 100}")
     public record HyperparameterRequest(
-            @Min(1) @Max(1000) Integer nEpochs,
-            @Min(1) @Max(1024) Integer batchSize,
+            @Schema(
+                    anyOf = {Auto.class, Integer.class},
+                    description = "\"auto\" (resolved from the training examples) or 1 to 1000",
+                    example = "\"auto\"")
+            JsonNode nEpochs,
+
+            @Schema(
+                    anyOf = {Auto.class, Integer.class},
+                    description = "\"auto\" (resolved from the training examples) or 1 to 1024",
+                    example = "8")
+            JsonNode batchSize,
+
+            @Schema(
+                    anyOf = {Auto.class, Double.class},
+                    example = "\"auto\"",
+                    description = "\"auto\" (1) or a factor (0, 100] on the base model's default learning rate;"
+                            + " not with learning_rate")
+            JsonNode learningRateMultiplier,
 
             @DecimalMin(value = "0", inclusive = false) @DecimalMax("10")
             Double learningRate,
@@ -60,6 +89,41 @@ public record JobRequest(
             @Min(1) @Max(1024) Integer gradientAccumulation,
             @Min(0) @Max(10_000_000) Integer evalIntervalSteps,
             @Min(0) @Max(10_000_000) Integer checkpointIntervalSteps) {}
+
+    /** The contract's name for {@code "auto"}, the one string an auto-or-number field takes. */
+    @Schema(
+            name = "Auto",
+            type = "string",
+            allowableValues = {"auto"},
+            description = "Resolved by the service (see the API guide)",
+            example = "auto")
+    public enum Auto {
+        auto
+    }
+
+    /**
+     * OpenAI's {@code method}: only {@code supervised} is trained here. {@code dpo} and
+     * {@code reinforcement} are read so that a request using them is told its method is not
+     * supported, instead of hearing of an unknown field.
+     */
+    @Schema(
+            description = "The fine-tuning method: only `supervised` is supported.",
+            example = "{\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": \"auto\"}}}")
+    public record MethodRequest(
+            @Schema(allowableValues = {"supervised"}) String type,
+            @Valid SupervisedRequest supervised,
+
+            @Schema(type = "object", description = "Not supported", example = "{}")
+            JsonNode dpo,
+
+            @Schema(type = "object", description = "Not supported", example = "{}")
+            JsonNode reinforcement) {}
+
+    /** The supervised method's settings. */
+    @Schema(
+            description = "Supervised fine-tuning's settings.",
+            example = "{\"hyperparameters\": {\"n_epochs\": \"auto\"}}")
+    public record SupervisedRequest(@Valid HyperparameterRequest hyperparameters) {}
 
     /** The optimizer and its options (Adafactor's by default); null fields take their defaults. */
     @Schema(

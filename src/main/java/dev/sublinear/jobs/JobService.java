@@ -105,18 +105,23 @@ public class JobService {
                 ? null
                 : fineTuneFile(tenantId, request.validationFile(), "validation_file", task);
         boolean pretrained = pretrained(base);
-        JobSettings settings = JobDefaults.resolve(
-                request, request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53), pretrained);
         int gpus = request.resources() == null || request.resources().gpus() == null
                 ? 0
                 : request.resources().gpus();
         List<WorkerRecord> live = checkFits(gpus);
         checkQuota(tenantId, gpus);
         Long memoryEstimate;
+        JobSettings settings;
         // examples are counted in the model's own tokens: a pretrained model's tokenizer, else ours
         try (HfTokenizer hf = pretrained ? tokenizer(base) : null) {
             Tokenizer tokenizer = hf != null ? hf : new ByteTokenizer();
             TrainingData data = checkExamples(task, base, training, validation, tokenizer);
+            // "auto" hyperparameters are resolved from the number of training examples
+            settings = JobDefaults.resolve(
+                    request,
+                    request.seed() != null ? request.seed() : SEEDS.nextLong(1L << 53),
+                    pretrained,
+                    data.training().size());
             // A job on GPUs keeps its tensors in GPU memory, where an allocation that does not fit fails
             // with an error instead of the kernel killing the process: the host's budget is for the rest.
             memoryEstimate = gpus == 0 ? checkMemory(base, data, settings, live, tokenizer) : null;
@@ -149,8 +154,9 @@ public class JobService {
                 .orElseThrow(() -> new NotFoundException("fine-tuning job", id, "fine_tuning_job_id"));
     }
 
-    public Page<JobRecord> list(String tenantId, String status, String after, int limit) {
-        return jobs.list(tenantId, status == null ? null : JobStatus.fromId(status), after, limit);
+    /** @param metadata pairs every listed job's metadata holds (empty: any job) */
+    public Page<JobRecord> list(String tenantId, String status, Map<String, String> metadata, String after, int limit) {
+        return jobs.list(tenantId, status == null ? null : JobStatus.fromId(status), metadata, after, limit);
     }
 
     public int queuePosition(JobRecord job) {

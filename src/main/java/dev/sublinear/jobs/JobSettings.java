@@ -16,13 +16,18 @@ public record JobSettings(
         @Schema(types = {"string", "null"}) String suffix,
         Map<String, String> metadata) {
 
-    /** Resolved training length and pieces. {@code learningRate} is null under Adafactor's relative step. */
+    /**
+     * Resolved training length and pieces. {@code learningRate} and {@code learningRateMultiplier}
+     * are null under Adafactor's relative step; the multiplier is the learning rate over the base
+     * model's default rate for the optimizer, and is null in rows stored before it was kept.
+     */
     @Schema(
-            description =
-                    "The resolved training length and pieces; `learning_rate` is null under Adafactor's relative step.",
+            description = "The resolved training length and pieces (\"auto\" resolved to numbers); `learning_rate` and"
+                    + " `learning_rate_multiplier` are null under Adafactor's relative step.",
             example = "{\"n_epochs\": 3, \"batch_size\": 8, \"learning_rate\": null, "
                     + "\"max_steps\": 0, \"warmup_steps\": 0, "
-                    + "\"gradient_accumulation\": 1, \"eval_interval_steps\": 0, \"checkpoint_interval_steps\": 100}")
+                    + "\"gradient_accumulation\": 1, \"eval_interval_steps\": 0, \"checkpoint_interval_steps\": 100,"
+                    + " \"learning_rate_multiplier\": null}")
     public record Hyperparameters(
             int nEpochs,
             int batchSize,
@@ -31,7 +36,8 @@ public record JobSettings(
             int warmupSteps,
             int gradientAccumulation,
             int evalIntervalSteps,
-            int checkpointIntervalSteps) {}
+            int checkpointIntervalSteps,
+            @Schema(types = {"number", "null"}) Double learningRateMultiplier) {}
 
     /**
      * The optimizer and its options with every default filled in, stored and shown flat beside

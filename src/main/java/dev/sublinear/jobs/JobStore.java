@@ -7,6 +7,7 @@ import dev.sublinear.jobs.common.Page;
 import dev.sublinear.training.data.TaskType;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -83,13 +84,46 @@ public class JobStore implements JobReferences {
                 .optional();
     }
 
-    /** Newest first, after job {@code after} (exclusive) when given. */
-    public Page<JobRecord> list(String tenantId, JobStatus status, String after, int limit) {
+    /** Rows read per query while filtering by metadata. */
+    private static final int METADATA_SCAN_ROWS = 200;
+
+    /**
+     * Newest first, after job {@code after} (exclusive) when given, with {@code status} when given,
+     * whose metadata holds every pair of {@code metadata}. Metadata is inside the settings JSON,
+     * which H2 and PostgreSQL query differently: it is matched here, reading newest first until a
+     * page and one more match are found, so {@code has_more} and {@code after} stay exact.
+     */
+    public Page<JobRecord> list(
+            String tenantId, JobStatus status, Map<String, String> metadata, String after, int limit) {
         NewestFirst.Anchor anchor = after == null
                 ? null
                 : find(tenantId, after)
                         .map(j -> new NewestFirst.Anchor(j.times().createdAt(), j.id()))
                         .orElseThrow(() -> new NotFoundException("job", after, "after"));
+        if (metadata.isEmpty()) {
+            return page(tenantId, status, anchor, limit);
+        }
+        List<JobRecord> matches = new ArrayList<>();
+        while (true) {
+            Page<JobRecord> scanned = page(tenantId, status, anchor, METADATA_SCAN_ROWS);
+            for (JobRecord j : scanned.data()) {
+                Map<String, String> own = j.settings().metadata();
+                if (own != null && own.entrySet().containsAll(metadata.entrySet())) {
+                    matches.add(j);
+                    if (matches.size() > limit) {
+                        return Page.of(matches, limit);
+                    }
+                }
+            }
+            if (!scanned.hasMore()) {
+                return Page.of(matches, limit);
+            }
+            JobRecord last = scanned.data().get(scanned.data().size() - 1);
+            anchor = new NewestFirst.Anchor(last.times().createdAt(), last.id());
+        }
+    }
+
+    private Page<JobRecord> page(String tenantId, JobStatus status, NewestFirst.Anchor anchor, int limit) {
         return NewestFirst.page(
                 jdbc,
                 "jobs",

@@ -103,7 +103,7 @@ class BadInputTest {
                         job("\"hyperparameters\": {\"n_epochs\": \"three\"}"),
                         400,
                         "hyperparameters.n_epochs",
-                        "invalid_type"),
+                        "invalid_request"),
                 Arguments.of(
                         "beta1 of one",
                         job("\"optimizer\": {\"beta1\": 1.0}"),
@@ -235,15 +235,15 @@ class BadInputTest {
                         "invalid_request"),
                 Arguments.of(
                         "fraction for an integer",
-                        job("\"hyperparameters\": {\"batch_size\": 1.5}"),
+                        job("\"hyperparameters\": {\"gradient_accumulation\": 1.5}"),
                         400,
-                        "hyperparameters.batch_size",
+                        "hyperparameters.gradient_accumulation",
                         "invalid_type"),
                 Arguments.of(
                         "integer overflow",
-                        job("\"hyperparameters\": {\"n_epochs\": 99999999999999999999}"),
+                        job("\"hyperparameters\": {\"max_steps\": 99999999999999999999}"),
                         400,
-                        "hyperparameters.n_epochs",
+                        "hyperparameters.max_steps",
                         "invalid_type"),
                 Arguments.of(
                         "overflowing double",
@@ -425,7 +425,7 @@ class BadInputTest {
                 Arguments.of(
                         "/v1/fine_tuning/jobs/ftjob-x/checkpoints/..%2F..%2Fx/content", 400, null, "invalid_request"),
                 Arguments.of("/v1/files?limit=-1", 400, "limit", "invalid_request"),
-                Arguments.of("/v1/files?limit=101", 400, "limit", "invalid_request"),
+                Arguments.of("/v1/files?limit=10001", 400, "limit", "invalid_request"),
                 Arguments.of("/v1/files?limit=1e3", 400, "limit", "invalid_request"),
                 Arguments.of("/v1/files?after=..%2F..%2Fx", 404, "after", "not_found"),
                 Arguments.of("/v1/fine_tuning/jobs/ftjob-x/events?limit=1001", 400, "limit", "invalid_request"),

@@ -14,6 +14,8 @@ import dev.sublinear.client.model.Completion;
 import dev.sublinear.client.model.CompletionRequest;
 import dev.sublinear.client.model.FileObject;
 import dev.sublinear.client.model.HyperparameterRequest;
+import dev.sublinear.client.model.HyperparameterRequestBatchSize;
+import dev.sublinear.client.model.HyperparameterRequestNEpochs;
 import dev.sublinear.client.model.JobObject;
 import dev.sublinear.client.model.JobRequest;
 import dev.sublinear.client.model.MetricsObject;
@@ -72,8 +74,8 @@ class OpenApiClientTest {
                         .trainingFile(file.getId())
                         .suffix("client")
                         .hyperparameters(new HyperparameterRequest()
-                                .nEpochs(2)
-                                .batchSize(8)
+                                .nEpochs(new HyperparameterRequestNEpochs(2))
+                                .batchSize(new HyperparameterRequestBatchSize(8))
                                 .checkpointIntervalSteps(4))
                         .optimizer(new OptimizerRequest().type("adafactor").beta1(0.0)),
                 "client-test-1");

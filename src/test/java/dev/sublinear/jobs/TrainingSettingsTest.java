@@ -23,7 +23,7 @@ class TrainingSettingsTest {
                 .optRelativeStep(learningRate == null)
                 .options();
         return new JobSettings(
-                new JobSettings.Hyperparameters(3, 8, learningRate, 0, 0, 1, 0, 50),
+                new JobSettings.Hyperparameters(3, 8, learningRate, 0, 0, 1, 0, 50, null),
                 new JobSettings.Optimizer(type, options),
                 7,
                 null,
@@ -53,6 +53,7 @@ class TrainingSettingsTest {
                 null,
                 null,
                 null,
+                null,
                 new JobRequest.OptimizerRequest(
                         null, null, null, null, null, null, null, null, null, null, null, 0, null),
                 null,
@@ -60,7 +61,8 @@ class TrainingSettingsTest {
                 null,
                 null,
                 null);
-        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> JobDefaults.resolve(request, 1));
+        InvalidRequestException e =
+                assertThrows(InvalidRequestException.class, () -> JobDefaults.resolve(request, 1, false, 100));
         assertEquals("optimizer.min_dim_size_to_factor", e.param());
         assertTrue(e.getMessage().startsWith("min_dim_size_to_factor must be >= 1"), e.getMessage());
     }
@@ -72,7 +74,8 @@ class TrainingSettingsTest {
                 "file-x",
                 null,
                 null,
-                new JobRequest.HyperparameterRequest(null, null, 1e-3, null, null, null, null, null),
+                new JobRequest.HyperparameterRequest(null, null, null, 1e-3, null, null, null, null, null),
+                null,
                 new JobRequest.OptimizerRequest(
                         null, null, null, null, null, null, null, true, null, null, null, null, null),
                 null,
@@ -80,23 +83,26 @@ class TrainingSettingsTest {
                 null,
                 null,
                 null);
-        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> JobDefaults.resolve(request, 1));
+        InvalidRequestException e =
+                assertThrows(InvalidRequestException.class, () -> JobDefaults.resolve(request, 1, false, 100));
         assertEquals("optimizer.warmup_init", e.param());
         assertTrue(e.getMessage().startsWith("warmup_init needs relative_step"), e.getMessage());
     }
 
     @Test
     void defaultsComeFromTheOptionsType() {
-        JobRequest request = new JobRequest("lm-tiny", "file-x", null, null, null, null, null, null, null, null, null);
+        JobRequest request =
+                new JobRequest("lm-tiny", "file-x", null, null, null, null, null, null, null, null, null, null);
         assertEquals(
                 AdafactorOptions.defaults(),
-                JobDefaults.resolve(request, 1).optimizer().options());
+                JobDefaults.resolve(request, 1, false, 100).optimizer().options());
     }
 
     @Test
     void aPretrainedBaseGetsFineTuningDefaults() {
-        JobRequest request = new JobRequest("file-x", "file-y", null, null, null, null, null, null, null, null, null);
-        JobSettings adafactor = JobDefaults.resolve(request, 1, true);
+        JobRequest request =
+                new JobRequest("file-x", "file-y", null, null, null, null, null, null, null, null, null, null);
+        JobSettings adafactor = JobDefaults.resolve(request, 1, true, 100);
         assertEquals(false, adafactor.optimizer().options().relativeStep());
         assertEquals(false, adafactor.optimizer().options().scaleParameter());
         assertEquals(
@@ -105,6 +111,7 @@ class TrainingSettingsTest {
         JobRequest adamw = new JobRequest(
                 "file-x",
                 "file-y",
+                null,
                 null,
                 null,
                 null,
@@ -117,11 +124,12 @@ class TrainingSettingsTest {
                 null);
         assertEquals(
                 JobDefaults.PRETRAINED_ADAM_LEARNING_RATE,
-                JobDefaults.resolve(adamw, 1, true).hyperparameters().learningRate());
+                JobDefaults.resolve(adamw, 1, true, 100).hyperparameters().learningRate());
         // what a user sets still wins
         JobRequest relative = new JobRequest(
                 "file-x",
                 "file-y",
+                null,
                 null,
                 null,
                 null,
@@ -134,7 +142,10 @@ class TrainingSettingsTest {
                 null);
         assertEquals(
                 true,
-                JobDefaults.resolve(relative, 1, true).optimizer().options().relativeStep());
-        assertNull(JobDefaults.resolve(relative, 1, true).hyperparameters().learningRate());
+                JobDefaults.resolve(relative, 1, true, 100)
+                        .optimizer()
+                        .options()
+                        .relativeStep());
+        assertNull(JobDefaults.resolve(relative, 1, true, 100).hyperparameters().learningRate());
     }
 }

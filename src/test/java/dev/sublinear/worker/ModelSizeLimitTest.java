@@ -79,7 +79,7 @@ class ModelSizeLimitTest {
 
     private static JobRecord job(String id) {
         JobSettings settings = new JobSettings(
-                new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
+                new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100, null),
                 new JobSettings.Optimizer("adafactor", AdafactorOptions.defaults()),
                 1,
                 "limit",

@@ -4,8 +4,9 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * Keyset paging of a tenant's rows, newest first: a page after row {@code anchor} continues at the
- * next older (created_at, id), so pages stay stable while rows are added.
+ * Keyset paging of a tenant's rows, newest first (or oldest first where a list takes {@code order}):
+ * a page after row {@code anchor} continues at the next older (created_at, id), or the next newer,
+ * so pages stay stable while rows are added.
  */
 public final class NewestFirst {
 
@@ -27,10 +28,30 @@ public final class NewestFirst {
             Anchor anchor,
             int limit,
             RowMapper<T> row) {
+        return page(jdbc, table, tenantId, filterColumn, filterValue, anchor, false, limit, row);
+    }
+
+    /**
+     * @param oldestFirst whether the page runs from old to new (OpenAI's {@code order=asc})
+     * @return up to {@code limit} rows; {@code hasMore} when more follow
+     */
+    public static <T> Page<T> page(
+            JdbcClient jdbc,
+            String table,
+            String tenantId,
+            String filterColumn,
+            Object filterValue,
+            Anchor anchor,
+            boolean oldestFirst,
+            int limit,
+            RowMapper<T> row) {
         String filter = filterColumn == null ? "" : " AND " + filterColumn + " = ?";
-        String cursor = anchor == null ? "" : " AND (created_at < ? OR (created_at = ? AND id < ?))";
+        String beyond = oldestFirst ? ">" : "<";
+        String direction = oldestFirst ? "ASC" : "DESC";
+        String cursor =
+                anchor == null ? "" : " AND (created_at " + beyond + " ? OR (created_at = ? AND id " + beyond + " ?))";
         var spec = jdbc.sql("SELECT * FROM " + table + " WHERE tenant_id = ?" + filter + cursor
-                        + " ORDER BY created_at DESC, id DESC LIMIT ?")
+                        + " ORDER BY created_at " + direction + ", id " + direction + " LIMIT ?")
                 .param(tenantId);
         if (filterColumn != null) {
             spec = spec.param(filterValue);

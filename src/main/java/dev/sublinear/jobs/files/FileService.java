@@ -239,8 +239,8 @@ public class FileService {
         return artifacts.open(file.artifactKey());
     }
 
-    public Page<FileRecord> list(String tenantId, String purpose, String after, int limit) {
-        return files.list(tenantId, purpose, after, limit);
+    public Page<FileRecord> list(String tenantId, String purpose, String after, boolean oldestFirst, int limit) {
+        return files.list(tenantId, purpose, after, oldestFirst, limit);
     }
 
     /** Deletes a file that no unfinished job needs. */

@@ -66,15 +66,15 @@ class FileStore {
                 .optional();
     }
 
-    /** Newest first, after the file {@code after} (exclusive) when given. */
-    Page<FileRecord> list(String tenantId, String purpose, String after, int limit) {
+    /** Newest first (oldest first when {@code oldestFirst}), after the file {@code after} (exclusive) when given. */
+    Page<FileRecord> list(String tenantId, String purpose, String after, boolean oldestFirst, int limit) {
         NewestFirst.Anchor anchor = after == null
                 ? null
                 : find(tenantId, after)
                         .map(f -> new NewestFirst.Anchor(f.createdAt(), f.id()))
                         .orElseThrow(() -> new NotFoundException("file", after, "after"));
         return NewestFirst.page(
-                jdbc, "files", tenantId, purpose == null ? null : "purpose", purpose, anchor, limit, ROW);
+                jdbc, "files", tenantId, purpose == null ? null : "purpose", purpose, anchor, oldestFirst, limit, ROW);
     }
 
     boolean delete(String tenantId, String id) {

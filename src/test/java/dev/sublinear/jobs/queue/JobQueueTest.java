@@ -87,7 +87,7 @@ class JobQueueTest {
     private void insert(
             String id, String tenant, int priority, int gpus, long createdAt, int maxAttempts, Long memoryEstimate) {
         JobSettings settings = new JobSettings(
-                new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100),
+                new JobSettings.Hyperparameters(1, 8, null, 0, 0, 1, 0, 100, null),
                 new JobSettings.Optimizer("adafactor", AdafactorOptions.defaults()),
                 1,
                 null,
