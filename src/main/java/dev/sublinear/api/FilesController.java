@@ -99,9 +99,10 @@ class FilesController {
             HttpServletRequest request) {
         ListQuery.only(request, false, "purpose", "after", "limit", "order");
         return ListObject.of(
-                files.list(tenant.current(), purpose, after, ListQuery.oldestFirst(order), limit),
-                FileObject::of,
-                FileObject::id);
+                        files.list(tenant.current(), purpose, after, ListQuery.oldestFirst(order), limit),
+                        FileObject::of,
+                        FileObject::id)
+                .withStringIds();
     }
 
     @GetMapping("/{file_id}")

@@ -25,6 +25,15 @@ public record ListObject<T>(
                 data.isEmpty() ? null : id.apply(data.get(data.size() - 1)));
     }
 
+    /**
+     * The page with {@code ""} for the ids of an empty page: openai-java types the files list's
+     * {@code first_id} and {@code last_id} as required strings, so a null there makes a client with
+     * response validation throw on an empty files list (the other lists' types allow them out).
+     */
+    ListObject<T> withStringIds() {
+        return new ListObject<>(object, data, hasMore, firstId == null ? "" : firstId, lastId == null ? "" : lastId);
+    }
+
     static <R, T> ListObject<T> of(Page<R> page, Function<R, T> map, Function<T, String> id) {
         return of(page.data().stream().map(map).toList(), page.hasMore(), id);
     }
