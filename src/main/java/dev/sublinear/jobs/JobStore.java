@@ -131,6 +131,7 @@ public class JobStore implements JobReferences {
                 status == null ? null : "status",
                 status == null ? null : status.id(),
                 anchor,
+                false,
                 limit,
                 row);
     }

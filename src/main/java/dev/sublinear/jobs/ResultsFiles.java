@@ -4,8 +4,10 @@ import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.files.FileService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -114,31 +116,23 @@ public class ResultsFiles {
     static String csv(List<MetricPoint> points) {
         StringBuilder out = new StringBuilder(HEADER).append('\n');
         for (MetricPoint p : points) {
-            out.append(p.step())
-                    .append(',')
-                    .append(cell(p.trainLoss()))
-                    .append(',')
-                    .append(cell(p.trainAccuracy()))
-                    .append(',')
-                    .append(cell(p.validLoss()))
-                    .append(',')
-                    .append(cell(p.validAccuracy()))
-                    .append(',')
-                    .append(cell(p.learningRate()))
-                    .append(',')
-                    .append(cell(p.updateRms()))
-                    .append(',')
-                    .append(cell(p.clipRate()))
-                    .append(',')
-                    .append(cell(p.tokensPerSecond()))
-                    .append(',')
-                    .append(p.residentBytes() == null ? "" : p.residentBytes().toString())
+            // Arrays.asList, not List.of: a value a step does not have is null
+            out.append(Arrays.asList(
+                                    p.step(),
+                                    p.trainLoss(),
+                                    p.trainAccuracy(),
+                                    p.validLoss(),
+                                    p.validAccuracy(),
+                                    p.learningRate(),
+                                    p.updateRms(),
+                                    p.clipRate(),
+                                    p.tokensPerSecond(),
+                                    p.residentBytes())
+                            .stream()
+                            .map(v -> v == null ? "" : v.toString())
+                            .collect(Collectors.joining(",")))
                     .append('\n');
         }
         return out.toString();
-    }
-
-    private static String cell(Double v) {
-        return v == null ? "" : v.toString();
     }
 }

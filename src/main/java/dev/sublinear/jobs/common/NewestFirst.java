@@ -18,20 +18,6 @@ public final class NewestFirst {
     /**
      * @param filterColumn an optional equality filter's column (null: none)
      * @param anchor the row to continue after, or null for the first page
-     */
-    public static <T> Page<T> page(
-            JdbcClient jdbc,
-            String table,
-            String tenantId,
-            String filterColumn,
-            Object filterValue,
-            Anchor anchor,
-            int limit,
-            RowMapper<T> row) {
-        return page(jdbc, table, tenantId, filterColumn, filterValue, anchor, false, limit, row);
-    }
-
-    /**
      * @param oldestFirst whether the page runs from old to new (OpenAI's {@code order=asc})
      * @return up to {@code limit} rows; {@code hasMore} when more follow
      */
