@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.ServerHttpResponse;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
@@ -99,7 +100,8 @@ final class EventStream {
                     ? failure.getMessage()
                     : "the generation failed; it has been logged";
             write(
-                    Map.of("error", Map.of("message", message, "type", "server_error", "code", code)),
+                    // the status line went out with the first chunk: the envelope says server_error itself
+                    Map.of("error", Problems.openAiError(HttpStatus.INTERNAL_SERVER_ERROR, code, null, message)),
                     MediaType.APPLICATION_JSON);
         }
         finish();

@@ -93,12 +93,17 @@ final class AutoHyperparameters {
         return v;
     }
 
+    /** Whether the service picks this value: left out, null or {@code "auto"}. */
+    static boolean isAuto(JsonNode value) {
+        return value == null
+                || value.isNull()
+                || value.isMissingNode()
+                || (value.isString() && AUTO.equals(value.stringValue()));
+    }
+
     /** Whether {@code value} is absent, null or "auto"; refuses anything else that is not a number. */
     private static boolean absentOrAuto(JsonNode value, String param, String expected) {
-        if (value == null || value.isNull() || value.isMissingNode()) {
-            return true;
-        }
-        if (value.isString() && AUTO.equals(value.stringValue())) {
+        if (isAuto(value)) {
             return true;
         }
         if (!value.isNumber()) {

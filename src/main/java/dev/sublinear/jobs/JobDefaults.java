@@ -162,6 +162,19 @@ final class JobDefaults {
         return adafactor ? PRETRAINED_ADAFACTOR_LEARNING_RATE : PRETRAINED_ADAM_LEARNING_RATE;
     }
 
+    /**
+     * Where the request's hyperparameters are, for errors about them found after resolving (memory),
+     * and whether it left the batch size to the service.
+     */
+    record Form(String path, boolean autoBatchSize) {}
+
+    static Form form(JobRequest request) {
+        Given given = hyperparameters(request);
+        return new Form(
+                given.prefix(),
+                AutoHyperparameters.isAuto(given.hyperparameters().batchSize()));
+    }
+
     /** The hyperparameters as given, and the path of the object they came in, for errors. */
     private record Given(JobRequest.HyperparameterRequest hyperparameters, String prefix) {}
 

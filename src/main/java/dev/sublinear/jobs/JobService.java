@@ -124,7 +124,11 @@ public class JobService {
                     data.training().size());
             // A job on GPUs keeps its tensors in GPU memory, where an allocation that does not fit fails
             // with an error instead of the kernel killing the process: the host's budget is for the rest.
-            memoryEstimate = gpus == 0 ? checkMemory(base, data, settings, live, tokenizer) : null;
+            JobDefaults.Form form = JobDefaults.form(request);
+            if (gpus == 0 && form.autoBatchSize()) {
+                settings = batchThatFits(base, data, settings, live, tokenizer);
+            }
+            memoryEstimate = gpus == 0 ? checkMemory(base, data, settings, live, tokenizer, form.path()) : null;
         }
 
         JobRecord job = JobRecord.queued(
@@ -299,25 +303,59 @@ public class JobService {
     }
 
     /**
-     * Refuses a job whose estimated memory passes the largest memory budget of the live workers
-     * (it could only take a worker down), naming the setting to change; returns the estimate.
+     * An "auto" batch size is the service's choice, so it is never one the workers' memory cannot
+     * take: shrunk to the most examples a micro-batch that fit the largest budget (when even one does
+     * not fit, {@link #checkMemory} says what else to change).
      */
-    private long checkMemory(
+    private JobSettings batchThatFits(
             BaseModel base, TrainingData data, JobSettings settings, List<WorkerRecord> live, Tokenizer tokenizer)
             throws IOException {
-        ModelConfig config = modelConfig(base, data.labels());
-        MemoryEstimate estimate = MemoryEstimate.of(
-                config,
+        Long budget = largestBudget(live);
+        MemoryEstimate estimate = estimate(base, data, settings, tokenizer);
+        if (budget == null || estimate.totalBytes() <= budget) {
+            return settings;
+        }
+        int rows = estimate.rowsWithin(budget);
+        return rows >= 1 && rows < settings.hyperparameters().batchSize() ? settings.withBatchSize(rows) : settings;
+    }
+
+    private MemoryEstimate estimate(BaseModel base, TrainingData data, JobSettings settings, Tokenizer tokenizer)
+            throws IOException {
+        return MemoryEstimate.of(
+                modelConfig(base, data.labels()),
                 TrainingSettings.optimizer(settings),
                 TrainingSettings.hyperparameters(settings),
                 data,
                 1,
                 tokenizer);
+    }
+
+    /** The largest memory budget of the live workers; null when one of them has none (it takes anything). */
+    private static Long largestBudget(List<WorkerRecord> live) {
         if (live.stream().anyMatch(w -> w.memoryBudgetBytes() == null)) {
+            return null;
+        }
+        return live.stream().mapToLong(WorkerRecord::memoryBudgetBytes).max().orElseThrow();
+    }
+
+    /**
+     * Refuses a job whose estimated memory passes the largest memory budget of the live workers
+     * (it could only take a worker down), naming the setting to change; returns the estimate.
+     */
+    private long checkMemory(
+            BaseModel base,
+            TrainingData data,
+            JobSettings settings,
+            List<WorkerRecord> live,
+            Tokenizer tokenizer,
+            String hyperparametersPath)
+            throws IOException {
+        MemoryEstimate estimate = estimate(base, data, settings, tokenizer);
+        Long largest = largestBudget(live);
+        if (largest == null) {
             return estimate.totalBytes(); // a worker of a version without budgets takes anything
         }
-        long budget =
-                live.stream().mapToLong(WorkerRecord::memoryBudgetBytes).max().orElseThrow();
+        long budget = largest;
         if (estimate.totalBytes() <= budget) {
             return estimate.totalBytes();
         }
@@ -334,7 +372,7 @@ public class JobService {
         int rows = estimate.rowsWithin(budget);
         if (rows >= 1 && estimate.activationBytes() >= estimate.fixedBytes()) {
             throw new InvalidRequestException(
-                    "hyperparameters.batch_size",
+                    hyperparametersPath + "batch_size",
                     needs + "; a batch_size of at most " + rows
                             + " fits (gradient_accumulation keeps the examples per step without the memory)");
         }

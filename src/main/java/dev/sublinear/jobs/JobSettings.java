@@ -39,6 +39,26 @@ public record JobSettings(
             int checkpointIntervalSteps,
             @Schema(types = {"number", "null"}) Double learningRateMultiplier) {}
 
+    /** The same settings with another batch size: an "auto" batch size shrunk to what a worker's memory takes. */
+    JobSettings withBatchSize(int batchSize) {
+        Hyperparameters h = hyperparameters;
+        return new JobSettings(
+                new Hyperparameters(
+                        h.nEpochs(),
+                        batchSize,
+                        h.learningRate(),
+                        h.maxSteps(),
+                        h.warmupSteps(),
+                        h.gradientAccumulation(),
+                        h.evalIntervalSteps(),
+                        h.checkpointIntervalSteps(),
+                        h.learningRateMultiplier()),
+                optimizer,
+                seed,
+                suffix,
+                metadata);
+    }
+
     /**
      * The optimizer and its options with every default filled in, stored and shown flat beside
      * {@code type}. Adam and AdamW use {@code beta1}, {@code beta2} and {@code weight_decay}.

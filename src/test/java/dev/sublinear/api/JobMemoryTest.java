@@ -72,6 +72,50 @@ class JobMemoryTest {
     }
 
     @Test
+    void anAutoBatchSizeIsShrunkToWhatFitsAndAGivenOneIsRefusedWhereTheRequestPutIt() throws Exception {
+        // lm-small on 102-token examples (about 28 MiB of activations each, 170 MiB for the rest)
+        // against a budget where a micro-batch of 8, the smallest batch_size "auto" picks by the
+        // data's size, does not fit and one of 5 does
+        try (RunningService service =
+                RunningService.start(dir.resolve("data"), null, "--sublinear.worker.memory-budget=330MB")) {
+            Random random = new Random(6);
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                lines.add("{\"prompt\": \"" + letters(random, 40) + "\", \"completion\": \"" + letters(random, 60)
+                        + "\"}");
+            }
+            String file = service.uploadFile(Files.write(dir.resolve("long.jsonl"), lines), "fine-tune");
+
+            String create = """
+                    {"model": "lm-small", "training_file": "%s",
+                     "method": {"type": "supervised", "supervised": {"hyperparameters": {%s}}}}""";
+            RunningService.Response given =
+                    service.post("/v1/fine_tuning/jobs", create.formatted(file, "\"batch_size\": 8"));
+            assertThat(given.status()).as(given.body()).isEqualTo(400);
+            JsonNode problem = given.json();
+            assertThat(problem.get("param").asString()).isEqualTo("method.supervised.hyperparameters.batch_size");
+            int fits = Integer.parseInt(
+                    problem.get("detail").asString().replaceAll(".*batch_size of at most (\\d+) .*", "$1"));
+            assertThat(fits).isBetween(1, 7);
+
+            for (String auto : List.of("\"batch_size\": \"auto\"", "\"n_epochs\": 1")) {
+                RunningService.Response created = service.post("/v1/fine_tuning/jobs", create.formatted(file, auto));
+                assertThat(created.status()).as(created.body()).isEqualTo(201);
+                JsonNode job = created.json();
+                assertThat(job.get("hyperparameters").get("batch_size").asInt()).isEqualTo(fits);
+                assertThat(job.get("method")
+                                .get("supervised")
+                                .get("hyperparameters")
+                                .get("batch_size")
+                                .asInt())
+                        .isEqualTo(fits);
+                service.post("/v1/fine_tuning/jobs/" + job.get("id").asString() + "/cancel", "")
+                        .expect(200);
+            }
+        }
+    }
+
+    @Test
     void aJobOverItsBudgetWhileRunningFailsAsTheUsersErrorAndTheServiceKeepsServing() throws Exception {
         try (RunningService service =
                 RunningService.start(dir.resolve("data"), null, "--sublinear.worker.memory-budget=256MB")) {
