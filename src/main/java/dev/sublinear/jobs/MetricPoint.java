@@ -1,6 +1,8 @@
 package dev.sublinear.jobs;
 
 import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * One optimizer step's figures. NaN-free: fields a step has no value for are null.
@@ -30,4 +32,23 @@ public record MetricPoint(
         @Schema(types = {"number", "null"}) Double updateRms,
         @Schema(types = {"number", "null"}) Double clipRate,
         @Schema(types = {"number", "null"}) Double tokensPerSecond,
-        @Schema(types = {"integer", "null"}) Long residentBytes) {}
+        @Schema(types = {"integer", "null"}) Long residentBytes) {
+
+    /**
+     * The figures in the order of the {@code job_metrics} columns, which the results file's columns
+     * follow too; a figure the step does not have is null.
+     */
+    public List<Object> columns() {
+        return Arrays.asList(
+                step,
+                trainLoss,
+                trainAccuracy,
+                validLoss,
+                validAccuracy,
+                learningRate,
+                updateRms,
+                clipRate,
+                tokensPerSecond,
+                residentBytes);
+    }
+}

@@ -36,26 +36,16 @@ public class MetricStore {
     public void add(String jobId, List<MetricPoint> points) {
         long now = clock.millis();
         for (MetricPoint p : points) {
+            List<Object> row = new ArrayList<>();
+            row.add(jobId);
+            row.addAll(p.columns());
+            row.add(now);
             jdbc.sql("""
                     INSERT INTO job_metrics (job_id, step, train_loss, train_accuracy, valid_loss, valid_accuracy,
                                              learning_rate, update_rms, clip_rate, tokens_per_second, resident_bytes,
                                              created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT DO NOTHING""")
-                    .params(
-                            jobId,
-                            p.step(),
-                            p.trainLoss(),
-                            p.trainAccuracy(),
-                            p.validLoss(),
-                            p.validAccuracy(),
-                            p.learningRate(),
-                            p.updateRms(),
-                            p.clipRate(),
-                            p.tokensPerSecond(),
-                            p.residentBytes(),
-                            now)
-                    .update();
+                    ON CONFLICT DO NOTHING""").params(row).update();
         }
     }
 

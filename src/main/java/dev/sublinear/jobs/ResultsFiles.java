@@ -4,7 +4,6 @@ import dev.sublinear.jobs.files.FileRecord;
 import dev.sublinear.jobs.files.FileService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -116,19 +115,7 @@ public class ResultsFiles {
     static String csv(List<MetricPoint> points) {
         StringBuilder out = new StringBuilder(HEADER).append('\n');
         for (MetricPoint p : points) {
-            // Arrays.asList, not List.of: a value a step does not have is null
-            out.append(Arrays.asList(
-                                    p.step(),
-                                    p.trainLoss(),
-                                    p.trainAccuracy(),
-                                    p.validLoss(),
-                                    p.validAccuracy(),
-                                    p.learningRate(),
-                                    p.updateRms(),
-                                    p.clipRate(),
-                                    p.tokensPerSecond(),
-                                    p.residentBytes())
-                            .stream()
+            out.append(p.columns().stream()
                             .map(v -> v == null ? "" : v.toString())
                             .collect(Collectors.joining(",")))
                     .append('\n');

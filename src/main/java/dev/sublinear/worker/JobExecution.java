@@ -307,7 +307,8 @@ final class JobExecution implements TrainingListener {
             StepReport.Progress p = r.progress();
             StepReport.OptimizerMemory m = r.optimizerMemory();
             attempt.progress(
-                    new JobRecord.Progress(p.step(), p.totalSteps(), finite(p.etaSeconds()), p.trainedTokens()),
+                    new JobRecord.Progress(
+                            p.step(), p.totalSteps(), MetricBuffer.finite(p.etaSeconds()), p.trainedTokens()),
                     new JobRecord.Memory(m.stateBytes(), m.adamEquivalentBytes(), m.parameterBytes()));
         }
     }
@@ -335,7 +336,7 @@ final class JobExecution implements TrainingListener {
 
     @Override
     public void onEvaluation(EvaluationReport r) {
-        lastEvaluation = new Evaluated(r.step(), finite(r.validLoss()), MetricBuffer.finite(r.accuracy()));
+        lastEvaluation = new Evaluated(r.step(), MetricBuffer.finite(r.validLoss()), MetricBuffer.finite(r.accuracy()));
         metricEvents.evaluation(r);
         if (!metrics.addEvaluation(r)) {
             attempt.evaluation(r.step(), r.validLoss(), MetricBuffer.finite(r.accuracy()));
@@ -348,8 +349,8 @@ final class JobExecution implements TrainingListener {
         Double trainLoss = null;
         Double trainAccuracy = null;
         if (r != null && r.progress().step() == step) {
-            trainLoss = finite(r.trainLoss());
-            trainAccuracy = finite(r.trainAccuracy());
+            trainLoss = MetricBuffer.finite(r.trainLoss());
+            trainAccuracy = MetricBuffer.finite(r.trainAccuracy());
         } else if (r == null) {
             // a resumed attempt paused before its first step: the step's figures are the stored ones
             Optional<MetricPoint> stored = attempt.metricsAt(step);
@@ -387,10 +388,6 @@ final class JobExecution implements TrainingListener {
 
     /** A validation's figures at a step. */
     private record Evaluated(int step, Double validLoss, Double validAccuracy) {}
-
-    private static Double finite(double v) {
-        return Double.isFinite(v) ? v : null;
-    }
 
     private static int stepOf(String checkpointName) {
         return Integer.parseInt(checkpointName.substring(checkpointName.lastIndexOf('-') + 1));

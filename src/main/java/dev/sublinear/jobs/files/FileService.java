@@ -126,7 +126,7 @@ public class FileService {
                             + limits.maxStorageBytes() + "); delete files or models first");
         }
         String id = Ids.next("file");
-        String key = "tenants/" + tenantId + "/files/" + id;
+        String key = artifactKey(tenantId, id);
         ArtifactInfo info = artifacts.put(key, content, Math.min(properties.maxFileBytes(), limits.maxUploadBytes()));
         ReceivedFile received = new ReceivedFile(id, tenantId, filename, key, info, storedBefore);
         if (info.bytes() == 0) {
@@ -200,7 +200,7 @@ public class FileService {
      */
     public FileRecord write(String tenantId, String filename, String purpose, byte[] content) throws IOException {
         String id = Ids.next("file");
-        String key = "tenants/" + tenantId + "/files/" + id;
+        String key = artifactKey(tenantId, id);
         ArtifactInfo info = artifacts.put(key, new ByteArrayInputStream(content), content.length);
         return new FileRecord(
                 id,
@@ -224,6 +224,11 @@ public class FileService {
     /** Deletes the bytes of a file {@link #write} stored whose row will not be inserted. */
     public void discardWritten(FileRecord file) throws IOException {
         artifacts.delete(file.artifactKey());
+    }
+
+    /** Where a file's bytes are stored: under its tenant, by its id. */
+    private static String artifactKey(String tenantId, String fileId) {
+        return "tenants/" + tenantId + "/files/" + fileId;
     }
 
     /** The tenant's file, if it has one by that id. */

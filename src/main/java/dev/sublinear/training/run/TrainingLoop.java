@@ -291,14 +291,14 @@ final class TrainingLoop {
                     float loss = trainer.getLoss()
                             .evaluate(arrays.labels(), predictions)
                             .getFloat();
-                    // weight each batch by what its loss averages over: target tokens or rows
-                    long weight = classification
-                            ? arrays.rows()
-                            : (long) arrays.labels().get(1).sum().getFloat();
+                    TokenAccuracy.Counts counts =
+                            TokenAccuracy.count(arrays.labels(), predictions.singletonOrThrow(), classification);
+                    // weight each batch by what its loss averages over, which is what the accuracy
+                    // counts over too: the mask's sum (target tokens) or the rows
+                    long weight = (long) counts.weight();
                     lossSum += (double) loss * weight;
                     weightSum += weight;
-                    accuracy = accuracy.plus(
-                            TokenAccuracy.count(arrays.labels(), predictions.singletonOrThrow(), classification));
+                    accuracy = accuracy.plus(counts);
                     control.checkMemory(step);
                 }
             }
