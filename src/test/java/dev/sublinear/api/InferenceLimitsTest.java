@@ -1,5 +1,9 @@
 package dev.sublinear.api;
 
+import static dev.sublinear.api.InferenceMeters.active;
+import static dev.sublinear.api.InferenceMeters.awaitTrue;
+import static dev.sublinear.api.InferenceMeters.calls;
+import static dev.sublinear.api.InferenceMeters.steps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
@@ -20,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -137,33 +140,8 @@ class InferenceLimitsTest {
         }
     }
 
-    private static double active(MeterRegistry meters) {
-        return meters.get("sublinear.inference.active").gauge().value();
-    }
-
-    private static double steps(MeterRegistry meters) {
-        return meters.get("sublinear.inference.steps").counter().count();
-    }
-
-    private static double calls(MeterRegistry meters, String outcome) {
-        var counter =
-                meters.find("sublinear.inference.calls").tag("outcome", outcome).counter();
-        return counter == null ? 0 : counter.count();
-    }
-
     private static double seconds(long since) {
         return (System.nanoTime() - since) / 1e9;
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, Duration timeout, String what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 
     record RawResponse(int status, List<String> headers, String body) {
@@ -189,17 +167,7 @@ class InferenceLimitsTest {
         }
 
         static Raw post(ServiceClient service, String key, String path, String json) throws IOException {
-            URI base = URI.create(service.baseUrl());
-            Socket socket = new Socket();
-            socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5000);
-            byte[] body = json.getBytes(StandardCharsets.UTF_8);
-            String head =
-                    "POST " + path + " HTTP/1.1\r\nHost: " + base.getAuthority() + "\r\nAuthorization: Bearer " + key
-                            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-                            + "\r\nConnection: close\r\n\r\n";
-            socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().write(body);
-            socket.getOutputStream().flush();
+            Socket socket = send(service, key, path, json);
             CompletableFuture<RawResponse> response = CompletableFuture.supplyAsync(
                     () -> {
                         try (InputStream in = socket.getInputStream()) {
@@ -225,6 +193,22 @@ class InferenceLimitsTest {
                         t.start();
                     });
             return new Raw(socket, response);
+        }
+
+        /** Sends a JSON POST on a connection of its own, left open for the answer. */
+        static Socket send(ServiceClient service, String key, String path, String json) throws IOException {
+            URI base = URI.create(service.baseUrl());
+            Socket socket = new Socket();
+            socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5000);
+            byte[] body = json.getBytes(StandardCharsets.UTF_8);
+            String head =
+                    "POST " + path + " HTTP/1.1\r\nHost: " + base.getAuthority() + "\r\nAuthorization: Bearer " + key
+                            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                            + "\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            return socket;
         }
 
         private static String dechunk(String chunked) {

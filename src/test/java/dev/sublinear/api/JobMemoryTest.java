@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
 import dev.sublinear.training.SyntheticData;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,13 +32,7 @@ class JobMemoryTest {
         // micro-batch and 1,024 micro-batches a step, against a worker granting a job 4 GB
         try (RunningService service =
                 RunningService.start(dir.resolve("data"), null, "--sublinear.worker.memory-budget=4GB")) {
-            Random random = new Random(5);
-            List<String> lines = new ArrayList<>();
-            for (int i = 0; i < 1100; i++) {
-                lines.add("{\"prompt\": \"" + letters(random, 40) + "\", \"completion\": \"" + letters(random, 60)
-                        + "\"}");
-            }
-            String file = service.uploadFile(Files.write(dir.resolve("attack.jsonl"), lines), "fine-tune");
+            String file = service.uploadFile(longExamples(dir.resolve("attack.jsonl"), 1100, 5), "fine-tune");
 
             RunningService.Response refused = service.post("/v1/fine_tuning/jobs", """
                     {"model": "lm-small", "training_file": "%s",
@@ -78,13 +73,7 @@ class JobMemoryTest {
         // data's size, does not fit and one of 5 does
         try (RunningService service =
                 RunningService.start(dir.resolve("data"), null, "--sublinear.worker.memory-budget=330MB")) {
-            Random random = new Random(6);
-            List<String> lines = new ArrayList<>();
-            for (int i = 0; i < 200; i++) {
-                lines.add("{\"prompt\": \"" + letters(random, 40) + "\", \"completion\": \"" + letters(random, 60)
-                        + "\"}");
-            }
-            String file = service.uploadFile(Files.write(dir.resolve("long.jsonl"), lines), "fine-tune");
+            String file = service.uploadFile(longExamples(dir.resolve("long.jsonl"), 200, 6), "fine-tune");
 
             String create = """
                     {"model": "lm-small", "training_file": "%s",
@@ -169,6 +158,16 @@ class JobMemoryTest {
                             .asString())
                     .isEqualTo("succeeded");
         }
+    }
+
+    /** {@code count} rows of a 40-letter prompt and a 60-letter completion: 102 tokens each. */
+    private static Path longExamples(Path file, int count, long seed) throws IOException {
+        Random random = new Random(seed);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            lines.add("{\"prompt\": \"" + letters(random, 40) + "\", \"completion\": \"" + letters(random, 60) + "\"}");
+        }
+        return Files.write(file, lines);
     }
 
     private static String letters(Random random, int n) {

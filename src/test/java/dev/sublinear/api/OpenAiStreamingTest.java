@@ -1,5 +1,9 @@
 package dev.sublinear.api;
 
+import static dev.sublinear.api.InferenceMeters.active;
+import static dev.sublinear.api.InferenceMeters.awaitTrue;
+import static dev.sublinear.api.InferenceMeters.calls;
+import static dev.sublinear.api.InferenceMeters.steps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
@@ -7,7 +11,6 @@ import dev.sublinear.testing.ServiceClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -15,7 +18,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -86,31 +88,6 @@ class OpenAiStreamingTest {
         }
     }
 
-    private static double active(MeterRegistry meters) {
-        return meters.get("sublinear.inference.active").gauge().value();
-    }
-
-    private static double steps(MeterRegistry meters) {
-        return meters.get("sublinear.inference.steps").counter().count();
-    }
-
-    private static double calls(MeterRegistry meters, String outcome) {
-        var counter =
-                meters.find("sublinear.inference.calls").tag("outcome", outcome).counter();
-        return counter == null ? 0 : counter.count();
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, Duration timeout, String what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
     /** A streamed request on its own connection, read as it arrives; closing it is a client hanging up. */
     private static final class Stream implements AutoCloseable {
 
@@ -124,18 +101,8 @@ class OpenAiStreamingTest {
         }
 
         static Stream open(ServiceClient service, String json) throws IOException {
-            URI base = URI.create(service.baseUrl());
-            Socket socket = new Socket();
-            socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5000);
+            Socket socket = InferenceLimitsTest.Raw.send(service, ServiceClient.ADMIN_KEY, "/v1/completions", json);
             socket.setSoTimeout(60_000);
-            byte[] body = json.getBytes(StandardCharsets.UTF_8);
-            String head = "POST /v1/completions HTTP/1.1\r\nHost: " + base.getAuthority()
-                    + "\r\nAuthorization: Bearer " + ServiceClient.ADMIN_KEY
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-                    + "\r\nConnection: close\r\n\r\n";
-            socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().write(body);
-            socket.getOutputStream().flush();
             return new Stream(socket);
         }
 

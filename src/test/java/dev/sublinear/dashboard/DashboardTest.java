@@ -6,7 +6,6 @@ import dev.sublinear.testing.RunningService;
 import dev.sublinear.training.SyntheticData;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -39,10 +37,8 @@ class DashboardTest {
     @BeforeAll
     static void start() {
         service = RunningService.start(dir.resolve("data"), null);
-        browser = HeadlessChromium.start(dir.resolve("chromium-profile"));
-        browser.get(service.baseUrl() + "/#/jobs");
-        browser.findElement(By.id("api-key")).sendKeys(RunningService.ADMIN_KEY);
-        browser.findElement(By.cssSelector("#key-form button")).click();
+        browser = HeadlessChromium.signedIn(
+                dir.resolve("chromium-profile"), service.baseUrl() + "/#/jobs", RunningService.ADMIN_KEY);
     }
 
     @AfterAll
@@ -54,10 +50,7 @@ class DashboardTest {
     }
 
     private static WebDriverWait waiting(int seconds) {
-        // the pages re-render every second or two: an element read mid-render is simply read again
-        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds));
-        wait.ignoring(StaleElementReferenceException.class);
-        return wait;
+        return HeadlessChromium.waiting(browser, seconds);
     }
 
     @Test

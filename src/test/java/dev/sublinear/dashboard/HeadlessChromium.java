@@ -1,10 +1,14 @@
 package dev.sublinear.dashboard;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /** Debian's chromium, headless, driven by its chromedriver; it reaches nothing but localhost. */
 final class HeadlessChromium {
@@ -32,5 +36,21 @@ final class HeadlessChromium {
                 .usingAnyFreePort()
                 .build();
         return new ChromeDriver(driver, options);
+    }
+
+    /** A browser on the dashboard's {@code page} (a hash route such as {@code #/jobs}), signed in with {@code key}. */
+    static WebDriver signedIn(Path profile, String page, String key) {
+        WebDriver browser = start(profile);
+        browser.get(page);
+        browser.findElement(By.id("api-key")).sendKeys(key);
+        browser.findElement(By.cssSelector("#key-form button")).click();
+        return browser;
+    }
+
+    static WebDriverWait waiting(WebDriver browser, int seconds) {
+        // the pages re-render every second or two: an element read mid-render is simply read again
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds));
+        wait.ignoring(StaleElementReferenceException.class);
+        return wait;
     }
 }

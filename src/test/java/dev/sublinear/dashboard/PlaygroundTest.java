@@ -18,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -56,10 +55,8 @@ class PlaygroundTest {
         JsonNode job = service.awaitJob(jobId, status("succeeded", "failed", "cancelled"), Duration.ofSeconds(240));
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         fineTuned = job.get("fine_tuned_model").asString();
-        browser = HeadlessChromium.start(dir.resolve("chromium-profile"));
-        browser.get(service.baseUrl() + "/#/playground");
-        browser.findElement(By.id("api-key")).sendKeys(RunningService.ADMIN_KEY);
-        browser.findElement(By.cssSelector("#key-form button")).click();
+        browser = HeadlessChromium.signedIn(
+                dir.resolve("chromium-profile"), service.baseUrl() + "/#/playground", RunningService.ADMIN_KEY);
     }
 
     @AfterAll
@@ -71,9 +68,7 @@ class PlaygroundTest {
     }
 
     private static WebDriverWait waiting(int seconds) {
-        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds));
-        wait.ignoring(StaleElementReferenceException.class);
-        return wait;
+        return HeadlessChromium.waiting(browser, seconds);
     }
 
     /** Opens the playground afresh and fills its form; the prompt is typed, not sent. */
