@@ -58,8 +58,8 @@ final class AdafactorCheckpoint {
             ParameterState state = e.getValue();
             data.writeUTF(e.getKey());
             data.writeInt(state.step());
-            data.writeBoolean(state.secondMoment.factored());
-            data.writeBoolean(state.momentum != null);
+            data.writeBoolean(state.factored);
+            data.writeBoolean(state.hasMomentum);
             List<NDArray> arrays = state.arrays();
             data.writeInt(arrays.size());
             for (NDArray array : arrays) {
@@ -123,15 +123,7 @@ final class AdafactorCheckpoint {
                         + ", momentum="
                         + expectMomentum);
             }
-            List<Shape> expected = new ArrayList<>();
-            if (factored) {
-                expected.addAll(List.of(FactoredSecondMoment.stateShapes(shape)));
-            } else {
-                expected.add(shape);
-            }
-            if (momentum) {
-                expected.add(shape);
-            }
+            List<Shape> expected = ParameterState.arrayShapes(shape, factored, momentum);
             if (expected.size() != arrays.size()) {
                 throw new IllegalArgumentException("saved Adafactor state of " + id + " has the wrong arrays");
             }
@@ -153,11 +145,7 @@ final class AdafactorCheckpoint {
                             + " float32");
                 }
             }
-            SecondMoment moment = factored
-                    ? new FactoredSecondMoment(decoded.get(0), decoded.get(1))
-                    : new FullSecondMoment(decoded.get(0));
-            NDArray m = momentum ? decoded.get(decoded.size() - 1) : null;
-            return new ParameterState(shape, type, moment, m, step);
+            return new ParameterState(shape, type, factored, decoded, momentum, step);
         }
     }
 }

@@ -48,10 +48,10 @@ final class CpuStep {
     static float[] run(
             ByteBuffer x, NDArray grad, ParameterState state, Scalars s, float rho, AdafactorOptions options) {
         ByteBuffer g = grad.toByteBuffer(true);
-        ByteBuffer momentum = state.momentum == null ? null : state.momentum.toByteBuffer(true);
+        ByteBuffer momentum = state.hasMomentum ? state.momentum().toByteBuffer(true) : null;
         Shape shape = state.shape;
         ByteBuffer xForRms = options.scaleParameter() ? x : null;
-        if (state.secondMoment.factored()) {
+        if (state.factored) {
             return factored(x, g, xForRms, momentum, state, shape, s, rho, options);
         }
         return full(x, g, xForRms, momentum, state, shape.size(), s, rho, options);
@@ -80,8 +80,8 @@ final class CpuStep {
                 CpuKernels.squareSums(g, xForRms, w.rowSquares, w.columnSquares, 0, rows, n, m, s.scale(), s.clip());
 
         // R and C: moving averages of the sums of G^2 + eps1; then 1/sqrt(V) as row x column factors.
-        FloatBuffer r = floats(state.secondMoment.arrays().get(0).toByteBuffer(true));
-        FloatBuffer c = floats(state.secondMoment.arrays().get(1).toByteBuffer(true));
+        FloatBuffer r = floats(state.arrays().get(0).toByteBuffer(true));
+        FloatBuffer c = floats(state.arrays().get(1).toByteBuffer(true));
         movingAverage(r, floats(w.rowSquares), s.beta2(), s.eps1() * m);
         movingAverage(c, floats(w.columnSquares), s.beta2(), s.eps1() * n);
         FloatBuffer rowFactors = floats(w.rowFactors);
@@ -132,7 +132,7 @@ final class CpuStep {
             Scalars s,
             float rho,
             AdafactorOptions options) {
-        ByteBuffer v = state.secondMoment.arrays().get(0).toByteBuffer(true);
+        ByteBuffer v = state.arrays().get(0).toByteBuffer(true);
         // Pass 1: V and, in the same pass, the sums of U^2 and of X^2.
         double[] sums = new double[2];
         CpuKernels.fullAccumulate(g, xForRms, v, sums, 0, size, s.scale(), s.clip(), s.beta2(), s.eps1());

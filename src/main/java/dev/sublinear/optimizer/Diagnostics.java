@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -45,32 +46,41 @@ final class Diagnostics {
         return StepDiagnostics.of(new ArrayList<>(result.values()));
     }
 
-    /** {alpha, RMS(U)} per state, with one device-to-host transfer for those still on the device. */
+    /** {alpha, RMS(U)} per state, with one device-to-host transfer for the figures still on the device. */
     private static float[] readScalars(List<Map.Entry<String, ParameterState>> states) {
         float[] values = new float[states.size() * 2];
+        // a grouped step's parameters share their figures: each array is read once
+        Map<StepFigures, Integer> offsets = new IdentityHashMap<>();
         NDList onDevice = new NDList();
+        long length = 0;
         for (int i = 0; i < states.size(); i++) {
             ParameterState s = states.get(i).getValue();
-            if (s.figuresOnDevice()) {
-                onDevice.add(s.lastAlpha());
-                onDevice.add(s.lastUpdateRms());
-            } else {
+            StepFigures f = s.deviceFigures();
+            if (f == null) {
                 values[2 * i] = s.hostAlpha();
                 values[2 * i + 1] = s.hostUpdateRms();
+            } else if (!offsets.containsKey(f)) {
+                offsets.put(f, (int) length);
+                onDevice.add(f.alphas);
+                onDevice.add(f.updateRms);
+                length += 2 * f.alphas.size();
             }
         }
         if (onDevice.isEmpty()) {
             return values;
         }
         float[] read;
-        try (NDArray stacked = NDArrays.stack(onDevice)) {
-            read = stacked.toFloatArray();
+        try (NDArray joined = NDArrays.concat(onDevice)) {
+            read = joined.toFloatArray();
         }
-        int next = 0;
         for (int i = 0; i < states.size(); i++) {
-            if (states.get(i).getValue().figuresOnDevice()) {
-                values[2 * i] = read[next++];
-                values[2 * i + 1] = read[next++];
+            ParameterState s = states.get(i).getValue();
+            StepFigures f = s.deviceFigures();
+            if (f != null) {
+                int at = offsets.get(f);
+                int count = (int) f.alphas.size();
+                values[2 * i] = read[at + s.figureIndex()];
+                values[2 * i + 1] = read[at + count + s.figureIndex()];
             }
         }
         return values;

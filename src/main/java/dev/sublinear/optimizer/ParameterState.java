@@ -4,39 +4,71 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.ArrayList;
 import java.util.List;
 
-/** What Adafactor keeps for one parameter on one device, and its latest step's diagnostics. */
+/**
+ * What Adafactor keeps for one parameter on one device, and its latest step's diagnostics.
+ *
+ * <p>The second moment follows the paper's algorithm 4 for a factored parameter [..., n, m]: the
+ * row sums R [..., n] and column sums C [..., m] of the moving average of G^2 + eps1, standing in for
+ * the full estimate with the rank-1 V = R C^T / sum(R) (leading dimensions are batch dimensions);
+ * and algorithm 5 otherwise: the full moving average V, shaped like the parameter.
+ *
+ * <p>The arrays may be views into a buffer shared with other parameters of the same shape ({@link
+ * ParameterGroups}), which then own the memory; {@link #moveTo} points them there.
+ */
 final class ParameterState {
 
     final Shape shape;
     final DataType dataType;
-    final SecondMoment secondMoment;
-    /** The momentum M, or null when beta1 = 0. */
-    final NDArray momentum;
+    final boolean factored;
+    final boolean hasMomentum;
 
     /** The state arrays never change size: their bytes are counted once (DJL shape reads are JNI calls). */
     private final long stateBytes;
 
+    /** R and C, or V; then M when beta1 &gt; 0. */
+    private List<NDArray> arrays;
+
     private int step;
-    private NDArray lastAlpha;
-    private NDArray lastUpdateRms;
     private float hostAlpha;
     private float hostUpdateRms;
+    private StepFigures deviceFigures;
+    private int figureIndex;
     private CpuWorkspace workspace;
 
-    ParameterState(Shape shape, DataType dataType, SecondMoment secondMoment, NDArray momentum, int step) {
+    ParameterState(
+            Shape shape, DataType dataType, boolean factored, List<NDArray> arrays, boolean hasMomentum, int step) {
         this.shape = shape;
         this.dataType = dataType;
-        this.secondMoment = secondMoment;
-        this.momentum = momentum;
+        this.factored = factored;
+        this.hasMomentum = hasMomentum;
+        this.arrays = List.copyOf(arrays);
         this.step = step;
         long bytes = 0;
-        for (NDArray array : arrays()) {
+        for (NDArray array : arrays) {
             bytes += array.size() * array.getDataType().getNumOfBytes();
         }
         this.stateBytes = bytes;
+    }
+
+    /** Shapes of R and C for a parameter shape [..., n, m]: [..., n] and [..., m]. */
+    static Shape[] factoredShapes(Shape parameter) {
+        int rank = parameter.dimension();
+        Shape batch = parameter.slice(0, rank - 2);
+        return new Shape[] {
+            batch.addAll(new Shape(parameter.get(rank - 2))), batch.addAll(new Shape(parameter.get(rank - 1)))
+        };
+    }
+
+    /** The shapes of the state arrays, in {@link #arrays()} order. */
+    static List<Shape> arrayShapes(Shape parameter, boolean factored, boolean momentum) {
+        List<Shape> shapes =
+                new java.util.ArrayList<>(factored ? List.of(factoredShapes(parameter)) : List.of(parameter));
+        if (momentum) {
+            shapes.add(parameter);
+        }
+        return shapes;
     }
 
     /** Advances the step count; the first update is t = 1. */
@@ -48,13 +80,27 @@ final class ParameterState {
         return step;
     }
 
-    /** The state arrays in save order: the second moment's, then M if present. */
+    /** The state arrays in save order: R and C, or V; then M if present. */
     List<NDArray> arrays() {
-        List<NDArray> arrays = new ArrayList<>(secondMoment.arrays());
-        if (momentum != null) {
-            arrays.add(momentum);
-        }
         return arrays;
+    }
+
+    /** R and C (factored), or V. */
+    List<NDArray> secondMoment() {
+        return arrays.subList(0, factored ? 2 : 1);
+    }
+
+    /** M, or null when beta1 = 0. */
+    NDArray momentum() {
+        return hasMomentum ? arrays.get(arrays.size() - 1) : null;
+    }
+
+    /**
+     * Points the state at {@code moved}: arrays of the same shapes and values, now held elsewhere
+     * (views into a group's buffer, or copies out of one). The caller frees the old arrays.
+     */
+    void moveTo(List<NDArray> moved) {
+        arrays = List.copyOf(moved);
     }
 
     /** Bytes of the state arrays held (their sizes are fixed when the state is created). */
@@ -68,13 +114,11 @@ final class ParameterState {
         }
     }
 
-    /** Keeps this step's 0-d alpha and update RMS (still on the device) in {@code owner}. */
-    void record(NDArray alpha, NDArray updateRms, NDManager owner) {
+    /** Keeps element {@code index} of an engine step's figures, which stay on the device. */
+    void record(StepFigures figures, int index) {
         dropDeviceFigures();
-        alpha.attach(owner);
-        updateRms.attach(owner);
-        lastAlpha = alpha;
-        lastUpdateRms = updateRms;
+        deviceFigures = figures;
+        figureIndex = index;
     }
 
     /** Keeps this step's alpha and update RMS computed on the host. */
@@ -85,25 +129,20 @@ final class ParameterState {
     }
 
     private void dropDeviceFigures() {
-        if (lastAlpha != null) {
-            lastAlpha.close();
-            lastUpdateRms.close();
-            lastAlpha = null;
-            lastUpdateRms = null;
+        if (deviceFigures != null) {
+            deviceFigures.release();
+            deviceFigures = null;
         }
     }
 
-    /** Whether the latest figures are still on the device (read them with one transfer). */
-    boolean figuresOnDevice() {
-        return lastAlpha != null;
+    /** The latest engine step's figures (still on the device), or null after a fused step. */
+    StepFigures deviceFigures() {
+        return deviceFigures;
     }
 
-    NDArray lastAlpha() {
-        return lastAlpha;
-    }
-
-    NDArray lastUpdateRms() {
-        return lastUpdateRms;
+    /** This parameter's element in {@link #deviceFigures()}. */
+    int figureIndex() {
+        return figureIndex;
     }
 
     float hostAlpha() {

@@ -21,9 +21,9 @@ final class StateMemory {
         return bytes;
     }
 
-    /** Bytes of the work buffers: one per device for the engine-op path, the fused path's vectors. */
+    /** Bytes of the fused path's work vectors (the engine-op path keeps none between steps). */
     static long scratchBytes(StateTable table) {
-        long bytes = table.devices().stream().mapToLong(d -> d.scratch.bytes()).sum();
+        long bytes = 0;
         for (Map<Device, ParameterState> perDevice : table.byParameter().values()) {
             for (ParameterState state : perDevice.values()) {
                 bytes += state.workspaceBytes();
@@ -48,8 +48,7 @@ final class StateMemory {
                 parameter += s.shape.size() * s.dataType.getNumOfBytes();
             }
             if (any != null) {
-                result.add(new ParameterMemory(
-                        e.getKey(), any.shape, any.secondMoment.factored(), state, adam, parameter));
+                result.add(new ParameterMemory(e.getKey(), any.shape, any.factored, state, adam, parameter));
             }
         }
         return result;

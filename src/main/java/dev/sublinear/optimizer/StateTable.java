@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -14,7 +16,8 @@ import java.util.function.Predicate;
 
 /**
  * What Adafactor holds between steps: a {@link ParameterState} per parameter and device, per device
- * the manager that owns the state arrays and a scratch buffer, and state read back by {@code
+ * the manager that owns the state arrays and its cached scalars, the groups of parameters stepped
+ * together, and state read back by {@code
  * loadState} that waits for its parameter's first update (only then is the device known).
  */
 final class StateTable implements AutoCloseable {
@@ -22,6 +25,7 @@ final class StateTable implements AutoCloseable {
     private final Map<String, Map<Device, ParameterState>> states = new ConcurrentHashMap<>();
     private final Map<Device, DeviceResources> devices = new ConcurrentHashMap<>();
     private final Map<String, AdafactorCheckpoint.Entry> restored = new ConcurrentHashMap<>();
+    private final ParameterGroups groups = new ParameterGroups();
     private final Predicate<Shape> factored;
     private final boolean momentum;
 
@@ -34,14 +38,14 @@ final class StateTable implements AutoCloseable {
         this.momentum = momentum;
     }
 
-    /** The manager that owns a device's state arrays, and its scratch buffer. */
+    /** The manager that owns a device's state arrays, and the scalars its engine steps use. */
     static final class DeviceResources {
         final NDManager manager;
-        final Scratch scratch;
+        final DeviceScalars scalars;
 
         private DeviceResources(NDManager manager) {
             this.manager = manager;
-            this.scratch = new Scratch(manager);
+            this.scalars = new DeviceScalars(manager);
         }
     }
 
@@ -69,16 +73,11 @@ final class StateTable implements AutoCloseable {
         if (saved != null) {
             return saved.restore(parameterId, shape, type, factor, momentum, manager);
         }
-        SecondMoment moment;
-        if (factor) {
-            Shape[] shapes = FactoredSecondMoment.stateShapes(shape);
-            moment = new FactoredSecondMoment(
-                    manager.zeros(shapes[0], DataType.FLOAT32), manager.zeros(shapes[1], DataType.FLOAT32));
-        } else {
-            moment = new FullSecondMoment(manager.zeros(shape, DataType.FLOAT32));
+        List<NDArray> arrays = new ArrayList<>();
+        for (Shape s : ParameterState.arrayShapes(shape, factor, momentum)) {
+            arrays.add(manager.zeros(s, DataType.FLOAT32));
         }
-        NDArray m = momentum ? manager.zeros(shape, DataType.FLOAT32) : null;
-        return new ParameterState(shape, type, moment, m, 0);
+        return new ParameterState(shape, type, factor, arrays, momentum, 0);
     }
 
     /**
@@ -103,6 +102,11 @@ final class StateTable implements AutoCloseable {
         return devices.values();
     }
 
+    /** The state of parameters that are stepped together. */
+    ParameterGroups groups() {
+        return groups;
+    }
+
     /** Frees the state and scratch arrays. */
     @Override
     public void close() {
@@ -111,5 +115,6 @@ final class StateTable implements AutoCloseable {
         }
         devices.clear();
         states.clear();
+        groups.clear();
     }
 }

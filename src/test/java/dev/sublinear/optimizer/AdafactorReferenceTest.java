@@ -21,8 +21,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Adafactor against {@link ReferenceAdafactor} (double precision, written from adafactor.md): 40
- * steps per case, every step's weights, alpha_t, RMS(U) and clipping compared, on both executions
- * (fused CPU kernels and engine operations).
+ * steps per case, every step's weights, alpha_t, RMS(U) and clipping compared, on the three
+ * executions: fused CPU kernels, engine operations one parameter at a time ({@code update}), and
+ * engine operations on a group of three parameters of the case's shape stepped as one batch ({@code
+ * updateAll}), each parameter against its own reference.
  *
  * <p>Tolerance: the class computes in float32, the reference in double. After 40 steps the float32
  * rounding of each step (relative 6e-8 per operation, a few dozen operations per element) stays below
@@ -213,58 +215,98 @@ class AdafactorReferenceTest {
         return new Case(name, shape, DataType.FLOAT32, 0.1, options, reference, clipping);
     }
 
-    static Stream<Arguments> casesOnBothPaths() {
-        return cases().flatMap(c -> Stream.of(Arguments.of(c, true), Arguments.of(c, false)));
+    /** How the step is driven: the fused kernels or the engine ops through {@code update}, or {@code updateAll}. */
+    enum Path {
+        FUSED_KERNELS,
+        ENGINE_OPS,
+        /** Three parameters of the case's shape stepped as one group by {@code updateAll} (engine ops). */
+        GROUPED
     }
 
-    @ParameterizedTest(name = "{0}, fused CPU kernels: {1}")
-    @MethodSource("casesOnBothPaths")
-    void matchesTheReference(Case c, boolean cpuKernels) {
-        ExecutionPaths.with(cpuKernels, () -> {
-            run(c);
+    /** Parameters stepped together on the grouped path, each against its own reference. */
+    private static final int GROUP = 3;
+
+    static Stream<Arguments> casesOnAllPaths() {
+        return cases().flatMap(c -> Stream.of(Path.values()).map(p -> Arguments.of(c, p)));
+    }
+
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("casesOnAllPaths")
+    void matchesTheReference(Case c, Path path) {
+        ExecutionPaths.with(path == Path.FUSED_KERNELS, () -> {
+            run(c, path);
             return null;
         });
     }
 
-    private static void run(Case c) {
+    private static void run(Case c, Path path) {
         Shape shape = new Shape(c.shape());
         int size = (int) shape.size();
+        int count = path == Path.GROUPED ? GROUP : 1;
         Random random = new Random(c.name().hashCode());
-        double[] initial = new double[size];
-        for (int i = 0; i < size; i++) {
-            initial[i] = 0.5 * random.nextGaussian();
+        List<ReferenceAdafactor> references = new ArrayList<>();
+        double[] scales = new double[count];
+        List<double[]> initials = new ArrayList<>();
+        for (int p = 0; p < count; p++) {
+            double[] initial = new double[size];
+            for (int i = 0; i < size; i++) {
+                initial[i] = 0.5 * (p + 1) * random.nextGaussian();
+            }
+            ReferenceAdafactor reference = new ReferenceAdafactor(c.shape(), initial);
+            c.reference().accept(reference);
+            references.add(reference);
+            initials.add(initial);
+            scales[p] = Math.max(ReferenceAdafactor.rms(initial), 1e-3);
         }
-        ReferenceAdafactor reference = new ReferenceAdafactor(c.shape(), initial);
-        c.reference().accept(reference);
-        double scale = Math.max(ReferenceAdafactor.rms(initial), 1e-3);
 
         try (NDManager manager = NDManager.newBaseManager();
                 Adafactor optimizer = c.options().apply(Adafactor.builder()).build()) {
-            NDArray weight = manager.create(toFloats(initial), shape).toType(c.type(), false);
-            reference.setWeights(toDoubles(weight));
+            List<NDArray> weights = new ArrayList<>();
+            for (int p = 0; p < count; p++) {
+                NDArray weight =
+                        manager.create(toFloats(initials.get(p)), shape).toType(c.type(), false);
+                weights.add(weight);
+                references.get(p).setWeights(toDoubles(weight));
+            }
             for (int step = 1; step <= STEPS; step++) {
-                double[] gradient = gradient(random, size, c.gradientScale() * stepScale(step));
-                try (NDArray grad = manager.create(toFloats(gradient), shape).toType(c.type(), false)) {
-                    optimizer.update("p", weight, grad);
+                List<ParameterUpdate> updates = new ArrayList<>();
+                for (int p = 0; p < count; p++) {
+                    double[] gradient = gradient(random, size, c.gradientScale() * stepScale(step) * (p + 1));
+                    NDArray grad = manager.create(toFloats(gradient), shape).toType(c.type(), false);
                     // the reference sees the gradient exactly as stored in the parameter's type
-                    reference.step(toDoubles(grad));
+                    // (read before the step: updateAll may overwrite it)
+                    references.get(p).step(toDoubles(grad));
+                    updates.add(new ParameterUpdate("p" + p, weights.get(p), grad));
                 }
-                double[] expected = reference.weights();
-                if (c.type() != DataType.FLOAT32) {
-                    expected = roundTo(c.type(), expected);
-                    reference.setWeights(expected);
+                if (path == Path.GROUPED) {
+                    optimizer.updateAll(updates);
+                } else {
+                    optimizer.update("p0", weights.get(0), updates.get(0).gradient());
                 }
-                compare(c, step, expected, toDoubles(weight), scale);
-                ParameterDiagnostics d = optimizer.diagnostics().parameters().get(0);
-                assertEquals(step, d.step(), c + ": step count");
-                assertClose(reference.lastAlpha, d.alpha(), 1e-4, c + " step " + step + ": alpha");
-                assertClose(reference.lastUpdateRms, d.updateRms(), 1e-3, c + " step " + step + ": RMS(U)");
-                double threshold = optimizerThreshold(reference);
-                if (Math.abs(reference.lastUpdateRms - threshold) > 1e-4 * threshold) {
-                    assertEquals(reference.lastClipped, d.clipped(), c + " step " + step + ": clipping");
+                updates.forEach(u -> u.gradient().close());
+                List<ParameterDiagnostics> figures = optimizer.diagnostics().parameters();
+                for (int p = 0; p < count; p++) {
+                    ReferenceAdafactor reference = references.get(p);
+                    double[] expected = reference.weights();
+                    if (c.type() != DataType.FLOAT32) {
+                        expected = roundTo(c.type(), expected);
+                        reference.setWeights(expected);
+                    }
+                    String what = c + " " + path + " parameter " + p;
+                    compare(what, c, step, expected, toDoubles(weights.get(p)), scales[p]);
+                    ParameterDiagnostics d = figures.get(p);
+                    assertEquals("p" + p, d.parameterId());
+                    assertEquals(step, d.step(), what + ": step count");
+                    assertClose(reference.lastAlpha, d.alpha(), 1e-4, what + " step " + step + ": alpha");
+                    assertClose(reference.lastUpdateRms, d.updateRms(), 1e-3, what + " step " + step + ": RMS(U)");
+                    double threshold = optimizerThreshold(reference);
+                    if (Math.abs(reference.lastUpdateRms - threshold) > 1e-4 * threshold) {
+                        assertEquals(reference.lastClipped, d.clipped(), what + " step " + step + ": clipping");
+                    }
                 }
             }
         }
+        ReferenceAdafactor reference = references.get(0);
         switch (c.clipping()) {
             case FIRES_AND_NOT ->
                 assertTrue(
@@ -296,7 +338,7 @@ class AdafactorReferenceTest {
         return g;
     }
 
-    private static void compare(Case c, int step, double[] expected, double[] actual, double scale) {
+    private static void compare(String what, Case c, int step, double[] expected, double[] actual, double scale) {
         for (int i = 0; i < expected.length; i++) {
             double tolerance;
             if (c.type() == DataType.FLOAT32) {
@@ -307,7 +349,7 @@ class AdafactorReferenceTest {
             if (Math.abs(expected[i] - actual[i]) > tolerance) {
                 fail(String.format(
                         "%s, step %d, element %d: expected %.9g, got %.9g (tolerance %.3g)",
-                        c, step, i, expected[i], actual[i], tolerance));
+                        what, step, i, expected[i], actual[i], tolerance));
             }
         }
     }

@@ -1,0 +1,210 @@
+package dev.sublinear.optimizer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Adafactor's step as engine operations on a batch: P parameters of one shape stacked in a leading
+ * dimension, [P, ...]. One parameter is a batch of one; a group of biases or norms is one batch, so
+ * its step costs the same few dozen engine operations as one parameter's. Every figure that differs
+ * per parameter (RMS(X), RMS(U), alpha_t) is a [P] vector, computed by reductions over all but the
+ * first dimension.
+ *
+ * <p>Passes over the full-size arrays, for a factored parameter without momentum or decay: two
+ * reading G (its row and column norms give the sums of G^2 with nothing written), one reading X
+ * (RMS(X)), one writing G C^-1/2 (in place when the gradient may be overwritten), one reading it
+ * (its row norms give RMS(U) without U), one scaling it by k R^-1/2 into the update, and the
+ * caller's subtraction from the weight. Scalars are device arrays ({@link DeviceScalars}): nothing
+ * here waits for the device.
+ */
+final class BatchStep {
+
+    private static final float MINUS_HALF = -0.5f;
+
+    private final AdafactorOptions options;
+    private final DeviceScalars scalars;
+
+    BatchStep(AdafactorOptions options, DeviceScalars scalars) {
+        this.options = options;
+        this.scalars = scalars;
+    }
+
+    /**
+     * The arrays of one batch, all float32 and shaped [P, ...] (state arrays [P, ...] of their own
+     * shapes), and the step's scalars.
+     *
+     * @param weights X, read only
+     * @param gradient G before {@code gradScale}
+     * @param gradientOwned whether G may be overwritten
+     * @param secondMoment R and C, or V: updated in place
+     * @param momentum M, updated in place, or null
+     * @param gradScale the factor G is scaled by (1 once clipped)
+     * @param rho rho_t: a 0-d array, or one value per parameter
+     * @param beta2 beta2_t
+     */
+    record Batch(
+            NDArray weights,
+            NDArray gradient,
+            boolean gradientOwned,
+            List<NDArray> secondMoment,
+            NDArray momentum,
+            float gradScale,
+            NDArray rho,
+            float beta2) {}
+
+    /**
+     * What the caller subtracts from the weights, and the figures of the step.
+     *
+     * @param delta weightDecay alpha_t X + S, shaped like the batch; X = X - delta
+     * @param alphas alpha_t per parameter, [P]
+     * @param updateRms RMS(U) per parameter, [P]
+     */
+    record Result(NDArray delta, NDArray alphas, NDArray updateRms) {}
+
+    /**
+     * Runs the step. New arrays belong to the manager of the batch's arrays: attach those to a
+     * step's manager that is closed after the caller has applied the result.
+     */
+    Result run(Batch b) {
+        Shape shape = b.weights().getShape();
+        int rank = shape.dimension();
+        long count = shape.get(0);
+        float invSqrtSize = (float) (1.0 / Math.sqrt(shape.size() / (double) count));
+        Preconditioned u = b.secondMoment().size() == 2 ? factored(b, rank, invSqrtSize) : full(b, rank, invSqrtSize);
+        NDArray alphas = stepScale(b, rank, invSqrtSize, u.updateRms()); // alpha_t
+        NDArray k = clipScale(alphas, u.updateRms()); // k = alpha_t / max(1, RMS(U) / d)
+        NDArray update;
+        if (u.rowFactor() == null) {
+            update = u.partial().muli(perParameter(k, count, rank)); // S = k U
+        } else {
+            // S = k R^-1/2 (G C'): k joins the row factor, one pass over the full-size array
+            NDArray rowScale = u.rowFactor().muli(perParameter(k, count, rank - 1));
+            update = u.partial().muli(rowScale.expandDims(-1));
+        }
+        NDArray delta = update;
+        if (b.momentum() != null) {
+            delta = b.momentum().muli(scalars.of(options.beta1())).addi(update); // M = beta1 M + (1 - beta1) S
+        }
+        if (options.weightDecay() > 0f) {
+            // X - weightDecay alpha_t X - S = X - delta: the decay joins the one subtraction
+            NDArray decay = perParameter(alphas, count, rank).mul(scalars.of(options.weightDecay()));
+            NDArray decayed = b.weights().mul(decay);
+            delta = delta == b.momentum() ? decayed.addi(delta) : delta.addi(decayed);
+        }
+        if (rank == 1) {
+            // a batch of 0-d parameters: the reductions over no axes reduced everything to 0-d
+            return new Result(delta, alphas.reshape(count), u.updateRms().reshape(count));
+        }
+        return new Result(delta, alphas, u.updateRms());
+    }
+
+    /**
+     * U = partial * rowFactor (broadcast over rows), or U = partial when rowFactor is null, and
+     * RMS(U) per parameter.
+     */
+    private record Preconditioned(NDArray partial, NDArray rowFactor, NDArray updateRms) {}
+
+    /**
+     * Algorithm 4: R and C from the row and column sums of s^2 G^2 + eps1; U = G R^-1/2 (C / sum
+     * R)^-1/2 is left as G C' (in G's memory when it may be overwritten) and the row factor R^-1/2,
+     * which {@link #run} applies together with k in one pass.
+     */
+    private Preconditioned factored(Batch b, int rank, float invSqrtSize) {
+        NDArray g = b.gradient();
+        Shape shape = g.getShape();
+        long n = shape.get(rank - 2);
+        long m = shape.get(rank - 1);
+        float rest = 1f - b.beta2();
+        float squareWeight = rest * b.gradScale() * b.gradScale();
+        NDArray r = b.secondMoment().get(0);
+        NDArray c = b.secondMoment().get(1);
+        // sums of G^2 over a row and a column: squared norms, one read of G each and nothing written
+        NDArray rowSquares = g.norm(2, new int[] {-1}, false);
+        rowSquares.muli(rowSquares);
+        NDArray columnSquares = g.norm(2, new int[] {-2}, false);
+        columnSquares.muli(columnSquares);
+        // the eps1 of every element of a row (m of them) or a column (n) joins the small vectors
+        movingAverage(r, rowSquares, b.beta2(), squareWeight, rest * options.epsilon1() * m);
+        movingAverage(c, columnSquares, b.beta2(), squareWeight, rest * options.epsilon1() * n);
+
+        // 1 / sqrt(R_i C_j / sum R) = R_i^-1/2 (C_j / sum R)^-1/2: never the n x m matrix V
+        NDArray rowFactor = r.pow(scalars.of(MINUS_HALF));
+        if (b.gradScale() != 1f) {
+            rowFactor.muli(scalars.of(b.gradScale()));
+        }
+        NDArray columnFactor =
+                c.div(r.sum(new int[] {-1}, true)).powi(scalars.of(MINUS_HALF)).expandDims(-2);
+        NDArray scaled = b.gradientOwned() ? g.muli(columnFactor) : g.mul(columnFactor);
+        // RMS(U)^2 = sum_i rowFactor_i^2 |row i of G C'|^2: the row norms, no U written
+        NDArray rowNorms = scaled.norm(2, new int[] {-1}, false).muli(rowFactor);
+        NDArray updateRms = rowNorms.norm(2, allButFirst(rank - 1), false).muli(scalars.of(invSqrtSize));
+        return new Preconditioned(scaled, rowFactor, updateRms);
+    }
+
+    /** Algorithm 5: V, the moving average of s^2 G^2 + eps1, and U = s G / sqrt(V). */
+    private Preconditioned full(Batch b, int rank, float invSqrtSize) {
+        NDArray g = b.gradient();
+        float rest = 1f - b.beta2();
+        NDArray v = b.secondMoment().get(0);
+        movingAverage(v, g.square(), b.beta2(), rest * b.gradScale() * b.gradScale(), rest * options.epsilon1());
+        NDArray u = v.pow(scalars.of(MINUS_HALF)).muli(g);
+        if (b.gradScale() != 1f) {
+            u.muli(scalars.of(b.gradScale()));
+        }
+        NDArray updateRms = u.norm(2, allButFirst(rank), false).muli(scalars.of(invSqrtSize));
+        return new Preconditioned(u, null, updateRms);
+    }
+
+    /** V = beta2 V + weight * squares + constant (squares is overwritten). */
+    private void movingAverage(NDArray v, NDArray squares, float beta2, float weight, float constant) {
+        squares.muli(scalars.of(weight));
+        if (constant != 0f) {
+            squares.addi(scalars.of(constant));
+        }
+        v.muli(scalars.of(beta2)).addi(squares);
+    }
+
+    /** alpha_t = max(eps2, RMS(X)) rho_t per parameter, or rho_t without parameter scaling. */
+    private NDArray stepScale(Batch b, int rank, float invSqrtSize, NDArray like) {
+        if (!options.scaleParameter()) {
+            return like.onesLike().muli(b.rho());
+        }
+        return b.weights()
+                .norm(2, allButFirst(rank), false)
+                .muli(scalars.of(invSqrtSize))
+                .maximum(scalars.of(options.epsilon2()))
+                .muli(b.rho());
+    }
+
+    /** k = alpha_t / max(1, RMS(U) / d), times 1 - beta1 when the momentum averages S. */
+    private NDArray clipScale(NDArray alphas, NDArray updateRms) {
+        NDArray k = updateRms
+                .mul(scalars.of(1f / options.clipThreshold()))
+                .maximum(scalars.of(1f))
+                .powi(scalars.of(-1f))
+                .muli(alphas);
+        if (options.momentum()) {
+            k.muli(scalars.of(1f - options.beta1()));
+        }
+        return k;
+    }
+
+    /** A [P] vector shaped [P, 1, ..., 1] to broadcast over arrays of rank {@code rank}. */
+    private static NDArray perParameter(NDArray vector, long count, int rank) {
+        long[] dims = new long[rank];
+        Arrays.fill(dims, 1);
+        dims[0] = count;
+        return vector.reshape(new Shape(dims));
+    }
+
+    /** Axes 1 .. rank - 1: a reduction over them leaves one value per parameter. */
+    private static int[] allButFirst(int rank) {
+        int[] axes = new int[rank - 1];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = i + 1;
+        }
+        return axes;
+    }
+}
