@@ -163,7 +163,7 @@ final class TrainingLoop {
                     throw new TrainingFailedException(
                             "training loss became " + stepLoss + " at step " + (step + 1), step + 1);
                 }
-                OptimizerStep.run(trainer);
+                OptimizerStep.run(trainer, optimizer);
                 control.checkMemory(step + 1); // the optimizer's state appears at the first step
             }
         } finally {
