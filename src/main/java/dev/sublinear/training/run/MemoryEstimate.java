@@ -17,7 +17,7 @@ import java.util.Map;
  *
  * <p>Counted, in float32 on one device: the parameters, their gradients, the optimizer's state
  * (Adafactor's factored second moments — a row and a column vector per matrix — plus momentum when
- * beta1 &gt; 0 and its one scratch buffer; Adam's and AdamW's two full moments), the activations
+ * beta1 &gt; 0 and one step temporary as large as the largest parameter; Adam's and AdamW's two full moments), the activations
  * that autograd keeps for one micro-batch (see {@link #activationElements}), and the examples the
  * run keeps in memory. Gradient accumulation does not multiply the activations: the training loop
  * frees each micro-batch's activations after its backward pass, only the last one lives until the
@@ -131,7 +131,8 @@ public record MemoryEstimate(
             }
         }
         if (optimizer.type() == OptimizerConfig.Type.ADAFACTOR) {
-            state += largest; // one reusable work buffer as large as the largest parameter (Scratch)
+            // a step's temporary: the engine-op path's G C' or V^-1/2 of the largest parameter
+            state += largest;
         }
         double overhead = (optimizer.type() == OptimizerConfig.Type.ADAFACTOR ? 2 : 3) * parameters;
         return new MemoryEstimate(
