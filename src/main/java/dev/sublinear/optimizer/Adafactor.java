@@ -334,7 +334,7 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
         return StateMemory.scratchBytes(table);
     }
 
-    /** The 0-d scalar arrays cached on the devices now ({@link DeviceScalars}): their number varies a little by step. */
+    /** The 0-d scalar arrays cached on the devices now ({@link DeviceScalars}); varies a little by step. */
     int cachedScalars() {
         return table.devices().stream().mapToInt(d -> d.scalars.held()).sum();
     }

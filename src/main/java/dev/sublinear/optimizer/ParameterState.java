@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -63,8 +64,7 @@ final class ParameterState {
 
     /** The shapes of the state arrays, in {@link #arrays()} order. */
     static List<Shape> arrayShapes(Shape parameter, boolean factored, boolean momentum) {
-        List<Shape> shapes =
-                new java.util.ArrayList<>(factored ? List.of(factoredShapes(parameter)) : List.of(parameter));
+        List<Shape> shapes = new ArrayList<>(factored ? List.of(factoredShapes(parameter)) : List.of(parameter));
         if (momentum) {
             shapes.add(parameter);
         }

@@ -141,10 +141,10 @@ class AdafactorGroupedStepTest {
                 for (int i = 0; i < initial.length; i++) {
                     initial[i] = 0.3 * random.nextGaussian();
                 }
-                NDArray weight = manager.create(toFloats(initial), shape);
+                NDArray weight = manager.create(StepFixtures.toFloats(initial), shape);
                 ReferenceAdafactor reference = new ReferenceAdafactor(shape.getShape(), initial);
                 reference.beta1 = beta1;
-                reference.setWeights(toDoubles(weight));
+                reference.setWeights(StepFixtures.toDoubles(weight));
                 weights.add(weight);
                 references.add(reference);
             }
@@ -157,15 +157,15 @@ class AdafactorGroupedStepTest {
             for (int i = 0; i < g.length; i++) {
                 g[i] = 0.05 * (p + 1) * random.nextGaussian();
             }
-            NDArray grad = manager.create(toFloats(g), shape);
-            references.get(p).step(toDoubles(grad));
+            NDArray grad = manager.create(StepFixtures.toFloats(g), shape);
+            references.get(p).step(StepFixtures.toDoubles(grad));
             return new ParameterUpdate("p" + p, weights.get(p), grad);
         }
 
         void compare(int step) {
             for (int p = 0; p < weights.size(); p++) {
                 double[] expected = references.get(p).weights();
-                double[] actual = toDoubles(weights.get(p));
+                double[] actual = StepFixtures.toDoubles(weights.get(p));
                 for (int i = 0; i < expected.length; i++) {
                     double tolerance = 1e-4 * Math.abs(expected[i]) + 1e-6;
                     int index = i;
@@ -177,22 +177,5 @@ class AdafactorGroupedStepTest {
                 }
             }
         }
-    }
-
-    private static float[] toFloats(double[] values) {
-        float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) values[i];
-        }
-        return f;
-    }
-
-    private static double[] toDoubles(NDArray array) {
-        float[] f = array.toType(DataType.FLOAT32, false).toFloatArray();
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
     }
 }

@@ -263,19 +263,20 @@ class AdafactorReferenceTest {
                 Adafactor optimizer = c.options().apply(Adafactor.builder()).build()) {
             List<NDArray> weights = new ArrayList<>();
             for (int p = 0; p < count; p++) {
-                NDArray weight =
-                        manager.create(toFloats(initials.get(p)), shape).toType(c.type(), false);
+                NDArray weight = manager.create(StepFixtures.toFloats(initials.get(p)), shape)
+                        .toType(c.type(), false);
                 weights.add(weight);
-                references.get(p).setWeights(toDoubles(weight));
+                references.get(p).setWeights(StepFixtures.toDoubles(weight));
             }
             for (int step = 1; step <= STEPS; step++) {
                 List<ParameterUpdate> updates = new ArrayList<>();
                 for (int p = 0; p < count; p++) {
                     double[] gradient = gradient(random, size, c.gradientScale() * stepScale(step) * (p + 1));
-                    NDArray grad = manager.create(toFloats(gradient), shape).toType(c.type(), false);
+                    NDArray grad = manager.create(StepFixtures.toFloats(gradient), shape)
+                            .toType(c.type(), false);
                     // the reference sees the gradient exactly as stored in the parameter's type
                     // (read before the step: updateAll may overwrite it)
-                    references.get(p).step(toDoubles(grad));
+                    references.get(p).step(StepFixtures.toDoubles(grad));
                     updates.add(new ParameterUpdate("p" + p, weights.get(p), grad));
                 }
                 if (path == Path.GROUPED) {
@@ -293,7 +294,7 @@ class AdafactorReferenceTest {
                         reference.setWeights(expected);
                     }
                     String what = c + " " + path + " parameter " + p;
-                    compare(what, c, step, expected, toDoubles(weights.get(p)), scales[p]);
+                    compare(what, c, step, expected, StepFixtures.toDoubles(weights.get(p)), scales[p]);
                     ParameterDiagnostics d = figures.get(p);
                     assertEquals("p" + p, d.parameterId());
                     assertEquals(step, d.step(), what + ": step count");
@@ -358,23 +359,6 @@ class AdafactorReferenceTest {
         assertTrue(
                 Math.abs(expected - actual) <= relative * Math.abs(expected) + 1e-12,
                 () -> what + ": expected " + expected + ", got " + actual);
-    }
-
-    private static float[] toFloats(double[] values) {
-        float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) values[i];
-        }
-        return f;
-    }
-
-    private static double[] toDoubles(NDArray array) {
-        float[] f = array.toType(DataType.FLOAT32, false).toFloatArray();
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
     }
 
     /** Rounds as the class does: to float32, then to float16, to nearest even. */

@@ -2,6 +2,7 @@ package dev.sublinear.optimizer;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.optimizer.Optimizer;
 import java.util.LinkedHashMap;
@@ -46,5 +47,23 @@ final class StepFixtures {
             data[i] = (float) random.nextGaussian();
         }
         return data;
+    }
+
+    static float[] toFloats(double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return f;
+    }
+
+    /** The array's values as doubles, read in float32 whatever its type. */
+    static double[] toDoubles(NDArray array) {
+        float[] f = array.toType(DataType.FLOAT32, false).toFloatArray();
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -87,7 +88,7 @@ class OptimizerStepTest {
             trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
             manager = model.getNDManager();
             // the same seed: both twins start from the same weights
-            ai.djl.engine.Engine.getInstance().setRandomSeed(11);
+            Engine.getInstance().setRandomSeed(11);
             trainer.initialize(new Shape(4, 16));
         }
 
