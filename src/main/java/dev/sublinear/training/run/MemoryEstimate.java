@@ -21,8 +21,9 @@ import java.util.Map;
  * moments), the activations that autograd keeps for one micro-batch (see {@link
  * #activationElements}), and the examples the run keeps in memory. Gradient accumulation does not
  * multiply the activations: the training loop frees each micro-batch's activations after its
- * backward pass, only the last one lives until the optimizer step. Not counted: what a process pays once for its first training (libtorch's thread
- * pools and kernels, the JVM's own growth); the worker's run-time guard measures that too.
+ * backward pass, only the last one lives until the optimizer step. Not counted: what a process pays
+ * once for its first training (libtorch's thread pools and kernels, the JVM's own growth); the
+ * worker's run-time guard measures that too.
  *
  * @param rows examples per micro-batch on one device
  * @param length tokens per example in a micro-batch (batches are padded to their longest example)
