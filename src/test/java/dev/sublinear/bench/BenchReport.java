@@ -59,6 +59,38 @@ final class BenchReport {
                 + engine.getVersion();
     }
 
+    /**
+     * Which main code was measured: "main code at commit X" (the last commit touching {@code src/main}),
+     * "with uncommitted changes" when {@code src/main} differs from it, then the {@code bench.label}
+     * system property when given (what the run stands for, e.g. "before issue 18's rewrite").
+     */
+    static String revision() {
+        String commit = git("log", "-1", "--format=%h", "--", "src/main");
+        String text = commit.isEmpty() ? "main code at an unknown commit" : "main code at commit " + commit;
+        if (!git("status", "--porcelain", "--", "src/main").isEmpty()) {
+            text += " with uncommitted changes";
+        }
+        String label = System.getProperty("bench.label");
+        return label == null || label.isBlank() ? text : text + " (" + label.strip() + ")";
+    }
+
+    private static String git(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add("git");
+        command.addAll(List.of(args));
+        try {
+            Process process =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            return process.waitFor() == 0 ? out : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
     static String machine() throws IOException {
         String cpu = "unknown CPU";
         Path info = Path.of("/proc/cpuinfo");

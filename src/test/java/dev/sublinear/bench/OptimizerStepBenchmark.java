@@ -22,8 +22,8 @@ import ai.djl.training.optimizer.Adam;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.PairList;
 import dev.sublinear.optimizer.Adafactor;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,8 +36,12 @@ import java.util.function.Supplier;
  * in-place axpy, on one parameter per model. The three trainers take turns step by step in one
  * JVM so that machine noise hits them alike; the gradient is refilled (untimed) before each step.
  *
- * <p>Run: {@code ./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark} (optional argument: rounds).
+ * <p>Each contender also takes one untimed step under PyTorch's profiler ({@link EngineOpCount}):
+ * the engine operations it launches and the full-size reads and writes they make.
+ *
+ * <p>Run: {@code ./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java
+ * -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark} (optional
+ * argument: rounds).
  */
 public final class OptimizerStepBenchmark {
 
@@ -55,9 +59,11 @@ public final class OptimizerStepBenchmark {
 
         StringBuilder fused = table();
         StringBuilder engineOps = table();
+        StringBuilder fusedNames = new StringBuilder();
+        StringBuilder engineNames = new StringBuilder();
         for (Shape shape : shapes()) {
-            measure(shape, false, rounds, warmup, fused);
-            measure(shape, true, rounds, warmup, engineOps);
+            measure(shape, false, rounds, warmup, fused, fusedNames);
+            measure(shape, true, rounds, warmup, engineOps, engineNames);
         }
 
         String body = "## Optimizer step through `Trainer.step()`\n\n"
@@ -71,22 +77,33 @@ public final class OptimizerStepBenchmark {
                 + " column includes what `Trainer.step()` itself does (the parameter server"
                 + " copies the gradient). Adafactor runs with the paper's defaults (factored,"
                 + " relative step, parameter scaling, update clipping).\n\n"
-                + "Measured "
-                + LocalDate.now()
-                + " on "
-                + BenchReport.machine()
-                + ", "
-                + engine.getEngineName()
-                + " "
-                + engine.getVersion()
-                + ", CPU.\n\n"
+                + "Ops · R/W: one more step of each optimizer, untimed, under PyTorch's profiler"
+                + " (`EngineOpCount`): the top-level aten operations it launches (an op nested in"
+                + " another, such as the `copy_` inside `to`, is not counted again) and the full-size"
+                + " reads and writes they make (a tensor with the parameter's element count: each"
+                + " such input is a read, unless the op only overwrites it, so `dot(g, g)` counts two;"
+                + " an in-place op writes its"
+                + " first input, an out-of-place one its output when that is full-size; reductions"
+                + " and views write nothing). Every count includes `Trainer.step()`'s own gradient"
+                + " copy (one op, 1R/1W); axpy is the floor. The fused kernels are JNI calls outside"
+                + " the engine: the fused rows count only the aten ops around them.\n\n"
+                + BenchReport.measuredOn(engine)
+                + ", CPU; "
+                + BenchReport.revision()
+                + ".\n\n"
                 + fused
                 + "\nThe same with Adafactor's fused CPU kernels turned off (engine operations:"
                 + " what GPUs, half-precision parameters and jars built without a C compiler"
                 + " use), in its own interleaved run:\n\n"
                 + engineOps
-                + "\nCommand: `./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
-                + " -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark`\n";
+                + "\nTop-level ops of the counted step by name, engine path:\n\n"
+                + engineNames
+                + "\nFused path:\n\n"
+                + fusedNames
+                + "\nCommand: `./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
+                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark`"
+                + " (optional: `-Dexec.args=ROUNDS`, `-Dshapes=1024x1024,1024`,"
+                + " `-Dbench.label=...` for a note on what was measured)\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "optimizer-step", body);
         System.out.println("wrote docs/benchmarks.md");
     }
@@ -94,12 +111,14 @@ public final class OptimizerStepBenchmark {
     private static StringBuilder table() {
         return new StringBuilder()
                 .append("| shape | Adafactor ms | Adam ms | axpy ms | Adafactor / Adam | Adafactor / axpy |")
-                .append(" Adafactor state | Adam state |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                .append(" Adafactor state | Adam state | Adafactor ops · R/W | Adam ops · R/W | axpy ops · R/W |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     }
 
     /** Interleaves Adafactor, Adam and axpy on one shape and appends a row of medians to {@code table}. */
-    private static void measure(Shape shape, boolean engineOps, int rounds, int warmup, StringBuilder table) {
+    private static void measure(
+            Shape shape, boolean engineOps, int rounds, int warmup, StringBuilder table, StringBuilder opNames)
+            throws IOException {
         List<Contender> contenders = new ArrayList<>();
         Contender adafactorContender =
                 new Contender("Adafactor", shape, () -> Adafactor.builder().build());
@@ -127,9 +146,18 @@ public final class OptimizerStepBenchmark {
             double adam = median(times[1]);
             double axpy = median(times[2]);
             Adafactor optimizer = (Adafactor) adafactorContender.optimizer;
+            // one more step of each, untimed, under the profiler: what it launches and moves
+            List<String> counts = new ArrayList<>();
+            for (Contender c : contenders) {
+                EngineOpCount count = c.countedStep();
+                counts.add(count.operations() + " · " + count.traffic(shape));
+                String names = String.format(Locale.ROOT, "%s, %s: %s", c.name, shape, count.byName());
+                System.out.println((engineOps ? "engine ops " : "fused      ") + names);
+                opNames.append("- ").append(names).append('\n');
+            }
             String row = String.format(
                     Locale.ROOT,
-                    "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |%n",
+                    "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s | %s | %s | %s |%n",
                     shape,
                     adafactor,
                     adam,
@@ -137,7 +165,10 @@ public final class OptimizerStepBenchmark {
                     adafactor / adam,
                     adafactor / axpy,
                     bytes(optimizer.stateBytes()),
-                    bytes(2L * Float.BYTES * shape.size()));
+                    bytes(2L * Float.BYTES * shape.size()),
+                    counts.get(0),
+                    counts.get(1),
+                    counts.get(2));
             table.append(row);
             System.out.print((engineOps ? "engine ops " : "fused      ") + row);
         } finally {
@@ -180,6 +211,7 @@ public final class OptimizerStepBenchmark {
     /** One model with one parameter of the given shape, trained by one optimizer. */
     private static final class Contender implements AutoCloseable {
         final Optimizer optimizer;
+        final String name;
         /** A system property set while this contender steps (name, value), or null. */
         String[] properties;
 
@@ -189,6 +221,7 @@ public final class OptimizerStepBenchmark {
         private final NDArray source;
 
         Contender(String name, Shape shape, Supplier<Optimizer> optimizerFactory) {
+            this.name = name;
             optimizer = optimizerFactory.get();
             model = Model.newInstance(name);
             model.setBlock(new SingleParameterBlock(shape));
@@ -206,9 +239,7 @@ public final class OptimizerStepBenchmark {
         }
 
         long timedStep() {
-            try (NDArray gradient = weight.getGradient()) {
-                gradient.set(ALL, source);
-            }
+            refill();
             if (properties != null) {
                 System.setProperty(properties[0], properties[1]);
             }
@@ -220,6 +251,27 @@ public final class OptimizerStepBenchmark {
                 if (properties != null) {
                     System.clearProperty(properties[0]);
                 }
+            }
+        }
+
+        /** One step as {@link #timedStep} takes it, under the profiler instead of the clock. */
+        EngineOpCount countedStep() throws IOException {
+            refill();
+            if (properties != null) {
+                System.setProperty(properties[0], properties[1]);
+            }
+            try {
+                return EngineOpCount.profile(trainer::step);
+            } finally {
+                if (properties != null) {
+                    System.clearProperty(properties[0]);
+                }
+            }
+        }
+
+        private void refill() {
+            try (NDArray gradient = weight.getGradient()) {
+                gradient.set(ALL, source);
             }
         }
 
