@@ -1,6 +1,7 @@
 package dev.sublinear.bench;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -89,6 +90,27 @@ final class BenchReport {
             Thread.currentThread().interrupt();
             return "";
         }
+    }
+
+    /**
+     * PyTorch's intra-op thread count, "intra-op threads: N": on a shared machine it decides whether
+     * large tensor ops wait on a descheduled partner thread (set with -Dai.djl.pytorch.num_threads).
+     */
+    static String engineThreads() {
+        return "intra-op threads: " + JniUtils.getNumThreads();
+    }
+
+    /** " -Dname=value" for each of the named system properties that is set: the options a run was given. */
+    static String flags(String... names) {
+        StringBuilder out = new StringBuilder();
+        for (String name : names) {
+            String value = System.getProperty(name);
+            if (value != null) {
+                out.append(" -D").append(name).append('=');
+                out.append(value.contains(" ") ? "\"" + value + "\"" : value);
+            }
+        }
+        return out.toString();
     }
 
     static String machine() throws IOException {

@@ -93,15 +93,23 @@ public final class ModelStepBenchmark {
                 + " one more step, untimed, under PyTorch's profiler (`EngineOpCount`), the gradient copies"
                 + " `Trainer.step()` makes included.\n\n"
                 + BenchReport.measuredOn(engine)
-                + ", CPU; "
+                + ", CPU, "
+                + BenchReport.engineThreads()
+                + "; "
                 + BenchReport.revision()
                 + ".\n\n"
                 + table
                 + "\nTop-level ops of the counted step by name:\n\n"
                 + names
                 + "\nCommand: `./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
-                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.ModelStepBenchmark`"
-                + " (optional: `-Dexec.args=ROUNDS`, `-Dmodels=lm-small,lm-tiny`, `-Dbench.label=...`)\n";
+                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.ModelStepBenchmark"
+                + (args.length > 0 ? " -Dexec.args=" + args[0] : "")
+                + BenchReport.flags("ai.djl.pytorch.num_threads", "models", "bench.label")
+                + "`"
+                + " (optional: `-Dexec.args=ROUNDS`, `-Dai.djl.pytorch.num_threads=N` (1 on a shared"
+                + " machine: with more threads than free cores a large engine op waits for a descheduled"
+                + " thread, the single-threaded fused kernels do not), `-Dmodels=lm-small,lm-tiny`,"
+                + " `-Dbench.label=...`)\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "model-step", body);
         System.out.println("wrote docs/benchmarks.md");
     }

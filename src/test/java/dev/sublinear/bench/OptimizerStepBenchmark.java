@@ -26,8 +26,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -59,8 +61,8 @@ public final class OptimizerStepBenchmark {
 
         StringBuilder fused = table();
         StringBuilder engineOps = table();
-        StringBuilder fusedNames = new StringBuilder();
-        StringBuilder engineNames = new StringBuilder();
+        Map<String, List<String>> fusedNames = new LinkedHashMap<>();
+        Map<String, List<String>> engineNames = new LinkedHashMap<>();
         for (Shape shape : shapes()) {
             measure(shape, false, rounds, warmup, fused, fusedNames);
             measure(shape, true, rounds, warmup, engineOps, engineNames);
@@ -88,7 +90,9 @@ public final class OptimizerStepBenchmark {
                 + " copy (one op, 1R/1W); axpy is the floor. The fused kernels are JNI calls outside"
                 + " the engine: the fused rows count only the aten ops around them.\n\n"
                 + BenchReport.measuredOn(engine)
-                + ", CPU; "
+                + ", CPU, "
+                + BenchReport.engineThreads()
+                + "; "
                 + BenchReport.revision()
                 + ".\n\n"
                 + fused
@@ -97,15 +101,35 @@ public final class OptimizerStepBenchmark {
                 + " use), in its own interleaved run:\n\n"
                 + engineOps
                 + "\nTop-level ops of the counted step by name, engine path:\n\n"
-                + engineNames
+                + list(engineNames)
                 + "\nFused path:\n\n"
-                + fusedNames
+                + list(fusedNames)
                 + "\nCommand: `./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
-                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark`"
-                + " (optional: `-Dexec.args=ROUNDS`, `-Dshapes=1024x1024,1024`,"
+                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark"
+                + (args.length > 0 ? " -Dexec.args=" + args[0] : "")
+                + BenchReport.flags("ai.djl.pytorch.num_threads", "shapes", "bench.label")
+                + "`"
+                + " (optional: `-Dexec.args=ROUNDS`, `-Dai.djl.pytorch.num_threads=N` (1 on a shared"
+                + " machine: with more threads than free cores a large engine op waits for a descheduled"
+                + " thread, the single-threaded fused kernels do not), `-Dshapes=1024x1024,1024`,"
                 + " `-Dbench.label=...` for a note on what was measured)\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "optimizer-step", body);
         System.out.println("wrote docs/benchmarks.md");
+    }
+
+    /** One line per optimizer and list of op names, with the shapes that had it. */
+    private static String list(Map<String, List<String>> opNames) {
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<String, List<String>> e : opNames.entrySet()) {
+            int colon = e.getKey().indexOf(": ");
+            out.append("- ")
+                    .append(e.getKey(), 0, colon)
+                    .append(' ')
+                    .append(String.join(", ", e.getValue()))
+                    .append(e.getKey().substring(colon))
+                    .append('\n');
+        }
+        return out.toString();
     }
 
     private static StringBuilder table() {
@@ -117,7 +141,12 @@ public final class OptimizerStepBenchmark {
 
     /** Interleaves Adafactor, Adam and axpy on one shape and appends a row of medians to {@code table}. */
     private static void measure(
-            Shape shape, boolean engineOps, int rounds, int warmup, StringBuilder table, StringBuilder opNames)
+            Shape shape,
+            boolean engineOps,
+            int rounds,
+            int warmup,
+            StringBuilder table,
+            Map<String, List<String>> opNames)
             throws IOException {
         List<Contender> contenders = new ArrayList<>();
         Contender adafactorContender =
@@ -151,9 +180,15 @@ public final class OptimizerStepBenchmark {
             for (Contender c : contenders) {
                 EngineOpCount count = c.countedStep();
                 counts.add(count.operations() + " · " + count.traffic(shape));
-                String names = String.format(Locale.ROOT, "%s, %s: %s", c.name, shape, count.byName());
-                System.out.println((engineOps ? "engine ops " : "fused      ") + names);
-                opNames.append("- ").append(names).append('\n');
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s%s, %s: %s%n",
+                        engineOps ? "engine ops " : "fused      ",
+                        c.name,
+                        shape,
+                        count.byName());
+                opNames.computeIfAbsent(c.name + ": " + count.byName(), k -> new ArrayList<>())
+                        .add(shape.toString());
             }
             String row = String.format(
                     Locale.ROOT,
