@@ -1,6 +1,7 @@
 package dev.sublinear.bench;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -57,6 +58,59 @@ final class BenchReport {
     static String measuredOn(Engine engine) throws IOException {
         return "Measured " + LocalDate.now() + " on " + machine() + ", " + engine.getEngineName() + " "
                 + engine.getVersion();
+    }
+
+    /**
+     * Which main code was measured: "main code at commit X" (the last commit touching {@code src/main}),
+     * "with uncommitted changes" when {@code src/main} differs from it, then the {@code bench.label}
+     * system property when given (what the run stands for, e.g. "before issue 18's rewrite").
+     */
+    static String revision() {
+        String commit = git("log", "-1", "--format=%h", "--", "src/main");
+        String text = commit.isEmpty() ? "main code at an unknown commit" : "main code at commit " + commit;
+        if (!git("status", "--porcelain", "--", "src/main").isEmpty()) {
+            text += " with uncommitted changes";
+        }
+        String label = System.getProperty("bench.label");
+        return label == null || label.isBlank() ? text : text + " (" + label.strip() + ")";
+    }
+
+    private static String git(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add("git");
+        command.addAll(List.of(args));
+        try {
+            Process process =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            return process.waitFor() == 0 ? out : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    /**
+     * PyTorch's intra-op thread count, "intra-op threads: N": on a shared machine it decides whether
+     * large tensor ops wait on a descheduled partner thread (set with -Dai.djl.pytorch.num_threads).
+     */
+    static String engineThreads() {
+        return "intra-op threads: " + JniUtils.getNumThreads();
+    }
+
+    /** " -Dname=value" for each of the named system properties that is set: the options a run was given. */
+    static String flags(String... names) {
+        StringBuilder out = new StringBuilder();
+        for (String name : names) {
+            String value = System.getProperty(name);
+            if (value != null) {
+                out.append(" -D").append(name).append('=');
+                out.append(value.contains(" ") ? "\"" + value + "\"" : value);
+            }
+        }
+        return out.toString();
     }
 
     static String machine() throws IOException {

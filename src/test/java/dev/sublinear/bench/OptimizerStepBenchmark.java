@@ -22,12 +22,14 @@ import ai.djl.training.optimizer.Adam;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.PairList;
 import dev.sublinear.optimizer.Adafactor;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -36,8 +38,12 @@ import java.util.function.Supplier;
  * in-place axpy, on one parameter per model. The three trainers take turns step by step in one
  * JVM so that machine noise hits them alike; the gradient is refilled (untimed) before each step.
  *
- * <p>Run: {@code ./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark} (optional argument: rounds).
+ * <p>Each contender also takes one untimed step under PyTorch's profiler ({@link EngineOpCount}):
+ * the engine operations it launches and the full-size reads and writes they make.
+ *
+ * <p>Run: {@code ./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java
+ * -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark} (optional
+ * argument: rounds).
  */
 public final class OptimizerStepBenchmark {
 
@@ -55,9 +61,11 @@ public final class OptimizerStepBenchmark {
 
         StringBuilder fused = table();
         StringBuilder engineOps = table();
+        Map<String, List<String>> fusedNames = new LinkedHashMap<>();
+        Map<String, List<String>> engineNames = new LinkedHashMap<>();
         for (Shape shape : shapes()) {
-            measure(shape, false, rounds, warmup, fused);
-            measure(shape, true, rounds, warmup, engineOps);
+            measure(shape, false, rounds, warmup, fused, fusedNames);
+            measure(shape, true, rounds, warmup, engineOps, engineNames);
         }
 
         String body = "## Optimizer step through `Trainer.step()`\n\n"
@@ -71,35 +79,75 @@ public final class OptimizerStepBenchmark {
                 + " column includes what `Trainer.step()` itself does (the parameter server"
                 + " copies the gradient). Adafactor runs with the paper's defaults (factored,"
                 + " relative step, parameter scaling, update clipping).\n\n"
-                + "Measured "
-                + LocalDate.now()
-                + " on "
-                + BenchReport.machine()
-                + ", "
-                + engine.getEngineName()
-                + " "
-                + engine.getVersion()
-                + ", CPU.\n\n"
+                + "Ops · R/W: one more step of each optimizer, untimed, under PyTorch's profiler"
+                + " (`EngineOpCount`): the top-level aten operations it launches (an op nested in"
+                + " another, such as the `copy_` inside `to`, is not counted again) and the full-size"
+                + " reads and writes they make (a tensor with the parameter's element count: each"
+                + " such input is a read, unless the op only overwrites it, so `dot(g, g)` counts two;"
+                + " an in-place op writes its"
+                + " first input, an out-of-place one its output when that is full-size; reductions"
+                + " and views write nothing). Every count includes `Trainer.step()`'s own gradient"
+                + " copy (one op, 1R/1W); axpy is the floor. The fused kernels are JNI calls outside"
+                + " the engine: the fused rows count only the aten ops around them.\n\n"
+                + BenchReport.measuredOn(engine)
+                + ", CPU, "
+                + BenchReport.engineThreads()
+                + "; "
+                + BenchReport.revision()
+                + ".\n\n"
                 + fused
                 + "\nThe same with Adafactor's fused CPU kernels turned off (engine operations:"
                 + " what GPUs, half-precision parameters and jars built without a C compiler"
                 + " use), in its own interleaved run:\n\n"
                 + engineOps
-                + "\nCommand: `./mvnw -B -q test-compile exec:java -Dexec.classpathScope=test"
-                + " -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark`\n";
+                + "\nTop-level ops of the counted step by name, engine path:\n\n"
+                + list(engineNames)
+                + "\nFused path:\n\n"
+                + list(fusedNames)
+                + "\nCommand: `./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
+                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark"
+                + (args.length > 0 ? " -Dexec.args=" + args[0] : "")
+                + BenchReport.flags("ai.djl.pytorch.num_threads", "shapes", "bench.label")
+                + "`"
+                + " (optional: `-Dexec.args=ROUNDS`, `-Dai.djl.pytorch.num_threads=N` (1 on a shared"
+                + " machine: with more threads than free cores a large engine op waits for a descheduled"
+                + " thread, the single-threaded fused kernels do not), `-Dshapes=1024x1024,1024`,"
+                + " `-Dbench.label=...` for a note on what was measured)\n";
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "optimizer-step", body);
         System.out.println("wrote docs/benchmarks.md");
+    }
+
+    /** One line per optimizer and list of op names, with the shapes that had it. */
+    private static String list(Map<String, List<String>> opNames) {
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<String, List<String>> e : opNames.entrySet()) {
+            int colon = e.getKey().indexOf(": ");
+            out.append("- ")
+                    .append(e.getKey(), 0, colon)
+                    .append(' ')
+                    .append(String.join(", ", e.getValue()))
+                    .append(e.getKey().substring(colon))
+                    .append('\n');
+        }
+        return out.toString();
     }
 
     private static StringBuilder table() {
         return new StringBuilder()
                 .append("| shape | Adafactor ms | Adam ms | axpy ms | Adafactor / Adam | Adafactor / axpy |")
-                .append(" Adafactor state | Adam state |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                .append(" Adafactor state | Adam state | Adafactor ops · R/W | Adam ops · R/W | axpy ops · R/W |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     }
 
     /** Interleaves Adafactor, Adam and axpy on one shape and appends a row of medians to {@code table}. */
-    private static void measure(Shape shape, boolean engineOps, int rounds, int warmup, StringBuilder table) {
+    private static void measure(
+            Shape shape,
+            boolean engineOps,
+            int rounds,
+            int warmup,
+            StringBuilder table,
+            Map<String, List<String>> opNames)
+            throws IOException {
         List<Contender> contenders = new ArrayList<>();
         Contender adafactorContender =
                 new Contender("Adafactor", shape, () -> Adafactor.builder().build());
@@ -127,9 +175,24 @@ public final class OptimizerStepBenchmark {
             double adam = median(times[1]);
             double axpy = median(times[2]);
             Adafactor optimizer = (Adafactor) adafactorContender.optimizer;
+            // one more step of each, untimed, under the profiler: what it launches and moves
+            List<String> counts = new ArrayList<>();
+            for (Contender c : contenders) {
+                EngineOpCount count = c.countedStep();
+                counts.add(count.operations() + " · " + count.traffic(shape));
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s%s, %s: %s%n",
+                        engineOps ? "engine ops " : "fused      ",
+                        c.name,
+                        shape,
+                        count.byName());
+                opNames.computeIfAbsent(c.name + ": " + count.byName(), k -> new ArrayList<>())
+                        .add(shape.toString());
+            }
             String row = String.format(
                     Locale.ROOT,
-                    "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |%n",
+                    "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s | %s | %s | %s |%n",
                     shape,
                     adafactor,
                     adam,
@@ -137,7 +200,10 @@ public final class OptimizerStepBenchmark {
                     adafactor / adam,
                     adafactor / axpy,
                     bytes(optimizer.stateBytes()),
-                    bytes(2L * Float.BYTES * shape.size()));
+                    bytes(2L * Float.BYTES * shape.size()),
+                    counts.get(0),
+                    counts.get(1),
+                    counts.get(2));
             table.append(row);
             System.out.print((engineOps ? "engine ops " : "fused      ") + row);
         } finally {
@@ -180,6 +246,7 @@ public final class OptimizerStepBenchmark {
     /** One model with one parameter of the given shape, trained by one optimizer. */
     private static final class Contender implements AutoCloseable {
         final Optimizer optimizer;
+        final String name;
         /** A system property set while this contender steps (name, value), or null. */
         String[] properties;
 
@@ -189,6 +256,7 @@ public final class OptimizerStepBenchmark {
         private final NDArray source;
 
         Contender(String name, Shape shape, Supplier<Optimizer> optimizerFactory) {
+            this.name = name;
             optimizer = optimizerFactory.get();
             model = Model.newInstance(name);
             model.setBlock(new SingleParameterBlock(shape));
@@ -206,9 +274,7 @@ public final class OptimizerStepBenchmark {
         }
 
         long timedStep() {
-            try (NDArray gradient = weight.getGradient()) {
-                gradient.set(ALL, source);
-            }
+            refill();
             if (properties != null) {
                 System.setProperty(properties[0], properties[1]);
             }
@@ -220,6 +286,27 @@ public final class OptimizerStepBenchmark {
                 if (properties != null) {
                     System.clearProperty(properties[0]);
                 }
+            }
+        }
+
+        /** One step as {@link #timedStep} takes it, under the profiler instead of the clock. */
+        EngineOpCount countedStep() throws IOException {
+            refill();
+            if (properties != null) {
+                System.setProperty(properties[0], properties[1]);
+            }
+            try {
+                return EngineOpCount.profile(trainer::step);
+            } finally {
+                if (properties != null) {
+                    System.clearProperty(properties[0]);
+                }
+            }
+        }
+
+        private void refill() {
+            try (NDArray gradient = weight.getGradient()) {
+                gradient.set(ALL, source);
             }
         }
 
