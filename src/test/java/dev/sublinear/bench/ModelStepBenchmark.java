@@ -78,7 +78,7 @@ public final class ModelStepBenchmark {
 
         String body = "## Whole-model optimizer step\n\n"
                 + "Median milliseconds of one Adafactor step over every parameter of a catalog model, through"
-                + " `OptimizerStep.run(trainer)` (what `TrainingLoop` calls after backward), over "
+                + " `OptimizerStep.run(trainer, optimizer)` (what `TrainingLoop` calls after backward), over "
                 + rounds
                 + " interleaved rounds (after "
                 + WARMUP
@@ -245,7 +245,7 @@ public final class ModelStepBenchmark {
             pathOn();
             try {
                 long start = System.nanoTime();
-                OptimizerStep.run(trainer);
+                OptimizerStep.run(trainer, optimizer);
                 return System.nanoTime() - start;
             } finally {
                 pathOff();
@@ -256,7 +256,7 @@ public final class ModelStepBenchmark {
             refill();
             pathOn();
             try {
-                return EngineOpCount.profile(() -> OptimizerStep.run(trainer));
+                return EngineOpCount.profile(() -> OptimizerStep.run(trainer, optimizer));
             } finally {
                 pathOff();
             }
