@@ -15,12 +15,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 /**
  * A worker process that stopped leaves {@code GET /v1/workers} once it has been gone for
  * {@code sublinear.jobs.remove-gone-workers-after}, and the reaper logs it; a worker that keeps
- * heartbeating stays. Two processes on one PostgreSQL database, as in a cluster.
+ * heartbeating stays, and one whose row went registers again. Two processes on one PostgreSQL
+ * database, as in a cluster.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class GoneWorkersTest {
@@ -69,6 +71,20 @@ class GoneWorkersTest {
                     .isTrue();
             assertThat(Integer.parseInt(logged.group(1))).isBetween(5, 30);
             assertThat(logged.find()).as("logged once, though two reapers ran").isFalse();
+
+            // a worker whose row went while it was away (another process's reaper with a shorter setting, a
+            // long partition) is back in the list at its next heartbeat
+            a.context()
+                    .getBean(JdbcClient.class)
+                    .sql("DELETE FROM workers WHERE id = 'worker-a'")
+                    .update();
+            assertThat(statuses(a)).doesNotContainKey("worker-a");
+            long back = System.currentTimeMillis() + 10_000;
+            while (!statuses(a).containsKey("worker-a") && System.currentTimeMillis() < back) {
+                ServiceClient.sleep(100);
+            }
+            assertThat(statuses(a)).containsEntry("worker-a", "online");
+            assertThat(output.getOut()).contains("Worker worker-a was removed from the workers list while silent");
         }
     }
 
