@@ -1,5 +1,10 @@
 // The Sublinear dashboard: plain JavaScript over the same /v1 API and API key that clients use.
 "use strict";
+/**
+ * The viewer's locales for dates and ages: the languages their browser asks pages for, first to last
+ * (navigator.languages, which the user sets), else the browser's own locale.
+ */
+const LOCALES = navigator.languages && navigator.languages.length ? [...navigator.languages] : undefined;
 const App = {
   key: localStorage.getItem("sublinear.key") || "",
   timers: [],
@@ -29,8 +34,60 @@ const App = {
     return e;
   },
 
-  time(seconds) {
-    return seconds ? new Date(seconds * 1000).toLocaleString() : "";
+  /**
+   * A moment (epoch seconds) in the viewer's locale and time zone, with its age ("3 minutes ago"),
+   * which App.ages keeps current (withAge false: none, as in the event log, where ages would crowd every
+   * line); the full date and zone are in the title. Empty for none.
+   */
+  time(seconds, withAge = true) {
+    if (!seconds) return "";
+    const date = new Date(seconds * 1000);
+    return App.el("time", { datetime: date.toISOString(), "data-epoch": String(seconds), title: App.fullStamp.format(date) },
+      App.stamp.format(date), withAge ? [" ", App.el("span", { class: "age" }, App.age(seconds))] : []);
+  },
+
+  /** The date and time as the viewer's locale writes them, in the browser's time zone. */
+  stamp: new Intl.DateTimeFormat(LOCALES, { dateStyle: "medium", timeStyle: "medium" }),
+  fullStamp: new Intl.DateTimeFormat(LOCALES, { dateStyle: "full", timeStyle: "long" }),
+
+  /** How long ago (or how far ahead) a moment is, in the viewer's language: "5 seconds ago", "in 2 hours". */
+  age(seconds) {
+    const diff = seconds - Date.now() / 1000, ahead = Math.abs(diff);
+    const [value, unit] = ahead < 60 ? [diff, "second"] : ahead < 3600 ? [diff / 60, "minute"]
+      : ahead < 86400 ? [diff / 3600, "hour"] : [diff / 86400, "day"];
+    return "(" + App.relative.format(Math.round(value), unit) + ")";
+  },
+
+  relative: new Intl.RelativeTimeFormat(LOCALES, { numeric: "auto" }),
+
+  /** Brings every shown age up to date; runs every second whatever the page (some pages stop polling). */
+  ages() {
+    document.querySelectorAll("time[data-epoch] .age").forEach(span => {
+      const text = App.age(Number(span.parentElement.dataset.epoch));
+      if (span.textContent !== text) span.textContent = text;
+    });
+  },
+
+  /**
+   * The statuses in which each action changes a job, as JobService takes them: cancel a queued, paused or
+   * running job; pause a queued or running one; resume a paused one. Elsewhere the API refuses the action
+   * (409) or, for pausing a paused job and resuming a queued or running one, accepts it and does nothing.
+   */
+  actions: {
+    cancel: ["queued", "running", "paused"],
+    pause: ["queued", "running"],
+    resume: ["paused"]
+  },
+
+  /** Why an action is not offered for a job in this status; null when it is. */
+  unavailable(action, status) {
+    if (App.actions[action].includes(status)) return null;
+    if (action === "pause" && status === "paused") return "The job is already paused";
+    if (action === "resume" && (status === "queued" || status === "running")) {
+      return "The job is " + status + ": only a paused job can be resumed";
+    }
+    return "The job has ended (" + status + "): it can no longer be " + { cancel: "cancelled", pause: "paused",
+      resume: "resumed" }[action];
   },
 
   problem(error) {
@@ -130,6 +187,17 @@ const App = {
     const loss = chart("loss", "Loss"), step = chart("step", "Step size"), rms = chart("rms", "Update RMS (before clipping)"),
       clip = chart("clip", "Clip rate"), speed = chart("speed", "Throughput (tokens/s)"),
       memory = chart("memory", "Optimizer memory against Adam");
+    // a loss that falls by orders of magnitude is flat on a linear axis: the viewer may switch (and it is remembered)
+    const logScale = App.el("input", { type: "checkbox", id: "loss-log" });
+    logScale.checked = localStorage.getItem("sublinear.lossScale") === "log";
+    loss.previousElementSibling.append(" ", App.el("label", { class: "toggle", title: "Draw the loss on a log10 axis;"
+      + " values at or below zero cannot be placed and are left out" }, logScale, "log scale"));
+    let lossSeries = null;
+    const drawLoss = () => lossSeries && Charts.line(loss, lossSeries, { log: logScale.checked });
+    logScale.addEventListener("change", () => {
+      localStorage.setItem("sublinear.lossScale", logScale.checked ? "log" : "linear");
+      drawLoss();
+    });
     const log = App.el("div", { id: "events" });
     const checkpoints = App.el("ul", { id: "checkpoints" });
     const controls = App.el("p", { id: "controls" });
@@ -142,14 +210,22 @@ const App = {
         header.append(App.problem(e));
       }
     };
-    controls.append(...["cancel", "pause", "resume"].map(a => App.el("button", { id: a, onclick: act(a) }, a)));
+    const buttons = Object.keys(App.actions).map(a => App.el("button", { id: a, onclick: act(a), disabled: "" }, a));
+    controls.append(...buttons);
     const renderJob = async () => {
       const j = await App.api("/v1/fine_tuning/jobs/" + id);
+      buttons.forEach(b => {
+        const why = App.unavailable(b.id, j.status);
+        b.disabled = why !== null;
+        b.title = why || b.id + " the job";
+      });
       header.replaceChildren(App.el("h2", {}, j.id, " ", App.el("span", { class: "status " + j.status, id: "job-status" }, j.status)),
         App.el("p", {}, j.model, " · ", j.task, " · step ", j.progress.step, "/", j.progress.total_steps,
           j.progress.eta_seconds != null ? " · ETA " + Math.round(j.progress.eta_seconds) + " s" : "",
           j.worker ? " · on " + j.worker + " (" + (j.devices || []).join(", ") + ")" : "",
           j.fine_tuned_model ? " · model " + j.fine_tuned_model : ""),
+        App.el("p", { class: "times" }, ["created", "started", "finished"].filter(k => j[k + "_at"])
+          .flatMap((k, i) => [i ? " · " : "", k + " ", App.time(j[k + "_at"])])),
         j.error ? App.el("p", { class: "error", id: "job-error" }, "Failed: " + j.error.message
           + (j.error.param ? " (" + j.error.param + ")" : "")) : "");
       return j;
@@ -157,7 +233,8 @@ const App = {
     const renderMetrics = async () => {
       const m = await App.api("/v1/fine_tuning/jobs/" + id + "/metrics?max_points=500");
       const series = key => m.data.map(p => [p.step, p[key]]);
-      Charts.line(loss, [{ name: "train", points: series("train_loss") }, { name: "validation", points: series("valid_loss") }]);
+      lossSeries = [{ name: "train", points: series("train_loss") }, { name: "validation", points: series("valid_loss") }];
+      drawLoss();
       Charts.line(step, [{ name: "step size", points: series("learning_rate") }]);
       Charts.line(rms, [{ name: "update RMS", points: series("update_rms") }]);
       Charts.line(clip, [{ name: "clipped", points: series("clip_rate") }], { zero: true });
@@ -206,7 +283,8 @@ const App = {
           // step figures (type metrics) are drawn by the charts; the log shows what happened
           if (e.type === "metrics") continue;
           const kind = e.data && e.data.kind ? " " + e.data.kind + ":" : "";
-          log.append((e.message ? App.time(e.created_at) + " [" + e.level + "]" + kind + " " + e.message : "— stream ended: " + e.status) + "\n");
+          log.append(...(e.message ? [App.time(e.created_at, false), " [" + e.level + "]" + kind + " " + e.message]
+            : ["— stream ended: " + e.status]), "\n");
           log.scrollTop = log.scrollHeight;
         }
       }
@@ -280,4 +358,5 @@ document.getElementById("key-form").addEventListener("submit", event => {
   App.route();
 });
 window.addEventListener("hashchange", App.route);
+setInterval(App.ages, 1000);
 App.route();

@@ -36,7 +36,10 @@ public record JobObject(
         String trainingFile,
         @Schema(types = {"string", "null"}) String validationFile,
         String task,
+
+        @Schema(allowableValues = {"queued", "running", "paused", "succeeded", "failed", "cancelled"})
         String status,
+
         JobSettings.Hyperparameters hyperparameters,
         Method method,
         JobSettings.Optimizer optimizer,

@@ -93,7 +93,6 @@ class JobsController {
                             schema =
                                     @Schema(
                                             allowableValues = {
-                                                "validating_files",
                                                 "queued",
                                                 "running",
                                                 "paused",

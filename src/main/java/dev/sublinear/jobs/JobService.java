@@ -172,7 +172,7 @@ public class JobService {
         JobRecord job = get(tenantId, id);
         long now = clock.millis();
         switch (job.status()) {
-            case QUEUED, PAUSED, VALIDATING_FILES -> {
+            case QUEUED, PAUSED -> {
                 // a paused job has trained: its results file comes with the cancellation
                 if (results.end(job, () -> jobs.transition(id, job.status(), JobStatus.CANCELLED, now))) {
                     events.info(id, "status", "Job cancelled");

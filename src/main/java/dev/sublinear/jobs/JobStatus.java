@@ -4,9 +4,12 @@ import dev.sublinear.jobs.common.InvalidRequestException;
 import dev.sublinear.jobs.common.WireId;
 import java.util.Arrays;
 
-/** Where a job is. {@link #terminal()} ones never change again. */
+/**
+ * Where a job is. {@link #terminal()} ones never change again. Files are validated at upload and
+ * again at creation, so a job is born {@link #QUEUED}: OpenAI's {@code validating_files} has no
+ * counterpart here (the contract lists exactly these values).
+ */
 public enum JobStatus implements WireId {
-    VALIDATING_FILES,
     QUEUED,
     RUNNING,
     PAUSED,

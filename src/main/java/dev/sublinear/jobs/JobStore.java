@@ -8,11 +8,13 @@ import dev.sublinear.training.data.TaskType;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -25,7 +27,11 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 public class JobStore implements JobReferences {
 
-    public static final String UNFINISHED = "('validating_files', 'queued', 'running', 'paused')";
+    /** The statuses a job can still leave, as an SQL list: {@code ('queued', 'running', 'paused')}. */
+    public static final String UNFINISHED = Arrays.stream(JobStatus.values())
+            .filter(s -> !s.terminal())
+            .map(s -> "'" + s.id() + "'")
+            .collect(Collectors.joining(", ", "(", ")"));
 
     private final JdbcClient jdbc;
     private final JsonMapper json;

@@ -25,8 +25,7 @@ public class TenantUsage {
 
     public Usage of(String tenantId) {
         int running = count("SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status = 'running'", tenantId);
-        int queued = count(
-                "SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status IN ('queued', 'validating_files')", tenantId);
+        int queued = count("SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND status = 'queued'", tenantId);
         int gpus = count(
                 "SELECT COALESCE(SUM(gpus), 0) FROM jobs WHERE tenant_id = ? AND status IN " + JobStore.UNFINISHED,
                 tenantId);

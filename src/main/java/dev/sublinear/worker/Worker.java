@@ -54,6 +54,7 @@ public class Worker implements SmartLifecycle {
     private final Map<String, JobExecution> running = new ConcurrentHashMap<>();
     private final Object wakeUp = new Object();
     private volatile boolean active;
+    private volatile long startedAt;
     private boolean storeWasWritable = true;
     private ScheduledExecutorService heartbeats;
     private ExecutorService trainers;
@@ -92,16 +93,8 @@ public class Worker implements SmartLifecycle {
     @Override
     public void start() {
         long now = clock.millis();
-        workers.register(new WorkerRecord(
-                id,
-                host(),
-                devices.names(),
-                devices.gpuCount(),
-                devices.slots(),
-                WorkerStatus.ONLINE,
-                now,
-                now,
-                memoryBudgetBytes));
+        startedAt = now;
+        register(now);
         registerMeters();
         active = true;
         heartbeats = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "worker-heartbeat"));
@@ -205,9 +198,28 @@ public class Worker implements SmartLifecycle {
         return true;
     }
 
+    private void register(long now) {
+        workers.register(new WorkerRecord(
+                id,
+                host(),
+                devices.names(),
+                devices.gpuCount(),
+                devices.slots(),
+                WorkerStatus.ONLINE,
+                startedAt,
+                now,
+                memoryBudgetBytes));
+    }
+
     private void heartbeat() {
         try {
-            workers.heartbeat(id, clock.millis());
+            long now = clock.millis();
+            if (!workers.heartbeat(id, now)) {
+                // silent for longer than remove-gone-workers-after (a long partition, a suspended
+                // machine): its row was removed as gone, and it is back
+                LOG.info("Worker {} was removed from the workers list while silent; registering again", id);
+                register(now);
+            }
             for (JobExecution execution : running.values()) {
                 execution.heartbeat();
             }

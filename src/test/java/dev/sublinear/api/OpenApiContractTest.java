@@ -2,6 +2,7 @@ package dev.sublinear.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.testing.RunningService;
 import java.io.File;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -119,6 +121,35 @@ class OpenApiContractTest {
                         "downloadFineTuningCheckpoint",
                         "createCompletion",
                         "listWorkers");
+    }
+
+    /**
+     * The statuses the contract names (a job's {@code status}, the list's filter) are exactly those a
+     * job can be stored with: a status the code never writes (OpenAI's {@code validating_files}, for
+     * one) would promise clients a state they can never see.
+     */
+    @Test
+    void theContractListsExactlyTheJobStatusesTheStoreHolds() {
+        Map<String, Object> contract = loadContract();
+        Map<String, Map<String, Map<String, Object>>> paths = cast(contract.get("paths"));
+        List<Map<String, Object>> parameters =
+                cast(paths.get("/v1/fine_tuning/jobs").get("get").get("parameters"));
+        Map<String, Object> filter = parameters.stream()
+                .filter(p -> "status".equals(p.get("name")))
+                .findFirst()
+                .orElseThrow();
+        Map<String, Object> components = cast(contract.get("components"));
+        Map<String, Map<String, Object>> schemas = cast(components.get("schemas"));
+        Map<String, Map<String, Object>> jobFields =
+                cast(schemas.get("JobObject").get("properties"));
+        List<String> stored =
+                Arrays.stream(JobStatus.values()).map(JobStatus::id).toList();
+        assertThat(stored).doesNotContain("validating_files");
+        Map<String, Object> filterSchema = cast(filter.get("schema"));
+        List<String> filterValues = cast(filterSchema.get("enum"));
+        List<String> jobValues = cast(jobFields.get("status").get("enum"));
+        assertThat(filterValues).as("the list's status filter").containsExactlyInAnyOrderElementsOf(stored);
+        assertThat(jobValues).as("a job's status").containsExactlyInAnyOrderElementsOf(stored);
     }
 
     static Map<String, Object> loadContract() {

@@ -74,7 +74,7 @@ class ModelSizeLimitTest {
 
     private static JobsProperties properties(long maxModelBytes) {
         Duration any = Duration.ofMinutes(1);
-        return new JobsProperties(1L << 30, 3, 500, any, any, any, any, maxModelBytes);
+        return new JobsProperties(1L << 30, 3, 500, any, any, any, any, Duration.ofDays(1), maxModelBytes);
     }
 
     private static JobRecord job(String id) {

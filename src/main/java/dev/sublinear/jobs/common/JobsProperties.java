@@ -19,8 +19,11 @@ import org.springframework.validation.annotation.Validated;
  *     recorded, a crashed attempt's model or checkpoint) and a cut-off write's temporary file are
  *     removed once untouched for this long; in a cluster another replica may be between storing
  *     an upload and recording it, so keep it well above the slowest upload's validation
- * @param reaperInterval how often expired leases are looked for
+ * @param reaperInterval how often expired leases and gone workers are looked for
  * @param workerTimeout a worker silent for longer is shown as lost (match the workers' lease duration)
+ * @param removeGoneWorkersAfter a worker that stopped, or was lost, this long ago (by its last
+ *     heartbeat) is deleted from the workers table and leaves {@code GET /v1/workers}; longer than
+ *     {@code worker-timeout}, so a worker that is merely late is never removed
  * @param maxModelBytes the largest model, counted as the bytes its files take unpacked: a worker
  *     stores no larger fine-tuned model, and unpacks up to this much of a base model, as inference
  *     does of a model it loads, so that every model stored can be loaded (give API and worker
@@ -36,4 +39,16 @@ public record JobsProperties(
         @NotNull @DefaultValue("1h") Duration orphanGrace,
         @NotNull @DefaultValue("2s") Duration reaperInterval,
         @NotNull @DefaultValue("30s") Duration workerTimeout,
-        @Min(1) @DefaultValue("17179869184") long maxModelBytes) {}
+        @NotNull @DefaultValue("24h") Duration removeGoneWorkersAfter,
+        @Min(1) @DefaultValue("17179869184") long maxModelBytes) {
+
+    public JobsProperties {
+        if (workerTimeout != null
+                && removeGoneWorkersAfter != null
+                && removeGoneWorkersAfter.compareTo(workerTimeout) <= 0) {
+            throw new IllegalArgumentException("sublinear.jobs.remove-gone-workers-after (" + removeGoneWorkersAfter
+                    + ") must be longer than sublinear.jobs.worker-timeout (" + workerTimeout
+                    + "): a worker is removed only once it is lost");
+        }
+    }
+}

@@ -7,7 +7,12 @@ import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.ResultsFiles;
 import dev.sublinear.jobs.common.JobsProperties;
+import dev.sublinear.jobs.workers.WorkerRecord;
+import dev.sublinear.jobs.workers.WorkerRegistry;
+import dev.sublinear.jobs.workers.WorkerStatus;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,9 +25,11 @@ import org.springframework.stereotype.Component;
  * Takes jobs back from workers that stopped heartbeating (crash, kill -9, lost network): when a
  * lease expires the job goes back to the queue and resumes on any worker from its newest
  * checkpoint, or fails after its last attempt, or at once when the worker last reported it at or
- * over its memory budget (it most likely took that worker down; see {@link JobQueue#expiry}). Runs
- * in every process; the conditional update in {@link JobQueue#expire} makes concurrent reapers
- * harmless.
+ * over its memory budget (it most likely took that worker down; see {@link JobQueue#expiry}). On the
+ * same timer it removes the workers that stopped or were lost longer ago than
+ * {@code sublinear.jobs.remove-gone-workers-after}, so {@code /v1/workers} does not grow with every
+ * restart. Runs in every process; the conditional updates in {@link JobQueue#expire} and
+ * {@link WorkerRegistry#removeSilentSince} make concurrent reapers harmless.
  */
 @Component
 public class ExpiredLeaseReaper implements SmartLifecycle {
@@ -30,6 +37,7 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(ExpiredLeaseReaper.class);
 
     private final JobQueue queue;
+    private final WorkerRegistry workers;
     private final EventStore events;
     private final ResultsFiles results;
     private final JobsProperties properties;
@@ -37,8 +45,14 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
     private ScheduledExecutorService timer;
 
     public ExpiredLeaseReaper(
-            JobQueue queue, EventStore events, ResultsFiles results, JobsProperties properties, Clock clock) {
+            JobQueue queue,
+            WorkerRegistry workers,
+            EventStore events,
+            ResultsFiles results,
+            JobsProperties properties,
+            Clock clock) {
         this.queue = queue;
+        this.workers = workers;
         this.events = events;
         this.results = results;
         this.properties = properties;
@@ -85,6 +99,42 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
         return count;
     }
 
+    /** Removes the workers gone (stopped, or silent) for longer than the setting; returns how many. */
+    public int removeGoneWorkers() {
+        long now = clock.millis();
+        List<WorkerRecord> removed = workers.removeSilentSince(
+                now - properties.removeGoneWorkersAfter().toMillis());
+        for (WorkerRecord w : removed) {
+            // a row still "online" this long after its last heartbeat is a worker that was lost
+            LOG.info(
+                    "Worker {} removed from the workers list: {} {} ago (remove-gone-workers-after {})",
+                    w.id(),
+                    w.status() == WorkerStatus.STOPPED ? "stopped" : "lost, last heartbeat",
+                    describe(Duration.ofMillis(now - w.lastHeartbeat())),
+                    describe(properties.removeGoneWorkersAfter()));
+        }
+        return removed.size();
+    }
+
+    /** A duration as people write it: "24h 3m", "2m 5s", "4s". */
+    static String describe(Duration d) {
+        StringBuilder out = new StringBuilder();
+        if (d.toDays() > 0) {
+            out.append(d.toDays()).append("d ");
+        }
+        if (d.toHoursPart() > 0) {
+            out.append(d.toHoursPart()).append("h ");
+        }
+        if (d.toMinutesPart() > 0) {
+            out.append(d.toMinutesPart()).append("m ");
+        }
+        // seconds matter only for short settings (tests, a demo); next to hours they are noise
+        if ((d.toSecondsPart() > 0 && d.toHours() == 0) || out.isEmpty()) {
+            out.append(d.toSecondsPart()).append("s");
+        }
+        return out.toString().trim();
+    }
+
     @Override
     public void start() {
         timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "lease-reaper"));
@@ -95,6 +145,11 @@ public class ExpiredLeaseReaper implements SmartLifecycle {
                         reap();
                     } catch (RuntimeException e) {
                         LOG.warn("Looking for expired leases failed", e);
+                    }
+                    try {
+                        removeGoneWorkers();
+                    } catch (RuntimeException e) {
+                        LOG.warn("Removing gone workers failed", e);
                     }
                 },
                 period,

@@ -18,8 +18,9 @@ public class WorkerRegistry {
         store.register(worker);
     }
 
-    public void heartbeat(String workerId, long now) {
-        store.heartbeat(workerId, now);
+    /** Records a heartbeat; false when the worker has no row (it was removed as gone: register it again). */
+    public boolean heartbeat(String workerId, long now) {
+        return store.heartbeat(workerId, now);
     }
 
     public void stopped(String workerId, long now) {
@@ -28,6 +29,15 @@ public class WorkerRegistry {
 
     public List<WorkerRecord> list() {
         return store.list();
+    }
+
+    /**
+     * Deletes the workers whose last heartbeat (or clean stop) was before {@code before} (epoch millis)
+     * and returns them as they were; a row another process removed first, or whose worker beat again
+     * meanwhile, is left out.
+     */
+    public List<WorkerRecord> removeSilentSince(long before) {
+        return store.silentSince(before).stream().filter(store::remove).toList();
     }
 
     /** Workers whose last heartbeat is at or after {@code since} (epoch millis). */

@@ -46,10 +46,12 @@ class WorkerStore {
                 .update();
     }
 
-    void heartbeat(String id, long now) {
-        jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = ? WHERE id = ?")
-                .params(now, WorkerStatus.ONLINE.id(), id)
-                .update();
+    /** Whether the worker's row was there to update (it is removed once the worker was gone long enough). */
+    boolean heartbeat(String id, long now) {
+        return jdbc.sql("UPDATE workers SET last_heartbeat = ?, status = ? WHERE id = ?")
+                        .params(now, WorkerStatus.ONLINE.id(), id)
+                        .update()
+                > 0;
     }
 
     void stopped(String id, long now) {
@@ -60,6 +62,25 @@ class WorkerStore {
 
     List<WorkerRecord> list() {
         return jdbc.sql("SELECT * FROM workers ORDER BY id").query(ROW).list();
+    }
+
+    /** Workers whose last heartbeat (or clean stop) was before {@code before}. */
+    List<WorkerRecord> silentSince(long before) {
+        return jdbc.sql("SELECT * FROM workers WHERE last_heartbeat < ? ORDER BY id")
+                .param(before)
+                .query(ROW)
+                .list();
+    }
+
+    /**
+     * Deletes the worker's row if it still holds the heartbeat it was read with: a worker that came
+     * back in between, or another process's reaper that removed it first, makes this a no-op.
+     */
+    boolean remove(WorkerRecord w) {
+        return jdbc.sql("DELETE FROM workers WHERE id = ? AND last_heartbeat = ?")
+                        .params(w.id(), w.lastHeartbeat())
+                        .update()
+                > 0;
     }
 
     /** Workers that heartbeated since {@code since} and did not stop cleanly. */
