@@ -41,15 +41,22 @@ final class StateMemory {
             long adam = 0;
             long parameter = 0;
             ParameterState any = null;
-            for (ParameterState s : e.getValue().values()) {
+            List<Device> devices = new ArrayList<>();
+            for (Map.Entry<Device, ParameterState> d : e.getValue().entrySet()) {
+                ParameterState s = d.getValue();
                 any = s;
+                devices.add(d.getKey());
                 state += s.stateBytes();
                 adam += 2L * Float.BYTES * s.shape.size();
                 parameter += s.shape.size() * s.dataType.getNumOfBytes();
             }
             if (any != null) {
+                // Adafactor keeps a second moment for every parameter it updates: factored or full
+                ParameterMemory.SecondMomentKind kind = any.secondMoment.factored()
+                        ? ParameterMemory.SecondMomentKind.FACTORED
+                        : ParameterMemory.SecondMomentKind.FULL;
                 result.add(new ParameterMemory(
-                        e.getKey(), any.shape, any.secondMoment.factored(), state, adam, parameter));
+                        e.getKey(), any.shape, any.dataType, devices, kind, state, adam, parameter));
             }
         }
         return result;
