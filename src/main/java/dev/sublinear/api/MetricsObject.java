@@ -60,7 +60,7 @@ public record MetricsObject(
             Integer parameterCount,
 
             @Schema(nullable = true) List<ParameterMemory> byParameter,
-            @Schema(nullable = true) MemoryBreakdown.Rest byParameterRest,
+            @Schema(nullable = true) MemoryBreakdown.ParameterRest byParameterRest,
             @Schema(nullable = true) List<MemoryBreakdown.KindMemory> byKind) {
 
         /** The totals with {@code breakdown} beside them, or without one (null fields) where none was reported. */

@@ -17,11 +17,13 @@ import java.util.Map;
  * @param byKind one entry per kind, in a fixed order, every kind present
  */
 public record MemoryBreakdown(
-        int parameterCount, List<ParameterMemory> byParameter, Rest byParameterRest, List<KindMemory> byKind) {
+        int parameterCount, List<ParameterMemory> byParameter, ParameterRest byParameterRest, List<KindMemory> byKind) {
 
     /** The parameters a cap left out, summed. */
-    @Schema(description = "The parameters not listed in `by_parameter`, summed (zeros when none were left out).")
-    public record Rest(int parameters, long stateBytes, long adamEquivalentBytes) {}
+    @Schema(
+            description = "The parameters not listed in `by_parameter`, summed (zeros when none were left out).",
+            example = "{\"parameters\": 14, \"state_bytes\": 10752, \"adam_equivalent_bytes\": 21504}")
+    public record ParameterRest(int parameters, long stateBytes, long adamEquivalentBytes) {}
 
     /** One kind's parameters, summed. */
     @Schema(
@@ -46,7 +48,7 @@ public record MemoryBreakdown(
         List<ParameterMemory> sorted = all.stream().sorted(ORDER).toList();
         List<ParameterMemory> listed = sorted.subList(0, Math.min(max, sorted.size()));
         List<ParameterMemory> rest = sorted.subList(listed.size(), sorted.size());
-        Rest restSum = new Rest(
+        ParameterRest restSum = new ParameterRest(
                 rest.size(),
                 rest.stream().mapToLong(ParameterMemory::stateBytes).sum(),
                 rest.stream().mapToLong(ParameterMemory::adamEquivalentBytes).sum());
