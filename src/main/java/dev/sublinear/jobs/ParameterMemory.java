@@ -7,7 +7,7 @@ import java.util.List;
  * One model parameter's optimizer memory, as the worker reports it (bytes summed over its devices).
  *
  * @param name the parameter's name in its model: the Hugging Face name for an imported model
- * @param device where it lives: {@code cpu}, {@code gpu(0)}; several joined by commas
+ * @param device where it lives: {@code cpu}, {@code gpu:0} (as the job's {@code devices}); several joined by commas
  * @param secondMoment factored (row and column sums), full, or none (no state kept for it)
  * @param kind embeddings, attention, mlp, norms_and_biases, head or other
  * @param savedBytes what the optimizer saves on it against Adam: adamEquivalentBytes - stateBytes
@@ -15,7 +15,7 @@ import java.util.List;
 @Schema(
         description = "One parameter's optimizer state against what Adam would keep for it.",
         example = "{\"name\": \"transformer.h.0.mlp.c_fc.weight\", \"shape\": [768, 3072], \"dtype\": \"float32\","
-                + " \"device\": \"gpu(0)\", \"second_moment\": \"factored\", \"kind\": \"mlp\","
+                + " \"device\": \"gpu:0\", \"second_moment\": \"factored\", \"kind\": \"mlp\","
                 + " \"state_bytes\": 15360, \"adam_equivalent_bytes\": 18874368, \"saved_bytes\": 18859008,"
                 + " \"parameter_bytes\": 9437184}")
 public record ParameterMemory(
@@ -24,8 +24,8 @@ public record ParameterMemory(
         String dtype,
 
         @Schema(
-                description = "`cpu` or `gpu(i)`; a parameter on several devices lists them joined by commas,"
-                        + " and its bytes are summed over them")
+                description = "`cpu` or `gpu:i`, as in the job's `devices`; a parameter on several devices lists"
+                        + " them joined by commas, and its bytes are summed over them")
         String device,
 
         @Schema(allowableValues = {"factored", "full", "none"})

@@ -56,7 +56,7 @@ class MemoryBreakdownApiTest {
 
     @Test
     void aCatalogModelsParametersFollowTheFormulaWithMomentumAndTheCapSumsTheRest() {
-        String job = run(service, "lm-tiny", training, "\"optimizer\": {\"beta1\": 0.5}");
+        JsonNode job = run(service, "lm-tiny", training, "\"optimizer\": {\"beta1\": 0.5}");
         JsonNode memory = memory(service, job, "?max_parameters=1000");
         List<JsonNode> all = list(memory.get("by_parameter"));
 
@@ -77,7 +77,7 @@ class MemoryBreakdownApiTest {
         }
         expectedShapes.addAll(List.of(List.of(d), List.of(d))); // final norm
         assertThat(all).extracting(MemoryBreakdownApiTest::shape).containsExactlyInAnyOrderElementsOf(expectedShapes);
-        assertEveryParameterFollowsTheFormula(memory, all, true);
+        assertEveryParameterFollowsTheFormula(service, memory, all, true);
         assertThat(kinds(memory))
                 .isEqualTo(Map.of(
                         "embeddings", 2, "attention", 4, "mlp", 4, "norms_and_biases", 18, "head", 1, "other", 0));
@@ -118,7 +118,7 @@ class MemoryBreakdownApiTest {
             JsonNode file = service.upload(name + ".zip", PretrainedModelsApiTest.zip(base, name + "/"), "model")
                     .expect(201)
                     .json();
-            String job = run(service, file.get("id").asString(), training, "\"suffix\": \"memory\"");
+            JsonNode job = run(service, file.get("id").asString(), training, "\"suffix\": \"memory\"");
             JsonNode memory = memory(service, job, "?max_parameters=100000");
             List<JsonNode> all = list(memory.get("by_parameter"));
 
@@ -135,7 +135,7 @@ class MemoryBreakdownApiTest {
                         .isNull();
             }
             assertThat(listed).as(name).isEqualTo(expected);
-            assertEveryParameterFollowsTheFormula(memory, all, false);
+            assertEveryParameterFollowsTheFormula(service, memory, all, false);
             Map<String, Integer> kinds = kinds(memory);
             assertThat(kinds.get("other")).as(name + ": every name classified").isZero();
             assertThat(kinds.get("attention")).as(name).isPositive();
@@ -162,26 +162,26 @@ class MemoryBreakdownApiTest {
         try (RunningService postgres = RunningService.start(dir.resolve("pg"), TestDatabases.postgres())) {
             String file =
                     postgres.uploadFile(SyntheticData.reversal(dir.resolve("pg-train.jsonl"), 16, 2), "fine-tune");
-            String job = run(postgres, "lm-tiny", file, "\"optimizer\": {\"beta1\": 0}");
+            JsonNode job = run(postgres, "lm-tiny", file, "\"optimizer\": {\"beta1\": 0}");
             JsonNode memory = memory(postgres, job, "?max_parameters=1000");
             assertThat(memory.get("parameter_count").asInt()).isEqualTo(29);
-            assertEveryParameterFollowsTheFormula(memory, list(memory.get("by_parameter")), false);
+            assertEveryParameterFollowsTheFormula(postgres, memory, list(memory.get("by_parameter")), false);
         }
     }
 
-    /** Runs a 2-step job to success. */
-    private static String run(RunningService on, String model, String file, String extra) {
+    /** Runs a 2-step job to success; answers the finished job. */
+    private static JsonNode run(RunningService on, String model, String file, String extra) {
         String create = """
                 {"model": "%s", "training_file": "%s", "hyperparameters": {"max_steps": 2, "batch_size": 4},
                  %s}""";
         String job = on.createJob(create.formatted(model, file, extra));
         JsonNode done = on.awaitJob(job, status("succeeded", "failed", "cancelled"), JOB_TIMEOUT);
         assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
-        return job;
+        return done;
     }
 
-    private static JsonNode memory(RunningService on, String job, String query) {
-        JsonNode memory = on.get("/v1/fine_tuning/jobs/" + job + "/metrics" + query)
+    private static JsonNode memory(RunningService on, JsonNode job, String query) {
+        JsonNode memory = on.get("/v1/fine_tuning/jobs/" + job.get("id").asString() + "/metrics" + query)
                 .expect(200)
                 .json()
                 .get("optimizer_memory");
@@ -193,7 +193,16 @@ class MemoryBreakdownApiTest {
      * Each parameter against the formula (Adafactor's defaults: factored from rank 2 with no minimum
      * size), the whole list against the optimizer's totals and its order (most saved first, ties by name).
      */
-    private static void assertEveryParameterFollowsTheFormula(JsonNode memory, List<JsonNode> all, boolean momentum) {
+    private static void assertEveryParameterFollowsTheFormula(
+            RunningService on, JsonNode memory, List<JsonNode> all, boolean momentum) {
+        List<String> devices = new ArrayList<>();
+        on.get("/v1/workers")
+                .expect(200)
+                .json()
+                .get("data")
+                .get(0)
+                .get("devices")
+                .forEach(d -> devices.add(d.get("name").asString()));
         assertThat(memory.get("parameter_count").asInt()).isEqualTo(all.size());
         for (JsonNode p : all) {
             List<Long> shape = shape(p);
@@ -215,7 +224,10 @@ class MemoryBreakdownApiTest {
             assertThat(p.get("parameter_bytes").asLong()).as(name).isEqualTo(4 * elements);
             assertThat(p.get("second_moment").asString()).as(name).isEqualTo(factored ? "factored" : "full");
             assertThat(p.get("dtype").asString()).as(name).isEqualTo("float32");
-            assertThat(p.get("device").asString()).as(name).isEqualTo("cpu");
+            // devices of the (one) worker, named as it names them (cpu here)
+            assertThat(devices)
+                    .as(name)
+                    .containsAll(List.of(p.get("device").asString().split(",")));
         }
         assertThat(memory.get("by_parameter_rest").get("parameters").asInt()).isZero();
         assertThat(sum(all, "state_bytes")).isEqualTo(memory.get("state_bytes").asLong());

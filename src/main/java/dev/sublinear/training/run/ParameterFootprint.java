@@ -25,7 +25,7 @@ import java.util.Map;
  *
  * @param shape the parameter's shape
  * @param dtype its type: float32, float16, bfloat16
- * @param devices where it lives: cpu, gpu(0), ...; its bytes are summed over them
+ * @param devices where it lives: cpu, gpu:0, ... (as the worker names devices); its bytes are summed over them
  * @param secondMoment how the optimizer keeps its second moment; {@link
  *     ParameterMemory.SecondMomentKind#NONE} for a parameter the optimizer holds no state for
  * @param kind the part of the model it belongs to
@@ -119,8 +119,8 @@ public record ParameterFootprint(
         return type.name().toLowerCase(Locale.ROOT);
     }
 
-    /** cpu, or gpu(i). */
+    /** cpu, or gpu:i: the worker's names for devices, which the job's devices field shows. */
     static String deviceName(Device device) {
-        return device.isGpu() ? "gpu(" + device.getDeviceId() + ")" : device.getDeviceType();
+        return device.isGpu() ? "gpu:" + device.getDeviceId() : "cpu";
     }
 }
