@@ -2,6 +2,7 @@ package dev.sublinear.jobs;
 
 import dev.sublinear.training.model.ParameterKind;
 import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,7 +38,21 @@ public record MemoryBreakdown(
             int parameters,
             long stateBytes,
             long adamEquivalentBytes,
-            long parameterBytes) {}
+            long parameterBytes) {
+
+        static KindMemory of(String kind, List<ParameterMemory> parameters) {
+            return new KindMemory(
+                    kind,
+                    parameters.size(),
+                    parameters.stream().mapToLong(ParameterMemory::stateBytes).sum(),
+                    parameters.stream()
+                            .mapToLong(ParameterMemory::adamEquivalentBytes)
+                            .sum(),
+                    parameters.stream()
+                            .mapToLong(ParameterMemory::parameterBytes)
+                            .sum());
+        }
+    }
 
     /** Most saved first, then by name, so that a page is the same at every read. */
     static final Comparator<ParameterMemory> ORDER =
@@ -52,20 +67,14 @@ public record MemoryBreakdown(
                 rest.size(),
                 rest.stream().mapToLong(ParameterMemory::stateBytes).sum(),
                 rest.stream().mapToLong(ParameterMemory::adamEquivalentBytes).sum());
-        Map<String, long[]> kinds = new LinkedHashMap<>();
+        Map<String, List<ParameterMemory>> ofKind = new LinkedHashMap<>();
         for (ParameterKind kind : ParameterKind.values()) {
-            kinds.put(kind.id(), new long[4]);
+            ofKind.put(kind.id(), new ArrayList<>());
         }
-        for (ParameterMemory p : all) {
-            long[] sums = kinds.computeIfAbsent(p.kind(), k -> new long[4]);
-            sums[0]++;
-            sums[1] += p.stateBytes();
-            sums[2] += p.adamEquivalentBytes();
-            sums[3] += p.parameterBytes();
-        }
-        List<KindMemory> byKind = kinds.entrySet().stream()
-                .map(e -> new KindMemory(
-                        e.getKey(), (int) e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3]))
+        all.forEach(
+                p -> ofKind.computeIfAbsent(p.kind(), k -> new ArrayList<>()).add(p));
+        List<KindMemory> byKind = ofKind.entrySet().stream()
+                .map(e -> KindMemory.of(e.getKey(), e.getValue()))
                 .toList();
         return new MemoryBreakdown(all.size(), List.copyOf(listed), restSum, byKind);
     }
