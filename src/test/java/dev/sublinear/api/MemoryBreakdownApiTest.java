@@ -4,12 +4,14 @@ import static dev.sublinear.testing.RunningService.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sublinear.testing.RunningService;
+import dev.sublinear.testing.ServiceProcess;
 import dev.sublinear.testing.TestDatabases;
 import dev.sublinear.testing.TinyHfModels;
 import dev.sublinear.training.SyntheticData;
 import dev.sublinear.training.weights.SafetensorsReader;
 import dev.sublinear.training.weights.TensorInfo;
 import dev.sublinear.training.weights.WeightType;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -158,15 +160,36 @@ class MemoryBreakdownApiTest {
     }
 
     @Test
-    void theBreakdownIsStoredInPostgresqlToo() throws Exception {
-        try (RunningService postgres = RunningService.start(dir.resolve("pg"), TestDatabases.postgres())) {
-            String file =
-                    postgres.uploadFile(SyntheticData.reversal(dir.resolve("pg-train.jsonl"), 16, 2), "fine-tune");
-            JsonNode job = run(postgres, "lm-tiny", file, "\"optimizer\": {\"beta1\": 0}");
-            JsonNode memory = memory(postgres, job, "?max_parameters=1000");
+    void aWorkerInAnotherProcessStoresItInPostgresqlAndTheApiServesIt() throws Exception {
+        TestDatabases.Database database = TestDatabases.postgres();
+        String shared = "--sublinear.artifacts-dir=" + dir.resolve("artifacts");
+        try (RunningService api = RunningService.start(dir.resolve("api"), database, shared, "--sublinear.roles=api");
+                ServiceProcess worker = ServiceProcess.start(
+                        dir.resolve("worker"),
+                        database,
+                        shared,
+                        "--sublinear.roles=worker",
+                        "--sublinear.worker.id=memory-worker")) {
+            awaitWorker(api, worker);
+            String file = api.uploadFile(SyntheticData.reversal(dir.resolve("pg-train.jsonl"), 16, 2), "fine-tune");
+            JsonNode job = run(api, "lm-tiny", file, "\"optimizer\": {\"beta1\": 0}");
+            // the API process has no worker: the job ran in the other process, which wrote the breakdown
+            JsonNode memory = memory(api, job, "?max_parameters=1000");
             assertThat(memory.get("parameter_count").asInt()).isEqualTo(29);
-            assertEveryParameterFollowsTheFormula(postgres, memory, list(memory.get("by_parameter")), false);
+            assertEveryParameterFollowsTheFormula(api, memory, list(memory.get("by_parameter")), false);
         }
+    }
+
+    private static void awaitWorker(RunningService api, ServiceProcess process) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (System.nanoTime() < deadline && process.alive()) {
+            JsonNode workers = api.get("/v1/workers").expect(200).json().get("data");
+            if (!workers.isEmpty() && workers.get(0).get("status").asString().equals("online")) {
+                return;
+            }
+            RunningService.sleep(200);
+        }
+        throw new AssertionError("the worker did not register:\n" + Files.readString(process.log()));
     }
 
     /** Runs a 2-step job to success; answers the finished job. */
