@@ -21,7 +21,8 @@ const Memory = {
       el("div", { class: "memory-state",
         style: "width:" + Math.min(100 * adam / largest, Math.max(0.5, 100 * state / largest)) + "%" }));
     const bytes = (tag, value, name) => el(tag, { class: "num", ["data-" + name]: String(value) }, Charts.bytes(value));
-    const head = names => el("thead", {}, el("tr", {}, names.map(n => el("th", {}, n))));
+    const figures = ["parameters", "state", "Adam would hold", "saved"];
+    const head = names => el("thead", {}, el("tr", {}, names.map(n => el("th", figures.includes(n) ? { class: "num" } : {}, n))));
 
     const kindScale = scale(memory.by_kind);
     const kinds = el("table", { id: "memory-kinds", class: "memory" },
