@@ -201,7 +201,8 @@ const App = {
     const log = App.el("div", { id: "events" });
     const checkpoints = App.el("ul", { id: "checkpoints" });
     const controls = App.el("p", { id: "controls" });
-    view.append(header, controls, charts, App.el("h3", {}, "Checkpoints"), checkpoints, App.el("h3", {}, "Events"), log);
+    const breakdown = App.el("div", { id: "memory-breakdown" });
+    view.append(header, controls, charts, breakdown, App.el("h3", {}, "Checkpoints"), checkpoints, App.el("h3", {}, "Events"), log);
     const act = action => async () => {
       try {
         await App.api("/v1/fine_tuning/jobs/" + id + "/" + action, { method: "POST" });
@@ -243,6 +244,7 @@ const App = {
         Charts.bars(memory, [{ label: "this optimizer", value: m.optimizer_memory.state_bytes },
           { label: "Adam", value: m.optimizer_memory.adam_equivalent_bytes },
           { label: "parameters", value: m.optimizer_memory.parameter_bytes }]);
+        Memory.render(breakdown, m.optimizer_memory);
       }
       const list = (await App.api("/v1/fine_tuning/jobs/" + id + "/checkpoints?limit=100")).data;
       checkpoints.replaceChildren(...list.map(c => App.el("li", {}, App.el("a", { href: "#", onclick: async event => {

@@ -42,6 +42,9 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 @RequestMapping("/v1/fine_tuning/jobs")
 class JobsController {
 
+    /** How many parameters the metrics list by default: the few that hold most of a model's memory. */
+    static final int DEFAULT_MAX_PARAMETERS = 50;
+
     private final JobService jobs;
     private final JobResults results;
     private final JobEventStream stream;
@@ -209,17 +212,24 @@ class JobsController {
                     @RequestParam(name = "max_points", required = false)
                     @Min(10)
                     @Max(100000)
-                    Integer maxPoints) {
+                    Integer maxPoints,
+            @Parameter(
+                            description = "The most parameters `optimizer_memory.by_parameter` lists (most saved"
+                                    + " first); the rest are summed in `by_parameter_rest`")
+                    @RequestParam(name = "max_parameters", defaultValue = "" + DEFAULT_MAX_PARAMETERS)
+                    @Min(0)
+                    @Max(100000)
+                    int maxParameters) {
         JobRecord job = jobs.get(tenant.current(), id);
         List<MetricPoint> points = results.metrics(job, maxPoints);
         JobRecord.Memory m = job.memory();
         MetricsObject.OptimizerMemory memory = m == null
                 ? null
-                : new MetricsObject.OptimizerMemory(
+                : MetricsObject.OptimizerMemory.of(
                         m.stateBytes(),
                         m.adamEquivalentBytes(),
                         m.parameterBytes(),
-                        m.adamEquivalentBytes() == 0 ? 0 : (double) m.stateBytes() / m.adamEquivalentBytes());
+                        results.memoryBreakdown(job, maxParameters).orElse(null));
         return new MetricsObject(
                 "fine_tuning.job.metrics", id, points, points.size() < results.recordedSteps(job), memory);
     }

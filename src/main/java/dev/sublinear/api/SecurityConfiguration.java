@@ -40,7 +40,15 @@ class SecurityConfiguration {
 
     /** The dashboard's own files and health: public. Everything else needs a key. */
     private static final String[] DASHBOARD = {
-        "/", "/index.html", "/app.js", "/app.css", "/charts.js", "/playground.js", "/favicon.ico"
+        "/",
+        "/index.html",
+        "/app.js",
+        "/app.css",
+        "/charts.js",
+        "/playground.js",
+        "/memory.js",
+        "/memory.css",
+        "/favicon.ico"
     };
 
     private static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self';"

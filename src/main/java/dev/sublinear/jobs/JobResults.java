@@ -14,6 +14,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.stereotype.Service;
 
 /** What a job produced so far: its metric series and its checkpoints. */
@@ -26,15 +27,18 @@ public class JobResults {
     private final ArtifactStore artifacts;
     private final JobsProperties properties;
     private final LocalDirectories directories;
+    private final ParameterMemoryStore parameterMemory;
 
     public JobResults(
             JobService jobs,
             MetricStore metrics,
+            ParameterMemoryStore parameterMemory,
             JobCheckpoints checkpoints,
             ArtifactStore artifacts,
             JobsProperties properties,
             LocalDirectories directories) {
         this.directories = directories;
+        this.parameterMemory = parameterMemory;
         this.jobs = jobs;
         this.metrics = metrics;
         this.checkpoints = checkpoints;
@@ -46,6 +50,14 @@ public class JobResults {
     public List<MetricPoint> metrics(JobRecord job, Integer maxPoints) {
         int limit = maxPoints == null ? properties.metricsPoints() : Math.min(maxPoints, properties.metricsPoints());
         return metrics.series(job.id(), limit);
+    }
+
+    /**
+     * Where the job's optimizer memory goes, listing at most {@code maxParameters} parameters; empty
+     * until its worker reported the first step.
+     */
+    public Optional<MemoryBreakdown> memoryBreakdown(JobRecord job, int maxParameters) {
+        return parameterMemory.read(job.id()).map(all -> MemoryBreakdown.of(all, maxParameters));
     }
 
     /** Steps recorded, before downsampling. */

@@ -11,6 +11,8 @@ import ai.djl.training.tracker.Tracker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -179,6 +181,41 @@ public class Adam extends Optimizer implements StatefulOptimizer, AutoCloseable 
             }
         }
         return bytes;
+    }
+
+    /**
+     * @return memory per parameter updated so far, in parameter id order: m and v in full, in the
+     *     parameter's type
+     */
+    public List<ParameterMemory> memoryByParameter() {
+        List<ParameterMemory> result = new ArrayList<>();
+        for (Map.Entry<String, Map<Device, AdamMoments>> e : new TreeMap<>(moments).entrySet()) {
+            long state = 0;
+            long adam = 0;
+            long parameter = 0;
+            AdamMoments any = null;
+            List<Device> devices = new ArrayList<>();
+            for (Map.Entry<Device, AdamMoments> d : e.getValue().entrySet()) {
+                AdamMoments m = d.getValue();
+                any = m;
+                devices.add(d.getKey());
+                state += m.bytes();
+                adam += 2L * Float.BYTES * m.mean.size();
+                parameter += m.mean.size() * m.mean.getDataType().getNumOfBytes();
+            }
+            if (any != null) {
+                result.add(new ParameterMemory(
+                        e.getKey(),
+                        any.mean.getShape(),
+                        any.mean.getDataType(),
+                        devices,
+                        ParameterMemory.SecondMomentKind.FULL,
+                        state,
+                        adam,
+                        parameter));
+            }
+        }
+        return result;
     }
 
     /** {@inheritDoc} Adam measures nothing per step: always empty. */

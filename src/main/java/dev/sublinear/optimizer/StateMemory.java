@@ -41,14 +41,22 @@ final class StateMemory {
             long adam = 0;
             long parameter = 0;
             ParameterState any = null;
-            for (ParameterState s : e.getValue().values()) {
+            List<Device> devices = new ArrayList<>();
+            for (Map.Entry<Device, ParameterState> d : e.getValue().entrySet()) {
+                ParameterState s = d.getValue();
                 any = s;
+                devices.add(d.getKey());
                 state += s.stateBytes();
                 adam += 2L * Float.BYTES * s.shape.size();
                 parameter += s.shape.size() * s.dataType.getNumOfBytes();
             }
             if (any != null) {
-                result.add(new ParameterMemory(e.getKey(), any.shape, any.factored, state, adam, parameter));
+                // Adafactor keeps a second moment for every parameter it updates: factored or full
+                ParameterMemory.SecondMomentKind kind = any.factored
+                        ? ParameterMemory.SecondMomentKind.FACTORED
+                        : ParameterMemory.SecondMomentKind.FULL;
+                result.add(new ParameterMemory(
+                        e.getKey(), any.shape, any.dataType, devices, kind, state, adam, parameter));
             }
         }
         return result;

@@ -6,6 +6,7 @@ import dev.sublinear.jobs.FailureCode;
 import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.MetricPoint;
+import dev.sublinear.jobs.ParameterMemory;
 import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.common.Ids;
 import dev.sublinear.jobs.common.LocalDirectories;
@@ -69,6 +70,9 @@ final class JobExecution implements TrainingListener {
 
     private final FailureMessages failures;
     private volatile StepReport latest;
+    /** What this attempt last stored of the per-parameter memory. */
+    private volatile List<ParameterMemory> writtenParameterMemory;
+
     private volatile boolean lost;
     /** Set once this attempt's final write landed: the job is no longer ours to renew. */
     private volatile boolean ended;
@@ -310,6 +314,18 @@ final class JobExecution implements TrainingListener {
                     new JobRecord.Progress(
                             p.step(), p.totalSteps(), MetricBuffer.finite(p.etaSeconds()), p.trainedTokens()),
                     new JobRecord.Memory(m.stateBytes(), m.adamEquivalentBytes(), m.parameterBytes()));
+            writeParameterMemory(m);
+        }
+    }
+
+    /** The per-parameter list is large and changes once per attempt: written only when it changed. */
+    private void writeParameterMemory(StepReport.OptimizerMemory m) {
+        if (m.byParameter().isEmpty()) {
+            return;
+        }
+        List<ParameterMemory> parameters = ParameterMemories.of(m.byParameter());
+        if (!parameters.equals(writtenParameterMemory) && attempt.parameterMemory(parameters)) {
+            writtenParameterMemory = parameters;
         }
     }
 

@@ -93,10 +93,16 @@ class OpenApiClientTest {
         assertThat(job.getProgress().getStep()).isEqualTo(8);
         assertThat(job.getFineTunedModel()).isEqualTo("ft:lm-tiny:client:" + job.getId());
 
-        MetricsObject metrics = jobs.getFineTuningMetrics(job.getId(), null);
+        MetricsObject metrics = jobs.getFineTuningMetrics(job.getId(), null, 5);
         assertThat(metrics.getData()).hasSize(8);
         assertThat(metrics.getData().get(0).getTrainLoss()).isPositive();
         assertThat(metrics.getOptimizerMemory().getRatio()).isLessThan(0.05);
+        // the generated client reads the breakdown: lm-tiny's 29 parameters, 5 listed
+        assertThat(metrics.getOptimizerMemory().getByParameter()).hasSize(5);
+        assertThat(metrics.getOptimizerMemory().getByParameterRest().getParameters())
+                .isEqualTo(24);
+        assertThat(metrics.getOptimizerMemory().getParameterCount()).isEqualTo(29);
+        assertThat(metrics.getOptimizerMemory().getByKind()).hasSize(6);
 
         List<CheckpointObject> checkpoints =
                 jobs.listFineTuningCheckpoints(job.getId(), null, null).getData();

@@ -65,6 +65,16 @@ class AdafactorMemoryTest {
                     assertEquals(shape, p.shape());
                     assertEquals(formulaBytes(shape, factored, minDim, beta1 > 0), p.stateBytes(), p.parameterId());
                     assertEquals(8L * shape.size(), p.adamEquivalentBytes(), p.parameterId());
+                    boolean factor = factored
+                            && shape.dimension() >= 2
+                            && shape.get(shape.dimension() - 2) >= minDim
+                            && shape.get(shape.dimension() - 1) >= minDim;
+                    assertEquals(
+                            factor ? ParameterMemory.SecondMomentKind.FACTORED : ParameterMemory.SecondMomentKind.FULL,
+                            p.secondMoment(),
+                            p.parameterId());
+                    assertEquals(DataType.FLOAT32, p.dataType(), p.parameterId());
+                    assertEquals(List.of(manager.getDevice()), p.devices(), p.parameterId());
                 }
             }
             return null;

@@ -13,6 +13,7 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
@@ -148,6 +149,17 @@ class AdamTest {
             assertEquals(2L * 4 * 86, optimizer.stateBytes(), "m and v, float32, of 86 elements");
             assertEquals(optimizer.stateBytes(), optimizer.adamEquivalentBytes());
             assertTrue(optimizer.lastStepDiagnostics().isEmpty());
+            // per parameter: m and v in full, 2 x 4 bytes an element, on the one device
+            List<ParameterMemory> byParameter = optimizer.memoryByParameter();
+            assertEquals(SHAPES.length, byParameter.size());
+            for (ParameterMemory p : byParameter) {
+                assertEquals(weights.get(p.parameterId()).getShape(), p.shape());
+                assertEquals(8L * p.shape().size(), p.stateBytes(), p.parameterId());
+                assertEquals(8L * p.shape().size(), p.adamEquivalentBytes(), p.parameterId());
+                assertEquals(ParameterMemory.SecondMomentKind.FULL, p.secondMoment());
+                assertEquals(DataType.FLOAT32, p.dataType());
+                assertEquals(List.of(manager.getDevice()), p.devices());
+            }
         }
         for (String id : expected.keySet()) {
             assertArrayEquals(expected.get(id), actual.get(id), 0f, id);

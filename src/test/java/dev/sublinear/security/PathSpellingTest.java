@@ -150,6 +150,8 @@ class PathSpellingTest {
                 "/app.css",
                 "/charts.js",
                 "/playground.js",
+                "/memory.js",
+                "/memory.css",
                 "/actuator/health",
                 "/actuator/health/liveness",
                 "/actuator/health/readiness")) {

@@ -10,6 +10,8 @@ import dev.sublinear.jobs.JobRecord;
 import dev.sublinear.jobs.JobStatus;
 import dev.sublinear.jobs.MetricPoint;
 import dev.sublinear.jobs.MetricStore;
+import dev.sublinear.jobs.ParameterMemory;
+import dev.sublinear.jobs.ParameterMemoryStore;
 import dev.sublinear.jobs.RequestedAction;
 import dev.sublinear.jobs.ResultsFiles;
 import dev.sublinear.jobs.common.Ids;
@@ -41,6 +43,7 @@ public final class Attempt {
             ModelService models,
             BaseModels baseModels,
             ResultsFiles results,
+            ParameterMemoryStore parameterMemory,
             Clock clock) {}
 
     private final JobRecord job;
@@ -97,6 +100,11 @@ public final class Attempt {
     /** Records progress; false if the worker no longer holds the job. */
     public boolean progress(JobRecord.Progress progress, JobRecord.Memory memory) {
         return stores.queue().progress(holder, progress, memory);
+    }
+
+    /** Records each parameter's optimizer memory; false if the worker no longer holds the job. */
+    public boolean parameterMemory(List<ParameterMemory> parameters) {
+        return stores.parameterMemory().write(holder.jobId(), holder.workerId(), holder.attempt(), parameters);
     }
 
     // what the tenant reads

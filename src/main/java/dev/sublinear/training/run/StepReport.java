@@ -1,5 +1,7 @@
 package dev.sublinear.training.run;
 
+import java.util.List;
+
 /**
  * What a listener hears after every optimizer step.
  *
@@ -54,8 +56,21 @@ public record StepReport(
      * @param stateBytes bytes of optimizer state held now
      * @param adamEquivalentBytes what Adam would hold
      * @param parameterBytes bytes of the model's parameters
+     * @param byParameter every parameter's share, in the block's order; the same list at every step
+     *     of a run (the state never changes size), empty where not measured
      */
-    public record OptimizerMemory(long stateBytes, long adamEquivalentBytes, long parameterBytes) {}
+    public record OptimizerMemory(
+            long stateBytes, long adamEquivalentBytes, long parameterBytes, List<ParameterFootprint> byParameter) {
+
+        public OptimizerMemory {
+            byParameter = List.copyOf(byParameter);
+        }
+
+        /** Totals only. */
+        public OptimizerMemory(long stateBytes, long adamEquivalentBytes, long parameterBytes) {
+            this(stateBytes, adamEquivalentBytes, parameterBytes, List.of());
+        }
+    }
 
     /**
      * The memory the process takes.

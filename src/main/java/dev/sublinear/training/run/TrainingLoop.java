@@ -48,6 +48,9 @@ final class TrainingLoop {
     private final long parameterCount;
 
     private long optimizerStateBytes = -1;
+    /** Per parameter, read with the totals at the first step; empty for an optimizer without state. */
+    private List<ParameterFootprint> byParameter = List.of();
+
     private long adamEquivalentBytes;
 
     TrainingLoop(
@@ -247,6 +250,7 @@ final class TrainingLoop {
                 // every parameter has its state after the first step, and it never changes size
                 optimizerStateBytes = stateful.stateBytes();
                 adamEquivalentBytes = stateful.adamEquivalentBytes();
+                byParameter = ParameterFootprint.of(optimizer, model);
             }
             state = optimizerStateBytes;
             adam = adamEquivalentBytes;
@@ -264,7 +268,7 @@ final class TrainingLoop {
                 accuracy,
                 new StepReport.Throughput(tokens, tokens / (nanos / 1e9)),
                 new StepReport.Diagnostics(stepSize, updateRms, clipRate),
-                new StepReport.OptimizerMemory(state, adam, 4L * parameterCount),
+                new StepReport.OptimizerMemory(state, adam, 4L * parameterCount, byParameter),
                 new StepReport.Memory(rt.totalMemory() - rt.freeMemory(), ProcessMemory.residentBytes(), gpuBytes())));
     }
 
