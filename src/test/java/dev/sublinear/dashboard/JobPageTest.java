@@ -86,11 +86,15 @@ class JobPageTest {
         return ((JavascriptExecutor) browser).executeScript(js, arguments);
     }
 
-    /** A job of {@code steps} steps; the service's one worker runs one job at a time. */
+    /**
+     * A job of {@code steps} steps (enough epochs of the 48 examples that max_steps is what ends it:
+     * the data-size rule's default would end a long job after 36 steps, seconds on an idle machine);
+     * the service's one worker runs one job at a time.
+     */
     private static String job(int steps) {
         return service.createJob("""
                 {"model": "lm-tiny", "training_file": "%s",
-                 "hyperparameters": {"max_steps": %d, "batch_size": 4,
+                 "hyperparameters": {"n_epochs": 1000, "max_steps": %d, "batch_size": 4,
                                      "checkpoint_interval_steps": 5}}""".formatted(file, steps));
     }
 
