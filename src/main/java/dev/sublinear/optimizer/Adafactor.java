@@ -110,8 +110,8 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
 
     /**
      * One training step over many parameters at once: what {@code Trainer.step()} does through
-     * {@link #update} one parameter at a time, but with the engine-op path's small parameters (up to
-     * {@value #GROUP_LIMIT} elements) of one shape, type, device and step count stepped as one batch
+     * {@link #update} one parameter at a time, but with the engine-op path's parameters of up to
+     * {@value #GROUP_LIMIT} elements of one shape, type, device and step count stepped as one batch
      * ({@link BatchStep}), the multi-tensor idea of PyTorch's {@code foreach} optimizers: a model's
      * hundreds of biases and norms cost a few dozen engine operations, plus one subtraction and one
      * gradient reset each. Float32 parameters on the CPU take the fused kernels one by one, as in
@@ -143,11 +143,13 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
             }
             for (Map.Entry<GroupKey, List<Member>> batch : batches.entrySet()) {
                 StateTable.DeviceResources device = batch.getKey().device();
-                try (NDManager step = device.manager.newSubManager()) {
-                    engineStep(batch.getValue(), true, batch.getKey().step(), device, step);
-                }
-                for (Member m : batch.getValue()) {
-                    EngineSupport.zeroGradient(m.weight());
+                for (List<Member> members : chunks(batch.getValue())) {
+                    try (NDManager step = device.manager.newSubManager()) {
+                        engineStep(members, true, batch.getKey().step(), device, step);
+                    }
+                    for (Member m : members) {
+                        EngineSupport.zeroGradient(m.weight());
+                    }
                 }
             }
         } finally {
@@ -155,8 +157,37 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
         }
     }
 
-    /** Parameters of at most this many elements are stepped in groups by {@link #updateAll}. */
-    public static final int GROUP_LIMIT = 1 << 16;
+    /**
+     * Parameters of at most this many elements are stepped in groups by {@link #updateAll}: a
+     * transformer's biases and norms, and the matrices of a small model's layers.
+     */
+    public static final int GROUP_LIMIT = 1 << 20;
+
+    /**
+     * The most elements one batch of {@link #updateAll} steps at once. The batch's weights and
+     * gradients are concatenated (and on the CPU its squared gradient written), so this bounds the
+     * step's temporaries: three float32 arrays of this size, 24 MiB.
+     */
+    public static final int BATCH_ELEMENTS = 1 << 21;
+
+    /** Consecutive runs of the members with at most {@link #BATCH_ELEMENTS} elements in all. */
+    private static List<List<Member>> chunks(List<Member> members) {
+        List<List<Member>> chunks = new ArrayList<>();
+        List<Member> current = new ArrayList<>();
+        long elements = 0;
+        for (Member m : members) {
+            long size = m.state().shape.size();
+            if (!current.isEmpty() && elements + size > BATCH_ELEMENTS) {
+                chunks.add(current);
+                current = new ArrayList<>();
+                elements = 0;
+            }
+            current.add(m);
+            elements += size;
+        }
+        chunks.add(current);
+        return chunks;
+    }
 
     /** A parameter of one step: its id, weight, gradient and state. */
     private record Member(String id, NDArray weight, NDArray gradient, ParameterState state) {}

@@ -195,11 +195,8 @@ final class BatchStep {
 
     /** k = alpha_t / max(1, RMS(U) / d), times 1 - beta1 when the momentum averages S. */
     private NDArray clipScale(NDArray alphas, NDArray updateRms) {
-        NDArray k = updateRms
-                .mul(scalars.of(1f / options.clipThreshold()))
-                .maximum(scalars.of(1f))
-                .powi(scalars.of(-1f))
-                .muli(alphas);
+        NDArray k = alphas.div(
+                updateRms.mul(scalars.of(1f / options.clipThreshold())).maximum(scalars.of(1f)));
         if (options.momentum()) {
             k.muli(scalars.of(1f - options.beta1()));
         }

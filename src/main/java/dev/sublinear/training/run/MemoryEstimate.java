@@ -1,5 +1,6 @@
 package dev.sublinear.training.run;
 
+import dev.sublinear.optimizer.Adafactor;
 import dev.sublinear.training.data.ByteTokenizer;
 import dev.sublinear.training.data.Encoder;
 import dev.sublinear.training.data.Example;
@@ -17,7 +18,7 @@ import java.util.Map;
  *
  * <p>Counted, in float32 on one device: the parameters, their gradients, the optimizer's state
  * (Adafactor's factored second moments — a row and a column vector per matrix — plus momentum when
- * beta1 &gt; 0 and one step temporary as large as the largest parameter; Adam's and AdamW's two full
+ * beta1 &gt; 0 and the step's temporaries (see {@link Adafactor#BATCH_ELEMENTS}); Adam's and AdamW's two full
  * moments), the activations that autograd keeps for one micro-batch (see {@link
  * #activationElements}), and the examples the run keeps in memory. Gradient accumulation does not
  * multiply the activations: the training loop frees each micro-batch's activations after its
@@ -114,6 +115,7 @@ public record MemoryEstimate(
         double parameters = 0;
         double state = 0;
         double largest = 0;
+        double groupable = 0;
         // every decoder layer has the same parameters: one layer's, counted as many times as there are layers
         for (Map.Entry<List<long[]>, Double> part : List.of(
                 Map.entry(outerShapes(config), 1.0), Map.entry(layerShapes(config), (double) config.layers()))) {
@@ -122,6 +124,9 @@ public record MemoryEstimate(
                 double size = size(shape);
                 parameters += times * size;
                 largest = Math.max(largest, size);
+                if (size <= Adafactor.GROUP_LIMIT) {
+                    groupable += times * size;
+                }
                 state += times
                         * switch (optimizer.type()) {
                             case ADAM, ADAMW -> 2 * size;
@@ -132,8 +137,9 @@ public record MemoryEstimate(
             }
         }
         if (optimizer.type() == OptimizerConfig.Type.ADAFACTOR) {
-            // a step's temporary: the engine-op path's G C' or V^-1/2 of the largest parameter
-            state += largest;
+            // a step's temporaries: the engine-op path's G^2 or V^-1/2 of the largest parameter, or
+            // a batch of grouped parameters' concatenated weights, gradients and squares
+            state += Math.max(largest, 3 * Math.min(groupable, Adafactor.BATCH_ELEMENTS));
         }
         double overhead = (optimizer.type() == OptimizerConfig.Type.ADAFACTOR ? 2 : 3) * parameters;
         return new MemoryEstimate(
