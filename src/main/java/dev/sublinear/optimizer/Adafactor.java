@@ -159,9 +159,11 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
 
     /**
      * Parameters of at most this many elements are stepped in groups by {@link #updateAll}: a
-     * transformer's biases and norms, and the matrices of a small model's layers.
+     * transformer's biases and norms. Larger ones are stepped one by one, in place on their own
+     * gradient: concatenating them would cost two passes over the weights and gradients, more on
+     * the CPU than the few dozen engine calls a batch saves.
      */
-    public static final int GROUP_LIMIT = 1 << 20;
+    public static final int GROUP_LIMIT = 1 << 16;
 
     /**
      * The most elements one batch of {@link #updateAll} steps at once. The batch's weights and

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class AdafactorLeakTest {
 
     private static final int STEPS = 10_000;
-    private static final int WARMUP = 500;
+    private static final int WARMUP = 2_000;
 
     @ParameterizedTest(name = "fused CPU kernels: {0}")
     @ValueSource(booleans = {true, false})
