@@ -268,7 +268,7 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
             owned = true;
         }
         int kinds = head.state().factored ? 2 : 1;
-        BatchStep.Result r = new BatchStep(options, device.scalars)
+        BatchStep.Result r = new BatchStep(options, device.scalars, device.scratch, step)
                 .run(new BatchStep.Batch(
                         x,
                         g,

@@ -1,6 +1,7 @@
 package dev.sublinear.optimizer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.List;
@@ -26,10 +27,20 @@ final class BatchStep {
 
     private final AdafactorOptions options;
     private final DeviceScalars scalars;
+    /** The CPU's work buffer, or null on a GPU. */
+    private final Scratch scratch;
 
-    BatchStep(AdafactorOptions options, DeviceScalars scalars) {
+    private final NDManager step;
+
+    /**
+     * @param scratch the device's work buffer (CPU), or null to allocate temporaries (GPU)
+     * @param step the manager the step's temporaries belong to
+     */
+    BatchStep(AdafactorOptions options, DeviceScalars scalars, Scratch scratch, NDManager step) {
         this.options = options;
         this.scalars = scalars;
+        this.scratch = scratch;
+        this.step = step;
     }
 
     /**
@@ -135,16 +146,16 @@ final class BatchStep {
         }
         NDArray columnFactor =
                 c.div(r.sum(new int[] {-1}, true)).powi(scalars.of(MINUS_HALF)).expandDims(-2);
-        // RMS(U)^2 = sum_i rowFactor_i^2 |row i of G C'|^2, no U written: on the CPU the squares
-        // of G times C'^2 (a matrix-vector product), on a GPU the row norms of G C'
-        NDArray rowSquares2;
-        if (sums[2] != null) {
-            NDArray columnSquares2 = columnFactor.square().swapAxes(-1, -2);
-            rowSquares2 = sums[2].matMul(columnSquares2).squeeze(-1);
-        } else {
-            rowSquares2 = null;
+        // RMS(U)^2 = sum_i rowFactor_i^2 |row i of G C'|^2, no U written: for one matrix on the
+        // CPU the squares of G times C'^2 (a matrix-vector product, one read of G^2), else the row
+        // norms of G C' (batched matrix products are slow on the CPU, see sumsOfSquares)
+        NDArray rowSquares2 = null;
+        if (sums[2] != null && rank == 3 && shape.get(0) == 1) {
+            NDArray squares = sums[2].reshape(n, m);
+            rowSquares2 = squares.matMul(columnFactor.square().reshape(m, 1)).reshape(1, n);
         }
-        NDArray scaled = b.gradientOwned() ? g.muli(columnFactor) : g.mul(columnFactor);
+        // G C': in place where G may be overwritten; else in the work buffer, free again by now
+        NDArray scaled = b.gradientOwned() ? g.muli(columnFactor) : copy(g).muli(columnFactor);
         NDArray rowNorms = rowSquares2 != null
                 ? rowSquares2.muli(rowFactor.square())
                 : scaled.norm(2, new int[] {-1}, false).muli(rowFactor).square();
@@ -159,23 +170,42 @@ final class BatchStep {
      * (1024 x 1024, one thread: 4.5 ms against 0.11 ms for a sum over that dimension), so there G^2
      * is written once and summed both ways (four passes, 0.3 ms).
      */
-    private static NDArray[] squareSums(NDArray g) {
-        if (g.getDevice().isGpu()) {
+    private NDArray[] squareSums(NDArray g) {
+        if (scratch == null) {
             NDArray rows = g.norm(2, new int[] {-1}, false);
             NDArray columns = g.norm(2, new int[] {-2}, false);
             return new NDArray[] {rows.muli(rows), columns.muli(columns), null};
         }
-        NDArray squares = g.square();
+        NDArray squares = copy(g).muli(g);
         return new NDArray[] {squares.sum(new int[] {-1}), squares.sum(new int[] {-2}), squares};
     }
 
     /**
-     * Per parameter of the batch, the sum of the squares of its elements, [P]: a batched dot
-     * product ([P, 1, N] x [P, N, 1]), one read (PyTorch's CPU norm over all elements took twice as
-     * long as a dot product on 1024 x 1024).
+     * A copy of {@code a} to work on: in the CPU's work buffer (a fresh array of this size each step
+     * costs page faults there, about 100 ms for 64 MiB), else a new array.
+     */
+    private NDArray copy(NDArray a) {
+        if (scratch == null) {
+            return a.duplicate();
+        }
+        NDArray work = scratch.lend(a.getShape(), step);
+        EngineSupport.copyInto(work, a);
+        return work;
+    }
+
+    /**
+     * Per parameter of the batch, the sum of the squares of its elements, [P]. One parameter: a dot
+     * product of its elements (PyTorch's CPU norm over all elements took twice as long on 1024 x
+     * 1024). Several: squared norms over all but the first dimension (PyTorch's batched matrix
+     * product of [P, 1, N] by [P, N, 1] measured an order of magnitude slower on the CPU).
      */
     private static NDArray sumsOfSquares(NDArray a, long count) {
-        return a.reshape(count, 1, -1).matMul(a.reshape(count, -1, 1)).reshape(count);
+        if (count == 1) {
+            NDArray flat = a.reshape(-1);
+            return flat.dot(flat).reshape(1);
+        }
+        NDArray norms = a.norm(2, allButFirst(a.getShape().dimension()), false);
+        return norms.muli(norms);
     }
 
     /** Algorithm 5: V, the moving average of s^2 G^2 + eps1, and U = s G / sqrt(V). */

@@ -21,9 +21,12 @@ final class StateMemory {
         return bytes;
     }
 
-    /** Bytes of the fused path's work vectors (the engine-op path keeps none between steps). */
+    /** Bytes of the work buffers: the engine-op path's one per CPU device, the fused path's vectors. */
     static long scratchBytes(StateTable table) {
-        long bytes = 0;
+        long bytes = table.devices().stream()
+                .filter(d -> d.scratch != null)
+                .mapToLong(d -> d.scratch.bytes())
+                .sum();
         for (Map<Device, ParameterState> perDevice : table.byParameter().values()) {
             for (ParameterState state : perDevice.values()) {
                 bytes += state.workspaceBytes();

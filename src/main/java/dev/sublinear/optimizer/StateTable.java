@@ -38,14 +38,19 @@ final class StateTable implements AutoCloseable {
         this.momentum = momentum;
     }
 
-    /** The manager that owns a device's state arrays, and the scalars its engine steps use. */
+    /**
+     * The manager that owns a device's state arrays, the scalars its engine steps use, and on the
+     * CPU a work buffer (a GPU's caching allocator hands out temporaries without cost).
+     */
     static final class DeviceResources {
         final NDManager manager;
         final DeviceScalars scalars;
+        final Scratch scratch;
 
         private DeviceResources(NDManager manager) {
             this.manager = manager;
             this.scalars = new DeviceScalars(manager);
+            this.scratch = manager.getDevice().isGpu() ? null : new Scratch(manager);
         }
     }
 

@@ -236,6 +236,18 @@ final class EngineOpCount {
                 .collect(Collectors.joining(", "));
     }
 
+    /** Top-level ops' time under the profiler by name, longest first: "mul_ 1.2 ms, sum 0.4 ms". */
+    String timeByName() {
+        Map<String, Double> micros = new TreeMap<>();
+        for (Op op : topLevel) {
+            micros.merge(op.name(), op.duration(), Double::sum);
+        }
+        return micros.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .map(e -> String.format(java.util.Locale.ROOT, "%s %.2f ms", e.getKey(), e.getValue() / 1000))
+                .collect(Collectors.joining(", "));
+    }
+
     /** Full-size reads and writes for a parameter of {@code parameter}'s element count. */
     Traffic traffic(Shape parameter) {
         long size = parameter.size();

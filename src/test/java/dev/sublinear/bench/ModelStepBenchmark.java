@@ -162,6 +162,8 @@ public final class ModelStepBenchmark {
                         side.getValue().byName());
                 names.append("- ").append(line).append('\n');
                 System.out.println(line);
+                System.out.println(name + ", " + side.getKey() + " time by op: "
+                        + side.getValue().timeByName());
             }
         }
     }

@@ -1,7 +1,6 @@
 package dev.sublinear.optimizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -109,11 +108,13 @@ class AdafactorGroupedStepTest {
                     }
                 }
                 assertEquals(DataType.FLOAT16, weight.getDataType());
-                for (NDArray live : manager.getManagedArrays()) {
-                    assertFalse(
-                            live.getDataType() == DataType.FLOAT32 && live.size() == shape.size(),
-                            "a float32 array of the weight's size outlived the step: " + live.getShape());
-                }
+                // the one float32 array of its size is the CPU's work buffer, which every parameter
+                // shares and which holds no weights between steps (scratchBytes)
+                long sized = manager.getManagedArrays().stream()
+                        .filter(a -> a.getDataType() == DataType.FLOAT32 && a.size() == shape.size())
+                        .count();
+                assertEquals(1, sized, "float32 arrays of the weight's size alive between steps");
+                assertEquals(4L * shape.size(), optimizer.scratchBytes());
                 // float32 state: the row and column sums only
                 assertEquals(4L * (48 + 40), optimizer.stateBytes());
             }
