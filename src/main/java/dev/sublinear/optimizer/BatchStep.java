@@ -1,8 +1,6 @@
 package dev.sublinear.optimizer;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
@@ -134,41 +132,32 @@ final class BatchStep {
         float squareWeight = rest * b.gradScale() * b.gradScale();
         NDArray r = b.secondMoment().get(0);
         NDArray c = b.secondMoment().get(1);
-        long count = shape.get(0);
-        float rowConstant = rest * options.epsilon1() * m;
-        float columnConstant = rest * options.epsilon1() * n;
+        NDArray[] sums = squareSums(g);
+        NDArray rowSquares = sums[0];
+        NDArray columnSquares = sums[1];
         // the eps1 of every element of a row (m of them) or a column (n) joins the small vectors
-        NDArray rowsOverC = null;
-        if (scratch != null && rank == 3 && count == 1) {
-            // one matrix on the CPU: G^2 in the work buffer, its column sums, then in one
-            // matrix product both its row sums and its row sums weighted by 1 / C (for RMS(U))
-            NDArray squares = copy(g).reshape(n, m);
-            squares.muli(squares);
-            movingAverage(c, squares.sum(new int[] {0}).reshape(1, m), b.beta2(), squareWeight, columnConstant);
-            NDArray flatC = c.reshape(m);
-            NDArray weights = NDArrays.stack(new NDList(flatC.onesLike(), flatC.pow(scalars.of(-1f))), 1);
-            NDArray both = squares.matMul(weights);
-            movingAverage(r, both.get(":, 0").reshape(1, n), b.beta2(), squareWeight, rowConstant);
-            rowsOverC = both.get(":, 1").reshape(1, n);
-        } else {
-            NDArray[] sums = squareSums(g);
-            movingAverage(r, sums[0], b.beta2(), squareWeight, rowConstant);
-            movingAverage(c, sums[1], b.beta2(), squareWeight, columnConstant);
-        }
+        movingAverage(r, rowSquares, b.beta2(), squareWeight, rest * options.epsilon1() * m);
+        movingAverage(c, columnSquares, b.beta2(), squareWeight, rest * options.epsilon1() * n);
 
         // 1 / sqrt(R_i C_j / sum R) = R_i^-1/2 (C_j / sum R)^-1/2: never the n x m matrix V
         NDArray rowFactor = r.pow(scalars.of(MINUS_HALF));
         if (b.gradScale() != 1f) {
             rowFactor.muli(scalars.of(b.gradScale()));
         }
-        NDArray sumR = r.sum(new int[] {-1}, true);
-        NDArray columnFactor = c.div(sumR).powi(scalars.of(MINUS_HALF)).expandDims(-2);
+        NDArray columnFactor =
+                c.div(r.sum(new int[] {-1}, true)).powi(scalars.of(MINUS_HALF)).expandDims(-2);
+        // RMS(U)^2 = sum_i rowFactor_i^2 |row i of G C'|^2, no U written: for one matrix on the
+        // CPU the squares of G times C'^2 (a matrix-vector product, one read of G^2), else the row
+        // norms of G C' (batched matrix products are slow on the CPU, see sumsOfSquares)
+        NDArray rowSquares2 = null;
+        if (sums[2] != null && rank == 3 && shape.get(0) == 1) {
+            NDArray squares = sums[2].reshape(n, m);
+            rowSquares2 = squares.matMul(columnFactor.square().reshape(m, 1)).reshape(1, n);
+        }
         // G C': in place where G may be overwritten; else in the work buffer, free again by now
         NDArray scaled = b.gradientOwned() ? g.muli(columnFactor) : copy(g).muli(columnFactor);
-        // RMS(U)^2 = sum_i rowFactor_i^2 |row i of G C'|^2, with no U written: from the weighted
-        // row sums (|row i of G C'|^2 = sum R * sum_j G_ij^2 / C_j), else the row norms of G C'
-        NDArray rowNorms = rowsOverC != null
-                ? rowsOverC.muli(sumR).muli(rowFactor.square())
+        NDArray rowNorms = rowSquares2 != null
+                ? rowSquares2.muli(rowFactor.square())
                 : scaled.norm(2, new int[] {-1}, false).muli(rowFactor).square();
         NDArray updateRms =
                 rowNorms.sum(allButFirst(rank - 1)).muli(scalars.of(invSize)).sqrt();
@@ -185,11 +174,10 @@ final class BatchStep {
         if (scratch == null) {
             NDArray rows = g.norm(2, new int[] {-1}, false);
             NDArray columns = g.norm(2, new int[] {-2}, false);
-            return new NDArray[] {rows.muli(rows), columns.muli(columns)};
+            return new NDArray[] {rows.muli(rows), columns.muli(columns), null};
         }
-        NDArray squares = copy(g);
-        squares.muli(squares);
-        return new NDArray[] {squares.sum(new int[] {-1}), squares.sum(new int[] {-2})};
+        NDArray squares = copy(g).muli(g);
+        return new NDArray[] {squares.sum(new int[] {-1}), squares.sum(new int[] {-2}), squares};
     }
 
     /**
