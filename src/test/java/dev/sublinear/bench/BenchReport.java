@@ -201,4 +201,20 @@ final class BenchReport {
         }
         return text.toString();
     }
+
+    /**
+     * The "Command:" line of an optimizer benchmark's section: the run's own command line and the
+     * options it takes, {@code selector} being its -D option that picks what to run (with an example).
+     */
+    static String optimizerCommand(String mainClass, String[] args, String selector, String example) {
+        return "\nCommand: `./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
+                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench." + mainClass
+                + (args.length > 0 ? " -Dexec.args=" + args[0] : "")
+                + flags("ai.djl.pytorch.num_threads", selector, "bench.label")
+                + "`"
+                + " (optional: `-Dexec.args=ROUNDS`, `-Dai.djl.pytorch.num_threads=N` (1 on a shared"
+                + " machine: with more threads than free cores a large engine op waits for a descheduled"
+                + " thread, the single-threaded fused kernels do not), `-D" + selector + "=" + example + "`,"
+                + " `-Dbench.label=...` for a note on what was measured)\n";
+    }
 }

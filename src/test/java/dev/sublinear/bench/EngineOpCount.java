@@ -244,7 +244,7 @@ final class EngineOpCount {
         }
         return micros.entrySet().stream()
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                .map(e -> String.format(java.util.Locale.ROOT, "%s %.2f ms", e.getKey(), e.getValue() / 1000))
+                .map(e -> String.format(Locale.ROOT, "%s %.2f ms", e.getKey(), e.getValue() / 1000))
                 .collect(Collectors.joining(", "));
     }
 

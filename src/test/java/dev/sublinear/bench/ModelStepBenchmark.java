@@ -101,15 +101,7 @@ public final class ModelStepBenchmark {
                 + table
                 + "\nTop-level ops of the counted step by name:\n\n"
                 + names
-                + "\nCommand: `./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
-                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.ModelStepBenchmark"
-                + (args.length > 0 ? " -Dexec.args=" + args[0] : "")
-                + BenchReport.flags("ai.djl.pytorch.num_threads", "models", "bench.label")
-                + "`"
-                + " (optional: `-Dexec.args=ROUNDS`, `-Dai.djl.pytorch.num_threads=N` (1 on a shared"
-                + " machine: with more threads than free cores a large engine op waits for a descheduled"
-                + " thread, the single-threaded fused kernels do not), `-Dmodels=lm-small,lm-tiny`,"
-                + " `-Dbench.label=...`)\n";
+                + BenchReport.optimizerCommand("ModelStepBenchmark", args, "models", "lm-small,lm-tiny");
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "model-step", body);
         System.out.println("wrote docs/benchmarks.md");
     }

@@ -104,15 +104,7 @@ public final class OptimizerStepBenchmark {
                 + list(engineNames)
                 + "\nFused path:\n\n"
                 + list(fusedNames)
-                + "\nCommand: `./mvnw -B -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java"
-                + " -Dexec.classpathScope=test -Dexec.mainClass=dev.sublinear.bench.OptimizerStepBenchmark"
-                + (args.length > 0 ? " -Dexec.args=" + args[0] : "")
-                + BenchReport.flags("ai.djl.pytorch.num_threads", "shapes", "bench.label")
-                + "`"
-                + " (optional: `-Dexec.args=ROUNDS`, `-Dai.djl.pytorch.num_threads=N` (1 on a shared"
-                + " machine: with more threads than free cores a large engine op waits for a descheduled"
-                + " thread, the single-threaded fused kernels do not), `-Dshapes=1024x1024,1024`,"
-                + " `-Dbench.label=...` for a note on what was measured)\n";
+                + BenchReport.optimizerCommand("OptimizerStepBenchmark", args, "shapes", "1024x1024,1024");
         BenchReport.writeSection(Path.of("docs", "benchmarks.md"), "optimizer-step", body);
         System.out.println("wrote docs/benchmarks.md");
     }

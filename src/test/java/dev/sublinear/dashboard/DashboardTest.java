@@ -43,10 +43,7 @@ class DashboardTest {
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        service.close();
+        HeadlessChromium.close(browser, service);
     }
 
     private static WebDriverWait waiting(int seconds) {

@@ -1,5 +1,6 @@
 package dev.sublinear.dashboard;
 
+import dev.sublinear.testing.RunningService;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -74,5 +75,13 @@ final class HeadlessChromium {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds));
         wait.ignoring(StaleElementReferenceException.class);
         return wait;
+    }
+
+    /** Ends a dashboard test class: the browser (if it started), then the service. */
+    static void close(WebDriver browser, RunningService service) {
+        if (browser != null) {
+            browser.quit();
+        }
+        service.close();
     }
 }

@@ -72,10 +72,7 @@ class JobPageTest {
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        service.close();
+        HeadlessChromium.close(browser, service);
     }
 
     private static WebDriverWait waiting(int seconds) {

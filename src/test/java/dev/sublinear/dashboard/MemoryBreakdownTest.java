@@ -45,10 +45,7 @@ class MemoryBreakdownTest {
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        service.close();
+        HeadlessChromium.close(browser, service);
     }
 
     @Test

@@ -61,10 +61,7 @@ class PlaygroundTest {
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        service.close();
+        HeadlessChromium.close(browser, service);
     }
 
     private static WebDriverWait waiting(int seconds) {
