@@ -249,9 +249,9 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
         Shape batchShape = new Shape(count).addAll(shape);
         List<NDArray> state;
         if (count == 1) {
+            head.state().tempAttachTo(step);
             state = new ArrayList<>();
             for (NDArray array : head.state().arrays()) {
-                array.tempAttach(step);
                 state.add(array.expandDims(0));
             }
         } else {

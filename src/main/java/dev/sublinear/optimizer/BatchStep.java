@@ -85,7 +85,7 @@ final class BatchStep {
         long count = shape.get(0);
         float invSize = (float) (count / (double) shape.size());
         Preconditioned u = b.secondMoment().size() == 2 ? factored(b, rank, invSize) : full(b, count, invSize);
-        NDArray alphas = stepScale(b, invSize, u.updateRms()); // alpha_t
+        NDArray alphas = stepScale(b, count, invSize, u.updateRms()); // alpha_t
         NDArray k = clipScale(alphas, u.updateRms()); // k = alpha_t / max(1, RMS(U) / d)
         NDArray update;
         if (u.rowFactor() == null) {
@@ -104,10 +104,6 @@ final class BatchStep {
             NDArray decay = perParameter(alphas, count, rank).mul(scalars.of(options.weightDecay()));
             NDArray decayed = b.weights().mul(decay);
             delta = delta == b.momentum() ? decayed.addi(delta) : delta.addi(decayed);
-        }
-        if (rank == 1) {
-            // a batch of 0-d parameters: the reductions over no axes reduced everything to 0-d
-            return new Result(delta, alphas.reshape(count), u.updateRms().reshape(count));
         }
         return new Result(delta, alphas, u.updateRms());
     }
@@ -232,11 +228,10 @@ final class BatchStep {
     }
 
     /** alpha_t = max(eps2, RMS(X)) rho_t per parameter, or rho_t without parameter scaling. */
-    private NDArray stepScale(Batch b, float invSize, NDArray like) {
+    private NDArray stepScale(Batch b, long count, float invSize, NDArray like) {
         if (!options.scaleParameter()) {
             return like.onesLike().muli(b.rho());
         }
-        long count = b.weights().getShape().get(0);
         return sumsOfSquares(b.weights(), count)
                 .muli(scalars.of(invSize))
                 .sqrt()

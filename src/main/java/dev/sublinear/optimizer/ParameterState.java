@@ -85,11 +85,6 @@ final class ParameterState {
         return arrays;
     }
 
-    /** R and C (factored), or V. */
-    List<NDArray> secondMoment() {
-        return arrays.subList(0, factored ? 2 : 1);
-    }
-
     /** M, or null when beta1 = 0. */
     NDArray momentum() {
         return hasMomentum ? arrays.get(arrays.size() - 1) : null;
