@@ -247,13 +247,11 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
             m.state().nextStep();
         }
         Shape batchShape = new Shape(count).addAll(shape);
+        boolean single = count == 1;
         List<NDArray> state;
-        if (count == 1) {
+        if (single) {
             head.state().tempAttachTo(step);
-            state = new ArrayList<>();
-            for (NDArray array : head.state().arrays()) {
-                state.add(array.expandDims(0));
-            }
+            state = head.state().arrays();
         } else {
             state = table.groups().batched(states, step);
         }
@@ -277,10 +275,12 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
                         head.state().hasMomentum ? state.get(kinds) : null,
                         gradScale,
                         rho(rhos, device, step),
-                        secondMomentDecay(t)));
-        if (count == 1) {
-            head.weight().subi(r.delta().reshape(shape)); // X = X - delta, rounded once to X's type
-        } else {
+                        secondMomentDecay(t),
+                        single,
+                        single && x == head.weight()));
+        if (single && r.delta() != null) { // null: the step updated the weight itself
+            head.weight().subi(r.delta()); // X = X - delta, rounded once to X's type
+        } else if (!single) {
             NDList parts = r.delta()
                     .reshape(new Shape(count * shape.get(0)).addAll(shape.slice(1)))
                     .split(count, 0);
@@ -294,11 +294,10 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
         }
     }
 
-    /** The arrays as one float32 [P, ...] array: a view of the one array when P = 1 and it is float32. */
+    /** The arrays as one float32 [P, ...] array; one array keeps its shape (and is itself if float32). */
     private static NDArray stacked(NDList arrays, Shape batchShape) {
-        NDArray joined = arrays.size() == 1
-                ? arrays.head().expandDims(0)
-                : NDArrays.concat(arrays).reshape(batchShape);
+        NDArray joined =
+                arrays.size() == 1 ? arrays.head() : NDArrays.concat(arrays).reshape(batchShape);
         return joined.getDataType() == DataType.FLOAT32 ? joined : joined.toType(DataType.FLOAT32, false);
     }
 

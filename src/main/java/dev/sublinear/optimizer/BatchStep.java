@@ -1,25 +1,31 @@
 package dev.sublinear.optimizer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * Adafactor's step as engine operations on a batch: P parameters of one shape stacked in a leading
- * dimension, [P, ...]. One parameter is a batch of one; a group of biases or norms is one batch, so
- * its step costs the same few dozen engine operations as one parameter's. Every figure that differs
- * per parameter (RMS(X), RMS(U), alpha_t) is a [P] vector, computed by reductions over all but the
- * first dimension.
+ * dimension, [P, ...], so a group of biases or norms costs the same few dozen engine operations as
+ * one parameter. Every figure that differs per parameter (RMS(X), RMS(U), alpha_t) is a [P] vector,
+ * computed by reductions over all but the first dimension. A parameter stepped alone keeps its own
+ * shape and its figures are 0-d: the views that would add and remove the batch dimension cost a
+ * few microseconds each, as much as an in-place operation on a small matrix.
  *
  * <p>Passes over the full-size arrays, for a factored parameter without momentum or decay: two
  * reading G on a GPU (its row and column norms give the sums of G^2 with nothing written; four on
  * the CPU, see {@link #squareSums}), one reading X
  * (RMS(X)), one writing G C^-1/2 (in place when the gradient may be overwritten), one reading it
  * (its row norms give RMS(U) without U), one scaling it by k R^-1/2 into the update, and the
- * caller's subtraction from the weight. Scalars are device arrays ({@link DeviceScalars}): nothing
- * here waits for the device.
+ * caller's subtraction from the weight. A float32 matrix without momentum on the CPU goes in blocks
+ * of rows that stay in the cache instead ({@link #inBlocks}): three reads of G and two of X reach
+ * memory. Scalars are device arrays ({@link DeviceScalars}): nothing here waits for the device.
  */
 final class BatchStep {
 
@@ -55,6 +61,9 @@ final class BatchStep {
      * @param gradScale the factor G is scaled by (1 once clipped)
      * @param rho rho_t: a 0-d array, or one value per parameter
      * @param beta2 beta2_t
+     * @param single whether this is one parameter in its own shape (no batch dimension)
+     * @param weightsInPlace whether {@code weights} is the float32 weight itself, which the step may
+     *     then update in place
      */
     record Batch(
             NDArray weights,
@@ -64,14 +73,17 @@ final class BatchStep {
             NDArray momentum,
             float gradScale,
             NDArray rho,
-            float beta2) {}
+            float beta2,
+            boolean single,
+            boolean weightsInPlace) {}
 
     /**
      * What the caller subtracts from the weights, and the figures of the step.
      *
-     * @param delta weightDecay alpha_t X + S, shaped like the batch; X = X - delta
-     * @param alphas alpha_t per parameter, [P]
-     * @param updateRms RMS(U) per parameter, [P]
+     * @param delta weightDecay alpha_t X + S, shaped like the batch; X = X - delta; null when the
+     *     step has updated X itself
+     * @param alphas alpha_t per parameter, [P] (0-d for a single parameter)
+     * @param updateRms RMS(U) per parameter, [P] (0-d for a single parameter)
      */
     record Result(NDArray delta, NDArray alphas, NDArray updateRms) {}
 
@@ -82,17 +94,25 @@ final class BatchStep {
     Result run(Batch b) {
         Shape shape = b.weights().getShape();
         int rank = shape.dimension();
-        long count = shape.get(0);
-        float invSize = (float) (count / (double) shape.size());
-        Preconditioned u = b.secondMoment().size() == 2 ? factored(b, rank, invSize) : full(b, count, invSize);
-        NDArray alphas = stepScale(b, count, invSize, u.updateRms()); // alpha_t
+        long count = b.single() ? 1 : shape.get(0);
+        float invSize = (float) (count / (double) Math.max(shape.size(), 1));
+        if (scratch != null
+                && b.single()
+                && b.weightsInPlace()
+                && rank == 2
+                && b.secondMoment().size() == 2
+                && b.momentum() == null) {
+            return inBlocks(b, invSize);
+        }
+        Preconditioned u = b.secondMoment().size() == 2 ? factored(b, rank, invSize) : full(b, invSize);
+        NDArray alphas = stepScale(b, invSize, u.updateRms()); // alpha_t
         NDArray k = clipScale(alphas, u.updateRms()); // k = alpha_t / max(1, RMS(U) / d)
         NDArray update;
         if (u.rowFactor() == null) {
-            update = u.partial().muli(perParameter(k, count, rank)); // S = k U
+            update = u.partial().muli(perParameter(k, b, rank)); // S = k U
         } else {
             // S = k R^-1/2 (G C'): k joins the row factor, one pass over the full-size array
-            NDArray rowScale = u.rowFactor().muli(perParameter(k, count, rank - 1));
+            NDArray rowScale = u.rowFactor().muli(perParameter(k, b, rank - 1));
             update = u.partial().muli(rowScale.expandDims(-1));
         }
         NDArray delta = update;
@@ -101,12 +121,115 @@ final class BatchStep {
         }
         if (options.weightDecay() > 0f) {
             // X - weightDecay alpha_t X - S = X - delta: the decay joins the one subtraction
-            NDArray decay = perParameter(alphas, count, rank).mul(scalars.of(options.weightDecay()));
+            NDArray decay = perParameter(alphas, b, rank).mul(scalars.of(options.weightDecay()));
             NDArray decayed = b.weights().mul(decay);
             delta = delta == b.momentum() ? decayed.addi(delta) : delta.addi(decayed);
         }
         return new Result(delta, alphas, u.updateRms());
     }
+
+    /**
+     * A float32 matrix without momentum on the CPU, in blocks of rows that stay in the cache: its
+     * gradient is read three times (the sums of G^2; RMS(U); the update) and its weight twice (RMS(X);
+     * the update), each block's intermediates written and read again in the cache only. Unblocked, G^2
+     * and G C' went through memory, about eight more passes over the full size. The gradient is only
+     * read, and the weight is updated here: the result has no delta.
+     */
+    private Result inBlocks(Batch b, float invSize) {
+        NDArray g = b.gradient();
+        NDArray x = b.weights();
+        long n = g.getShape().get(0);
+        long m = g.getShape().get(1);
+        long blocks = Math.max(1, Math.min(n, (n * m + BLOCK_ELEMENTS - 1) / BLOCK_ELEMENTS));
+        long blockRows = (n + blocks - 1) / blocks;
+        NDArray work = scratch.lend(new Shape(blockRows, m), step);
+        List<long[]> spans = new ArrayList<>();
+        for (long start = 0; start < n; start += blockRows) {
+            spans.add(new long[] {start, Math.min(n, start + blockRows)});
+        }
+        NDArray[] gradientBlocks = new NDArray[spans.size()];
+        NDArray[] works = new NDArray[spans.size()];
+        for (int i = 0; i < spans.size(); i++) {
+            long[] span = spans.get(i);
+            gradientBlocks[i] = spans.size() == 1 ? g : g.get(rows(span));
+            works[i] = span[1] - span[0] == blockRows ? work : work.get(new NDIndex("0:{}", span[1] - span[0]));
+        }
+        // pass 1: the row and column sums of G^2
+        NDList rowSums = new NDList(spans.size());
+        NDArray columnSquares = null;
+        for (int i = 0; i < spans.size(); i++) {
+            NDArray squares = square(works[i], gradientBlocks[i]);
+            rowSums.add(squares.sum(new int[] {-1}));
+            NDArray columns = squares.sum(new int[] {-2});
+            columnSquares = columnSquares == null ? columns : columnSquares.addi(columns);
+        }
+        NDArray rowSquares = rowSums.size() == 1 ? rowSums.head() : NDArrays.concat(rowSums);
+        NDArray[] factors = factors(b, rowSquares, columnSquares, n, m);
+        NDArray rowFactor = factors[0];
+        NDArray columnFactor = factors[1];
+        // pass 2: RMS(U)^2 = sum_i rowFactor_i^2 |row i of G C'|^2. One block still holds its G^2
+        // (G^2 times C'^2); else an owned gradient becomes G C' in place (its squared row norms), and
+        // a gradient that is only read has G^2 written again
+        boolean inPlace = b.gradientOwned() && spans.size() > 1;
+        NDArray columnSquared = inPlace ? null : columnFactor.square();
+        NDList rowUpdates = new NDList(spans.size());
+        for (int i = 0; i < spans.size(); i++) {
+            if (inPlace) {
+                NDArray norms = gradientBlocks[i].muli(columnFactor).norm(2, new int[] {-1}, false);
+                rowUpdates.add(norms.muli(norms));
+            } else {
+                NDArray squares = spans.size() == 1 ? works[i] : square(works[i], gradientBlocks[i]);
+                rowUpdates.add(squares.matMul(columnSquared));
+            }
+        }
+        NDArray rowNorms =
+                (rowUpdates.size() == 1 ? rowUpdates.head() : NDArrays.concat(rowUpdates)).muli(rowFactor.square());
+        NDArray updateRms = rowNorms.sum().muli(scalars.of(invSize)).sqrt();
+        NDArray alphas = stepScale(b, invSize, updateRms);
+        NDArray k = clipScale(alphas, updateRms);
+        NDArray rowScale = rowFactor.muli(k).expandDims(-1); // k R^-1/2, [n, 1]
+        NDArray keep = options.weightDecay() > 0f
+                ? alphas.mul(scalars.of(-options.weightDecay())).addi(scalars.of(1f))
+                : null;
+        // pass 3: X = (1 - weightDecay alpha_t) X - k R^-1/2 G C', block by block; in the gradient's
+        // memory when it is owned
+        for (int i = 0; i < spans.size(); i++) {
+            long[] span = spans.get(i);
+            NDArray update = inPlace
+                    ? gradientBlocks[i]
+                    : (b.gradientOwned() ? gradientBlocks[i] : copyTo(works[i], gradientBlocks[i])).muli(columnFactor);
+            update.muli(spans.size() == 1 ? rowScale : rowScale.get(rows(span)));
+            NDArray weights = spans.size() == 1 ? x : x.get(rows(span));
+            if (keep != null) {
+                weights.muli(keep);
+            }
+            weights.subi(update);
+        }
+        return new Result(null, alphas, updateRms);
+    }
+
+    /** Rows [span[0], span[1]) of a matrix. */
+    private static NDIndex rows(long[] span) {
+        return new NDIndex("{}:{}", span[0], span[1]);
+    }
+
+    /** {@code work} = {@code a}^2, in place. */
+    private static NDArray square(NDArray work, NDArray a) {
+        NDArray squares = copyTo(work, a);
+        return squares.muli(squares);
+    }
+
+    private static NDArray copyTo(NDArray work, NDArray a) {
+        EngineSupport.copyInto(work, a);
+        return work;
+    }
+
+    /**
+     * Elements of one block of {@link #inBlocks}: 2 MiB of float32, so a block and its squares stay in
+     * the cache between the operations on it (4096 x 1024, one thread: 512-row blocks took 4.3 ms,
+     * 1024-row blocks 4.6, 128-row blocks 4.8, the whole matrix at once 5.8).
+     */
+    static final long BLOCK_ELEMENTS = 1 << 19;
 
     /**
      * U = partial * rowFactor (broadcast over rows), or U = partial when rowFactor is null, and
@@ -124,31 +247,19 @@ final class BatchStep {
         Shape shape = g.getShape();
         long n = shape.get(rank - 2);
         long m = shape.get(rank - 1);
-        float rest = 1f - b.beta2();
-        float squareWeight = rest * b.gradScale() * b.gradScale();
-        NDArray r = b.secondMoment().get(0);
-        NDArray c = b.secondMoment().get(1);
         NDArray[] sums = squareSums(g);
-        NDArray rowSquares = sums[0];
-        NDArray columnSquares = sums[1];
-        // the eps1 of every element of a row (m of them) or a column (n) joins the small vectors
-        movingAverage(r, rowSquares, b.beta2(), squareWeight, rest * options.epsilon1() * m);
-        movingAverage(c, columnSquares, b.beta2(), squareWeight, rest * options.epsilon1() * n);
-
-        // 1 / sqrt(R_i C_j / sum R) = R_i^-1/2 (C_j / sum R)^-1/2: never the n x m matrix V
-        NDArray rowFactor = r.pow(scalars.of(MINUS_HALF));
-        if (b.gradScale() != 1f) {
-            rowFactor.muli(scalars.of(b.gradScale()));
+        NDArray[] factors = factors(b, sums[0], sums[1], n, m);
+        NDArray rowFactor = factors[0];
+        NDArray columnFactor = factors[1];
+        if (rank > 2) {
+            columnFactor = columnFactor.expandDims(-2); // [..., 1, m]; a matrix's [m] broadcasts as it is
         }
-        NDArray columnFactor =
-                c.div(r.sum(new int[] {-1}, true)).powi(scalars.of(MINUS_HALF)).expandDims(-2);
         // RMS(U)^2 = sum_i rowFactor_i^2 |row i of G C'|^2, no U written: for one matrix on the
         // CPU the squares of G times C'^2 (a matrix-vector product, one read of G^2), else the row
         // norms of G C' (batched matrix products are slow on the CPU, see sumsOfSquares)
         NDArray rowSquares2 = null;
-        if (sums[2] != null && rank == 3 && shape.get(0) == 1) {
-            NDArray squares = sums[2].reshape(n, m);
-            rowSquares2 = squares.matMul(columnFactor.square().reshape(m, 1)).reshape(1, n);
+        if (sums[2] != null && rank == 2) {
+            rowSquares2 = sums[2].matMul(columnFactor.square());
         }
         // G C': in place where G may be overwritten; else in the work buffer, free again by now
         NDArray scaled = b.gradientOwned() ? g.muli(columnFactor) : copy(g).muli(columnFactor);
@@ -156,8 +267,29 @@ final class BatchStep {
                 ? rowSquares2.muli(rowFactor.square())
                 : scaled.norm(2, new int[] {-1}, false).muli(rowFactor).square();
         NDArray updateRms =
-                rowNorms.sum(allButFirst(rank - 1)).muli(scalars.of(invSize)).sqrt();
+                perParameterSum(rowNorms, b).muli(scalars.of(invSize)).sqrt();
         return new Preconditioned(scaled, rowFactor, updateRms);
+    }
+
+    /**
+     * Updates R and C from the row and column sums of G^2 (overwritten) and returns the factors of
+     * U = s G / sqrt(V): R^-1/2 times s, and (C / sum R)^-1/2. Their product is 1 / sqrt(R_i C_j /
+     * sum R), so the n x m matrix V is never formed.
+     */
+    private NDArray[] factors(Batch b, NDArray rowSquares, NDArray columnSquares, long n, long m) {
+        float rest = 1f - b.beta2();
+        float squareWeight = rest * b.gradScale() * b.gradScale();
+        NDArray r = b.secondMoment().get(0);
+        NDArray c = b.secondMoment().get(1);
+        // the eps1 of every element of a row (m of them) or a column (n) joins the small vectors
+        movingAverage(r, rowSquares, b.beta2(), squareWeight, rest * options.epsilon1() * m);
+        movingAverage(c, columnSquares, b.beta2(), squareWeight, rest * options.epsilon1() * n);
+        NDArray rowFactor = r.pow(scalars.of(MINUS_HALF));
+        if (b.gradScale() != 1f) {
+            rowFactor.muli(scalars.of(b.gradScale()));
+        }
+        NDArray columnFactor = c.div(r.sum(new int[] {-1}, true)).powi(scalars.of(MINUS_HALF));
+        return new NDArray[] {rowFactor, columnFactor};
     }
 
     /**
@@ -190,22 +322,28 @@ final class BatchStep {
     }
 
     /**
-     * Per parameter of the batch, the sum of the squares of its elements, [P]. One parameter: a dot
-     * product of its elements (PyTorch's CPU norm over all elements took twice as long on 1024 x
-     * 1024). Several: squared norms over all but the first dimension (PyTorch's batched matrix
-     * product of [P, 1, N] by [P, N, 1] measured an order of magnitude slower on the CPU).
+     * Per parameter of the batch, the sum of the squares of its elements, [P], or 0-d for a single
+     * parameter. A single parameter: a dot product of its elements (PyTorch's CPU norm over all
+     * elements took twice as long on 1024 x 1024). Several: squared norms over all but the first
+     * dimension (PyTorch's batched matrix product of [P, 1, N] by [P, N, 1] measured an order of
+     * magnitude slower on the CPU).
      */
-    private static NDArray sumsOfSquares(NDArray a, long count) {
-        if (count == 1) {
-            NDArray flat = a.reshape(-1);
-            return flat.dot(flat).reshape(1);
+    private static NDArray sumsOfSquares(NDArray a, Batch b) {
+        if (b.single()) {
+            NDArray flat = a.getShape().dimension() == 1 ? a : a.reshape(-1);
+            return flat.dot(flat);
         }
         NDArray norms = a.norm(2, allButFirst(a.getShape().dimension()), false);
         return norms.muli(norms);
     }
 
+    /** The sum of each parameter's elements: [P], or 0-d for a single parameter. */
+    private static NDArray perParameterSum(NDArray a, Batch b) {
+        return b.single() ? a.sum() : a.sum(allButFirst(a.getShape().dimension()));
+    }
+
     /** Algorithm 5: V, the moving average of s^2 G^2 + eps1, and U = s G / sqrt(V). */
-    private Preconditioned full(Batch b, long count, float invSize) {
+    private Preconditioned full(Batch b, float invSize) {
         NDArray g = b.gradient();
         float rest = 1f - b.beta2();
         NDArray v = b.secondMoment().get(0);
@@ -214,7 +352,7 @@ final class BatchStep {
         if (b.gradScale() != 1f) {
             u.muli(scalars.of(b.gradScale()));
         }
-        NDArray updateRms = sumsOfSquares(u, count).muli(scalars.of(invSize)).sqrt();
+        NDArray updateRms = sumsOfSquares(u, b).muli(scalars.of(invSize)).sqrt();
         return new Preconditioned(u, null, updateRms);
     }
 
@@ -228,11 +366,11 @@ final class BatchStep {
     }
 
     /** alpha_t = max(eps2, RMS(X)) rho_t per parameter, or rho_t without parameter scaling. */
-    private NDArray stepScale(Batch b, long count, float invSize, NDArray like) {
+    private NDArray stepScale(Batch b, float invSize, NDArray like) {
         if (!options.scaleParameter()) {
             return like.onesLike().muli(b.rho());
         }
-        return sumsOfSquares(b.weights(), count)
+        return sumsOfSquares(b.weights(), b)
                 .muli(scalars.of(invSize))
                 .sqrt()
                 .maximum(scalars.of(options.epsilon2()))
@@ -249,11 +387,17 @@ final class BatchStep {
         return k;
     }
 
-    /** A [P] vector shaped [P, 1, ..., 1] to broadcast over arrays of rank {@code rank}. */
-    private static NDArray perParameter(NDArray vector, long count, int rank) {
+    /**
+     * A [P] vector shaped [P, 1, ..., 1] to broadcast over arrays of rank {@code rank}; a single
+     * parameter's 0-d figure broadcasts as it is.
+     */
+    private static NDArray perParameter(NDArray vector, Batch b, int rank) {
+        if (b.single()) {
+            return vector;
+        }
         long[] dims = new long[rank];
         Arrays.fill(dims, 1);
-        dims[0] = count;
+        dims[0] = vector.size();
         return vector.reshape(new Shape(dims));
     }
 

@@ -47,11 +47,22 @@ final class Diagnostics {
     }
 
     /** {alpha, RMS(U)} per state, with one device-to-host transfer for the figures still on the device. */
+    /** A single parameter's 0-d figure as a 1-element view (kept in {@code views} to be closed), else itself. */
+    private static NDArray asVector(NDArray figure, NDList views) {
+        if (figure.getShape().dimension() > 0) {
+            return figure;
+        }
+        NDArray view = figure.reshape(1);
+        views.add(view);
+        return view;
+    }
+
     private static float[] readScalars(List<Map.Entry<String, ParameterState>> states) {
         float[] values = new float[states.size() * 2];
         // a grouped step's parameters share their figures: each array is read once
         Map<StepFigures, Integer> offsets = new IdentityHashMap<>();
         NDList onDevice = new NDList();
+        NDList views = new NDList();
         long length = 0;
         for (int i = 0; i < states.size(); i++) {
             ParameterState s = states.get(i).getValue();
@@ -61,8 +72,8 @@ final class Diagnostics {
                 values[2 * i + 1] = s.hostUpdateRms();
             } else if (!offsets.containsKey(f)) {
                 offsets.put(f, (int) length);
-                onDevice.add(f.alphas);
-                onDevice.add(f.updateRms);
+                onDevice.add(asVector(f.alphas, views));
+                onDevice.add(asVector(f.updateRms, views));
                 length += 2 * f.alphas.size();
             }
         }
@@ -72,6 +83,8 @@ final class Diagnostics {
         float[] read;
         try (NDArray joined = NDArrays.concat(onDevice)) {
             read = joined.toFloatArray();
+        } finally {
+            views.close();
         }
         for (int i = 0; i < states.size(); i++) {
             ParameterState s = states.get(i).getValue();

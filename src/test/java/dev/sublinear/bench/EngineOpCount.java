@@ -30,8 +30,10 @@ import java.util.stream.Collectors;
  * aten op's span on the same thread (the {@code copy_} inside {@code to}, the {@code as_strided}
  * inside {@code sum}) is part of that op, not a launch of its own.
  *
- * <p>Traffic per top-level op, for a parameter of {@code n} elements (a tensor is full-size when it
- * has {@code n} elements, so a transposed copy counts too):
+ * <p>Traffic per top-level op, in passes over a parameter of {@code n} elements (a tensor is
+ * full-size when it has {@code n} elements, so a transposed copy counts too; a block of the
+ * parameter's rows, of its rank and trailing dims, counts as its share of the rows, so blocks that
+ * cover the parameter once add up to one pass):
  *
  * <ul>
  *   <li>each full-size input is a read; an op that only overwrites its first input ({@code copy_},
@@ -128,10 +130,15 @@ final class EngineOpCount {
     }
 
     /** Full-size reads and writes of one piece of code for one parameter shape. */
-    record Traffic(long reads, long writes) {
+    /** Reads and writes in passes over the parameter: a block of a quarter of its rows is 0.25. */
+    record Traffic(double reads, double writes) {
         @Override
         public String toString() {
-            return reads + "R/" + writes + "W";
+            return passes(reads) + "R/" + passes(writes) + "W";
+        }
+
+        private static String passes(double value) {
+            return value == Math.rint(value) ? String.valueOf((long) value) : String.format(Locale.ROOT, "%.1f", value);
         }
     }
 
@@ -248,20 +255,21 @@ final class EngineOpCount {
                 .collect(Collectors.joining(", "));
     }
 
-    /** Full-size reads and writes for a parameter of {@code parameter}'s element count. */
+    /** Reads and writes of a parameter of shape {@code parameter}, in passes over it. */
     Traffic traffic(Shape parameter) {
-        long size = parameter.size();
-        long reads = 0;
-        long writes = 0;
+        long[] dims = parameter.getShape();
+        double reads = 0;
+        double writes = 0;
         for (Op op : topLevel) {
-            Traffic t = traffic(op, size);
+            Traffic t = traffic(op, dims);
             reads += t.reads();
             writes += t.writes();
         }
         return new Traffic(reads, writes);
     }
 
-    private static Traffic traffic(Op op, long size) {
+    private static Traffic traffic(Op op, long[] parameter) {
+        long size = elements(parameter);
         String name = op.name();
         if (VIEWS_AND_ALLOCATIONS.contains(name)) {
             return new Traffic(0, 0);
@@ -270,18 +278,18 @@ final class EngineOpCount {
             return new Traffic(0, 0);
         }
         List<long[]> inputs = op.inputs();
-        long reads = 0;
+        double reads = 0;
         for (int i = 0; i < inputs.size(); i++) {
             boolean overwritten = i == 0 && OVERWRITES.contains(name);
-            if (!overwritten && isFull(inputs.get(i), size)) {
-                reads++;
+            if (!overwritten) {
+                reads += share(inputs.get(i), parameter);
             }
         }
-        long writes;
+        double writes;
         if (REDUCTIONS.contains(name)) {
             writes = 0;
         } else if (name.endsWith("_")) {
-            writes = !inputs.isEmpty() && isFull(inputs.get(0), size) ? 1 : 0;
+            writes = inputs.isEmpty() ? 0 : share(inputs.get(0), parameter);
         } else if (MATRIX_PRODUCTS.contains(name)) {
             writes = productElements(name, inputs) == size ? 1 : 0;
         } else {
@@ -290,9 +298,29 @@ final class EngineOpCount {
         return new Traffic(reads, writes);
     }
 
-    /** A tensor (not a scalar or a non-tensor argument, both recorded as []) of {@code size} elements. */
-    private static boolean isFull(long[] dims, long size) {
-        return dims.length > 0 && elements(dims) == size;
+    /**
+     * The part of the parameter a tensor is: 1 for one of the parameter's element count (not a
+     * scalar or a non-tensor argument, both recorded as []), the share of its rows for a block of
+     * rows (same rank and trailing dims, two rows or more but fewer than the parameter's; a single
+     * row is a broadcast vector), else 0.
+     */
+    private static double share(long[] dims, long[] parameter) {
+        if (dims.length == 0) {
+            return 0;
+        }
+        long size = elements(parameter);
+        if (elements(dims) == size) {
+            return 1;
+        }
+        if (dims.length < 2 || dims.length != parameter.length || dims[0] < 2 || dims[0] >= parameter[0]) {
+            return 0;
+        }
+        for (int i = 1; i < dims.length; i++) {
+            if (dims[i] != parameter[i]) {
+                return 0;
+            }
+        }
+        return dims[0] / (double) parameter[0];
     }
 
     private static long elements(long[] dims) {

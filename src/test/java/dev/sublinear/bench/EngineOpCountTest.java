@@ -46,6 +46,30 @@ class EngineOpCountTest {
     }
 
     @Test
+    void blocksOfRowsCountAsTheirShareOfThePass() throws Exception {
+        NDArray top = a.get("0:16");
+        NDArray rest = b.get("16:64");
+        try {
+            EngineOpCount count = EngineOpCount.profile(() -> {
+                top.muli(top);
+                rest.addi(rest);
+            });
+
+            // 16 and 48 of 64 rows, each read twice and written once
+            assertEquals(new EngineOpCount.Traffic(2, 1), count.traffic(SHAPE));
+            assertEquals("2R/1W", count.traffic(SHAPE).toString());
+            EngineOpCount one = EngineOpCount.profile(() -> top.muli(top));
+            assertEquals("0.5R/0.3W", one.traffic(SHAPE).toString());
+            // a vector of the rows' length is no block of them
+            EngineOpCount vector = EngineOpCount.profile(() -> a.get(0).muli(b.get(0)));
+            assertEquals(new EngineOpCount.Traffic(0, 0), vector.traffic(SHAPE));
+        } finally {
+            top.close();
+            rest.close();
+        }
+    }
+
+    @Test
     void sumReadsOnceAndWritesNothingFullSize() throws Exception {
         EngineOpCount count = EngineOpCount.profile(() -> a.sum().close());
 

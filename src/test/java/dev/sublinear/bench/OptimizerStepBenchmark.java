@@ -179,6 +179,7 @@ public final class OptimizerStepBenchmark {
                         c.name,
                         shape,
                         count.byName());
+                System.out.println("  time by op: " + count.timeByName());
                 opNames.computeIfAbsent(c.name + ": " + count.byName(), k -> new ArrayList<>())
                         .add(shape.toString());
             }

@@ -172,6 +172,19 @@ class AdafactorReferenceTest {
                     r.clipGrad = 0.3f;
                 },
                 Clipping.ANY));
+        // more elements than BatchStep.BLOCK_ELEMENTS: the engine path steps it in two blocks of rows,
+        // the second one row shorter
+        long[] blocked = {1031, 520};
+        cases.add(make("blocks of rows (1031x520)", blocked, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
+        cases.add(make(
+                "blocks of rows with decay and rescale",
+                blocked,
+                b -> b.optWeightDecays(0.1f).setRescaleGrad(0.25f),
+                r -> {
+                    r.weightDecay = 0.1f;
+                    r.rescaleGrad = 0.25f;
+                },
+                Clipping.ANY));
         cases.add(make("rank 0", new long[] {}, b -> b, r -> {}, Clipping.ANY));
         cases.add(make("rank 1", new long[] {17}, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
         cases.add(make("rank 3 (batch of 3 matrices)", new long[] {3, 7, 5}, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
