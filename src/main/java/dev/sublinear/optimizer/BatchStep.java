@@ -140,7 +140,9 @@ final class BatchStep {
         NDArray x = b.weights();
         long n = g.getShape().get(0);
         long m = g.getShape().get(1);
-        long blocks = Math.max(1, Math.min(n, (n * m + BLOCK_ELEMENTS - 1) / BLOCK_ELEMENTS));
+        // up to two blocks' worth is stepped whole: splitting 1024 x 1024 in two measured slower, as
+        // each block's G^2 is then written twice
+        long blocks = n * m <= 2 * BLOCK_ELEMENTS ? 1 : Math.min(n, n * m / BLOCK_ELEMENTS);
         long blockRows = (n + blocks - 1) / blocks;
         NDArray work = scratch.lend(new Shape(blockRows, m), step);
         List<long[]> spans = new ArrayList<>();
@@ -167,20 +169,13 @@ final class BatchStep {
         NDArray[] factors = factors(b, rowSquares, columnSquares, n, m);
         NDArray rowFactor = factors[0];
         NDArray columnFactor = factors[1];
-        // pass 2: RMS(U)^2 = sum_i rowFactor_i^2 |row i of G C'|^2. One block still holds its G^2
-        // (G^2 times C'^2); else an owned gradient becomes G C' in place (its squared row norms), and
-        // a gradient that is only read has G^2 written again
-        boolean inPlace = b.gradientOwned() && spans.size() > 1;
-        NDArray columnSquared = inPlace ? null : columnFactor.square();
+        // pass 2: RMS(U)^2 = sum_i rowFactor_i^2 (G^2 C'^2)_i; one block still holds its G^2, more
+        // have it written again (PyTorch's CPU row norms of G C' measured slower than this)
+        NDArray columnSquared = columnFactor.square();
         NDList rowUpdates = new NDList(spans.size());
         for (int i = 0; i < spans.size(); i++) {
-            if (inPlace) {
-                NDArray norms = gradientBlocks[i].muli(columnFactor).norm(2, new int[] {-1}, false);
-                rowUpdates.add(norms.muli(norms));
-            } else {
-                NDArray squares = spans.size() == 1 ? works[i] : square(works[i], gradientBlocks[i]);
-                rowUpdates.add(squares.matMul(columnSquared));
-            }
+            NDArray squares = spans.size() == 1 ? works[i] : square(works[i], gradientBlocks[i]);
+            rowUpdates.add(squares.matMul(columnSquared));
         }
         NDArray rowNorms =
                 (rowUpdates.size() == 1 ? rowUpdates.head() : NDArrays.concat(rowUpdates)).muli(rowFactor.square());
@@ -195,9 +190,8 @@ final class BatchStep {
         // memory when it is owned
         for (int i = 0; i < spans.size(); i++) {
             long[] span = spans.get(i);
-            NDArray update = inPlace
-                    ? gradientBlocks[i]
-                    : (b.gradientOwned() ? gradientBlocks[i] : copyTo(works[i], gradientBlocks[i])).muli(columnFactor);
+            NDArray update =
+                    (b.gradientOwned() ? gradientBlocks[i] : copyTo(works[i], gradientBlocks[i])).muli(columnFactor);
             update.muli(spans.size() == 1 ? rowScale : rowScale.get(rows(span)));
             NDArray weights = spans.size() == 1 ? x : x.get(rows(span));
             if (keep != null) {
@@ -226,8 +220,9 @@ final class BatchStep {
 
     /**
      * Elements of one block of {@link #inBlocks}: 2 MiB of float32, so a block and its squares stay in
-     * the cache between the operations on it (4096 x 1024, one thread: 512-row blocks took 4.3 ms,
-     * 1024-row blocks 4.6, 128-row blocks 4.8, the whole matrix at once 5.8).
+     * the cache between the operations on it (the passes of one step on 4096 x 1024, one thread:
+     * 512-row blocks took 4.3 ms, 1024-row blocks 4.6, 128-row blocks 4.8, the whole matrix at once
+     * 5.8). A matrix of up to two blocks is stepped whole.
      */
     static final long BLOCK_ELEMENTS = 1 << 19;
 

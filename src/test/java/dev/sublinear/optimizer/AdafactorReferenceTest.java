@@ -172,10 +172,10 @@ class AdafactorReferenceTest {
                     r.clipGrad = 0.3f;
                 },
                 Clipping.ANY));
-        // more elements than BatchStep.BLOCK_ELEMENTS: the engine path steps it in two blocks of rows,
+        // more than twice BatchStep.BLOCK_ELEMENTS: the engine path steps it in two blocks of rows,
         // the second one row shorter
-        long[] blocked = {1031, 520};
-        cases.add(make("blocks of rows (1031x520)", blocked, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
+        long[] blocked = {2063, 520};
+        cases.add(make("blocks of rows (2063x520)", blocked, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
         cases.add(make(
                 "blocks of rows with decay and rescale",
                 blocked,
