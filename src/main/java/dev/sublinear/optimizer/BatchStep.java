@@ -171,14 +171,14 @@ final class BatchStep {
         NDArray columnFactor = factors[1];
         // pass 2: RMS(U)^2 = sum_i rowFactor_i^2 (G^2 C'^2)_i; one block still holds its G^2, more
         // have it written again (PyTorch's CPU row norms of G C' measured slower than this)
-        NDArray columnSquared = columnFactor.square();
+        NDArray columnSquared = columnFactor.mul(columnFactor);
         NDList rowUpdates = new NDList(spans.size());
         for (int i = 0; i < spans.size(); i++) {
             NDArray squares = spans.size() == 1 ? works[i] : square(works[i], gradientBlocks[i]);
             rowUpdates.add(squares.matMul(columnSquared));
         }
-        NDArray rowNorms =
-                (rowUpdates.size() == 1 ? rowUpdates.head() : NDArrays.concat(rowUpdates)).muli(rowFactor.square());
+        NDArray rowNorms = (rowUpdates.size() == 1 ? rowUpdates.head() : NDArrays.concat(rowUpdates))
+                .muli(rowFactor.mul(rowFactor));
         NDArray updateRms = rowNorms.sum().muli(scalars.of(invSize)).sqrt();
         NDArray alphas = stepScale(b, invSize, updateRms);
         NDArray k = clipScale(alphas, updateRms);
@@ -200,6 +200,11 @@ final class BatchStep {
             weights.subi(update);
         }
         return new Result(null, alphas, updateRms);
+    }
+
+    /** {@code a}^2 in place. */
+    private static NDArray squared(NDArray a) {
+        return a.muli(a);
     }
 
     /** Rows [span[0], span[1]) of a matrix. */
@@ -254,13 +259,13 @@ final class BatchStep {
         // norms of G C' (batched matrix products are slow on the CPU, see sumsOfSquares)
         NDArray rowSquares2 = null;
         if (sums[2] != null && rank == 2) {
-            rowSquares2 = sums[2].matMul(columnFactor.square());
+            rowSquares2 = sums[2].matMul(columnFactor.mul(columnFactor));
         }
         // G C': in place where G may be overwritten; else in the work buffer, free again by now
         NDArray scaled = b.gradientOwned() ? g.muli(columnFactor) : copy(g).muli(columnFactor);
         NDArray rowNorms = rowSquares2 != null
-                ? rowSquares2.muli(rowFactor.square())
-                : scaled.norm(2, new int[] {-1}, false).muli(rowFactor).square();
+                ? rowSquares2.muli(rowFactor.mul(rowFactor))
+                : squared(scaled.norm(2, new int[] {-1}, false).muli(rowFactor));
         NDArray updateRms =
                 perParameterSum(rowNorms, b).muli(scalars.of(invSize)).sqrt();
         return new Preconditioned(scaled, rowFactor, updateRms);
@@ -342,7 +347,7 @@ final class BatchStep {
         NDArray g = b.gradient();
         float rest = 1f - b.beta2();
         NDArray v = b.secondMoment().get(0);
-        movingAverage(v, g.square(), b.beta2(), rest * b.gradScale() * b.gradScale(), rest * options.epsilon1());
+        movingAverage(v, g.mul(g), b.beta2(), rest * b.gradScale() * b.gradScale(), rest * options.epsilon1());
         NDArray u = v.pow(scalars.of(MINUS_HALF)).muli(g);
         if (b.gradScale() != 1f) {
             u.muli(scalars.of(b.gradScale()));
