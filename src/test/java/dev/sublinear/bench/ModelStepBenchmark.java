@@ -55,7 +55,7 @@ public final class ModelStepBenchmark {
 
     private static final long SEED = 7;
     private static final int BATCH = 8;
-    private static final int WARMUP = 5;
+    private static final int WARMUP = 10;
     private static final String ENGINE_PATH = "sublinear.adafactor.cpuKernels";
     private static final NDIndex ALL = new NDIndex(":");
 
@@ -63,7 +63,7 @@ public final class ModelStepBenchmark {
 
     public static void main(String[] args) throws Exception {
         Engine engine = BenchReport.startEngine();
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 21;
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 61;
         Path dir = Files.createTempDirectory("model-step");
         Path train = SyntheticData.reversal(dir.resolve("train.jsonl"), BATCH * 4, 1);
 
