@@ -149,11 +149,12 @@ final class BatchStep {
         for (long start = 0; start < n; start += blockRows) {
             spans.add(new long[] {start, Math.min(n, start + blockRows)});
         }
+        boolean whole = spans.size() == 1;
         NDArray[] gradientBlocks = new NDArray[spans.size()];
         NDArray[] works = new NDArray[spans.size()];
         for (int i = 0; i < spans.size(); i++) {
             long[] span = spans.get(i);
-            gradientBlocks[i] = spans.size() == 1 ? g : g.get(rows(span));
+            gradientBlocks[i] = whole ? g : g.get(rows(span));
             works[i] = span[1] - span[0] == blockRows ? work : work.get(new NDIndex("0:{}", span[1] - span[0]));
         }
         // pass 1: the row and column sums of G^2
@@ -165,7 +166,7 @@ final class BatchStep {
             NDArray columns = squares.sum(new int[] {-2});
             columnSquares = columnSquares == null ? columns : columnSquares.addi(columns);
         }
-        NDArray rowSquares = rowSums.size() == 1 ? rowSums.head() : NDArrays.concat(rowSums);
+        NDArray rowSquares = whole ? rowSums.head() : NDArrays.concat(rowSums);
         NDArray[] factors = factors(b, rowSquares, columnSquares, n, m);
         NDArray rowFactor = factors[0];
         NDArray columnFactor = factors[1];
@@ -174,11 +175,10 @@ final class BatchStep {
         NDArray columnSquared = columnFactor.mul(columnFactor);
         NDList rowUpdates = new NDList(spans.size());
         for (int i = 0; i < spans.size(); i++) {
-            NDArray squares = spans.size() == 1 ? works[i] : square(works[i], gradientBlocks[i]);
+            NDArray squares = whole ? works[i] : square(works[i], gradientBlocks[i]);
             rowUpdates.add(squares.matMul(columnSquared));
         }
-        NDArray rowNorms = (rowUpdates.size() == 1 ? rowUpdates.head() : NDArrays.concat(rowUpdates))
-                .muli(rowFactor.mul(rowFactor));
+        NDArray rowNorms = (whole ? rowUpdates.head() : NDArrays.concat(rowUpdates)).muli(rowFactor.mul(rowFactor));
         NDArray updateRms = rowNorms.sum().muli(scalars.of(invSize)).sqrt();
         NDArray alphas = stepScale(b, invSize, updateRms);
         NDArray k = clipScale(alphas, updateRms);
@@ -192,8 +192,8 @@ final class BatchStep {
             long[] span = spans.get(i);
             NDArray update =
                     (b.gradientOwned() ? gradientBlocks[i] : copyTo(works[i], gradientBlocks[i])).muli(columnFactor);
-            update.muli(spans.size() == 1 ? rowScale : rowScale.get(rows(span)));
-            NDArray weights = spans.size() == 1 ? x : x.get(rows(span));
+            update.muli(whole ? rowScale : rowScale.get(rows(span)));
+            NDArray weights = whole ? x : x.get(rows(span));
             if (keep != null) {
                 weights.muli(keep);
             }
@@ -214,8 +214,7 @@ final class BatchStep {
 
     /** {@code work} = {@code a}^2, in place. */
     private static NDArray square(NDArray work, NDArray a) {
-        NDArray squares = copyTo(work, a);
-        return squares.muli(squares);
+        return squared(copyTo(work, a));
     }
 
     private static NDArray copyTo(NDArray work, NDArray a) {
