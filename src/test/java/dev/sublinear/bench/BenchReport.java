@@ -100,6 +100,11 @@ final class BenchReport {
         return "intra-op threads: " + JniUtils.getNumThreads();
     }
 
+    /** The sentence that says where a CPU engine benchmark ran: machine, threads and commit, then a blank line. */
+    static String measuredOnCpu(Engine engine) throws IOException {
+        return measuredOn(engine) + ", CPU, " + engineThreads() + "; " + revision() + ".\n\n";
+    }
+
     /** " -Dname=value" for each of the named system properties that is set: the options a run was given. */
     static String flags(String... names) {
         StringBuilder out = new StringBuilder();

@@ -92,12 +92,7 @@ public final class ModelStepBenchmark {
                 + " (untimed), so all steps see the same gradients. Ops: the top-level aten operations of"
                 + " one more step, untimed, under PyTorch's profiler (`EngineOpCount`), the gradient copies"
                 + " `Trainer.step()` makes included.\n\n"
-                + BenchReport.measuredOn(engine)
-                + ", CPU, "
-                + BenchReport.engineThreads()
-                + "; "
-                + BenchReport.revision()
-                + ".\n\n"
+                + BenchReport.measuredOnCpu(engine)
                 + table
                 + "\nTop-level ops of the counted step by name:\n\n"
                 + names

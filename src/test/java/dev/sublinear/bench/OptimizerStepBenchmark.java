@@ -82,19 +82,15 @@ public final class OptimizerStepBenchmark {
                 + "Ops · R/W: one more step of each optimizer, untimed, under PyTorch's profiler"
                 + " (`EngineOpCount`): the top-level aten operations it launches (an op nested in"
                 + " another, such as the `copy_` inside `to`, is not counted again) and the full-size"
-                + " reads and writes they make (a tensor with the parameter's element count: each"
+                + " reads and writes they make (a tensor with the parameter's element count, or a block"
+                + " of its rows counted as its share of them: each"
                 + " such input is a read, unless the op only overwrites it, so `dot(g, g)` counts two;"
                 + " an in-place op writes its"
                 + " first input, an out-of-place one its output when that is full-size; reductions"
                 + " and views write nothing). Every count includes `Trainer.step()`'s own gradient"
                 + " copy (one op, 1R/1W); axpy is the floor. The fused kernels are JNI calls outside"
                 + " the engine: the fused rows count only the aten ops around them.\n\n"
-                + BenchReport.measuredOn(engine)
-                + ", CPU, "
-                + BenchReport.engineThreads()
-                + "; "
-                + BenchReport.revision()
-                + ".\n\n"
+                + BenchReport.measuredOnCpu(engine)
                 + fused
                 + "\nThe same with Adafactor's fused CPU kernels turned off (engine operations:"
                 + " what GPUs, half-precision parameters and jars built without a C compiler"
