@@ -99,7 +99,8 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
             ParameterState state = table.state(parameterId, weight, device);
             int t = state.step() + 1;
             device.scalars.beginStep(t);
-            if (!fusedCpuStep(parameterId, weight, grad, state, t)) {
+            if (!fusedCpuStep(parameterId, weight, grad, state, t)
+                    && !smallCpuStep(parameterId, weight, grad, state, t)) {
                 engineStep(List.of(new Member(parameterId, weight, grad, state)), false, t, device, step);
             }
             EngineSupport.zeroGradient(weight);
@@ -134,7 +135,8 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
                 int t = state.step() + 1;
                 device.scalars.beginStep(t);
                 Member member = new Member(u.parameterId(), u.weight(), u.gradient(), state);
-                if (fusedCpuStep(u.parameterId(), u.weight(), u.gradient(), state, t)) {
+                if (fusedCpuStep(u.parameterId(), u.weight(), u.gradient(), state, t)
+                        || smallCpuStep(u.parameterId(), u.weight(), u.gradient(), state, t)) {
                     EngineSupport.zeroGradient(u.weight());
                 } else {
                     GroupKey key = GroupKey.of(member, device, t);
@@ -221,6 +223,19 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
         return true;
     }
 
+    /** A small parameter's step with a full second moment, on the CPU's host; false where it does not apply. */
+    private boolean smallCpuStep(String parameterId, NDArray weight, NDArray grad, ParameterState state, int t) {
+        if (!CpuSmallStep.applies(weight, grad, state, GROUP_LIMIT)) {
+            return false;
+        }
+        state.nextStep();
+        CpuSmallStep.Scalars scalars = new CpuSmallStep.Scalars(
+                rescaleGrad, clipGrad > 0 ? clipGrad : 0f, relativeStepSize(parameterId, t), secondMomentDecay(t));
+        float[] figures = CpuSmallStep.run(weight, grad, state, scalars, options);
+        state.record(figures[0], figures[1]);
+        return true;
+    }
+
     /**
      * The step as engine operations on a batch of parameters of one shape, type and device (one
      * parameter is a batch of one): X = X - (weightDecay alpha_t X + S), with S from {@link
@@ -265,6 +280,12 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
             gradScale = 1f;
             owned = true;
         }
+        if (single && device.scratch != null && x == head.weight() && CpuMatrixStep.applies(x, g, head.state())) {
+            float[] figures = new CpuMatrixStep(options, device.scratch, step)
+                    .run(x, g, owned, state.get(0), state.get(1), gradScale, rhos[0], secondMomentDecay(t));
+            head.state().record(figures[0], figures[1]);
+            return;
+        }
         int kinds = head.state().factored ? 2 : 1;
         BatchStep.Result r = new BatchStep(options, device.scalars, device.scratch, step)
                 .run(new BatchStep.Batch(
@@ -276,11 +297,10 @@ public class Adafactor extends Optimizer implements StatefulOptimizer, AutoClose
                         gradScale,
                         rho(rhos, device, step),
                         secondMomentDecay(t),
-                        single,
-                        single && x == head.weight()));
-        if (single && r.delta() != null) { // null: the step updated the weight itself
+                        single));
+        if (single) {
             head.weight().subi(r.delta()); // X = X - delta, rounded once to X's type
-        } else if (!single) {
+        } else {
             NDList parts = r.delta()
                     .reshape(new Shape(count * shape.get(0)).addAll(shape.slice(1)))
                     .split(count, 0);

@@ -1,12 +1,8 @@
 package dev.sublinear.optimizer;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -23,9 +19,8 @@ import java.util.List;
  * the CPU, see {@link #squareSums}), one reading X
  * (RMS(X)), one writing G C^-1/2 (in place when the gradient may be overwritten), one reading it
  * (its row norms give RMS(U) without U), one scaling it by k R^-1/2 into the update, and the
- * caller's subtraction from the weight. A float32 matrix without momentum on the CPU goes in blocks
- * of rows that stay in the cache instead ({@link #inBlocks}): three reads of G and two of X reach
- * memory. Scalars are device arrays ({@link DeviceScalars}): nothing here waits for the device.
+ * caller's subtraction from the weight. A float32 matrix without momentum on the CPU takes {@link
+ * CpuMatrixStep} instead. Scalars are device arrays ({@link DeviceScalars}): nothing here waits for the device.
  */
 final class BatchStep {
 
@@ -62,8 +57,6 @@ final class BatchStep {
      * @param rho rho_t: a 0-d array, or one value per parameter
      * @param beta2 beta2_t
      * @param single whether this is one parameter in its own shape (no batch dimension)
-     * @param weightsInPlace whether {@code weights} is the float32 weight itself, which the step may
-     *     then update in place
      */
     record Batch(
             NDArray weights,
@@ -74,14 +67,12 @@ final class BatchStep {
             float gradScale,
             NDArray rho,
             float beta2,
-            boolean single,
-            boolean weightsInPlace) {}
+            boolean single) {}
 
     /**
      * What the caller subtracts from the weights, and the figures of the step.
      *
-     * @param delta weightDecay alpha_t X + S, shaped like the batch; X = X - delta; null when the
-     *     step has updated X itself
+     * @param delta weightDecay alpha_t X + S, shaped like the batch; X = X - delta
      * @param alphas alpha_t per parameter, [P] (0-d for a single parameter)
      * @param updateRms RMS(U) per parameter, [P] (0-d for a single parameter)
      */
@@ -96,14 +87,6 @@ final class BatchStep {
         int rank = shape.dimension();
         long count = b.single() ? 1 : shape.get(0);
         float invSize = (float) (count / (double) Math.max(shape.size(), 1));
-        if (scratch != null
-                && b.single()
-                && b.weightsInPlace()
-                && rank == 2
-                && b.secondMoment().size() == 2
-                && b.momentum() == null) {
-            return inBlocks(b, invSize);
-        }
         Preconditioned u = b.secondMoment().size() == 2 ? factored(b, rank, invSize) : full(b, invSize);
         NDArray alphas = stepScale(b, invSize, u.updateRms()); // alpha_t
         NDArray k = clipScale(alphas, u.updateRms()); // k = alpha_t / max(1, RMS(U) / d)
@@ -128,107 +111,10 @@ final class BatchStep {
         return new Result(delta, alphas, u.updateRms());
     }
 
-    /**
-     * A float32 matrix without momentum on the CPU, in blocks of rows that stay in the cache: its
-     * gradient is read three times (the sums of G^2; RMS(U); the update) and its weight twice (RMS(X);
-     * the update), each block's intermediates written and read again in the cache only. Unblocked, G^2
-     * and G C' went through memory, about eight more passes over the full size. The gradient is only
-     * read, and the weight is updated here: the result has no delta.
-     */
-    private Result inBlocks(Batch b, float invSize) {
-        NDArray g = b.gradient();
-        NDArray x = b.weights();
-        long n = g.getShape().get(0);
-        long m = g.getShape().get(1);
-        // up to two blocks' worth is stepped whole: splitting 1024 x 1024 in two measured slower, as
-        // each block's G^2 is then written twice
-        long blocks = n * m <= 2 * BLOCK_ELEMENTS ? 1 : Math.min(n, n * m / BLOCK_ELEMENTS);
-        long blockRows = (n + blocks - 1) / blocks;
-        NDArray work = scratch.lend(new Shape(blockRows, m), step);
-        List<long[]> spans = new ArrayList<>();
-        for (long start = 0; start < n; start += blockRows) {
-            spans.add(new long[] {start, Math.min(n, start + blockRows)});
-        }
-        boolean whole = spans.size() == 1;
-        NDArray[] gradientBlocks = new NDArray[spans.size()];
-        NDArray[] works = new NDArray[spans.size()];
-        for (int i = 0; i < spans.size(); i++) {
-            long[] span = spans.get(i);
-            gradientBlocks[i] = whole ? g : g.get(rows(span));
-            works[i] = span[1] - span[0] == blockRows ? work : work.get(new NDIndex("0:{}", span[1] - span[0]));
-        }
-        // pass 1: the row and column sums of G^2
-        NDList rowSums = new NDList(spans.size());
-        NDArray columnSquares = null;
-        for (int i = 0; i < spans.size(); i++) {
-            NDArray squares = square(works[i], gradientBlocks[i]);
-            rowSums.add(squares.sum(new int[] {-1}));
-            NDArray columns = squares.sum(new int[] {-2});
-            columnSquares = columnSquares == null ? columns : columnSquares.addi(columns);
-        }
-        NDArray rowSquares = whole ? rowSums.head() : NDArrays.concat(rowSums);
-        NDArray[] factors = factors(b, rowSquares, columnSquares, n, m);
-        NDArray rowFactor = factors[0];
-        NDArray columnFactor = factors[1];
-        // pass 2: RMS(U)^2 = sum_i rowFactor_i^2 (G^2 C'^2)_i; one block still holds its G^2, more
-        // have it written again (PyTorch's CPU row norms of G C' measured slower than this)
-        NDArray columnSquared = columnFactor.mul(columnFactor);
-        NDList rowUpdates = new NDList(spans.size());
-        for (int i = 0; i < spans.size(); i++) {
-            NDArray squares = whole ? works[i] : square(works[i], gradientBlocks[i]);
-            rowUpdates.add(squares.matMul(columnSquared));
-        }
-        NDArray rowNorms = (whole ? rowUpdates.head() : NDArrays.concat(rowUpdates)).muli(rowFactor.mul(rowFactor));
-        NDArray updateRms = rowNorms.sum().muli(scalars.of(invSize)).sqrt();
-        NDArray alphas = stepScale(b, invSize, updateRms);
-        NDArray k = clipScale(alphas, updateRms);
-        NDArray rowScale = rowFactor.muli(k).expandDims(-1); // k R^-1/2, [n, 1]
-        NDArray keep = options.weightDecay() > 0f
-                ? alphas.mul(scalars.of(-options.weightDecay())).addi(scalars.of(1f))
-                : null;
-        // pass 3: X = (1 - weightDecay alpha_t) X - k R^-1/2 G C', block by block; in the gradient's
-        // memory when it is owned
-        for (int i = 0; i < spans.size(); i++) {
-            long[] span = spans.get(i);
-            NDArray update =
-                    (b.gradientOwned() ? gradientBlocks[i] : copyTo(works[i], gradientBlocks[i])).muli(columnFactor);
-            update.muli(whole ? rowScale : rowScale.get(rows(span)));
-            NDArray weights = whole ? x : x.get(rows(span));
-            if (keep != null) {
-                weights.muli(keep);
-            }
-            weights.subi(update);
-        }
-        return new Result(null, alphas, updateRms);
-    }
-
     /** {@code a}^2 in place. */
     private static NDArray squared(NDArray a) {
         return a.muli(a);
     }
-
-    /** Rows [span[0], span[1]) of a matrix. */
-    private static NDIndex rows(long[] span) {
-        return new NDIndex("{}:{}", span[0], span[1]);
-    }
-
-    /** {@code work} = {@code a}^2, in place. */
-    private static NDArray square(NDArray work, NDArray a) {
-        return squared(copyTo(work, a));
-    }
-
-    private static NDArray copyTo(NDArray work, NDArray a) {
-        EngineSupport.copyInto(work, a);
-        return work;
-    }
-
-    /**
-     * Elements of one block of {@link #inBlocks}: 2 MiB of float32, so a block and its squares stay in
-     * the cache between the operations on it (the passes of one step on 4096 x 1024, one thread:
-     * 512-row blocks took 4.3 ms, 1024-row blocks 4.6, 128-row blocks 4.8, the whole matrix at once
-     * 5.8). A matrix of up to two blocks is stepped whole.
-     */
-    static final long BLOCK_ELEMENTS = 1 << 19;
 
     /**
      * U = partial * rowFactor (broadcast over rows), or U = partial when rowFactor is null, and

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * One float32 work buffer per device, as large as the largest parameter seen there, lent out as a
@@ -19,6 +21,10 @@ final class Scratch {
 
     private final NDManager manager;
     private NDArray flat;
+    /** Vectors of ones by length, kept between steps (the CPU's engine path sums by products). */
+    private final Map<Long, NDArray> ones = new HashMap<>();
+    /** A 0-d array the host writes a step's scalar into: creating one costs more than the write. */
+    private NDArray scalar;
 
     Scratch(NDManager manager) {
         this.manager = manager;
@@ -36,14 +42,41 @@ final class Scratch {
             }
             flat = manager.zeros(new Shape(Math.max(size, 1)), DataType.FLOAT32);
         }
-        if (flat.getManager() != step) {
-            // once a step: a second temporary attachment would hand the buffer back to the step
-            flat.tempAttach(step);
-        }
+        lendTo(flat, step);
         return flat.get(new NDIndex("0:{}", size)).reshape(shape);
     }
 
+    /**
+     * A float32 vector of {@code length} ones, kept for the next steps; temporarily attached to
+     * {@code step}, so what an operation on it makes belongs to the step.
+     */
+    NDArray ones(long length, NDManager step) {
+        NDArray vector = ones.computeIfAbsent(length, l -> manager.ones(new Shape(l), DataType.FLOAT32));
+        lendTo(vector, step);
+        return vector;
+    }
+
+    /** A 0-d float32 array now holding {@code value}: an operand only, overwritten by the next call. */
+    NDArray scalar(float value) {
+        if (scalar == null) {
+            scalar = manager.zeros(new Shape(), DataType.FLOAT32);
+        }
+        EngineSupport.hostView(scalar).put(0, value);
+        return scalar;
+    }
+
+    private static void lendTo(NDArray array, NDManager step) {
+        if (array.getManager() != step) {
+            // once a step: a second temporary attachment would hand the array back to the step
+            array.tempAttach(step);
+        }
+    }
+
     long bytes() {
-        return flat == null ? 0 : flat.size() * Float.BYTES;
+        long held = flat == null ? 0 : flat.size();
+        for (NDArray vector : ones.values()) {
+            held += vector.size();
+        }
+        return held * Float.BYTES;
     }
 }

@@ -30,7 +30,7 @@ class AdafactorGroupedStepTest {
 
     @Test
     void eachParameterFollowsItsReferenceWhileTheGroupsChange() {
-        ExecutionPaths.with(false, () -> {
+        ExecutionPaths.onDevicePath(() -> {
             Random random = new Random(3);
             try (NDManager manager = NDManager.newBaseManager();
                     Adafactor optimizer = Adafactor.builder().build()) {
@@ -64,7 +64,7 @@ class AdafactorGroupedStepTest {
 
     @Test
     void groupedStateSurvivesACheckpoint() throws Exception {
-        ExecutionPaths.with(false, () -> {
+        ExecutionPaths.onDevicePath(() -> {
             Random random = new Random(5);
             try (NDManager manager = NDManager.newBaseManager();
                     Adafactor first = Adafactor.builder().optBeta1(0.9f).build()) {
@@ -94,7 +94,7 @@ class AdafactorGroupedStepTest {
 
     @Test
     void halfPrecisionParametersKeepNoFloat32CopyBetweenSteps() {
-        ExecutionPaths.with(false, () -> {
+        ExecutionPaths.onDevicePath(() -> {
             try (NDManager manager = NDManager.newBaseManager();
                     Adafactor optimizer = Adafactor.builder().build()) {
                 Shape shape = new Shape(48, 40);

@@ -12,6 +12,7 @@ import ai.djl.training.tracker.Tracker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -22,9 +23,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Adafactor against {@link ReferenceAdafactor} (double precision, written from adafactor.md): 40
  * steps per case, every step's weights, alpha_t, RMS(U) and clipping compared, on the three
- * executions: fused CPU kernels, engine operations one parameter at a time ({@code update}), and
- * engine operations on a group of three parameters of the case's shape stepped as one batch ({@code
- * updateAll}), each parameter against its own reference.
+ * executions: fused CPU kernels; engine operations one parameter at a time ({@code update}) and
+ * three parameters of the case's shape through {@code updateAll}, each with the CPU's host arithmetic
+ * for vectors and scalars ({@link CpuMatrixStep}, {@link CpuSmallStep}) and without it, as on a GPU,
+ * where the three go as one batch ({@link BatchStep}); each parameter against its own reference.
  *
  * <p>Tolerance: the class computes in float32, the reference in double. After 40 steps the float32
  * rounding of each step (relative 6e-8 per operation, a few dozen operations per element) stays below
@@ -172,7 +174,7 @@ class AdafactorReferenceTest {
                     r.clipGrad = 0.3f;
                 },
                 Clipping.ANY));
-        // more than twice BatchStep.BLOCK_ELEMENTS: the engine path steps it in two blocks of rows,
+        // more than twice CpuMatrixStep.BLOCK_ELEMENTS: the engine path steps it in two blocks of rows,
         // the second one row shorter
         long[] blocked = {2063, 520};
         cases.add(make("blocks of rows (2063x520)", blocked, b -> b, r -> {}, Clipping.FIRES_AND_NOT));
@@ -231,9 +233,18 @@ class AdafactorReferenceTest {
     /** How the step is driven: the fused kernels or the engine ops through {@code update}, or {@code updateAll}. */
     enum Path {
         FUSED_KERNELS,
+        /** Engine ops, with the CPU's host arithmetic for vectors and scalars. */
         ENGINE_OPS,
-        /** Three parameters of the case's shape stepped as one group by {@code updateAll} (engine ops). */
-        GROUPED
+        /** Three parameters of the case's shape stepped by {@code updateAll} (engine ops, host arithmetic). */
+        GROUPED,
+        /** Engine ops only, as on a GPU, one parameter through {@code update}. */
+        DEVICE_OPS,
+        /** Engine ops only, as on a GPU: three parameters of the case's shape stepped as one batch. */
+        DEVICE_GROUPED;
+
+        boolean grouped() {
+            return this == GROUPED || this == DEVICE_GROUPED;
+        }
     }
 
     /** Parameters stepped together on the grouped path, each against its own reference. */
@@ -246,16 +257,21 @@ class AdafactorReferenceTest {
     @ParameterizedTest(name = "{0}, {1}")
     @MethodSource("casesOnAllPaths")
     void matchesTheReference(Case c, Path path) {
-        ExecutionPaths.with(path == Path.FUSED_KERNELS, () -> {
+        Callable<Void> body = () -> {
             run(c, path);
             return null;
-        });
+        };
+        if (path == Path.DEVICE_OPS || path == Path.DEVICE_GROUPED) {
+            ExecutionPaths.onDevicePath(body);
+        } else {
+            ExecutionPaths.with(path == Path.FUSED_KERNELS, body);
+        }
     }
 
     private static void run(Case c, Path path) {
         Shape shape = new Shape(c.shape());
         int size = (int) shape.size();
-        int count = path == Path.GROUPED ? GROUP : 1;
+        int count = path.grouped() ? GROUP : 1;
         Random random = new Random(c.name().hashCode());
         List<ReferenceAdafactor> references = new ArrayList<>();
         double[] scales = new double[count];
@@ -292,7 +308,7 @@ class AdafactorReferenceTest {
                     references.get(p).step(StepFixtures.toDoubles(grad));
                     updates.add(new ParameterUpdate("p" + p, weights.get(p), grad));
                 }
-                if (path == Path.GROUPED) {
+                if (path.grouped()) {
                     optimizer.updateAll(updates);
                 } else {
                     optimizer.update("p0", weights.get(0), updates.get(0).gradient());

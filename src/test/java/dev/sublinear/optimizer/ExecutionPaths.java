@@ -6,7 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Assumptions;
 
-/** Runs test code on the fused CPU kernels or on composed engine operations. */
+/** Runs test code on the fused CPU kernels, on the CPU's engine path, or on the engine path as a GPU runs it. */
 final class ExecutionPaths {
 
     private ExecutionPaths() {}
@@ -25,12 +25,30 @@ final class ExecutionPaths {
         }
     }
 
+    /**
+     * Runs {@code body} on the fused kernels, or on the engine path with the CPU's host arithmetic
+     * ({@link CpuMatrixStep}, {@link CpuSmallStep}).
+     */
     static <T> T with(boolean cpuKernels, Callable<T> body) {
         if (cpuKernels) {
             requireKernels();
         }
-        String previous = System.getProperty(CpuKernels.DISABLE_PROPERTY);
-        System.setProperty(CpuKernels.DISABLE_PROPERTY, Boolean.toString(cpuKernels));
+        return withProperties(Boolean.toString(cpuKernels), "true", body);
+    }
+
+    /**
+     * Runs {@code body} on the engine path as a GPU runs it: every vector and scalar an engine
+     * operation, small parameters stepped in batches ({@link BatchStep}).
+     */
+    static <T> T onDevicePath(Callable<T> body) {
+        return withProperties("false", "false", body);
+    }
+
+    private static <T> T withProperties(String cpuKernels, String hostArithmetic, Callable<T> body) {
+        String previousKernels = System.getProperty(CpuKernels.DISABLE_PROPERTY);
+        String previousHost = System.getProperty(EngineSupport.HOST_ARITHMETIC_PROPERTY);
+        System.setProperty(CpuKernels.DISABLE_PROPERTY, cpuKernels);
+        System.setProperty(EngineSupport.HOST_ARITHMETIC_PROPERTY, hostArithmetic);
         try {
             return body.call();
         } catch (RuntimeException e) {
@@ -38,11 +56,16 @@ final class ExecutionPaths {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         } finally {
-            if (previous == null) {
-                System.clearProperty(CpuKernels.DISABLE_PROPERTY);
-            } else {
-                System.setProperty(CpuKernels.DISABLE_PROPERTY, previous);
-            }
+            restore(CpuKernels.DISABLE_PROPERTY, previousKernels);
+            restore(EngineSupport.HOST_ARITHMETIC_PROPERTY, previousHost);
+        }
+    }
+
+    private static void restore(String property, String previous) {
+        if (previous == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, previous);
         }
     }
 }
