@@ -38,16 +38,19 @@ import java.util.Optional;
  * <p>The state is float32 whatever the parameter's type; float16 parameters are updated in float32
  * and written back in their type. Two executions: fused CPU kernels for float32 CPU parameters
  * ({@link CpuStep}), and engine operations elsewhere ({@link BatchStep}), which keep every scalar on
- * the device and can step many small parameters as one batch ({@link #updateAll}). Either zeroes the
- * parameter's own gradient (DJL passes a copy). State is kept per parameter and device, with one
+ * the device and can step many small parameters as one batch ({@link #updateAll}); on the CPU
+ * without the kernels, the engine path does its vectors and scalars on the host ({@link
+ * CpuMatrixStep}, {@link CpuSmallStep}). Either zeroes the parameter's own gradient (DJL passes a
+ * copy). State is kept per parameter and device, with one
  * step count per training step ({@link StateTable}); memory, diagnostics and state I/O are read from
  * it ({@link StateMemory}, {@link Diagnostics}, {@link AdafactorCheckpoint}). Updates of one
  * optimizer must not run concurrently, as in DJL's parameter server.
  *
  * <p>Longer than our other classes on purpose: the builder nests here as DJL's optimizers' builders
  * do, one documented {@code opt*} method per option, and the step's scalars (rho_t, beta2_t) and
- * the choice of execution are here; the equations of the engine path are in {@link BatchStep},
- * and state, memory, diagnostics and state I/O in package-private classes beside it.
+ * the choice of execution are here; the equations of the engine path are in {@link BatchStep} (and
+ * the CPU's two host-arithmetic steps), and state, memory, diagnostics and state I/O in
+ * package-private classes beside them.
  */
 public class Adafactor extends Optimizer implements StatefulOptimizer, AutoCloseable {
 

@@ -51,6 +51,7 @@ public final class OptimizerStepBenchmark {
         new Shape(1024, 1024), new Shape(4096, 1024), new Shape(32768, 512), new Shape(1024)
     };
     private static final NDIndex ALL = new NDIndex(":");
+    private static final long WARMUP_NANOS = 1_000_000_000L;
 
     private OptimizerStepBenchmark() {}
 
@@ -73,7 +74,7 @@ public final class OptimizerStepBenchmark {
                 + rounds
                 + " interleaved rounds (after "
                 + warmup
-                + " warm-up rounds), one parameter per model. Adam is DJL's fused `Adam`"
+                + " warm-up rounds, and at least a second of them), one parameter per model. Adam is DJL's fused `Adam`"
                 + " (defaults); axpy is a minimal in-place optimizer (`W -= lr * G`, then the"
                 + " gradient zeroed), the floor any optimizer pays through this path. Every"
                 + " column includes what `Trainer.step()` itself does (the parameter server"
@@ -146,7 +147,10 @@ public final class OptimizerStepBenchmark {
         contenders.add(new Contender("Adam", shape, () -> Adam.builder().build()));
         contenders.add(new Contender("axpy", shape, AxpyOptimizer::new));
         try {
-            for (int i = 0; i < warmup; i++) {
+            // at least a second as well: a small parameter's rounds take microseconds, too few for the
+            // JIT to compile the host arithmetic of the CPU's engine path in 20 of them
+            long warmStart = System.nanoTime();
+            for (int i = 0; i < warmup || System.nanoTime() - warmStart < WARMUP_NANOS; i++) {
                 for (Contender c : contenders) {
                     c.timedStep();
                 }
