@@ -91,7 +91,7 @@ final class CpuMatrixStep {
         long blocks = size <= 2 * BLOCK_ELEMENTS ? 1 : Math.min(n, size / BLOCK_ELEMENTS);
         Blocks b = new Blocks(g, n, (int) ((n + blocks - 1) / blocks));
         b.work = scratch.lend(new Shape(b.blockRows, m), step);
-        NDArray onesM = scratch.ones(m, step);
+        NDArray onesM = scratch.ones(new Shape(m, 1), step); // [m, 1]: row sums come shaped [rows, 1]
 
         // pass 1: the row and column sums of G^2, as products by ones (PyTorch's CPU sum over the
         // rows measured 1.6 times the vector-matrix product on 1536 x 384)
@@ -103,7 +103,7 @@ final class CpuMatrixStep {
             NDArray squares = b.squares(i);
             rowArrays[i] = squares.matMul(onesM);
             host(rowArrays[i]).get(rowSums, b.start(i), b.rows(i));
-            NDArray blockColumns = scratch.ones(b.rows(i), step).matMul(squares);
+            NDArray blockColumns = scratch.ones(new Shape(b.rows(i)), step).matMul(squares);
             if (columns == null) {
                 columns = blockColumns;
                 host(columns).get(columnSums);
@@ -158,7 +158,7 @@ final class CpuMatrixStep {
         for (int i = 0; i < b.count; i++) {
             host(rowArrays[i]).put(rowFactor, b.start(i), b.rows(i));
             NDArray update = (gradientOwned ? b.gradient(i) : b.copy(i)).muli(columns);
-            update.muli(rowArrays[i].reshape(b.rows(i), 1));
+            update.muli(rowArrays[i]);
             NDArray weights = b.count == 1 ? x : x.get(b.index(i));
             if (keep != null) {
                 weights.muli(keep);
