@@ -39,8 +39,9 @@ import java.util.Locale;
 /**
  * One optimizer step over a whole catalog model, through {@link OptimizerStep#run} (the seam the
  * training loop calls after backward), with Adafactor as a job on a catalog model gets it (the
- * paper's defaults, relative step): on the fused CPU kernels and on engine operations (the kernels
- * turned off), two copies of the model with the same seed taking turns step by step in one JVM.
+ * paper's defaults, relative step): on the fused CPU kernels, on engine operations (the kernels
+ * turned off) and on engine operations only, as on a GPU (the CPU's host arithmetic turned off too),
+ * three copies of the model with the same seed taking turns step by step in one JVM.
  *
  * <p>Each copy runs forward and backward once on the same fixed batch and keeps a copy of every
  * gradient; before each step the gradients are refilled from those copies (untimed), so every step
@@ -56,7 +57,19 @@ public final class ModelStepBenchmark {
     private static final long SEED = 7;
     private static final int BATCH = 8;
     private static final int WARMUP = 10;
-    private static final String ENGINE_PATH = "sublinear.adafactor.cpuKernels";
+    private static final String KERNELS = "sublinear.adafactor.cpuKernels";
+    private static final String HOST_ARITHMETIC = "sublinear.adafactor.hostArithmetic";
+
+    /** Which execution a side runs, by the optimizer's switches. */
+    private enum Execution {
+        /** The fused CPU kernels. */
+        FUSED,
+        /** Engine operations, with the CPU's host arithmetic for vectors and scalars. */
+        ENGINE,
+        /** Engine operations only, as a GPU runs them (small parameters in batches). */
+        DEVICE
+    }
+
     private static final NDIndex ALL = new NDIndex(":");
 
     private ModelStepBenchmark() {}
@@ -69,8 +82,8 @@ public final class ModelStepBenchmark {
 
         StringBuilder table = new StringBuilder()
                 .append("| model | trained tensors (matrices + vectors) | fused ms | engine ms | engine / fused |")
-                .append(" fused ops | engine ops |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                .append(" fused ops | engine ops | device-path ms | device-path ops |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         StringBuilder names = new StringBuilder();
         for (String model : System.getProperty("models", "lm-small,lm-tiny").split(",")) {
             measure(model.strip(), train, rounds, table, names);
@@ -85,8 +98,11 @@ public final class ModelStepBenchmark {
                 + " warm-up rounds). Adafactor as a job on a catalog model runs it (paper defaults: factored,"
                 + " relative step, parameter scaling, update clipping). Fused: the CPU kernels; engine: the"
                 + " kernels turned off (`-Dsublinear.adafactor.cpuKernels=false`), the path GPUs,"
-                + " half-precision parameters and jars without the kernels run. Two copies of the model"
-                + " (same seed) take turns; each ran forward and backward once on the same batch of "
+                + " half-precision parameters and jars without the kernels run, with the CPU's vectors and"
+                + " scalars done on the host; device path: engine operations only"
+                + " (`-Dsublinear.adafactor.hostArithmetic=false` as well), every vector and scalar an"
+                + " engine operation and the small parameters in batches, as on a GPU (here on the CPU). Three"
+                + " copies of the model (same seed) take turns; each ran forward and backward once on the same batch of "
                 + BATCH
                 + " reversal examples, and its gradients are refilled from copies before every step"
                 + " (untimed), so all steps see the same gradients. Ops: the top-level aten operations of"
@@ -106,9 +122,10 @@ public final class ModelStepBenchmark {
         ModelConfig config = ModelCatalog.get(name, List.of())
                 .orElseThrow(() -> new IllegalArgumentException("no catalog model " + name));
         List<Encoder.Encoded> encoded = encode(config, train);
-        try (Side fused = new Side("fused", config, encoded, rounds + WARMUP + 2, false);
-                Side enginePath = new Side("engine", config, encoded, rounds + WARMUP + 2, true)) {
-            Side[] sides = {fused, enginePath};
+        try (Side fused = new Side(config, encoded, rounds + WARMUP + 2, Execution.FUSED);
+                Side enginePath = new Side(config, encoded, rounds + WARMUP + 2, Execution.ENGINE);
+                Side devicePath = new Side(config, encoded, rounds + WARMUP + 2, Execution.DEVICE)) {
+            Side[] sides = {fused, enginePath, devicePath};
             for (int i = 0; i < WARMUP; i++) {
                 for (Side side : sides) {
                     side.timedStep();
@@ -123,11 +140,12 @@ public final class ModelStepBenchmark {
             }
             EngineOpCount fusedOps = fused.countedStep();
             EngineOpCount engineOps = enginePath.countedStep();
+            EngineOpCount deviceOps = devicePath.countedStep();
             double fusedMs = median(times[0]);
             double engineMs = median(times[1]);
             String row = String.format(
                     Locale.ROOT,
-                    "| %s | %d (%d + %d) | %.2f | %.2f | %.2f | %d | %d |%n",
+                    "| %s | %d (%d + %d) | %.2f | %.2f | %.2f | %d | %d | %.2f | %d |%n",
                     name,
                     fused.tensors(),
                     fused.matrices(),
@@ -136,11 +154,15 @@ public final class ModelStepBenchmark {
                     engineMs,
                     engineMs / fusedMs,
                     fusedOps.operations(),
-                    engineOps.operations());
+                    engineOps.operations(),
+                    median(times[2]),
+                    deviceOps.operations());
             table.append(row);
             System.out.print(row);
-            for (Pair<String, EngineOpCount> side :
-                    List.of(new Pair<>("fused", fusedOps), new Pair<>("engine", engineOps))) {
+            for (Pair<String, EngineOpCount> side : List.of(
+                    new Pair<>("fused", fusedOps),
+                    new Pair<>("engine", engineOps),
+                    new Pair<>("device path", deviceOps))) {
                 String line = String.format(
                         Locale.ROOT,
                         "%s, %s: %s",
@@ -180,13 +202,13 @@ public final class ModelStepBenchmark {
         private final LoadedModel model;
         private final Optimizer optimizer;
         private final Trainer trainer;
-        private final boolean enginePath;
+        private final Execution path;
         private final List<NDArray> parameters = new ArrayList<>();
         private final List<NDArray> savedGradients = new ArrayList<>();
         private int matrices;
 
-        Side(String label, ModelConfig config, List<Encoder.Encoded> encoded, int totalSteps, boolean enginePath) {
-            this.enginePath = enginePath;
+        Side(ModelConfig config, List<Encoder.Encoded> encoded, int totalSteps, Execution path) {
+            this.path = path;
             model = LoadedModel.create(config, SEED, Device.cpu());
             optimizer = OptimizerConfig.adafactor().build(totalSteps);
             trainer = model.model()
@@ -217,7 +239,7 @@ public final class ModelStepBenchmark {
                 }
             }
             if (parameters.isEmpty()) {
-                throw new IllegalStateException(label + ": no parameter has a gradient after backward");
+                throw new IllegalStateException(path + ": no parameter has a gradient after backward");
             }
         }
 
@@ -260,15 +282,17 @@ public final class ModelStepBenchmark {
         }
 
         private void pathOn() {
-            if (enginePath) {
-                System.setProperty(ENGINE_PATH, "false");
+            if (path != Execution.FUSED) {
+                System.setProperty(KERNELS, "false");
+            }
+            if (path == Execution.DEVICE) {
+                System.setProperty(HOST_ARITHMETIC, "false");
             }
         }
 
         private void pathOff() {
-            if (enginePath) {
-                System.clearProperty(ENGINE_PATH);
-            }
+            System.clearProperty(KERNELS);
+            System.clearProperty(HOST_ARITHMETIC);
         }
 
         @Override
