@@ -101,8 +101,9 @@ public final class ModelStepBenchmark {
                 + " half-precision parameters and jars without the kernels run, with the CPU's vectors and"
                 + " scalars done on the host; device path: engine operations only"
                 + " (`-Dsublinear.adafactor.hostArithmetic=false` as well), every vector and scalar an"
-                + " engine operation and the small parameters in batches, as on a GPU (here on the CPU). Three"
-                + " copies of the model (same seed) take turns; each ran forward and backward once on the same batch of "
+                + " engine operation and the small parameters in batches, as on a GPU (here on the CPU)."
+                + " Three copies of the model (same seed) take turns; each ran forward and backward once on"
+                + " the same batch of "
                 + BATCH
                 + " reversal examples, and its gradients are refilled from copies before every step"
                 + " (untimed), so all steps see the same gradients. Ops: the top-level aten operations of"
