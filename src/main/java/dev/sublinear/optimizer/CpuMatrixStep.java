@@ -17,8 +17,9 @@ import java.nio.FloatBuffer;
  * <p>Why the host: on the CPU an engine operation that makes a new array cost 4-10 us whatever its
  * size (DJL's wrapper, PyTorch's allocation, the free when the step closes), one in place about
  * 0.5 us, and reading a CPU array's memory costs nothing; the same step as device vectors and
- * device scalars ({@link BatchStep}) made 22 new arrays per matrix, here 7. On a GPU the vectors
- * and scalars stay on the device (BatchStep), where a read by the host would wait for the stream.
+ * device scalars ({@link BatchStep}) made 22 new arrays per matrix, here 5 (three products, a flat
+ * view of X and its dot product). On a GPU the vectors and scalars stay on the device (BatchStep),
+ * where a read by the host would wait for the stream.
  *
  * <p>From memory, G is read three times (the sums of G^2; RMS(U); the update) and X twice (RMS(X);
  * the update); each block's G^2 is written to the CPU's work buffer and read again from the cache.

@@ -46,7 +46,6 @@ final class Diagnostics {
         return StepDiagnostics.of(new ArrayList<>(result.values()));
     }
 
-    /** {alpha, RMS(U)} per state, with one device-to-host transfer for the figures still on the device. */
     /** A single parameter's 0-d figure as a 1-element view (kept in {@code views} to be closed), else itself. */
     private static NDArray asVector(NDArray figure, NDList views) {
         if (figure.getShape().dimension() > 0) {
@@ -57,6 +56,7 @@ final class Diagnostics {
         return view;
     }
 
+    /** {alpha, RMS(U)} per state, with one device-to-host transfer for the figures still on the device. */
     private static float[] readScalars(List<Map.Entry<String, ParameterState>> states) {
         float[] values = new float[states.size() * 2];
         // a grouped step's parameters share their figures: each array is read once
